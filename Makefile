@@ -1,0 +1,62 @@
+# The project's interface: `make demo` runs the main job locally, `make test` runs every check.
+# Each target installs what it needs first (a .venv in the repo root plus node_modules).
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+VENV := .venv
+PYTHON ?= python3
+CONFIG ?= config/default.yaml
+OUT ?= cdk.out
+# Node 22 from node_modules runs the CDK's jsii runtime (the machine's Node 20 is end-of-life for it).
+export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
+
+.PHONY: install tools lint test test-fast synth demo bench clean
+
+install: $(VENV)/.installed node_modules/.installed tools
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -r requirements-dev.txt
+	$(VENV)/bin/pip install --quiet --no-deps -e .
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# shellcheck comes from Debian's packages; install it when we may, else say what is missing.
+tools:
+	@command -v shellcheck >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq shellcheck >/dev/null; \
+	  else echo "shellcheck is missing: install it (apt-get install shellcheck)" >&2; exit 1; fi; }
+
+lint: install
+	ruff check .
+	ruff format --check .
+	mypy app.py stacks lambdas hadrill_cli $(wildcard simulator localworld)
+	@scripts=$$(find documents -name '*.sh' -type f 2>/dev/null); \
+	  if [ -n "$$scripts" ]; then shellcheck -S style $$scripts; fi
+	@machines=$$(find statemachines -name '*.asl.json' -type f 2>/dev/null); \
+	  for m in $$machines; do asl-validator --json-path "$$m" --silent; done
+
+test: install lint
+	pytest
+
+# Tests without the linters, for a quick loop while editing.
+test-fast: install
+	pytest -x -q
+
+synth: install
+	cdk synth --quiet --output $(OUT) -c config=$(CONFIG)
+	@echo "templates written to $(OUT)/"
+
+demo: install
+	cdk synth --quiet --output $(OUT) -c config=$(CONFIG)
+	hadrill plan --assembly $(OUT) --config $(CONFIG)
+
+bench: install
+	python bench/synth.py --config $(CONFIG)
+
+clean:
+	rm -rf $(OUT) reports .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,3 @@
+from stacks.cluster.stack import ClusterStack, ClusterTargets
+
+__all__ = ["ClusterStack", "ClusterTargets"]

@@ -1,0 +1,55 @@
+"""The nodes' security group: LifeKeeper only between the nodes, HULFT only from its partners.
+
+No SSH anywhere: operators use Session Manager through the VPC endpoints.
+"""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from aws_cdk import aws_ec2 as ec2
+from constructs import Construct
+
+from stacks.config import DeploymentConfig
+
+# LifeKeeper's ports between the nodes (SIOS KB: network ports used by LifeKeeper).
+COMM_PATH_PORT = 7365  # TCP comm path heartbeats
+GUI_SERVER_PORTS = (81, 82)  # GUI server and RMI registry
+WEB_GUI_PORT = 778
+API_PORT = 779
+# DataKeeper: one port per mirror, 10000 + mirror number; sixteen mirrors is plenty for one HULFT.
+REPLICATION_PORTS = (10001, 10016)
+HTTPS_PORT = 443
+
+
+class NodeSecurityGroup(Construct):
+    def __init__(self, scope: Construct, construct_id: str, *, vpc: ec2.IVpc, config: DeploymentConfig) -> None:
+        super().__init__(scope, construct_id)
+        sg = ec2.SecurityGroup(
+            self,
+            "Group",
+            vpc=vpc,
+            description=f"LifeKeeper nodes of {config.cluster_name}: peer traffic and HULFT partners only",
+            allow_all_outbound=False,
+        )
+        self.group = sg
+
+        peer_ports = [
+            (ec2.Port.tcp(COMM_PATH_PORT), "LifeKeeper comm path"),
+            *[(ec2.Port.tcp(port), "LifeKeeper GUI server") for port in GUI_SERVER_PORTS],
+            (ec2.Port.tcp(WEB_GUI_PORT), "LifeKeeper web GUI"),
+            (ec2.Port.tcp(API_PORT), "LifeKeeper API"),
+            (ec2.Port.tcp_range(*REPLICATION_PORTS), "DataKeeper replication of /data"),
+        ]
+        for port, why in peer_ports:
+            sg.add_ingress_rule(sg, port, f"{why} from the other node")
+            sg.add_egress_rule(sg, port, f"{why} to the other node")
+
+        hulft = config.hulft
+        for cidr in hulft.client_cidrs:
+            sg.add_ingress_rule(ec2.Peer.ipv4(str(cidr)), ec2.Port.tcp(hulft.receive_port), "HULFT receive (hulrcvd)")
+            sg.add_ingress_rule(ec2.Peer.ipv4(str(cidr)), ec2.Port.tcp(hulft.observe_port), "HULFT observe (hulobsd)")
+            sg.add_egress_rule(ec2.Peer.ipv4(str(cidr)), ec2.Port.tcp(hulft.receive_port), "HULFT send to partners")
+
+        # The subnets have no internet route: HTTPS can only reach the VPC endpoints and S3's gateway.
+        sg.add_egress_rule(ec2.Peer.any_ipv4(), ec2.Port.tcp(HTTPS_PORT), "HTTPS to VPC endpoints and S3")
+        cdk.Tags.of(sg).add("Name", f"{config.cluster_name}-nodes")

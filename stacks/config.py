@@ -1,0 +1,287 @@
+"""The deployment config: one YAML file, loaded into frozen, validated models.
+
+A bad value must stop `cdk synth` before any construct is built, with one line that names
+the field and says why (see `load_config` and `ConfigError`). The models hold no CDK types
+so the CLI and the local runner can read the same file without importing the CDK.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from pathlib import Path
+from typing import Annotated, Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+DEFAULT_CONFIG_PATH = Path("config/default.yaml")
+
+# Names end up in stack names, tags, SSM document targets and /etc/hosts: keep them boring.
+CLUSTER_NAME = r"^[a-z][a-z0-9-]{1,30}[a-z0-9]$"
+HOST_NAME = r"^[a-z][a-z0-9-]{0,62}$"
+LOGICAL_HOST = r"^[a-z][a-z0-9-]{0,62}(\.[a-z0-9][a-z0-9-]{0,62})*$"
+AZ_NAME = r"^[a-z]{2}(-gov)?-[a-z]+-\d[a-z]$"
+INSTANCE_TYPE = r"^[a-z][a-z0-9-]*\.[a-z0-9]+$"
+AMI_ID = r"^ami-[0-9a-f]{8,17}$"
+SSM_PARAMETER_PATH = r"^/[A-Za-z0-9_.\-/]+$"
+S3_KEY = r"^[A-Za-z0-9][A-Za-z0-9_.\-/]{0,1000}$"
+SHA256 = r"^[0-9a-f]{64}$"
+SECRET_NAME = r"^[A-Za-z0-9/_+=.@-]{1,512}$"  # noqa: S105 - a name pattern, not a secret
+ABSOLUTE_PATH = r"^/[A-Za-z0-9_.\-/]+$"
+INSTANCE_ID = r"^i-[0-9a-f]{8,17}$"
+ENI_ID = r"^eni-[0-9a-f]{8,17}$"
+ROUTE_TABLE_ID = r"^rtb-[0-9a-f]{8,17}$"
+VPC_ID = r"^vpc-[0-9a-f]{8,17}$"
+TAG_KEY = r"^[A-Za-z0-9 _.:/=+\-@]{1,128}$"
+
+Port = Annotated[int, Field(ge=1, le=65535)]
+
+
+class ConfigError(Exception):
+    """A config that cannot be deployed. `str()` is one line naming the field."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class Subnet(_Model):
+    """One clustering subnet; each node lives in one, each in its own AZ."""
+
+    name: Annotated[str, Field(pattern=HOST_NAME)]
+    cidr: ipaddress.IPv4Network
+    availability_zone: Annotated[str, Field(pattern=AZ_NAME)]
+
+
+class Network(_Model):
+    vpc_cidr: ipaddress.IPv4Network
+    # Absent for a bring-your-own cluster, whose subnets already exist.
+    subnets: tuple[Subnet, Subnet] | None = None
+
+    @field_validator("subnets", mode="before")
+    @classmethod
+    def _exactly_two(cls, value: Any) -> Any:
+        if isinstance(value, list | tuple) and len(value) != 2:
+            raise ValueError(f"give exactly two clustering subnets, one per AZ (got {len(value)})")
+        return value
+
+    @model_validator(mode="after")
+    def _subnets_fit(self) -> Network:
+        if self.subnets is None:
+            return self
+        a, b = self.subnets
+        for index, subnet in enumerate(self.subnets):
+            if not subnet.cidr.subnet_of(self.vpc_cidr):
+                raise _FieldError(f"subnets.{index}.cidr", f"{subnet.cidr} is not inside vpc_cidr {self.vpc_cidr}")
+        if a.availability_zone == b.availability_zone:
+            raise _FieldError(
+                "subnets.1.availability_zone",
+                f"both subnets are in {a.availability_zone}; the nodes need two AZs to survive an AZ outage",
+            )
+        if a.cidr.overlaps(b.cidr):
+            raise _FieldError("subnets.1.cidr", f"{b.cidr} overlaps {a.cidr}")
+        if a.name == b.name:
+            raise _FieldError("subnets.1.name", f"both subnets are named {a.name!r}")
+        return self
+
+
+class VirtualIp(_Model):
+    """The address clients use; a /32 route points it at the active node's ENI."""
+
+    address: ipaddress.IPv4Address
+    logical_host: Annotated[str, Field(pattern=LOGICAL_HOST, max_length=253)]
+
+
+class Ami(_Model):
+    """Exactly one of an SSM parameter path (resolved at deploy time) or an AMI id."""
+
+    ssm_parameter: Annotated[str, Field(pattern=SSM_PARAMETER_PATH)] | None = None
+    id: Annotated[str, Field(pattern=AMI_ID)] | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Ami:
+        if (self.ssm_parameter is None) == (self.id is None):
+            raise ValueError("give exactly one of ssm_parameter or id")
+        return self
+
+
+class Node(_Model):
+    name: Annotated[str, Field(pattern=HOST_NAME)]
+
+
+class Nodes(_Model):
+    primary: Node
+    secondary: Node
+    instance_type: Annotated[str, Field(pattern=INSTANCE_TYPE)] = "t3.large"
+    ami: Ami | None = None
+    # RHEL-family AMIs name their root device /dev/sda1; a wrong name adds a volume instead.
+    root_device_name: Annotated[str, Field(pattern=r"^/dev/(sd[a-z]1?|xvd[a-z])$")] = "/dev/sda1"
+    root_volume_gib: Annotated[int, Field(ge=10, le=1024)] = 30
+    data_volume_gib: Annotated[int, Field(ge=1, le=16384)] = 20
+    termination_protection: bool = True
+
+    @model_validator(mode="after")
+    def _two_nodes(self) -> Nodes:
+        if self.primary.name == self.secondary.name:
+            raise _FieldError("secondary.name", f"is {self.secondary.name!r}, the same as primary.name")
+        return self
+
+
+class Hulft(_Model):
+    version: Annotated[str, Field(pattern=r"^\d{2}\.\d{2}\.\d{2}$")] = "08.01.02"
+    hulexep: Annotated[str, Field(pattern=ABSOLUTE_PATH)] = "/usr/local/hulft/bin"
+    hulpath: Annotated[str, Field(pattern=ABSOLUTE_PATH)] = "/data/hulft/etc"
+    receive_port: Port = 30000
+    observe_port: Port = 31000
+    # Partners that send to / request from this HULFT; may be empty until there are any.
+    client_cidrs: tuple[ipaddress.IPv4Network, ...] = ()
+
+    @field_validator("client_cidrs")
+    @classmethod
+    def _no_world(cls, value: tuple[ipaddress.IPv4Network, ...]) -> tuple[ipaddress.IPv4Network, ...]:
+        for index, cidr in enumerate(value):
+            if cidr.prefixlen == 0:
+                raise _FieldError(str(index), "0.0.0.0/0 would open HULFT to the world; name the partners")
+        return value
+
+    @model_validator(mode="after")
+    def _ports_differ(self) -> Hulft:
+        if self.receive_port == self.observe_port:
+            raise _FieldError("observe_port", f"is {self.observe_port}, the same as receive_port")
+        return self
+
+
+class MediaObject(_Model):
+    key: Annotated[str, Field(pattern=S3_KEY)]
+    sha256: Annotated[str, Field(pattern=SHA256)]
+
+
+class Media(_Model):
+    hulft: MediaObject
+    recovery_kit: MediaObject
+
+
+class Secrets(_Model):
+    # The secret holds the HULFT serial and product key; it is read on the node only.
+    hulft_license: Annotated[str, Field(pattern=SECRET_NAME)]
+
+
+class ExistingNode(_Model):
+    instance_id: Annotated[str, Field(pattern=INSTANCE_ID)]
+    eni_id: Annotated[str, Field(pattern=ENI_ID)]
+
+
+class ExistingCluster(_Model):
+    """Bring your own cluster: two running LifeKeeper nodes this app does not create."""
+
+    vpc_id: Annotated[str, Field(pattern=VPC_ID)]
+    primary: ExistingNode
+    secondary: ExistingNode
+    route_table_ids: Annotated[tuple[Annotated[str, Field(pattern=ROUTE_TABLE_ID)], ...], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _two_nodes(self) -> ExistingCluster:
+        if self.primary.instance_id == self.secondary.instance_id:
+            raise _FieldError("secondary.instance_id", "is the same instance as primary.instance_id")
+        if self.primary.eni_id == self.secondary.eni_id:
+            raise _FieldError("secondary.eni_id", "is the same ENI as primary.eni_id")
+        if len(set(self.route_table_ids)) != len(self.route_table_ids):
+            raise _FieldError("route_table_ids", "lists a route table twice")
+        return self
+
+
+class DeploymentConfig(_Model):
+    cluster_name: Annotated[str, Field(pattern=CLUSTER_NAME)]
+    network: Network
+    virtual_ip: VirtualIp
+    nodes: Nodes
+    hulft: Hulft = Hulft()
+    media: Media
+    secrets: Secrets
+    tags: dict[Annotated[str, Field(pattern=TAG_KEY)], Annotated[str, Field(max_length=256)]] = {}
+    existing_cluster: ExistingCluster | None = None
+
+    @property
+    def creates_nodes(self) -> bool:
+        return self.existing_cluster is None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> DeploymentConfig:
+        if self.virtual_ip.address in self.network.vpc_cidr:
+            raise _FieldError(
+                "virtual_ip.address",
+                f"{self.virtual_ip.address} is inside vpc_cidr {self.network.vpc_cidr}; the EC2 Recovery Kit's "
+                "route-table scenario needs an address outside the VPC CIDR",
+            )
+        if self.existing_cluster is None:
+            if self.network.subnets is None:
+                raise _FieldError(
+                    "network.subnets", "two clustering subnets are required when this app creates the nodes"
+                )
+            if self.nodes.ami is None:
+                raise _FieldError("nodes.ami", "an AMI is required when this app creates the nodes")
+        elif self.network.subnets is not None:
+            raise _FieldError("network.subnets", "must be left out with existing_cluster: those subnets already exist")
+        if "hadrill:cluster" in self.tags:
+            raise _FieldError("tags", "'hadrill:cluster' is set by the app itself")
+        return self
+
+
+class _FieldError(ValueError):
+    """A validator's complaint about one nested field, relative to the model that raised it."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+
+
+def parse_config(data: Any, *, source: str = "config") -> DeploymentConfig:
+    """Validate already-loaded YAML data; raise ConfigError with one line on the first problem."""
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}: the file must hold a mapping of settings, got {type(data).__name__}")
+    try:
+        return DeploymentConfig.model_validate(data)
+    except ValidationError as error:
+        raise ConfigError(f"{source}: {_describe(error)}") from None
+
+
+def load_config(path: Path | str = DEFAULT_CONFIG_PATH) -> DeploymentConfig:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot read the config file ({error.strerror})") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(error, "problem", None) or "invalid YAML"
+        raise ConfigError(f"{path}: not valid YAML{where}: {problem}") from None
+    return parse_config(data, source=str(path))
+
+
+def _describe(error: ValidationError) -> str:
+    """One line: the dotted field path and the reason, plus how many more problems there are."""
+    problems = error.errors(include_url=False)
+    first = problems[0]
+    location = [str(part) for part in first["loc"]]
+    message = str(first["msg"])
+    # Our own validators name a nested field in the message ("subnets.1.cidr: ...").
+    match = re.match(r"^(?:Value error, )?([a-z0-9_][a-z0-9_.]*): (.*)$", message, flags=re.DOTALL)
+    if match:
+        location += match.group(1).split(".")
+        message = match.group(2)
+    elif message.startswith("Value error, "):
+        message = message.removeprefix("Value error, ")
+    if first["type"] == "extra_forbidden":
+        message = "unknown setting (check the spelling against the config reference in README.md)"
+    elif first["type"] == "missing":
+        message = "required setting is missing"
+    elif first["type"] == "string_pattern_mismatch":
+        message = f"{first['input']!r} is not valid here (expected to match {first['ctx']['pattern']})"
+    elif "input" in first and first["type"] not in ("value_error", "assertion_error"):
+        message = f"{message} (got {first['input']!r})"
+    field = ".".join(part for part in location if not part.startswith("function-")) or "(top level)"
+    more = f" (and {len(problems) - 1} more problem(s))" if len(problems) > 1 else ""
+    return f"{field}: {message}{more}"
