@@ -35,9 +35,9 @@ lint: install
 	ruff check .
 	ruff format --check .
 	mypy app.py stacks hadrill_cli bench $(wildcard lambdas simulator localworld)
-	@scripts=$$(find documents -name '*.sh' -type f 2>/dev/null); \
+	@scripts=$$(find documents -name '*.sh' -type f 2>/dev/null || true); \
 	  if [ -n "$$scripts" ]; then shellcheck -S style $$scripts; fi
-	@machines=$$(find statemachines -name '*.asl.json' -type f 2>/dev/null); \
+	@machines=$$(find statemachines -name '*.asl.json' -type f 2>/dev/null || true); \
 	  for m in $$machines; do asl-validator --json-path "$$m" --silent; done
 
 test: install lint
