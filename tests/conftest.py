@@ -1,12 +1,30 @@
-"""Shared test setup: the CDK's jsii runtime must find the project's Node 22 first on PATH."""
+"""Shared test setup.
+
+The CDK's jsii runtime must find the project's Node 22 first on PATH, and each example config is
+synthesized once per test session for every test that reads templates.
+"""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parent.parent
 NODE_BIN = REPO / "node_modules" / ".bin"
 
 if NODE_BIN.is_dir() and not os.environ.get("PATH", "").startswith(str(NODE_BIN)):
     os.environ["PATH"] = f"{NODE_BIN}{os.pathsep}{os.environ.get('PATH', '')}"
+
+from support.synthesis import BYO_CONFIG, DEFAULT_CONFIG, Synthesized, synthesize  # noqa: E402  (needs PATH above)
+
+
+@pytest.fixture(scope="session")
+def default_synth(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    return synthesize(DEFAULT_CONFIG, tmp_path_factory.mktemp("cdk-default"))
+
+
+@pytest.fixture(scope="session")
+def byo_synth(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    return synthesize(BYO_CONFIG, tmp_path_factory.mktemp("cdk-byo"))
