@@ -1,0 +1,62 @@
+#!/bin/bash
+# HADrill-CreateHulftResource (run on the primary): create the HULFT resource hierarchy (switchback
+# type, HULEXEP, HULPATH, file system tag, template priority) and extend it to the standby (target
+# priority). ins_list and eqv_list are checked first, so a rerun is a no-op. The create and extend
+# command lines are lk_create_hulft / lk_extend_hulft in vendor.sh (configurable; FACTS.md says why).
+# Exit codes: 0 created and extended (or already), 2 parameter missing, 3 LifeKeeper not running,
+#   4 create failed, 5 extend failed, 6 the hierarchy is not ISP here afterwards, 70 unexpected failure.
+set -Eeuo pipefail
+# hadrill:include-begin
+# shellcheck source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=vendor.sh
+. "$(dirname "${BASH_SOURCE[0]}")/vendor.sh"
+# hadrill:include-end
+
+# parameters (set by hadrill_param)
+declare target_node tag hulexep hulpath fs_tag template_priority target_priority switchback
+hadrill_param target_node TargetNode
+hadrill_param tag HulftTag
+hadrill_param hulexep Hulexep
+hadrill_param hulpath Hulpath
+hadrill_param fs_tag FilesystemTag
+hadrill_param template_priority TemplatePriority
+hadrill_param target_priority TargetPriority
+hadrill_param switchback SwitchbackType
+
+lktest >/dev/null 2>&1 || hadrill_fail 3 "LifeKeeper is not running on this node"
+done_steps=()
+changed=false
+
+existing="$(ins_list -t "$tag" 2>/dev/null)" || existing=""
+if [[ -n "$existing" ]]; then
+  done_steps+=("create: already exists")
+else
+  lk_create_hulft "$tag" "$hulexep" "$hulpath" "$fs_tag" "$switchback" "$template_priority" >&2 \
+    || hadrill_fail 4 "creating resource ${tag} failed"
+  changed=true
+  done_steps+=("create: created")
+fi
+
+equivalencies="$(eqv_list -t "$tag" 2>/dev/null)" || equivalencies=""
+if grep -qwF -- "$target_node" <<<"$equivalencies"; then
+  done_steps+=("extend to ${target_node}: already extended")
+else
+  lk_extend_hulft "$tag" "$target_node" "$target_priority" "$template_priority" "$switchback" >&2 \
+    || hadrill_fail 5 "extending ${tag} to ${target_node} failed"
+  changed=true
+  done_steps+=("extend to ${target_node}: extended")
+fi
+
+lk_scan "$(lcdstatus -q 2>&1 || true)" "$tag"
+if [[ "$LK_ROOT_STATE" != ISP ]]; then
+  hadrill_fail 6 "hierarchy ${tag} is ${LK_ROOT_STATE} on this node after create; expected ISP"
+fi
+
+summary="$(IFS=';'; printf '%s' "${done_steps[*]}")"
+if [[ "$changed" == true ]]; then
+  hadrill_result true true "hierarchy ${tag}: ${summary//;/; }" "\"tag\":$(hadrill_str "$tag")"
+else
+  hadrill_result true false "hierarchy ${tag} already created and extended to ${target_node}; nothing changed" \
+    "\"tag\":$(hadrill_str "$tag")"
+fi

@@ -1,0 +1,62 @@
+#!/bin/bash
+# HADrill-InjectFault (run on the primary):
+#   network-down       the reference procedure's "service network stop" / ifdown, in a detached job
+#                      that starts DelaySeconds after this command, so the command can report first;
+#                      fault_epoch_ms is when the network goes down.
+#   hulft-daemon-kill  SIGKILL one HULFT daemon; LifeKeeper is expected to recover it locally.
+#   switchover         planned: bring the hierarchy in service on TargetNode (blocks until done).
+# Instance stop and reboot are EC2 API calls, not this document.
+# Exit codes: 0 fault injected, 2 parameter missing or TargetNode missing for switchover,
+#   3 precondition (daemon not running here / hierarchy not in service here), 4 the fault command
+#   failed, 70 unexpected failure.
+set -Eeuo pipefail
+# hadrill:include-begin
+# shellcheck source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=vendor.sh
+. "$(dirname "${BASH_SOURCE[0]}")/vendor.sh"
+# hadrill:include-end
+
+# parameters (set by hadrill_param)
+declare fault tag daemon target_node interface delay_s
+hadrill_param fault Fault
+hadrill_param tag HulftTag
+hadrill_param daemon Daemon
+hadrill_param target_node TargetNode
+hadrill_param interface Interface
+hadrill_param delay_s DelaySeconds
+
+node="${HADRILL_NODE_NAME:-$(uname -n)}"
+case "$fault" in
+  network-down)
+    hadrill_now_ms
+    fault_ms=$((HADRILL_NOW_MS + 10#$delay_s * 1000))
+    setsid bash -c "$HADRILL_NETWORK_DOWN_SCRIPT" hadrill-network-down "$delay_s" "$interface" \
+      </dev/null >/dev/null 2>&1 &
+    hadrill_result true true "network on ${node} (${interface}) goes down in ${delay_s} s; the node will stop answering" \
+      "\"fault\":\"network-down\"" "\"fault_epoch_ms\":${fault_ms}"
+    ;;
+  hulft-daemon-kill)
+    hulft_daemons_up "$(ps -ef 2>/dev/null || true)"
+    [[ " ${HULFT_UP} " == *" ${daemon} "* ]] || hadrill_fail 3 "${daemon} is not running on ${node}: is this the active node?"
+    hadrill_now_ms
+    fault_ms="$HADRILL_NOW_MS"
+    pkill -KILL -x "$daemon" || hadrill_fail 4 "pkill ${daemon} failed"
+    hadrill_result true true "killed ${daemon} on ${node}; LifeKeeper should restart it here" \
+      "\"fault\":\"hulft-daemon-kill\"" "\"daemon\":$(hadrill_str "$daemon")" "\"fault_epoch_ms\":${fault_ms}"
+    ;;
+  switchover)
+    [[ "$target_node" != none && "$target_node" != "$node" ]] || hadrill_fail 2 "switchover needs TargetNode, the standby's LifeKeeper name"
+    lk_scan "$(lcdstatus -q 2>&1 || true)" "$tag"
+    [[ "$LK_ROOT_STATE" == ISP ]] || hadrill_fail 3 "hierarchy ${tag} is ${LK_ROOT_STATE} on ${node}, not in service: nothing to switch over"
+    hadrill_now_ms
+    fault_ms="$HADRILL_NOW_MS"
+    lk_switchover "$tag" "$target_node" >&2 || hadrill_fail 4 "switchover of ${tag} to ${target_node} failed"
+    hadrill_now_ms
+    hadrill_result true true "hierarchy ${tag} switched over from ${node} to ${target_node}" \
+      "\"fault\":\"switchover\"" "\"fault_epoch_ms\":${fault_ms}" "\"completed_epoch_ms\":${HADRILL_NOW_MS}"
+    ;;
+  *)
+    hadrill_fail 2 "unknown fault ${fault}"
+    ;;
+esac

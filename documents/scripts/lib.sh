@@ -1,0 +1,101 @@
+# shellcheck shell=bash
+# Shared helpers for the HADrill node scripts (inlined into each SSM document by documents/build.py).
+#
+# Every script prints exactly one JSON result line, last on stdout:
+#   {"ok": bool, "changed": bool, "message": str, ...}
+# Everything else (tool output, progress) goes to stderr. Exit codes shared by all scripts:
+#   0 done (or already done), 1 the check or wait came out negative, 2 parameter missing,
+#   70 unexpected failure (the message names the line); scripts document their own codes 3-69.
+#
+# Paths: HADRILL_ROOT (default empty) prefixes every absolute path a script touches, so the same
+# script runs on a real node and inside the simulator. LifeKeeper's bin directory is appended to
+# PATH, never prepended: whatever is first on PATH (the simulator's stand-ins) wins.
+
+HADRILL_ROOT="${HADRILL_ROOT:-}"
+LKROOT="${LKROOT:-${HADRILL_ROOT}/opt/LifeKeeper}"
+PATH="${PATH}:${LKROOT}/bin:/usr/local/bin"
+export LKROOT PATH
+
+# Epoch milliseconds without forking (bash 5: EPOCHREALTIME has microseconds).
+# shellcheck disable=SC2317  # a helper: not every document calls it
+hadrill_now_ms() {
+  local t="${EPOCHREALTIME/[.,]/}"
+  # shellcheck disable=SC2034  # read by the scripts that source this file
+  HADRILL_NOW_MS="${t:0:${#t}-3}"
+}
+
+# shellcheck disable=SC2317  # a helper: not every document calls it
+hadrill_json_escape() {
+  local s="$1"
+  s="${s//\\/\\\\}"
+  s="${s//\"/\\\"}"
+  s="${s//$'\n'/\\n}"
+  s="${s//$'\r'/\\r}"
+  s="${s//$'\t'/\\t}"
+  if [[ "$s" == *[$'\001'-$'\037']* ]]; then
+    s="$(printf '%s' "$s" | tr -d '\000-\037')"
+  fi
+  printf '%s' "$s"
+}
+
+# A JSON string literal.
+# shellcheck disable=SC2317  # a helper: not every document calls it
+hadrill_str() {
+  printf '"%s"' "$(hadrill_json_escape "$1")"
+}
+
+# A JSON array of strings from the lines of $1 (empty lines skipped).
+# shellcheck disable=SC2317  # a helper: not every document calls it
+hadrill_str_array() {
+  local line out="" sep=""
+  while IFS= read -r line; do
+    [[ -n "$line" ]] || continue
+    out+="${sep}$(hadrill_str "$line")"
+    sep=","
+  done <<<"$1"
+  printf '[%s]' "$out"
+}
+
+# hadrill_result <ok> <changed> <message> [<"key":json> ...]
+# shellcheck disable=SC2317  # a helper: not every document calls it
+hadrill_result() {
+  local ok="$1" changed="$2" message="$3" extra="" field
+  shift 3
+  for field in "$@"; do
+    extra+=",${field}"
+  done
+  printf '{"ok":%s,"changed":%s,"message":%s%s}\n' "$ok" "$changed" "$(hadrill_str "$message")" "$extra"
+}
+
+# hadrill_fail <exit code> <message> [<"key":json> ...]
+# shellcheck disable=SC2317  # a helper: not every document calls it
+hadrill_fail() {
+  local code="$1" message="$2"
+  shift 2
+  trap - ERR
+  hadrill_result false false "$message" "\"exit_code\":${code}" "$@"
+  exit "$code"
+}
+
+# hadrill_param <variable> <SSM parameter name>: read SSM_<name> (interpolationType ENV_VAR).
+# shellcheck disable=SC2317  # a helper: not every document calls it
+hadrill_param() {
+  local env_name="SSM_$2"
+  if [[ -z "${!env_name+set}" ]]; then
+    hadrill_fail 2 "parameter $2 missing: ${env_name} is not set (SSM Agent 3.3.2746.0 or later passes parameters as environment variables)"
+  fi
+  printf -v "$1" '%s' "${!env_name}"
+}
+
+# shellcheck disable=SC2317  # a helper: not every document calls it
+hadrill_on_error() {
+  local code="$1" line="$2"
+  # Inside $(...) the trap is inherited (set -E): leave the report to the main shell.
+  if ((BASH_SUBSHELL > 0)); then
+    exit "$code"
+  fi
+  trap - ERR
+  hadrill_result false false "unexpected failure (exit ${code}) at line ${line}" '"exit_code":70'
+  exit 70
+}
+trap 'hadrill_on_error "$?" "$LINENO"' ERR

@@ -1,0 +1,86 @@
+#!/bin/bash
+# HADrill-NodeStatus: report one node as it is, raw, for the Lambda to interpret with hadrill.*:
+#   LifeKeeper up (lktest, LK_INITDONE), lcdstatus -q text, HULFT daemon lines from ps -ef,
+#   whether the HULFT resource exists here (ins_list), /data mounted, mirror_status text and verdict,
+#   the hosts entry, installed packages, HULFT install.
+# Exit codes: 0 report printed (ok=true: the report itself says what is wrong), 2 parameter missing,
+#   70 unexpected failure.
+set -Eeuo pipefail
+# hadrill:include-begin
+# shellcheck source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=vendor.sh
+. "$(dirname "${BASH_SOURCE[0]}")/vendor.sh"
+# hadrill:include-end
+
+# parameters (set by hadrill_param)
+declare logical_host hulft_tag mirror_tag install_dir data_mount
+hadrill_param logical_host LogicalHost
+hadrill_param hulft_tag HulftTag
+hadrill_param mirror_tag MirrorTag
+hadrill_param install_dir HulftInstallDir
+hadrill_param data_mount DataMount
+
+node="${HADRILL_NODE_NAME:-$(uname -n)}"
+hosts_file="${HADRILL_HOSTS_FILE:-${HADRILL_ROOT}/etc/hosts}"
+
+lk_running=false
+if lktest >/dev/null 2>&1; then
+  lk_running=true
+fi
+lk_initdone=false
+if [[ -e "$LKROOT/config/LK_INITDONE" ]]; then
+  lk_initdone=true
+fi
+lcd=""
+hulft_defined=false
+if [[ "$lk_running" == true ]]; then
+  lcd="$(lcdstatus -q 2>&1)" || true
+  if [[ -n "$(ins_list -t "$hulft_tag" 2>/dev/null || true)" ]]; then
+    hulft_defined=true
+  fi
+fi
+
+# Only HULFT's lines, in the ps -ef format of the reference procedure (the pattern does not match
+# grep's own command line).
+# shellcheck disable=SC2009
+ps_lines="$(ps -ef 2>/dev/null | grep -E 'hul(obs|rcv|snd)d' || true)"
+
+data_mounted=false
+if mountpoint -q "${HADRILL_ROOT}${data_mount}"; then
+  data_mounted=true
+fi
+
+mirror_text="$(mirror_status "$mirror_tag" 2>&1)" || true
+mirror_in_sync=false
+if hadrill_mirror_in_sync "$mirror_text"; then
+  mirror_in_sync=true
+fi
+
+hosts_entry=""
+if [[ -r "$hosts_file" ]]; then
+  hosts_entry="$(awk -v h="$logical_host" '$1 !~ /^#/ { for (i = 2; i <= NF; i++) if ($i == h) { print $1 " " h; exit } }' "$hosts_file")"
+fi
+
+packages="$(rpm -qa 'steeleye-lk*' 2>/dev/null | sort || true)"
+
+hulft_installed=""
+marker="${HADRILL_ROOT}${install_dir}/.hadrill-installed"
+if [[ -f "$marker" ]]; then
+  hulft_installed="$(<"$marker")"
+fi
+
+hadrill_result true false "status of ${node}" \
+  "\"node\":$(hadrill_str "$node")" \
+  "\"lk_running\":${lk_running}" \
+  "\"lk_initdone\":${lk_initdone}" \
+  "\"lcdstatus\":$(hadrill_str "$lcd")" \
+  "\"hulft_tag\":$(hadrill_str "$hulft_tag")" \
+  "\"hulft_defined\":${hulft_defined}" \
+  "\"ps\":$(hadrill_str "$ps_lines")" \
+  "\"data_mounted\":${data_mounted}" \
+  "\"mirror_in_sync\":${mirror_in_sync}" \
+  "\"mirror_status\":$(hadrill_str "$mirror_text")" \
+  "\"hosts_entry\":$(hadrill_str "$hosts_entry")" \
+  "\"packages\":$(hadrill_str_array "$packages")" \
+  "\"hulft_installed\":$(hadrill_str "$hulft_installed")"

@@ -1,0 +1,127 @@
+# shellcheck shell=bash
+# Vendor command lines and output formats, in one place (inlined into the SSM documents that need them).
+#
+# The exact HULFT silent-install invocation and the LifeKeeper commands that create and extend a
+# HULFT resource were not found in public documentation (see FACTS.md). The defaults below are our
+# best reading; a site replaces any of them by defining the same function or variable in
+#   ${HADRILL_VENDOR_OVERRIDES:-/etc/hadrill/vendor-overrides.sh}
+# which is sourced last when it exists (root-owned, like the rest of /etc).
+
+# Key of the "Installation Information file" that says new install vs update: the manual names
+# INSTALLATIONTYPE, a public user example used INSTALLATIONMETHOD.
+HULFT_INSTALL_TYPE_KEY="${HULFT_INSTALL_TYPE_KEY:-INSTALLATIONTYPE}"
+# What the detached network-down job runs ($1 = delay seconds, $2 = interface): the blog's
+# "service network stop", or ifdown.
+# shellcheck disable=SC2016,SC2034  # run by bash -c with positional arguments
+HADRILL_NETWORK_DOWN_SCRIPT='sleep "$1"; ifdown "$2" || service network stop'
+
+# hulft_info_lines <role> <HULEXEP> <HULPATH> <MYHOSTNAME>: the non-secret lines of the
+# Installation Information file (SERIAL and PRODUCTKEY are added by the caller).
+# shellcheck disable=SC2317  # a helper: not every document calls it
+hulft_info_lines() {
+  local node=ACTIVE
+  [[ "$1" == standby ]] && node=STANDBY
+  printf '%s\n' \
+    "INSTALLATIONROUTE=EXPRESS" \
+    "${HULFT_INSTALL_TYPE_KEY}=NEW" \
+    "INSTALLNODE=${node}" \
+    "HULEXEP=$2" \
+    "HULPATH=$3" \
+    "MYHOSTNAME=$4" \
+    "TMPDIR=$2/tmp" \
+    "PIDDIR=$2/etc" \
+    "DATEFMT=YYYY/MM/DD"
+}
+
+# hulft_run_installer <extracted dir> <info file>
+# shellcheck disable=SC2317  # a helper: not every document calls it
+hulft_run_installer() {
+  (cd "$1" && ./installer -f "$2")
+}
+
+# lk_create_hulft <tag> <HULEXEP> <HULPATH> <filesystem tag> <switchback> <template priority>
+# shellcheck disable=SC2317  # a helper: not every document calls it
+lk_create_hulft() {
+  lkcli resource create hulft --tag "$1" --hulexep "$2" --hulpath "$3" --fstag "$4" \
+    --switchback "$5" --priority "$6"
+}
+
+# lk_extend_hulft <tag> <target node> <target priority> <template priority> <switchback>
+# shellcheck disable=SC2317  # a helper: not every document calls it
+lk_extend_hulft() {
+  lkcli resource extend hulft --tag "$1" --dest "$2" --target_priority "$3" \
+    --template_priority "$4" --switchback "$5"
+}
+
+# lk_switchover <tag> <target node>: bring the hierarchy in service on the target node.
+# shellcheck disable=SC2317  # a helper: not every document calls it
+lk_switchover() {
+  lcdremexec -d "$2" -- "$LKROOT/bin/perform_action" -t "$1" -a restore
+}
+
+# DataKeeper: the mirror is in sync when mirror_status says "Fully Operational" (assumed wording).
+# shellcheck disable=SC2317  # a helper: not every document calls it
+hadrill_mirror_in_sync() {
+  [[ "$1" == *"Fully Operational"* ]]
+}
+
+# lk_scan <lcdstatus -q text> <root tag>: pure-bash reading of the short status, for the scripts that
+# poll (the Lambda re-parses the raw text with hadrill.lcdstatus, the reference parser). Sets
+#   LK_ROOT_STATE   state of the root tag on this node ("none" when not defined)
+#   LK_TREE_STATES  "tag=STATE" for the root and everything indented below it, one per line
+#   LK_PATHS_TOTAL  number of comm paths;  LK_PATHS_DEAD  the DEAD ones, one per line
+# shellcheck disable=SC2034,SC2317  # the LK_* results are read by the scripts that source this file
+lk_scan() {
+  local line prefix column root_column=-1 section=""
+  local -a f
+  LK_ROOT_STATE=none LK_TREE_STATES="" LK_PATHS_TOTAL=0 LK_PATHS_DEAD=""
+  while IFS= read -r line; do
+    read -ra f <<<"$line"
+    if (( ${#f[@]} == 0 )); then
+      continue
+    elif [[ "${f[0]}" == LOCAL || "${f[0]}" == BACKUP ]] && [[ "${f[1]:-}" == TAG ]]; then
+      section=resources
+    elif [[ "${f[0]}" == MACHINE ]]; then
+      section=paths
+    elif [[ "$section" == resources ]] && (( ${#f[@]} >= 6 )); then
+      prefix="${line%%"${f[1]}"*}"
+      column="${#prefix}"
+      if (( root_column >= 0 )) && (( column <= root_column )); then
+        root_column=-2
+      fi
+      if [[ "${f[1]}" == "$2" ]] && (( root_column == -1 )); then
+        root_column="$column"
+        LK_ROOT_STATE="${f[${#f[@]}-3]}"
+      fi
+      if (( root_column >= 0 )); then
+        LK_TREE_STATES+="${f[1]}=${f[${#f[@]}-3]}"$'\n'
+      fi
+    elif [[ "$section" == paths ]] && (( ${#f[@]} == 5 )); then
+      LK_PATHS_TOTAL=$((LK_PATHS_TOTAL + 1))
+      if [[ "${f[3]}" != ALIVE ]]; then
+        LK_PATHS_DEAD+="${f[0]} ${f[1]} ${f[2]} ${f[3]}"$'\n'
+      fi
+    fi
+  done <<<"$1"
+}
+
+# hulft_daemons_up <ps -ef text>: sets HULFT_UP to the running daemons, space separated. A daemon
+# counts when it is the command of a process (the word right after the TIME column), so
+# "grep hulsndd" or "tail hulobsd.log" never does.
+# shellcheck disable=SC2317  # a helper: not every document calls it
+hulft_daemons_up() {
+  local d pattern
+  HULFT_UP=""
+  for d in hulobsd hulrcvd hulsndd; do
+    pattern="[0-9]:[0-9][0-9]:[0-9][0-9][[:space:]]+([^[:space:]]*/)?${d}([[:space:]]|$)"
+    if [[ "$1" =~ $pattern ]]; then
+      HULFT_UP+="${HULFT_UP:+ }${d}"
+    fi
+  done
+}
+
+HADRILL_VENDOR_OVERRIDES="${HADRILL_VENDOR_OVERRIDES:-/etc/hadrill/vendor-overrides.sh}"
+if [[ -f "$HADRILL_VENDOR_OVERRIDES" ]]; then
+  # shellcheck source=/dev/null
+  . "$HADRILL_VENDOR_OVERRIDES"
+fi

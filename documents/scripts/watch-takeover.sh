@@ -1,0 +1,65 @@
+#!/bin/bash
+# HADrill-WatchTakeover (run on the standby before the fault): poll lcdstatus -q and ps -ef locally
+# every PollMillis until the hierarchy is ISP here and hulobsd, hulrcvd and hulsndd are all running,
+# or TimeoutSeconds pass. Prints a timeline, one "TIMELINE <epoch ms> <event>" line per change, and
+# the same timeline in the result (takeover_epoch_ms is when the takeover was seen complete).
+# Exit codes: 0 takeover complete, 1 no takeover before the timeout, 2 parameter missing,
+#   70 unexpected failure.
+set -Eeuo pipefail
+# hadrill:include-begin
+# shellcheck source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=vendor.sh
+. "$(dirname "${BASH_SOURCE[0]}")/vendor.sh"
+# hadrill:include-end
+
+# parameters (set by hadrill_param)
+declare tag poll_ms timeout_s
+hadrill_param tag HulftTag
+hadrill_param poll_ms PollMillis
+hadrill_param timeout_s TimeoutSeconds
+
+printf -v period '%d.%03d' "$((10#$poll_ms / 1000))" "$((10#$poll_ms % 1000))"
+timeline=""
+# event <epoch ms> <text>
+event() {
+  printf 'TIMELINE %s %s\n' "$1" "$2"
+  timeline+="${timeline:+,}{\"epoch_ms\":$1,\"event\":$(hadrill_str "$2")}"
+}
+
+hadrill_now_ms
+started="$HADRILL_NOW_MS"
+deadline=$((started + 10#$timeout_s * 1000))
+event "$started" "watch started on ${HADRILL_NODE_NAME:-$(uname -n)} (every ${poll_ms} ms)"
+last_state="" last_up="" polls=0
+
+while :; do
+  polls=$((polls + 1))
+  lk_scan "$(lcdstatus -q 2>/dev/null || true)" "$tag"
+  hulft_daemons_up "$(ps -ef 2>/dev/null || true)"
+  # Stamped after looking: an event is never dated before it was seen.
+  hadrill_now_ms
+  now="$HADRILL_NOW_MS"
+  if [[ "$LK_ROOT_STATE" != "$last_state" ]]; then
+    event "$now" "hierarchy ${tag} ${LK_ROOT_STATE}"
+    last_state="$LK_ROOT_STATE"
+  fi
+  if [[ "$HULFT_UP" != "$last_up" ]]; then
+    event "$now" "daemons up: ${HULFT_UP:-none}"
+    last_up="$HULFT_UP"
+  fi
+  if [[ "$LK_ROOT_STATE" == ISP && "$HULFT_UP" == "hulobsd hulrcvd hulsndd" ]]; then
+    event "$now" "takeover complete"
+    hadrill_result true false "takeover complete on this node after $(((now - started) / 1000)) s of watching (${polls} polls)" \
+      "\"takeover_epoch_ms\":${now}" "\"watch_started_epoch_ms\":${started}" "\"polls\":${polls}" \
+      "\"timeline\":[${timeline}]"
+    exit 0
+  fi
+  if (( now >= deadline )); then
+    event "$now" "timeout"
+    hadrill_result false false "no takeover within ${timeout_s} s: hierarchy ${tag} is ${LK_ROOT_STATE}, daemons up: ${HULFT_UP:-none}" \
+      "\"exit_code\":1" "\"watch_started_epoch_ms\":${started}" "\"polls\":${polls}" "\"timeline\":[${timeline}]"
+    exit 1
+  fi
+  sleep "$period"
+done

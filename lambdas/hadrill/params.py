@@ -1,0 +1,115 @@
+"""Parameters of the SSM documents, as pydantic models (the Python side of validation).
+
+Field aliases are the SSM parameter names; the scripts read them as ``SSM_<alias>``. The document
+builder derives each document's ``parameters`` block from these models, so the JSON documents and
+the Python validation share one definition (patterns from :mod:`hadrill.patterns`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from hadrill import patterns as p
+
+
+def _param(alias: str, pattern: str, description: str, default: str | None = None) -> Any:
+    if default is None:
+        return Field(alias=alias, pattern=pattern, description=description)
+    return Field(default, alias=alias, pattern=pattern, description=description)
+
+
+class DocumentParameters(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    def to_ssm(self) -> dict[str, list[str]]:
+        """The ``Parameters`` argument of ``ssm:SendCommand``."""
+        return {k: [str(v)] for k, v in self.model_dump(by_alias=True).items()}
+
+
+_TAG = "LifeKeeper tag of the HULFT resource hierarchy."
+_DATA = "Mount point of the DataKeeper-mirrored file system."
+_STAGING = "Directory on the node that holds the staged install media."
+STAGING_DIR = "/var/tmp/hadrill-media"  # noqa: S108 - a root-owned 0700 directory on the node
+
+
+class NodeStatusParameters(DocumentParameters):
+    logical_host: str = _param("LogicalHost", p.HOSTNAME, "Logical host name of the virtual IP.")
+    hulft_tag: str = _param("HulftTag", p.LK_TAG, _TAG, "hulft")
+    mirror_tag: str = _param("MirrorTag", p.LK_TAG, "LifeKeeper tag of the DataKeeper mirror.", "datarep-data")
+    hulft_install_dir: str = _param("HulftInstallDir", p.ABSOLUTE_PATH, "HULFT program directory.", "/usr/local/hulft")
+    data_mount: str = _param("DataMount", p.ABSOLUTE_PATH, _DATA, "/data")
+
+
+class HostsEntryParameters(DocumentParameters):
+    virtual_ip: str = _param("VirtualIp", p.IPV4, "Virtual IP address (outside the VPC CIDR).")
+    logical_host: str = _param("LogicalHost", p.HOSTNAME, "Logical host name for the virtual IP.")
+
+
+class StageMediaParameters(DocumentParameters):
+    media_bucket: str = _param("MediaBucket", p.S3_BUCKET, "S3 bucket that holds the install media.")
+    hulft_media_key: str = _param("HulftMediaKey", p.S3_KEY, "S3 key of the HULFT ISO image.")
+    hulft_media_sha256: str = _param("HulftMediaSha256", p.SHA256, "Expected SHA-256 of the HULFT image.")
+    recovery_kit_key: str = _param("RecoveryKitKey", p.S3_KEY, "S3 key of the Recovery Kit ISO or rpm.")
+    recovery_kit_sha256: str = _param("RecoveryKitSha256", p.SHA256, "Expected SHA-256 of the Recovery Kit.")
+    staging_dir: str = _param("StagingDir", p.ABSOLUTE_PATH, _STAGING, STAGING_DIR)
+
+
+class InstallHulftParameters(DocumentParameters):
+    role: str = _param("Role", p.INSTALL_ROLE, "active on the primary (full install), standby on the secondary.")
+    logical_host: str = _param("LogicalHost", p.HOSTNAME, "MYHOSTNAME: the logical host of the virtual IP.")
+    secret_id: str = _param("SecretId", p.SECRET_ID, 'Secrets Manager secret with {"serial", "productKey"}.')
+    hulft_media_file: str = _param("HulftMediaFile", p.FILE_NAME, "File name of the staged HULFT ISO.")
+    hulft_version: str = _param("HulftVersion", p.HULFT_VERSION, "HULFT version on the media.", "08.01.02")
+    staging_dir: str = _param("StagingDir", p.ABSOLUTE_PATH, _STAGING, STAGING_DIR)
+    hulft_install_dir: str = _param(
+        "HulftInstallDir", p.ABSOLUTE_PATH, "HULEXEP given to the installer.", "/usr/local/hulft"
+    )
+    hulft_settings_dir: str = _param(
+        "HulftSettingsDir", p.ABSOLUTE_PATH, "HULPATH given to the installer (on the mirror).", "/data/hulft"
+    )
+    data_mount: str = _param("DataMount", p.ABSOLUTE_PATH, _DATA, "/data")
+
+
+class InstallRecoveryKitParameters(DocumentParameters):
+    recovery_kit_file: str = _param("RecoveryKitFile", p.FILE_NAME, "File name of the staged Recovery Kit ISO or rpm.")
+    rpm_name: str = _param("RpmName", p.RPM_NAME, "Package name of the HULFT Recovery Kit.", "steeleye-lkHUL")
+    rpm_version: str = _param("RpmVersion", p.RPM_VERSION, "Version-release of the Recovery Kit rpm.", "8.2.1-6353")
+    staging_dir: str = _param("StagingDir", p.ABSOLUTE_PATH, _STAGING, STAGING_DIR)
+
+
+class CreateHulftResourceParameters(DocumentParameters):
+    target_node: str = _param("TargetNode", p.NODE_NAME, "LifeKeeper name of the standby node (extend target).")
+    hulft_tag: str = _param("HulftTag", p.LK_TAG, _TAG, "hulft")
+    hulexep: str = _param("Hulexep", p.ABSOLUTE_PATH, "HULEXEP path of the resource.", "/usr/local/hulft/bin")
+    hulpath: str = _param("Hulpath", p.ABSOLUTE_PATH, "HULPATH path of the resource.", "/data/hulft/etc")
+    filesystem_tag: str = _param(
+        "FilesystemTag", p.FILESYSTEM_TAG, "Tag of the file system resource, or none.", "/data"
+    )
+    template_priority: str = _param("TemplatePriority", p.PRIORITY, "Priority on the primary.", "1")
+    target_priority: str = _param("TargetPriority", p.PRIORITY, "Priority on the standby.", "10")
+    switchback: str = _param("SwitchbackType", p.SWITCHBACK, "Switchback type.", "intelligent")
+
+
+class WatchTakeoverParameters(DocumentParameters):
+    hulft_tag: str = _param("HulftTag", p.LK_TAG, _TAG, "hulft")
+    poll_millis: str = _param("PollMillis", p.MILLISECONDS, "Polling period in milliseconds.", "100")
+    timeout_seconds: str = _param("TimeoutSeconds", p.SECONDS, "Give up after this many seconds.", "300")
+
+
+class InjectFaultParameters(DocumentParameters):
+    fault: str = _param("Fault", p.FAULT, "network-down, hulft-daemon-kill or switchover.")
+    hulft_tag: str = _param("HulftTag", p.LK_TAG, _TAG, "hulft")
+    daemon: str = _param("Daemon", p.HULFT_DAEMON, "Daemon to kill for hulft-daemon-kill.", "hulsndd")
+    target_node: str = _param("TargetNode", p.NODE_NAME, "Standby's LifeKeeper name (switchover only).", "none")
+    interface: str = _param("Interface", p.INTERFACE, "Network interface to take down.", "eth0")
+    delay_seconds: str = _param("DelaySeconds", p.SECONDS, "network-down starts this long after the command.", "2")
+
+
+class HealthCheckParameters(DocumentParameters):
+    expected_role: str = _param("ExpectedRole", p.EXPECTED_ROLE, "active or standby: what this node should be.")
+    hulft_tag: str = _param("HulftTag", p.LK_TAG, _TAG, "hulft")
+    mirror_tag: str = _param("MirrorTag", p.LK_TAG, "LifeKeeper tag of the DataKeeper mirror.", "datarep-data")
+    data_mount: str = _param("DataMount", p.ABSOLUTE_PATH, _DATA, "/data")
+    wait_seconds: str = _param("WaitSeconds", p.SECONDS, "Keep checking up to this long until healthy.", "0")

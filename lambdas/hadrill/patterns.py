@@ -1,0 +1,40 @@
+"""The one place where the shapes of SSM document parameters are defined.
+
+Both the SSM documents (``allowedPattern``) and the pydantic models use these strings, so the two
+cannot disagree. They are written in the regex subset shared by Python ``re``, the Rust ``regex``
+crate (pydantic-core) and Java (SSM): anchors, classes, groups, counted repetition; no
+look-around, no backslash classes. None of them admits a space, ``;``, ``$``, a backtick,
+quotes, ``|``, ``&``, ``<``, ``>``, parentheses or a newline, so no value can become shell syntax
+even if a script were ever to interpolate it.
+"""
+
+from __future__ import annotations
+
+_OCTET = "(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])"
+_LABEL = "[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+
+IPV4 = f"^{_OCTET}([.]{_OCTET}){{3}}$"
+HOSTNAME = f"^{_LABEL}([.]{_LABEL}){{0,8}}$"
+# An absolute path whose segments never start with a dot (so no "." or ".." segments).
+ABSOLUTE_PATH = "^(/[A-Za-z0-9_][A-Za-z0-9._+-]{0,127}){1,16}$"
+FILE_NAME = "^[A-Za-z0-9_][A-Za-z0-9._+-]{0,254}$"
+S3_BUCKET = "^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$"
+S3_KEY = "^[A-Za-z0-9_][A-Za-z0-9_.+=/-]{0,1023}$"
+SHA256 = "^[a-f0-9]{64}$"
+SECRET_ID = "^[A-Za-z0-9_][A-Za-z0-9/_+=.@:-]{0,2047}$"  # noqa: S105 - a pattern for secret names
+INSTALL_ROLE = "^(active|standby)$"
+HULFT_VERSION = "^[0-9]{1,2}[.][0-9]{1,2}[.][0-9]{1,2}$"
+RPM_NAME = "^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$"
+RPM_VERSION = "^[0-9][A-Za-z0-9._+]{0,63}-[A-Za-z0-9._+]{1,63}$"
+LK_TAG = "^/?[A-Za-z0-9_][A-Za-z0-9._-]{0,127}(/[A-Za-z0-9_][A-Za-z0-9._-]{0,127}){0,8}$"
+FILESYSTEM_TAG = "^(none|(/[A-Za-z0-9_][A-Za-z0-9._-]{0,127}){1,16})$"
+NODE_NAME = HOSTNAME
+PRIORITY = "^[1-9][0-9]{0,2}$"
+SWITCHBACK = "^(intelligent|automatic)$"
+FAULT = "^(network-down|hulft-daemon-kill|switchover)$"
+HULFT_DAEMON = "^(hulobsd|hulrcvd|hulsndd)$"
+INTERFACE = "^[A-Za-z0-9_.-]{1,15}$"
+MILLISECONDS = "^[1-9][0-9]{0,5}$"
+SECONDS = "^[0-9]{1,5}$"
+EXPECTED_ROLE = "^(active|standby)$"
+YES_NO = "^(yes|no)$"

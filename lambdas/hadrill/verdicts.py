@@ -1,0 +1,122 @@
+"""Verdicts built on the parsed node output: each check says whether it passed and why."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from hadrill.errors import ParseError
+from hadrill.hulft_ps import DAEMONS, HulftProcess, running_daemons
+from hadrill.lcdstatus import LcdStatus, PathState, ResourceState
+from hadrill.results import NodeStatus, parse_result_line
+
+Role = Literal["active", "standby"]
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    passed: bool
+    detail: str
+
+
+@dataclass(frozen=True)
+class Verdict:
+    checks: tuple[Check, ...]
+
+    @property
+    def passed(self) -> bool:
+        return bool(self.checks) and all(c.passed for c in self.checks)
+
+    @property
+    def failures(self) -> tuple[Check, ...]:
+        return tuple(c for c in self.checks if not c.passed)
+
+
+def comm_paths_alive(status: LcdStatus) -> Check:
+    if not status.comm_paths:
+        return Check("comm paths ALIVE", False, "no communication path is defined")
+    dead = [f"{p.machine} {p.network} {p.addresses}" for p in status.comm_paths if p.state is PathState.DEAD]
+    if dead:
+        return Check("comm paths ALIVE", False, f"DEAD: {'; '.join(dead)}")
+    return Check("comm paths ALIVE", True, f"{len(status.comm_paths)} path(s) ALIVE")
+
+
+def hierarchy_as_expected(status: LcdStatus, root_tag: str, role: Role) -> Check:
+    """Active node: the whole hierarchy ISP. Standby: the whole hierarchy OSU."""
+    name = f"hierarchy {root_tag} {'ISP' if role == 'active' else 'OSU'}"
+    members = status.hierarchy(root_tag)
+    if not members:
+        return Check(name, False, f"resource {root_tag} is not defined on this node")
+    wanted = ResourceState.IN_SERVICE if role == "active" else ResourceState.OUT_OF_SERVICE
+    wrong = [f"{r.tag}={r.state.value}" for r in members if r.state is not wanted]
+    if wrong:
+        return Check(name, False, f"expected {wanted.value}: {', '.join(wrong)}")
+    return Check(name, True, f"{len(members)} resource(s) {wanted.value}")
+
+
+def daemons_as_expected(processes: tuple[HulftProcess, ...], role: Role) -> Check:
+    running = running_daemons(processes)
+    if role == "active":
+        missing = [d for d in DAEMONS if d not in running]
+        detail = f"not running: {', '.join(missing)}" if missing else "hulobsd, hulrcvd, hulsndd running"
+        return Check("HULFT daemons running", not missing, detail)
+    extra = sorted(running)
+    detail = f"running on the standby: {', '.join(extra)}" if extra else "no HULFT daemon running"
+    return Check("no HULFT daemons on standby", not extra, detail)
+
+
+def route_points_at(actual_eni: str, expected_eni: str) -> Check:
+    ok = actual_eni == expected_eni
+    return Check("VIP route target", ok, f"route points at {actual_eni}, expected {expected_eni}")
+
+
+def node_verdict(node: NodeStatus, role: str, root_tag: str) -> Verdict:
+    """Everything a healthy active or standby node shows (``role``: "active" or "standby")."""
+    if role not in ("active", "standby"):
+        raise ValueError(f"role must be active or standby, not {role!r}")
+    expected: Role = "active" if role == "active" else "standby"
+    checks = [
+        Check(
+            "LifeKeeper running",
+            node.lifekeeper_running and node.lifekeeper_initialized,
+            "running and initialized"
+            if node.lifekeeper_running and node.lifekeeper_initialized
+            else "LifeKeeper is not running or not initialized (no LK_INITDONE)",
+        ),
+        Check("mirror in sync", node.mirror_in_sync, node.mirror_status or "no mirror status"),
+    ]
+    if node.lcdstatus is not None:
+        checks += [comm_paths_alive(node.lcdstatus), hierarchy_as_expected(node.lcdstatus, root_tag, expected)]
+    checks.append(daemons_as_expected(node.hulft_processes, expected))
+    mounted_ok = node.data_mounted == (role == "active")
+    checks.append(
+        Check("/data mount", mounted_ok, f"{'mounted' if node.data_mounted else 'not mounted'} on the {role} node")
+    )
+    return Verdict(tuple(checks))
+
+
+def takeover_complete(status: LcdStatus, processes: tuple[HulftProcess, ...], root_tag: str) -> Verdict:
+    """The standby has taken over: hierarchy ISP locally and all three daemons up."""
+    return Verdict((hierarchy_as_expected(status, root_tag, "active"), daemons_as_expected(processes, "active")))
+
+
+def rto_seconds(fault_epoch_ms: int, takeover_epoch_ms: int) -> float:
+    """Recovery time from the fault stamp on the primary to the takeover stamp on the standby."""
+    if takeover_epoch_ms < fault_epoch_ms:
+        raise ValueError(f"takeover ({takeover_epoch_ms}) is before the fault ({fault_epoch_ms}): clocks disagree")
+    return round((takeover_epoch_ms - fault_epoch_ms) / 1000.0, 3)
+
+
+def health_verdict(stdout: str) -> Verdict:
+    """The checks HADrill-HealthCheck printed, as a Verdict (the raw lcdstatus is in the result too)."""
+    result = parse_result_line(stdout)
+    checks = result.get("checks")
+    if not isinstance(checks, list) or not checks:
+        raise ParseError("health check result", "no 'checks' list")
+    parsed = []
+    for item in checks:
+        if not (isinstance(item, dict) and isinstance(item.get("name"), str) and isinstance(item.get("passed"), bool)):
+            raise ParseError("health check result", f"malformed check: {item!r}")
+        parsed.append(Check(item["name"], item["passed"], str(item.get("detail", ""))))
+    return Verdict(tuple(parsed))

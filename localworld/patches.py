@@ -1,0 +1,151 @@
+"""Every patch the world puts on moto, each one a ``mock.patch.object`` entered on the world's
+ExitStack so that closing the world undoes it. Which moto function each replaces, and why, is
+said here; the behaviour behind them lives in lambdas, ssm, ssm_api and stepfunctions.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from collections.abc import Callable, Mapping
+from contextlib import ExitStack
+from typing import Any
+from unittest import mock
+
+from moto.awslambda import models as lambda_models
+from moto.core.responses import ActionResult
+from moto.ec2.models import instances as ec2_instances
+from moto.ssm import models as ssm_models
+from moto.ssm import responses as ssm_responses
+from moto.ssm.exceptions import SSMException
+
+from localworld import ssm_api, stepfunctions
+from localworld.clients import INTERPRETER_BOTO3
+from localworld.lambdas import ThreadEnviron, ThreadOutput, invoke_in_process
+from localworld.protocol import NodeBackend
+from localworld.ssm import SsmDelivery
+
+
+def _patch(stack: ExitStack, target: Any, name: str, replacement: Any, *, create: bool = False) -> None:
+    stack.enter_context(mock.patch.object(target, name, replacement, create=create))
+
+
+def install_lambda(
+    stack: ExitStack, on_invoke: Callable[[str], None], on_logs: Callable[[str, str], None] = lambda n, t: None
+) -> None:
+    """``LambdaFunction._invoke_lambda`` (moto's Docker runner) -> the handler, in this process;
+    ``os.environ`` -> a per-thread view, so each handler sees its own function's environment;
+    ``sys.stdout``/``sys.stderr`` -> per-thread, so a handler's prints become its function's log."""
+    environ = ThreadEnviron(os.environ)
+    output = (ThreadOutput(sys.stdout), ThreadOutput(sys.stderr))
+
+    def _invoke_lambda(function: Any, event: Any = None) -> tuple[str, bool, str]:
+        return invoke_in_process(function, event, environ, on_invoke, output, on_logs)
+
+    _patch(stack, os, "environ", environ)
+    _patch(stack, sys, "stdout", output[0])
+    _patch(stack, sys, "stderr", output[1])
+    _patch(stack, lambda_models.LambdaFunction, "_invoke_lambda", _invoke_lambda)
+
+
+def install_stepfunctions(stack: ExitStack, time_scale: float) -> None:
+    """Scaled Wait and Retry, and shared clients for Task states (see localworld.stepfunctions)."""
+    wait_module = importlib.import_module(stepfunctions.WAIT_MODULE)
+    retrier_module = importlib.import_module(stepfunctions.RETRIER_MODULE)
+    client_module = importlib.import_module(stepfunctions.CLIENT_MODULE)
+    _patch(stack, wait_module.WaitFunction, "_wait_interval", stepfunctions.scaled_wait_interval(time_scale))
+    _patch(stack, retrier_module, "time", stepfunctions.ScaledTime(time_scale))
+    _patch(stack, client_module, "boto3", INTERPRETER_BOTO3)
+
+
+def install_ssm(
+    stack: ExitStack,
+    delivery: SsmDelivery,
+    check_send: Callable[[str | None, dict[str, list[str]], list[str]], None],
+    nodes: Mapping[str, NodeBackend],
+    private_ips: Mapping[str, str],
+) -> None:
+    """Run Command on the simulated nodes (see localworld.ssm) and the SSM actions moto lacks."""
+    command_cls = ssm_models.Command
+    original_get = command_cls.get_invocation
+    original_view = command_cls.response_object
+    original_send = ssm_models.SimpleSystemManagerBackend.send_command
+    original_targets = command_cls._get_instance_ids_from_targets
+
+    def invocation_response(command: Any, instance_id: str, plugin_name: str) -> dict[str, Any]:
+        return delivery.start_invocation(command, instance_id, plugin_name)
+
+    def get_invocation(command: Any, instance_id: str, plugin_name: str | None) -> dict[str, Any]:
+        return delivery.read_invocation(original_get, command, instance_id, plugin_name)
+
+    def response_object(command: Any) -> dict[str, Any]:
+        return delivery.command_view(original_view, command)
+
+    def instance_ids_from_targets(command: Any) -> list[str]:
+        # moto turns "no Targets" into "no filters", i.e. every EC2 instance in the region.
+        return original_targets(command) if command.targets else []
+
+    def send_command(backend: Any, **kwargs: Any) -> Any:
+        # Refuse before moto builds the Command: its constructor already starts the invocations.
+        check_send(kwargs.get("document_name"), kwargs.get("parameters") or {}, kwargs.get("instance_ids") or [])
+        command = original_send(backend, **kwargs)
+        delivery.count_send()
+        return command
+
+    def describe_instance_information(response: Any) -> ActionResult:
+        try:
+            return ActionResult(ssm_api.instance_information(nodes, response._get_param, private_ips))
+        except ssm_api.UnsupportedFilterError as exc:
+            raise SSMException("InvalidInstanceInformationFilterValue", str(exc)) from exc
+
+    def list_command_invocations(response: Any) -> ActionResult:
+        commands = response.ssm_backend.list_commands(response._get_param("CommandId"), None)
+        instance_id = response._get_param("InstanceId")
+        return ActionResult(ssm_api.command_invocations(commands, instance_id, bool(response._get_param("Details"))))
+
+    def cancel_command(response: Any) -> ActionResult:
+        command = response.ssm_backend.get_command_by_id(response._get_param("CommandId"))
+        delivery.cancel(command, response._get_param("InstanceIds"))
+        return ActionResult({})
+
+    _patch(stack, command_cls, "_get_instance_ids_from_targets", instance_ids_from_targets)
+    _patch(stack, command_cls, "invocation_response", invocation_response)
+    _patch(stack, command_cls, "get_invocation", get_invocation)
+    _patch(stack, command_cls, "response_object", response_object)
+    _patch(stack, ssm_models.SimpleSystemManagerBackend, "send_command", send_command)
+    # moto dispatches an action to the response method of that name, found afresh on each call
+    # (moto.core.utils.method_names_from_class): added methods answer, removed ones vanish.
+    responses = ssm_responses.SimpleSystemManagerResponse
+    _patch(stack, responses, "describe_instance_information", describe_instance_information, create=True)
+    _patch(stack, responses, "list_command_invocations", list_command_invocations, create=True)
+    _patch(stack, responses, "cancel_command", cancel_command, create=True)
+
+
+def install_ec2(stack: ExitStack, backend_for: Callable[[str], NodeBackend | None]) -> None:
+    """``InstanceBackend.stop/start/reboot_instances``: moto acts, then the simulated node does."""
+    for method, action in (
+        ("stop_instances", "stop_instance"),
+        ("start_instances", "start_instance"),
+        ("reboot_instances", "reboot_instance"),
+    ):
+        original = getattr(ec2_instances.InstanceBackend, method)
+        _patch(stack, ec2_instances.InstanceBackend, method, _forwarding(original, action, backend_for))
+
+
+def _forwarding(original: Any, action: str, backend_for: Callable[[str], NodeBackend | None]) -> Any:
+    def method(ec2: Any, instance_ids: list[str], *args: Any) -> Any:
+        result = original(ec2, instance_ids, *args)  # moto validates the ids first
+        for instance_id in instance_ids:
+            node = backend_for(instance_id)
+            if node is not None:
+                getattr(node, action)(instance_id)
+        return result
+
+    return method
+
+
+def fixed_instance_id(instance_id: str) -> Any:
+    """moto draws EC2 instance ids from ``random_instance_id`` with no override (unlike resources
+    that honour the ``_custom_id_`` tag): hand it the simulator's id for one run_instances call."""
+    return mock.patch.object(ec2_instances, "random_instance_id", lambda: instance_id)

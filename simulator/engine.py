@@ -1,0 +1,375 @@
+"""The failover model: a thread that owns the cluster state and moves it through time.
+
+Stand-ins that change something (engine-call.sh) drop a request in the inbox; the engine answers it.
+Time-driven changes (failure detection, takeover steps, local recovery, resync, boot) are scheduled
+actions on a heap. Everything runs under one lock, on real wall-clock time.
+"""
+
+from __future__ import annotations
+
+import functools
+import heapq
+import itertools
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from simulator.model import Knobs, Timings
+from simulator.state import DAEMON_SUFFIX, DAEMONS, DATA_MOUNT, Node, ResourceDef, StateFiles
+
+TICK_SECONDS = 0.004
+MIRROR_TAG = "datarep-data"
+KIT_RPM = "steeleye-lkHUL"
+
+
+class Engine:
+    def __init__(self, root: Path, nodes: tuple[Node, Node], knobs: Knobs, timings: Timings) -> None:
+        self.root = root
+        self.nodes = nodes
+        self.knobs = knobs
+        self.timings = timings
+        self.files = StateFiles(root)
+        self.lock = threading.RLock()
+        self.defs: list[ResourceDef] = []
+        self.active: str | None = nodes[0].name
+        self.vip_route = nodes[0].eni
+        self.mirror_state = "in_sync"
+        self.mirror_source = nodes[0].name
+        self.partition_since: float | None = None
+        self.equivalencies: list[str] = []
+        self.history: list[tuple[float, str]] = []  # (epoch seconds, what happened), for tests and reports
+        self._pids = itertools.count(4098)
+        self._queue: list[tuple[float, int, Callable[[], None]]] = []
+        self._order = itertools.count()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"sim-engine-{root.name}", daemon=True)
+        self.handle_request: Callable[[Path], None] = lambda path: None
+
+    # ---- lifecycle -------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        inbox = self.root / "cluster" / "inbox"
+        while not self._stop.is_set():
+            requests = sorted(inbox.glob("*.req"))
+            with self.lock:
+                for request in requests:
+                    self.handle_request(request)
+                now = time.time()
+                while self._queue and self._queue[0][0] <= now:
+                    _, _, action = heapq.heappop(self._queue)
+                    action()
+                self._refresh_paths(now)
+            self._stop.wait(TICK_SECONDS)
+
+    def at(self, when: float, action: Callable[[], None]) -> None:
+        with self.lock:
+            heapq.heappush(self._queue, (when, next(self._order), action))
+
+    def note(self, what: str) -> None:
+        self.history.append((time.time(), what))
+
+    # ---- lookups -----------------------------------------------------------------------------------
+
+    def node(self, name: str) -> Node:
+        for node in self.nodes:
+            if node.name == name:
+                return node
+        raise KeyError(name)
+
+    def peer(self, node: Node) -> Node:
+        return self.nodes[1] if node is self.nodes[0] else self.nodes[0]
+
+    def reachable(self, a: Node, b: Node) -> bool:
+        return a.online and b.online and a.lk_running and b.lk_running
+
+    def definition(self, tag: str) -> ResourceDef | None:
+        return next((d for d in self.defs if d.tag == tag), None)
+
+    def subtree(self, tag: str) -> list[ResourceDef]:
+        found = [d for d in self.defs if d.tag == tag]
+        for definition in list(found):
+            for child in self.defs:
+                if child.parent == definition.tag:
+                    found += self.subtree(child.tag)
+        return found
+
+    # ---- initial state -----------------------------------------------------------------------------
+
+    def initialize(self, virtual_ip: str) -> None:
+        primary, secondary = self.nodes
+        self.defs = [
+            ResourceDef("ec2-vip", virtual_ip, None, "route"),
+            ResourceDef(DATA_MOUNT, DATA_MOUNT, None, "fs"),
+            ResourceDef(MIRROR_TAG, "/dev/nvme1n1p1", DATA_MOUNT, "mirror"),
+        ]
+        for node in self.nodes:
+            node.resources = {d.tag: ("ISP" if node is primary else "OSU") for d in self.defs}
+            self.files.node_basics(node)
+            self.files.all_resources(node, self.defs)
+            self.files.data_mount(node, node is primary)
+        primary.mounts.append(str(primary.fs / DATA_MOUNT.lstrip("/")))
+        self.files.node_basics(primary)
+        self.equivalencies = [
+            f"{primary.name} {d.tag} {secondary.name} {d.tag} SHARED {primary.priority} {secondary.priority}"
+            for d in self.defs
+        ]
+        self.files.definitions(self.defs)
+        self.files.equivalencies(self.equivalencies)
+        self.mirror_state = "out_of_sync" if self.knobs.mirror_out_of_sync else "in_sync"
+        self._write_mirror()
+        self._refresh_paths(time.time(), force=True)
+
+    # ---- comm paths and mirror -----------------------------------------------------------------------
+
+    _last_paths: tuple[str, str] | None = None
+
+    def _refresh_paths(self, now: float, force: bool = False) -> None:
+        a, b = self.nodes
+        if self.reachable(a, b):
+            self.partition_since = None
+        elif self.partition_since is None:
+            self.partition_since = now
+        dead = self.partition_since is not None and now >= self.partition_since + self.timings.detection_seconds
+        states = ("DEAD" if dead else "ALIVE", "DEAD" if dead or self.knobs.dead_comm_path else "ALIVE")
+        if force or states != self._last_paths:
+            self._last_paths = states
+            self.files.paths(a, b, states)
+            self.files.paths(b, a, states)
+            if dead:
+                self.note("comm paths DEAD")
+
+    def _write_mirror(self) -> None:
+        source = self.node(self.mirror_source)
+        percent = {"in_sync": 100, "resyncing": 50}.get(self.mirror_state, 0)
+        self.files.mirror(MIRROR_TAG, source.name, self.peer(source).name, self.mirror_state, percent)
+
+    def set_mirror(self, state: str) -> None:
+        self.mirror_state = "out_of_sync" if self.knobs.mirror_out_of_sync and state == "in_sync" else state
+        self._write_mirror()
+
+    def start_resync(self) -> None:
+        self.set_mirror("resyncing")
+
+        def done() -> None:
+            source = self.node(self.mirror_source)
+            if self.mirror_state == "resyncing" and self.reachable(source, self.peer(source)):
+                self.set_mirror("in_sync")
+                self.note("mirror in sync")
+
+        self.at(time.time() + self.timings.resync_seconds, done)
+
+    # ---- resources, daemons, mounts ----------------------------------------------------------------
+
+    def set_resource(self, node: Node, tag: str, state: str) -> None:
+        node.resources[tag] = state
+        self.files.resource(node, tag)
+
+    def start_daemon(self, node: Node, name: str) -> None:
+        node.daemons[name] = next(self._pids)
+        self.files.daemon(node, name)
+
+    def stop_daemon(self, node: Node, name: str) -> None:
+        node.daemons.pop(name, None)
+        self.files.daemon(node, name)
+
+    def mount_data(self, node: Node, mounted: bool) -> None:
+        path = str(node.fs / DATA_MOUNT.lstrip("/"))
+        if mounted and path not in node.mounts:
+            node.mounts.append(path)
+        if not mounted and path in node.mounts:
+            node.mounts.remove(path)
+        self.files.data_mount(node, mounted)
+        self.files.node_basics(node)
+
+    def take_out_of_service(self, node: Node) -> None:
+        """LifeKeeper's remove on one node: daemons, then /data, then the route resource."""
+        for name in list(node.daemons):
+            self.stop_daemon(node, name)
+        if any(m.endswith(DATA_MOUNT) for m in node.mounts):
+            self.mount_data(node, False)
+        for tag in node.resources:
+            self.set_resource(node, tag, "OSU")
+
+    # ---- takeover ------------------------------------------------------------------------------------
+
+    def begin_takeover(self, target: Node, *, planned: bool, on_done: Callable[[], None] | None = None) -> None:
+        """Restore every hierarchy on ``target``: the VIP route, then /data, then the three daemons."""
+        start = time.time()
+        self.note(f"takeover by {target.name} begins ({'planned' if planned else 'failover'})")
+        source = self.peer(target)
+        if planned and source.online:
+            self.take_out_of_service(source)
+        steps: list[Callable[[], None]] = [
+            lambda: self._restore_route(target),
+            lambda: self._restore_data(target, planned),
+        ]
+        hulft_roots = [d for d in self.defs if d.kind == "hulft" and d.tag in target.resources]
+        if hulft_roots:
+            for name in DAEMONS:
+                steps.append(functools.partial(self._restore_daemon, target, name))
+            steps.append(lambda: self._restore_roots(target, hulft_roots))
+        count = len(steps) - (1 if hulft_roots else 0)
+        for index, step in enumerate(steps):
+            when = start + self.timings.restore_seconds * min(index + 1, count) / count
+            self.at(when, step)
+
+        def finished() -> None:
+            self.active = target.name
+            self.note(f"takeover by {target.name} complete")
+            if on_done is not None:
+                on_done()
+
+        self.at(start + self.timings.restore_seconds, finished)
+
+    def _restore_route(self, target: Node) -> None:
+        self.vip_route = target.eni
+        for definition in self.defs:
+            if definition.kind == "route" and definition.tag in target.resources:
+                self.set_resource(target, definition.tag, "ISP")
+        self.note(f"VIP route -> {target.eni}")
+
+    def _restore_data(self, target: Node, planned: bool) -> None:
+        self.mount_data(target, True)
+        for definition in self.defs:
+            if definition.kind in ("fs", "mirror") and definition.tag in target.resources:
+                self.set_resource(target, definition.tag, "ISP")
+        self.mirror_source = target.name
+        self.set_mirror("in_sync" if planned else "out_of_sync")
+        self.note(f"{DATA_MOUNT} mounted on {target.name}")
+
+    def _restore_daemon(self, target: Node, name: str) -> None:
+        self.start_daemon(target, name)
+        for definition in self.defs:
+            if definition.daemon == name and definition.tag in target.resources:
+                self.set_resource(target, definition.tag, "ISP")
+        self.note(f"{name} up on {target.name}")
+
+    def _restore_roots(self, target: Node, roots: list[ResourceDef]) -> None:
+        for definition in roots:
+            self.set_resource(target, definition.tag, "ISP")
+
+    # ---- faults and recovery -------------------------------------------------------------------------
+
+    def node_lost(self, node: Node, why: str) -> None:
+        """The node stops answering (network down, lost, crashed). Failover if it was active."""
+        if not node.online:
+            return
+        node.network_up = False
+        node.epoch += 1
+        lost_at = time.time()
+        self.note(f"{node.name} lost: {why}")
+        self.set_mirror("out_of_sync")
+        self._refresh_paths(lost_at)
+        if self.active == node.name:
+            self.at(lost_at + self.timings.detection_seconds, lambda: self._failover_from(node, node.epoch))
+
+    def _failover_from(self, node: Node, epoch: int) -> None:
+        peer = self.peer(node)
+        if node.online or node.epoch != epoch or self.active != node.name:
+            return
+        if self.knobs.standby_never_takes_over or not (peer.online and peer.lk_running):
+            self.note(f"{peer.name} detected the failure but does not take over")
+            return
+        self.begin_takeover(peer, planned=False)
+
+    def kill_daemon(self, node: Node, name: str) -> bool:
+        if name not in node.daemons:
+            return False
+        self.stop_daemon(node, name)
+        self.note(f"{name} killed on {node.name}")
+
+        def recover() -> None:
+            if self.active == node.name and node.online and name not in node.daemons:
+                self.start_daemon(node, name)
+                self.note(f"{name} restarted on {node.name} by local recovery")
+
+        self.at(time.time() + self.timings.local_recovery_seconds, recover)
+        return True
+
+    def power_off(self, node: Node, *, graceful: bool) -> None:
+        was_active = self.active == node.name
+        if node.online:
+            node.epoch += 1
+        node.power = "stopped"
+        node.lk_running = False
+        for name in list(node.daemons):
+            self.stop_daemon(node, name)
+        if any(m.endswith(DATA_MOUNT) for m in node.mounts):
+            self.mount_data(node, False)
+        self.files.node_basics(node)
+        self.set_mirror("out_of_sync")
+        self.note(f"{node.name} powered off")
+        self._refresh_paths(time.time())
+        if was_active and graceful:
+            self.active = None  # LifeKeeper stopped with its resources: no failover
+        elif was_active:
+            self.at(time.time() + self.timings.detection_seconds, lambda: self._failover_from(node, node.epoch))
+
+    def shut_down(self, node: Node, then: Callable[[], None] | None = None) -> None:
+        """What an EC2 stop or reboot does: LifeKeeper's shutdown strategy, then power off."""
+        peer = self.peer(node)
+
+        def off() -> None:
+            self.power_off(node, graceful=True)
+            if then is not None:
+                then()
+
+        if self.active == node.name and self.knobs.shutdown_switchover and self.reachable(node, peer):
+            self.begin_takeover(peer, planned=True, on_done=off)
+        else:
+            off()
+
+    def boot(self, node: Node) -> None:
+        """The node comes back: LifeKeeper starts, resources OSU unless nobody else has them."""
+        node.power = "running"
+        node.network_up = True
+        node.lk_running = True
+        node.daemons.clear()
+        node.mounts = [m for m in node.mounts if not m.endswith(DATA_MOUNT)]
+        self.files.data_mount(node, False)
+        for tag in node.resources:
+            self.set_resource(node, tag, "OSU")
+        for name in DAEMONS:
+            self.files.daemon(node, name)
+        self.files.node_basics(node)
+        self.note(f"{node.name} booted")
+        peer = self.peer(node)
+        self._refresh_paths(time.time())
+        if self.active is None or self.active == node.name:
+            self.begin_takeover(node, planned=False)
+        elif peer.online and self.mirror_state != "in_sync":
+            self.start_resync()
+
+    # ---- resource creation (lkcli) -------------------------------------------------------------------
+
+    def create_hulft(self, node: Node, tag: str, fs_tag: str) -> None:
+        root = ResourceDef(tag, tag, None, "hulft")
+        self.defs.append(root)
+        for name in DAEMONS:
+            self.defs.append(ResourceDef(f"{tag}-{DAEMON_SUFFIX[name]}", name, tag, "daemon", name))
+        fs = self.definition(fs_tag) if fs_tag != "none" else None
+        if fs is not None:
+            fs.parent = tag
+        self.files.definitions(self.defs)
+        for definition in self.subtree(tag):
+            if definition.kind in ("hulft", "daemon"):
+                self.set_resource(node, definition.tag, "ISP")
+        for name in DAEMONS:
+            if name not in node.daemons:
+                self.start_daemon(node, name)
+
+    def extend(self, node: Node, target: Node, tag: str, target_priority: int) -> None:
+        for definition in self.subtree(tag):
+            if definition.tag not in target.resources:
+                self.set_resource(target, definition.tag, "OSU")
+        self.equivalencies.append(f"{node.name} {tag} {target.name} {tag} SHARED {node.priority} {target_priority}")
+        self.files.equivalencies(self.equivalencies)

@@ -1,0 +1,42 @@
+"""Install media for the simulated nodes.
+
+A real HULFT ISO holds ``64bit/linux_x86/hulft.tar`` with an ``installer`` inside; the Recovery Kit ISO
+holds the ``steeleye-lkHUL-<version>.noarch.rpm``. ISO images cannot be built here, so the simulated
+"ISO" is a tar archive with the same layout, which the simulator's ``mount`` stand-in unpacks.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import tarfile
+
+_INSTALLER = b"""#!/bin/bash
+# Simulated HULFT installer: hands the Installation Information file to the simulator.
+exec hadrill-sim-hulft-installer "$@"
+"""
+
+
+def _tar(members: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as archive:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            info.mode = 0o755 if name.endswith("installer") else 0o644
+            info.mtime = 1_500_000_000
+            archive.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+def hulft_iso(version: str = "08.01.02") -> bytes:
+    inner = _tar({"installer": _INSTALLER, "VERSION": f"{version}\n".encode()})
+    return _tar({"64bit/linux_x86/hulft.tar": inner})
+
+
+def recovery_kit_iso(rpm_name: str = "steeleye-lkHUL", rpm_version: str = "8.2.1-6353") -> bytes:
+    return _tar({f"{rpm_name}-{rpm_version}.noarch.rpm": b"simulated rpm\n"})
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()

@@ -1,0 +1,173 @@
+"""Step Functions running ASL against in-process Lambdas, with Wait and Retry scaled down."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from types import SimpleNamespace
+
+import pytest
+from lw_fakes import FakeCluster  # type: ignore[import-not-found]
+from lw_support import NODES, lambda_task, machine  # type: ignore[import-not-found]
+
+from localworld import LocalWorld
+from localworld.lambdas import ThreadEnviron, invoke_in_process
+
+
+# -- Step Functions behaviour ------------------------------------------------------------------
+def test_lambda_error_is_caught_by_catch(world: LocalWorld) -> None:
+    fn = world.add_lambda("reject", "lw_handlers.reject")
+    states = {
+        "Validate": lambda_task(Catch=[{"ErrorEquals": ["ValueError"], "ResultPath": "$.error", "Next": "Rejected"}]),
+        "Rejected": {"Type": "Pass", "End": True},
+    }
+    result = world.run_execution(machine(world, "reject", states, "Validate", Fn=fn), {"x": 1}, name="r-1")
+
+    assert result.succeeded
+    assert result.states_entered == ["Validate", "Rejected"]
+    assert result.output["error"]["Error"] == "ValueError"
+    assert "field 'cluster' is required" in json.loads(result.output["error"]["Cause"])["errorMessage"]
+
+
+def test_uncaught_lambda_error_fails_the_execution(world: LocalWorld) -> None:
+    fn = world.add_lambda("reject", "lw_handlers.reject")
+    result = world.run_execution(machine(world, "fails", {"V": lambda_task()}, "V", Fn=fn), {}, name="f-1")
+    assert (result.status, result.error) == ("FAILED", "ValueError")
+
+
+def test_wiring_and_marshalling_errors_use_the_runtime_names(world: LocalWorld) -> None:
+    lam = world.client("lambda")
+    world.add_lambda("missing", "lw_handlers.nope")
+    world.add_lambda("nomodule", "no_such_module.handler")
+    world.add_lambda("marshal", "lw_handlers.unserializable")
+    for name, error in (
+        ("missing", "Runtime.HandlerNotFound"),
+        ("nomodule", "Runtime.ImportModuleError"),
+        ("marshal", "Runtime.MarshalError"),
+    ):
+        response = lam.invoke(FunctionName=name, Payload=b"{}")
+        assert "FunctionError" in response
+        assert json.loads(response["Payload"].read())["errorType"] == error
+
+
+def test_a_handler_running_past_its_timeout_fails_like_lambda(monkeypatch: pytest.MonkeyPatch) -> None:
+    function = SimpleNamespace(
+        function_name="late",
+        function_arn="arn:aws:lambda:us-east-1:123456789012:function:late",
+        handler="lw_handlers.slow_env",
+        memory_size=128,
+        timeout=0.05,  # Lambda's minimum is 1 s; the check is the same
+        environment_vars={"STAGE": "x"},
+    )
+    environ = ThreadEnviron(dict(os.environ))
+    monkeypatch.setattr(os, "environ", environ)  # as the world does
+    payload, errored, _ = invoke_in_process(function, {"pause": 0.1}, environ, lambda name: None)
+    assert errored and json.loads(payload)["errorType"] == "Sandbox.Timedout"
+
+
+def test_nodes_can_read_secrets_and_objects_from_the_world(world: LocalWorld) -> None:
+    world.client("secretsmanager").create_secret(Name="hulft/serial", SecretString="1234567890123")
+    world.client("s3").create_bucket(Bucket="media")
+    world.client("s3").put_object(Bucket="media", Key="hulft.iso", Body=b"ISO")
+    assert world.read_secret("hulft/serial") == "1234567890123"
+    assert world.read_secret("nope") is None
+    assert world.read_object("media", "hulft.iso") == b"ISO"
+    assert world.read_object("media", "nope") is None
+
+
+def test_wait_and_retry_backoff_are_scaled(world: LocalWorld) -> None:
+    fn = world.add_lambda("flaky", "lw_handlers.flaky")
+    retry = [{"ErrorEquals": ["TransientError"], "IntervalSeconds": 10, "BackoffRate": 1.0, "MaxAttempts": 3}]
+    states = {"Pause": {"Type": "Wait", "Seconds": 10, "Next": "Try"}, "Try": lambda_task(Retry=retry)}
+    arn = machine(world, "flaky", states, "Pause", Fn=fn)
+
+    started = time.monotonic()
+    result = world.run_execution(arn, {"key": "scaled", "failures": 2}, name="flaky-1")
+    elapsed = time.monotonic() - started
+
+    assert result.succeeded and result.output == {"attempts": 3}
+    assert result.lambda_invocations == 3  # one per attempt
+    assert 0.3 <= elapsed < 1.0  # 10 s wait + 2 x 10 s backoff, at time_scale 0.01
+
+
+def test_lambda_sees_its_context_and_environment(world: LocalWorld) -> None:
+    fn = world.add_lambda("ctx", "lw_handlers.describe_context", environment={"TABLE_NAME": "drills"}, timeout_s=30)
+    result = world.run_execution(machine(world, "ctx", {"C": lambda_task()}, "C", Fn=fn), {}, name="ctx-1")
+
+    out = result.output
+    assert (out["function_name"], out["table"], out["env_function_name"], out["arn"]) == ("ctx", "drills", "ctx", fn)
+    assert 0 < out["remaining_ms"] <= 30_000 and out["memory"] == 256 and out["request_id"]
+    assert "TABLE_NAME" not in os.environ
+
+
+def test_lambdas_run_concurrently_each_with_its_own_environment(world: LocalWorld) -> None:
+    first = world.add_lambda("blue", "lw_handlers.slow_env", environment={"STAGE": "blue"})
+    second = world.add_lambda("green", "lw_handlers.slow_env", environment={"STAGE": "green"})
+    branch = {"StartAt": "Run", "States": {"Run": {"Type": "Task", "Resource": "${Fn}", "End": True}}}
+    states = {
+        "Both": {
+            "Type": "Parallel",
+            "Branches": [json.loads(json.dumps(branch).replace("${Fn}", arn)) for arn in (first, second)],
+            "End": True,
+        }
+    }
+    definition = json.dumps({"StartAt": "Both", "States": states})
+    result = world.run_execution(world.create_state_machine("both", definition), {"pause": 0.4}, name="both-1")
+
+    assert result.succeeded, result.cause
+    assert [r["before"] for r in result.output] == ["blue", "green"]
+    assert [r["after"] for r in result.output] == ["blue", "green"]
+    assert all(r["keys"] for r in result.output)
+    assert result.elapsed_s < 0.75  # 2 x 0.4 s handlers side by side, not one after the other
+    assert "STAGE" not in os.environ
+
+
+def test_powertools_logger_accepts_the_context(world: LocalWorld, capsys: pytest.CaptureFixture[str]) -> None:
+    fn = world.add_lambda("pt", "lw_handlers.powertools")
+    result = world.run_execution(machine(world, "pt", {"P": lambda_task()}, "P", Fn=fn), {}, name="pt-1")
+    assert result.succeeded, result.cause
+    logged = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert (logged["function_name"], logged["function_request_id"]) == ("pt", result.output["request"])
+
+
+def test_sdk_integration_sends_and_polls_the_command(world: LocalWorld, cluster: FakeCluster) -> None:
+    cluster.delay_s = 0.2
+    states = {
+        "Send": {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::aws-sdk:ssm:sendCommand",
+            "Parameters": {
+                "DocumentName": "${Document}",
+                "InstanceIds.$": "States.Array($.node)",
+                "Parameters": {"Message.$": "States.Array($.message)"},
+            },
+            "ResultSelector": {"CommandId.$": "$.Command.CommandId"},
+            "ResultPath": "$.command",
+            "Next": "Pause",
+        },
+        "Pause": {"Type": "Wait", "Seconds": 5, "Next": "Poll"},
+        "Poll": {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::aws-sdk:ssm:getCommandInvocation",
+            "Parameters": {"CommandId.$": "$.command.CommandId", "InstanceId.$": "$.node"},
+            "ResultSelector": {"Status.$": "$.Status", "Out.$": "$.StandardOutputContent"},
+            "ResultPath": "$.result",
+            "Next": "Done?",
+        },
+        "Done?": {
+            "Type": "Choice",
+            "Choices": [{"Variable": "$.result.Status", "StringEquals": "InProgress", "Next": "Pause"}],
+            "Default": "End",
+        },
+        "End": {"Type": "Pass", "OutputPath": "$.result", "End": True},
+    }
+    arn = machine(world, "sdk", states, "Send", Document="Echo")
+
+    result = world.run_execution(arn, {"node": NODES[1], "message": "over"}, name="sdk-1")
+
+    assert result.succeeded, result.cause
+    assert result.output == {"Status": "Success", "Out": f"{NODES[1]} Message=over\n"}
+    assert result.ssm_commands_sent == 1 and result.lambda_invocations == 0
+    assert result.states_entered.count("Poll") >= 2  # it saw InProgress at least once
+    assert [run[0] for run in cluster.runs] == [NODES[1]]
