@@ -12,6 +12,7 @@ from cdk_nag import AwsSolutionsChecks
 from stacks.cluster import ClusterStack
 from stacks.config import DeploymentConfig
 from stacks.network import NetworkStack
+from stacks.orchestration import OrchestrationStack
 
 CLUSTER_TAG = "hadrill:cluster"
 CDK_JSON = Path(__file__).resolve().parent.parent / "cdk.json"
@@ -43,6 +44,9 @@ def build_stacks(app: cdk.App, config: DeploymentConfig) -> dict[str, cdk.Stack]
         description=f"LifeKeeper + HULFT cluster {name}",
     )
     stacks["cluster"] = cluster
+    stacks["orchestration"] = OrchestrationStack(
+        app, f"{name}-orchestration", config=config, cluster=cluster, description=f"Setup and drill workflows of {name}"
+    )
 
     cdk.Tags.of(app).add(CLUSTER_TAG, name)
     for key, value in config.tags.items():

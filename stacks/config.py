@@ -132,6 +132,9 @@ class Hulft(_Model):
     version: Annotated[str, Field(pattern=r"^\d{2}\.\d{2}\.\d{2}$")] = "08.01.02"
     hulexep: Annotated[str, Field(pattern=ABSOLUTE_PATH)] = "/usr/local/hulft/bin"
     hulpath: Annotated[str, Field(pattern=ABSOLUTE_PATH)] = "/data/hulft/etc"
+    # LifeKeeper tag of the /data file system resource the hulft hierarchy depends on; "none" as
+    # in the blog when HULFT should not depend on it.
+    filesystem_tag: Annotated[str, Field(pattern=r"^(none|/[A-Za-z0-9._/-]{0,255})$")] = "/data"
     receive_port: Port = 30000
     observe_port: Port = 31000
     # Partners that send to / request from this HULFT; may be empty until there are any.

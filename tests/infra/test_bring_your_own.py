@@ -8,7 +8,7 @@ from support.synthesis import Synthesized
 
 
 def test_creates_no_network_and_no_nodes(byo_synth: Synthesized) -> None:
-    assert set(byo_synth.templates) == {"cluster"}
+    assert set(byo_synth.templates) == {"cluster", "orchestration"}
     template = byo_synth.templates["cluster"]
     kinds = {r["Type"] for r in template["Resources"].values()}
     assert not kinds & {

@@ -1,0 +1,45 @@
+"""Where a deployed cluster's workflows are: read from its orchestration stack's outputs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+
+
+class AwsTargetError(Exception):
+    """The cluster's stack cannot be read (not deployed, no credentials, wrong region)."""
+
+
+@dataclass
+class AwsTarget:
+    cluster: str
+    profile: str | None = None
+    region: str | None = None
+    _session: Any = field(default=None, repr=False)
+    _outputs: dict[str, str] | None = field(default=None, repr=False)
+
+    def client(self, service: str) -> Any:
+        if self._session is None:
+            self._session = boto3.Session(profile_name=self.profile, region_name=self.region)
+        return self._session.client(service)
+
+    def outputs(self) -> dict[str, str]:
+        if self._outputs is None:
+            stack = f"{self.cluster}-orchestration"
+            try:
+                described = self.client("cloudformation").describe_stacks(StackName=stack)
+            except Exception as error:  # botocore raises many kinds; the message says which
+                raise AwsTargetError(f"cannot read stack {stack}: {error}") from None
+            self._outputs = {o["OutputKey"]: o["OutputValue"] for o in described["Stacks"][0].get("Outputs", [])}
+        return self._outputs
+
+    def state_machine_arn(self, name: str) -> str:
+        key = f"{name}StateMachineArn"
+        try:
+            return self.outputs()[key]
+        except KeyError:
+            raise AwsTargetError(
+                f"stack {self.cluster}-orchestration has no output {key}: deploy this version"
+            ) from None

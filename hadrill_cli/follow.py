@@ -1,0 +1,151 @@
+"""Follow a Step Functions execution through its history: which state runs, how long each took.
+
+Works the same against AWS and against the local world (both are a boto3 Step Functions client).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+FINAL_STATUSES = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"})
+
+
+@dataclass
+class StateRun:
+    """One state of the execution as the operator sees it."""
+
+    name: str
+    entered: datetime
+    exited: datetime | None = None
+    failed: bool = False
+    result: Any = None  # the Lambda's payload, when the state invoked one
+    error: str | None = None
+
+    @property
+    def seconds(self) -> float | None:
+        return None if self.exited is None else (self.exited - self.entered).total_seconds()
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "state": self.name,
+            "status": "failed" if self.failed else ("done" if self.exited else "running"),
+            "seconds": None if self.seconds is None else round(self.seconds, 3),
+            "result": self.result,
+            "error": self.error,
+        }
+
+
+@dataclass
+class Execution:
+    arn: str
+    status: str = "RUNNING"
+    started: datetime | None = None
+    stopped: datetime | None = None
+    output: Any = None
+    error: str | None = None
+    cause: str | None = None
+    states: list[StateRun] = field(default_factory=list)
+    state_transitions: int = 0
+    lambda_invocations: int = 0
+
+    @property
+    def seconds(self) -> float | None:
+        if self.started is None or self.stopped is None:
+            return None
+        return (self.stopped - self.started).total_seconds()
+
+
+def apply_events(
+    execution: Execution, events: list[dict[str, Any]], on_change: Callable[[StateRun], None] = lambda run: None
+) -> None:
+    """Fold history events into `execution`, calling `on_change` as each state enters and ends."""
+    for event in events:
+        kind = event["type"]
+        when: datetime = event["timestamp"]
+        if kind.endswith("StateEntered"):
+            execution.state_transitions += 1
+            run = StateRun(event["stateEnteredEventDetails"]["name"], when)
+            execution.states.append(run)
+            on_change(run)
+        elif kind.endswith("StateExited") and execution.states:
+            run = execution.states[-1]
+            run.exited = when
+            on_change(run)
+        elif kind == "TaskScheduled" and event["taskScheduledEventDetails"].get("resourceType") == "lambda":
+            execution.lambda_invocations += 1
+        elif kind == "TaskSucceeded" and execution.states:
+            execution.states[-1].result = _payload(event["taskSucceededEventDetails"].get("output"))
+        elif kind in ("TaskFailed", "LambdaFunctionFailed", "TaskTimedOut") and execution.states:
+            details: dict[str, Any] = next((v for k, v in event.items() if k.endswith("EventDetails")), {})
+            execution.states[-1].failed = True
+            execution.states[-1].error = _failure_text(details)
+
+
+def follow(
+    sfn: Any,
+    execution_arn: str,
+    *,
+    on_change: Callable[[StateRun], None] = lambda run: None,
+    poll_seconds: float = 1.0,
+    timeout_seconds: float = 7200.0,
+) -> Execution:
+    """Poll until the execution ends (or the timeout passes), reporting each state as it moves."""
+    execution = Execution(execution_arn)
+    seen = 0
+    deadline = time.monotonic() + timeout_seconds
+    while True:
+        described = sfn.describe_execution(executionArn=execution_arn)
+        events = _history(sfn, execution_arn)
+        apply_events(execution, events[seen:], on_change)
+        seen = len(events)
+        if described["status"] in FINAL_STATUSES or time.monotonic() >= deadline:
+            break
+        time.sleep(poll_seconds)
+    execution.status = described["status"]
+    execution.started = described.get("startDate")
+    execution.stopped = described.get("stopDate")
+    execution.output = _payload(described.get("output"))
+    execution.error = described.get("error")
+    execution.cause = described.get("cause")
+    return execution
+
+
+def _history(sfn: Any, execution_arn: str) -> list[dict[str, Any]]:
+    events: list[dict[str, Any]] = []
+    kwargs: dict[str, Any] = {"executionArn": execution_arn, "maxResults": 1000}
+    while True:
+        page = sfn.get_execution_history(**kwargs)
+        events += page["events"]
+        token = page.get("nextToken")
+        if not token:
+            return events
+        kwargs["nextToken"] = token
+
+
+def _payload(text: str | None) -> Any:
+    if not text:
+        return None
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError:
+        return text
+    if isinstance(value, dict) and "Payload" in value:
+        return value["Payload"]  # lambda:invoke wraps the function's result
+    return value
+
+
+def _failure_text(details: dict[str, Any]) -> str:
+    error = str(details.get("error", ""))
+    cause = details.get("cause", "")
+    try:
+        parsed = json.loads(cause) if isinstance(cause, str) and cause else None
+    except json.JSONDecodeError:
+        parsed = None
+    if isinstance(parsed, dict) and "errorMessage" in parsed:
+        return f"{parsed.get('errorType', error)}: {parsed['errorMessage']}"
+    return f"{error}: {cause}" if cause else error

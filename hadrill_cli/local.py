@@ -1,0 +1,33 @@
+"""The local world the CLI runs workflows in: moto + the simulated cluster, labelled as such."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from localrunner import LocalDeployment, deploy_local
+from localworld import LocalWorld
+from simulator import Knobs, Timings
+from stacks.config import DeploymentConfig
+from stacks.orchestration.wiring import LAMBDAS_DIR
+
+LOCAL_MODE = "local (moto + simulated LifeKeeper/HULFT: a test double, not the real products)"
+# Step Functions waits and retry back-off, shortened locally; simulated delays stay real time.
+LOCAL_TIME_SCALE = 0.01
+
+
+@contextmanager
+def local_cluster(
+    config: DeploymentConfig, *, timings: Timings | None = None, knobs: Knobs | None = None
+) -> Iterator[LocalDeployment]:
+    with (
+        tempfile.TemporaryDirectory(prefix="hadrill-local-") as root,
+        LocalWorld(time_scale=LOCAL_TIME_SCALE, handler_paths=[LAMBDAS_DIR], strict_documents=True) as world,
+    ):
+        deployment = deploy_local(config, world=world, root=Path(root), timings=timings or Timings.fast(), knobs=knobs)
+        try:
+            yield deployment
+        finally:
+            deployment.cluster.close()

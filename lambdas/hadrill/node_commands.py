@@ -1,0 +1,142 @@
+"""Run one of our SSM documents on cluster nodes and wait for the result inside the Lambda.
+
+Why wait in the Lambda and not with a task token or a Wait/poll loop in the state machine: a
+poll loop costs state transitions on every poll, and SSM has no way to return a Step Functions
+task token (that needs an EventBridge rule and another function per command). A bounded wait
+inside one invocation costs no transitions and keeps the ASL readable; the bound is the
+function's remaining time less a margin, and every document has its own SSM timeout.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from hadrill.params import DocumentParameters
+
+# GetCommandInvocation's Status values after which an invocation will not change any more.
+FINAL_STATUSES = frozenset({"Success", "Failed", "TimedOut", "Cancelled"})
+# StatusDetails that mean the node never ran the command (Status is then Failed or TimedOut).
+NOT_DELIVERED = frozenset({"Undeliverable", "DeliveryTimedOut", "Terminated"})
+MARGIN_SECONDS = 20.0
+
+
+class CommandNotDelivered(Exception):
+    """A node did not take the command (offline, throttled, agent gone): worth a retry."""
+
+
+class CommandWaitExpired(Exception):
+    """The command is still running when this invocation must return."""
+
+
+class NodesOffline(Exception):
+    """A node is not online in SSM, so no command can reach it."""
+
+
+@dataclass(frozen=True)
+class NodeCommand:
+    instance_id: str
+    node: str
+    document: str
+    parameters: DocumentParameters
+    timeout_seconds: int
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    instance_id: str
+    node: str
+    document: str
+    command_id: str
+    status: str
+    exit_code: int
+    stdout: str
+    stderr: str
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status == "Success"
+
+
+@dataclass
+class Waiting:
+    """How to wait: the poll period, the time budget, and the clock (injected so tests run fast)."""
+
+    poll_seconds: float
+    budget_seconds: float
+    sleep: Callable[[float], None] = time.sleep
+    now: Callable[[], float] = time.monotonic
+
+
+def offline_nodes(ssm: Any, instance_ids: list[str]) -> list[str]:
+    """Instances whose SSM agent is not Online (PingStatus ConnectionLost, Inactive or unknown)."""
+    response = ssm.describe_instance_information(Filters=[{"Key": "InstanceIds", "Values": instance_ids}])
+    online = {i["InstanceId"] for i in response.get("InstanceInformationList", []) if i.get("PingStatus") == "Online"}
+    return [i for i in instance_ids if i not in online]
+
+
+def send(ssm: Any, command: NodeCommand, *, comment: str) -> str:
+    response = ssm.send_command(
+        InstanceIds=[command.instance_id],
+        DocumentName=command.document,
+        Parameters=command.parameters.to_ssm(),
+        TimeoutSeconds=command.timeout_seconds,
+        Comment=comment[:100],
+    )
+    command_id: str = response["Command"]["CommandId"]
+    return command_id
+
+
+def run_commands(ssm: Any, commands: list[NodeCommand], *, waiting: Waiting, comment: str) -> list[CommandResult]:
+    """Send every command at once (one per node), then wait for all of them."""
+    if not commands:
+        return []
+    offline = offline_nodes(ssm, [c.instance_id for c in commands])
+    if offline:
+        names = ", ".join(c.node for c in commands if c.instance_id in offline)
+        raise NodesOffline(f"not online in SSM: {names} ({', '.join(offline)})")
+    sent = {send(ssm, command, comment=comment): command for command in commands}
+    return wait_for(ssm, sent, waiting=waiting)
+
+
+def wait_for(ssm: Any, sent: Mapping[str, NodeCommand], *, waiting: Waiting) -> list[CommandResult]:
+    deadline = waiting.now() + waiting.budget_seconds
+    pending = dict(sent)
+    results: dict[str, CommandResult] = {}
+    while pending:
+        for command_id, command in list(pending.items()):
+            invocation = _invocation(ssm, command_id, command.instance_id)
+            if invocation is None or invocation["Status"] not in FINAL_STATUSES:
+                continue
+            if invocation.get("StatusDetails") in NOT_DELIVERED:
+                raise CommandNotDelivered(
+                    f"{command.document} was not delivered to {command.node}: {invocation['StatusDetails']}"
+                )
+            results[command_id] = CommandResult(
+                instance_id=command.instance_id,
+                node=command.node,
+                document=command.document,
+                command_id=command_id,
+                status=invocation["Status"],
+                exit_code=int(invocation.get("ResponseCode", -1)),
+                stdout=invocation.get("StandardOutputContent", ""),
+                stderr=invocation.get("StandardErrorContent", ""),
+            )
+            del pending[command_id]
+        if not pending:
+            break
+        if waiting.now() >= deadline:
+            names = ", ".join(c.node for c in pending.values())
+            raise CommandWaitExpired(f"still running after {waiting.budget_seconds:.0f} s on {names}")
+        waiting.sleep(waiting.poll_seconds)
+    return [results[command_id] for command_id in sent]
+
+
+def _invocation(ssm: Any, command_id: str, instance_id: str) -> dict[str, Any] | None:
+    try:
+        invocation: dict[str, Any] = ssm.get_command_invocation(CommandId=command_id, InstanceId=instance_id)
+    except ssm.exceptions.InvocationDoesNotExist:
+        return None  # SSM needs a moment after send_command before the invocation exists
+    return invocation

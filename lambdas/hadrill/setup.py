@@ -1,0 +1,217 @@
+"""The setup workflow's steps: which document runs on which node with which parameters.
+
+Order (DESIGN.md "Setup workflow"): preflight, stage media, hosts entry, install HULFT (active on
+the primary, standby on the secondary), Recovery Kit on both, create the hulft hierarchy on the
+primary and extend it to the standby, verify. Every document is idempotent: a rerun reports
+"already done" and changes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from hadrill import params
+from hadrill.facts import ClusterFacts, NodeFacts
+from hadrill.node_commands import CommandResult, NodeCommand
+from hadrill.results import parse_node_status, parse_result_line
+from hadrill.verdicts import Check, comm_paths_alive, node_verdict
+
+SetupStep = Literal[
+    "preflight",
+    "stage-media",
+    "hosts-entry",
+    "install-hulft",
+    "install-recovery-kit",
+    "create-hulft-resource",
+    "verify-hierarchy",
+]
+SETUP_STEPS: tuple[SetupStep, ...] = (
+    "preflight",
+    "stage-media",
+    "hosts-entry",
+    "install-hulft",
+    "install-recovery-kit",
+    "create-hulft-resource",
+    "verify-hierarchy",
+)
+# Read-only steps run on every execution; `steps` selects among the others.
+ALWAYS_RUN: frozenset[SetupStep] = frozenset({"preflight", "verify-hierarchy"})
+
+NODE_STATUS = "HADrill-NodeStatus"
+STEP_DOCUMENTS: dict[SetupStep, str] = {
+    "preflight": NODE_STATUS,
+    "stage-media": "HADrill-StageMedia",
+    "hosts-entry": "HADrill-HostsEntry",
+    "install-hulft": "HADrill-InstallHulft",
+    "install-recovery-kit": "HADrill-InstallRecoveryKit",
+    "create-hulft-resource": "HADrill-CreateHulftResource",
+    "verify-hierarchy": NODE_STATUS,
+}
+STEP_TIMEOUT_SECONDS: dict[SetupStep, int] = {
+    "preflight": 120,
+    "stage-media": 1800,
+    "hosts-entry": 60,
+    "install-hulft": 1800,
+    "install-recovery-kit": 900,
+    "create-hulft-resource": 1800,
+    "verify-hierarchy": 120,
+}
+
+
+class InvalidInput(ValueError):
+    """The execution input is wrong; the message names the field."""
+
+
+class SetupStepFailed(Exception):
+    """A node reported failure; the message names the step, the node and the script's own words."""
+
+
+class SetupInput(BaseModel):
+    """The setup execution's input (camelCase, as typed in the console or the CLI)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    cluster: str = Field(pattern=r"^[a-z][a-z0-9-]{1,30}[a-z0-9]$")
+    steps: tuple[SetupStep, ...] | None = Field(default=None, min_length=1)
+    dry_run: bool = Field(default=False, alias="dryRun")
+
+
+def validate_input(event: object, facts: ClusterFacts) -> SetupInput:
+    if not isinstance(event, dict):
+        raise InvalidInput(f"the execution input must be a JSON object, got {type(event).__name__}")
+    try:
+        request = SetupInput.model_validate(event)
+    except ValidationError as error:
+        first = error.errors(include_url=False)[0]
+        field = ".".join(str(part) for part in first["loc"]) or "(input)"
+        raise InvalidInput(f"{field}: {first['msg']}") from None
+    if request.cluster != facts.cluster_name:
+        raise InvalidInput(f"cluster: {request.cluster!r} is not this workflow's cluster ({facts.cluster_name!r})")
+    return request
+
+
+def selected(step: SetupStep, request: SetupInput) -> bool:
+    return step in ALWAYS_RUN or request.steps is None or step in request.steps
+
+
+def plan(step: SetupStep, facts: ClusterFacts) -> list[NodeCommand]:
+    """The commands one step sends: one per node it touches."""
+    document = facts.document(STEP_DOCUMENTS[step])
+    timeout = STEP_TIMEOUT_SECONDS[step]
+
+    def on(node: NodeFacts, parameters: params.DocumentParameters) -> NodeCommand:
+        return NodeCommand(node.instance_id, node.name, document, parameters, timeout)
+
+    if step in ("preflight", "verify-hierarchy"):
+        status = params.NodeStatusParameters(
+            logical_host=facts.logical_host,
+            hulft_tag=facts.hulft_tag,
+            mirror_tag=facts.mirror_tag,
+            hulft_install_dir=facts.hulft_install_dir,
+            data_mount=facts.data_mount,
+        )
+        return [on(node, status) for node in facts.nodes]
+    if step == "stage-media":
+        media = params.StageMediaParameters(
+            media_bucket=facts.media_bucket,
+            hulft_media_key=facts.hulft_media.key,
+            hulft_media_sha256=facts.hulft_media.sha256,
+            recovery_kit_key=facts.recovery_kit_media.key,
+            recovery_kit_sha256=facts.recovery_kit_media.sha256,
+        )
+        return [on(node, media) for node in facts.nodes]
+    if step == "hosts-entry":
+        hosts = params.HostsEntryParameters(virtual_ip=facts.virtual_ip, logical_host=facts.logical_host)
+        return [on(node, hosts) for node in facts.nodes]
+    if step == "install-hulft":
+        return [
+            on(
+                node,
+                params.InstallHulftParameters(
+                    role="active" if node.role == "primary" else "standby",
+                    logical_host=facts.logical_host,
+                    secret_id=facts.hulft_license_secret,
+                    hulft_media_file=facts.hulft_media.file_name,
+                    hulft_version=facts.hulft_version,
+                    hulft_install_dir=facts.hulft_install_dir,
+                    hulft_settings_dir=facts.hulft_settings_dir,
+                    data_mount=facts.data_mount,
+                ),
+            )
+            for node in facts.nodes
+        ]
+    if step == "install-recovery-kit":
+        kit = params.InstallRecoveryKitParameters(recovery_kit_file=facts.recovery_kit_media.file_name)
+        return [on(node, kit) for node in facts.nodes]
+    if step == "create-hulft-resource":
+        resource = params.CreateHulftResourceParameters(
+            target_node=facts.secondary.name,
+            hulft_tag=facts.hulft_tag,
+            hulexep=facts.hulexep,
+            hulpath=facts.hulpath,
+            filesystem_tag=facts.filesystem_tag,
+        )
+        return [on(facts.primary, resource)]
+    raise ValueError(f"unknown setup step {step!r}")
+
+
+@dataclass(frozen=True)
+class NodeOutcome:
+    node: str
+    changed: bool
+    message: str
+
+    def as_dict(self) -> dict[str, object]:
+        return {"node": self.node, "changed": self.changed, "message": self.message}
+
+
+def outcomes(step: SetupStep, results: list[CommandResult]) -> list[NodeOutcome]:
+    """Each node's result line; any failure raises SetupStepFailed naming node and step."""
+    outcomes: list[NodeOutcome] = []
+    for result in results:
+        message = _script_message(result)
+        if not result.succeeded:
+            raise SetupStepFailed(
+                f"{step} failed on {result.node} ({result.status}, exit {result.exit_code}): {message}"
+            )
+        line = parse_result_line(result.stdout)
+        outcomes.append(NodeOutcome(result.node, bool(line["changed"]), str(line["message"])))
+    return outcomes
+
+
+def _script_message(result: CommandResult) -> str:
+    """The script's own words: its result line's message, else the last line of stderr."""
+    try:
+        return str(parse_result_line(result.stdout)["message"])
+    except ValueError:
+        lines = [line for line in result.stderr.splitlines() if line.strip()]
+        return lines[-1] if lines else "no output"
+
+
+def status_checks(step: SetupStep, facts: ClusterFacts, results: list[CommandResult]) -> list[Check]:
+    """Preflight: what setup needs. Verify: the hulft hierarchy ISP on the primary, OSU on the standby."""
+    checks: list[Check] = []
+    for result in results:
+        if not result.succeeded:
+            raise SetupStepFailed(f"{step}: node status failed on {result.node}: {_script_message(result)}")
+        node = facts.by_instance(result.instance_id)
+        status = parse_node_status(result.stdout)
+        prefix = f"{node.name}: "
+        if step == "preflight":
+            running = status.lifekeeper_running and status.lifekeeper_initialized
+            checks.append(
+                Check(prefix + "LifeKeeper running", running, "running and initialized" if running else "not running")
+            )
+            if status.lcdstatus is not None:
+                alive = comm_paths_alive(status.lcdstatus)
+                checks.append(Check(prefix + alive.name, alive.passed, alive.detail))
+            if node.role == "primary":
+                checks.append(Check(prefix + f"{facts.data_mount} mounted", status.data_mounted, status.mirror_status))
+        else:
+            role = "active" if node.role == "primary" else "standby"
+            for check in node_verdict(status, role, facts.hulft_tag).checks:
+                checks.append(Check(prefix + check.name, check.passed, check.detail))
+    return checks

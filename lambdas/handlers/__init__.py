@@ -1,0 +1,1 @@
+"""Lambda handlers: thin Powertools wrappers over the domain package `hadrill`."""

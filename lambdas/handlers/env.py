@@ -1,0 +1,41 @@
+"""The functions' environment as a typed model, and the AWS clients built once per container."""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import Any
+
+import boto3
+from pydantic import BaseModel, ConfigDict, Field
+
+from hadrill.facts import ClusterFacts, load_cluster_facts
+
+_CLIENTS: dict[str, Any] = {}
+_CLIENTS_LOCK = threading.Lock()  # boto3's default session is not thread-safe
+
+
+class HandlerEnv(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    records_table: str = Field(alias="HADRILL_RECORDS_TABLE")
+    topic_arn: str = Field(alias="HADRILL_TOPIC_ARN")
+    # How often a waiting function asks SSM for a command's status (seconds).
+    poll_seconds: float = Field(default=2.0, gt=0, alias="HADRILL_POLL_SECONDS")
+
+
+def handler_env() -> HandlerEnv:
+    # Read on every invocation, not cached: the local world runs several clusters' functions in
+    # one process, each with its own environment. Parsing it costs well under a millisecond.
+    return HandlerEnv.model_validate(dict(os.environ))
+
+
+def cluster_facts() -> ClusterFacts:
+    return load_cluster_facts()
+
+
+def client(service: str) -> Any:
+    with _CLIENTS_LOCK:
+        if service not in _CLIENTS:
+            _CLIENTS[service] = boto3.client(service)  # type: ignore[call-overload]
+        return _CLIENTS[service]

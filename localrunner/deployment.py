@@ -1,0 +1,169 @@
+"""One cluster deployed into a LocalWorld the way `cdk deploy` deploys it into an account."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hadrill.facts import ClusterFacts
+from localworld import LocalWorld
+from simulator import Knobs, SimulatedCluster, Timings
+from simulator import media as sim_media
+from stacks.config import DeploymentConfig
+from stacks.orchestration import wiring
+
+LOCAL_BUCKET_SUFFIX = "media-local"
+# Local Lambdas poll SSM often: the simulated commands take milliseconds, not minutes.
+LOCAL_POLL_SECONDS = "0.05"
+LICENSE_SECRET_VALUE = json.dumps({"serial": "0000000000000", "productKey": "SIMULATED-PRODUCT-KEY-00000"})
+
+
+@dataclass
+class LocalDeployment:
+    world: LocalWorld
+    cluster: SimulatedCluster
+    facts: ClusterFacts
+    records_table: str
+    topic_arn: str
+    state_machines: dict[str, str] = field(default_factory=dict)  # name -> ARN
+    function_names: dict[str, str] = field(default_factory=dict)  # spec name -> deployed name
+
+    def notifications(self) -> list[dict[str, Any]]:
+        """Messages published to the topic (read back from a subscribed queue)."""
+        sqs = self.world.client("sqs")
+        url = sqs.get_queue_url(QueueName=_queue_name(self.facts.cluster_name))["QueueUrl"]
+        messages: list[dict[str, Any]] = []
+        while True:
+            batch = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+            if not batch:
+                return messages
+            for message in batch:
+                body = json.loads(message["Body"])
+                messages.append({"subject": body.get("Subject"), "message": body.get("Message")})
+                sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+
+
+def deploy_local(
+    config: DeploymentConfig,
+    *,
+    world: LocalWorld,
+    root: Path,
+    timings: Timings | None = None,
+    knobs: Knobs | None = None,
+) -> LocalDeployment:
+    """Create the simulated nodes and every orchestration resource in the open `world`."""
+    name = config.cluster_name
+    bucket = f"{name}-{LOCAL_BUCKET_SUFFIX}"
+    hulft_image = sim_media.hulft_iso(config.hulft.version)
+    kit_image = sim_media.recovery_kit_iso()
+
+    s3 = world.client("s3")
+    secrets = world.client("secretsmanager")
+    s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key=config.media.hulft.key, Body=hulft_image)
+    s3.put_object(Bucket=bucket, Key=config.media.recovery_kit.key, Body=kit_image)
+    secrets.create_secret(Name=config.secrets.hulft_license, SecretString=LICENSE_SECRET_VALUE)
+
+    cluster = SimulatedCluster(
+        root,
+        name=name,
+        knobs=knobs,
+        timings=timings,
+        virtual_ip=str(config.virtual_ip.address),
+        node_names=(config.nodes.primary.name, config.nodes.secondary.name),
+        document_prefix=wiring.document_prefix(name),
+        secrets=world.read_secret,
+        objects=world.read_object,
+    )
+    world.add_nodes(
+        cluster,
+        names=[config.nodes.primary.name, config.nodes.secondary.name],
+        tags={"hadrill:cluster": name},
+    )
+    primary, secondary = cluster.instance_ids
+    facts_document = wiring.cluster_facts_document(
+        cluster_name=name,
+        nodes={
+            "primary": {"name": config.nodes.primary.name, "instance_id": primary, "eni_id": cluster.eni_of(primary)},
+            "secondary": {
+                "name": config.nodes.secondary.name,
+                "instance_id": secondary,
+                "eni_id": cluster.eni_of(secondary),
+            },
+        },
+        virtual_ip=str(config.virtual_ip.address),
+        logical_host=config.virtual_ip.logical_host,
+        route_table_ids=["rtb-0local0000000000a", "rtb-0local0000000000b"],
+        media_bucket=bucket,
+        # The local media are generated here, so their checksums are too (the config's are placeholders).
+        media={
+            "hulft": {"key": config.media.hulft.key, "sha256": sim_media.sha256(hulft_image)},
+            "recovery_kit": {"key": config.media.recovery_kit.key, "sha256": sim_media.sha256(kit_image)},
+        },
+        hulft_license_secret=config.secrets.hulft_license,
+        hulft_version=config.hulft.version,
+        hulexep=config.hulft.hulexep,
+        hulpath=config.hulft.hulpath,
+        filesystem_tag=config.hulft.filesystem_tag,
+    )
+    facts = ClusterFacts.model_validate(facts_document)
+
+    ssm = world.client("ssm")
+    for path in wiring.document_files():
+        ssm.create_document(
+            Content=path.read_text(encoding="utf-8"),
+            Name=facts.document(path.stem),
+            DocumentType="Command",
+            DocumentFormat="JSON",
+        )
+
+    table = f"{name}-records"
+    world.client("dynamodb").create_table(
+        TableName=table,
+        KeySchema=[{"AttributeName": "cluster", "KeyType": "HASH"}, {"AttributeName": "recordId", "KeyType": "RANGE"}],
+        AttributeDefinitions=[
+            {"AttributeName": "cluster", "AttributeType": "S"},
+            {"AttributeName": "recordId", "AttributeType": "S"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    topic_arn = world.client("sns").create_topic(Name=f"{name}-notifications")["TopicArn"]
+    _subscribe_queue(world, topic_arn, _queue_name(name))
+
+    environment = {
+        wiring.ENV_CLUSTER: facts.model_dump_json(),
+        wiring.ENV_RECORDS_TABLE: table,
+        wiring.ENV_TOPIC_ARN: topic_arn,
+        wiring.ENV_POLL_SECONDS: LOCAL_POLL_SECONDS,
+        "POWERTOOLS_METRICS_NAMESPACE": "HADrill",
+        "POWERTOOLS_LOG_LEVEL": "WARNING",
+    }
+    deployment = LocalDeployment(world=world, cluster=cluster, facts=facts, records_table=table, topic_arn=topic_arn)
+    arns: dict[str, str] = {}
+    for machine in wiring.STATE_MACHINES:
+        for spec in machine.functions:
+            if spec.name not in arns:
+                function_name = f"{name}-{spec.name}"
+                arns[spec.name] = world.add_lambda(
+                    function_name, spec.handler, environment=environment, timeout_s=spec.timeout_seconds
+                )
+                deployment.function_names[spec.name] = function_name
+        deployment.state_machines[machine.name] = world.create_state_machine(
+            f"{name}-{machine.name}",
+            machine.definition(),
+            {spec.substitution: arns[spec.name] for spec in machine.functions},
+        )
+    return deployment
+
+
+def _queue_name(cluster_name: str) -> str:
+    return f"{cluster_name}-notifications-inbox"
+
+
+def _subscribe_queue(world: LocalWorld, topic_arn: str, queue_name: str) -> None:
+    sqs = world.client("sqs")
+    url = sqs.create_queue(QueueName=queue_name)["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    world.client("sns").subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn)

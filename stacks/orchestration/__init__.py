@@ -1,0 +1,3 @@
+from stacks.orchestration.stack import OrchestrationStack
+
+__all__ = ["OrchestrationStack"]

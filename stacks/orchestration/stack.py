@@ -1,0 +1,231 @@
+"""Orchestration: the SSM documents, the Lambda steps, the workflows, records and notifications.
+
+Everything here is read from `wiring.py`, the same description the local world runs from.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import aws_cdk as cdk
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_ssm as ssm
+from aws_cdk import aws_stepfunctions as sfn
+from constructs import Construct
+
+from stacks.cluster import ClusterStack
+from stacks.config import DeploymentConfig
+from stacks.nag import acknowledge
+from stacks.orchestration import wiring
+
+# Powertools for AWS Lambda (Python) v3, AWS-managed layer (includes pydantic and the X-Ray SDK).
+POWERTOOLS_LAYER_ACCOUNT = "017000801446"
+POWERTOOLS_LAYER_VERSION = 27
+LAMBDA_RUNTIME = lambda_.Runtime.PYTHON_3_13
+LOG_RETENTION = logs.RetentionDays.THREE_MONTHS
+
+
+class OrchestrationStack(cdk.Stack):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: DeploymentConfig,
+        cluster: ClusterStack,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        name = config.cluster_name
+        node_ids = [cluster.targets.primary_instance_id, cluster.targets.secondary_instance_id]
+
+        self.records = dynamodb.TableV2(
+            self,
+            "Records",
+            partition_key=dynamodb.Attribute(name="cluster", type=dynamodb.AttributeType.STRING),
+            sort_key=dynamodb.Attribute(name="recordId", type=dynamodb.AttributeType.STRING),
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True
+            ),
+            encryption=dynamodb.TableEncryptionV2.aws_managed_key(),
+            time_to_live_attribute="expiresAt",
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+        )
+        topic_key = kms.Key(self, "TopicKey", enable_key_rotation=True, description=f"hadrill notifications of {name}")
+        self.topic = sns.Topic(self, "Notifications", master_key=topic_key, enforce_ssl=True)
+        topic_key.grant_encrypt_decrypt(iam.ServicePrincipal("events.amazonaws.com"))
+        acknowledge(
+            self,
+            "AwsSolutions-IAM5[Action::kms:GenerateDataKey*]",
+            "Publishing to the encrypted topic needs the GenerateDataKey family; every grant names the topic's key.",
+        )
+
+        self.documents: dict[str, ssm.CfnDocument] = {}
+        for path in wiring.document_files():
+            self.documents[path.stem] = ssm.CfnDocument(
+                self,
+                path.stem.replace("-", ""),
+                name=f"{wiring.document_prefix(name)}{path.stem}",
+                document_type="Command",
+                content=json.loads(path.read_text(encoding="utf-8")),
+                update_method="NewVersion",
+            )
+
+        facts = wiring.cluster_facts_document(
+            cluster_name=name,
+            nodes={
+                "primary": {
+                    "name": config.nodes.primary.name,
+                    "instance_id": cluster.targets.primary_instance_id,
+                    "eni_id": cluster.targets.primary_eni_id,
+                },
+                "secondary": {
+                    "name": config.nodes.secondary.name,
+                    "instance_id": cluster.targets.secondary_instance_id,
+                    "eni_id": cluster.targets.secondary_eni_id,
+                },
+            },
+            virtual_ip=str(config.virtual_ip.address),
+            logical_host=config.virtual_ip.logical_host,
+            route_table_ids=list(cluster.targets.route_table_ids),
+            media_bucket=cluster.media.bucket.bucket_name,
+            media={
+                "hulft": config.media.hulft.model_dump(),
+                "recovery_kit": config.media.recovery_kit.model_dump(),
+            },
+            hulft_license_secret=config.secrets.hulft_license,
+            hulft_version=config.hulft.version,
+            hulexep=config.hulft.hulexep,
+            hulpath=config.hulft.hulpath,
+            filesystem_tag=config.hulft.filesystem_tag,
+        )
+        environment = {
+            wiring.ENV_CLUSTER: self.to_json_string(facts),
+            wiring.ENV_RECORDS_TABLE: self.records.table_name,
+            wiring.ENV_TOPIC_ARN: self.topic.topic_arn,
+            wiring.ENV_POLL_SECONDS: "2",
+            "POWERTOOLS_METRICS_NAMESPACE": "HADrill",
+            "POWERTOOLS_LOG_LEVEL": "INFO",
+        }
+        layer = lambda_.LayerVersion.from_layer_version_arn(
+            self,
+            "Powertools",
+            f"arn:{cdk.Aws.PARTITION}:lambda:{cdk.Aws.REGION}:{POWERTOOLS_LAYER_ACCOUNT}:layer:"
+            f"AWSLambdaPowertoolsPythonV3-python313-x86_64:{POWERTOOLS_LAYER_VERSION}",
+        )
+        code = lambda_.Code.from_asset(str(wiring.LAMBDAS_DIR), exclude=["**/__pycache__", "*.pyc"])
+
+        self.functions: dict[str, lambda_.Function] = {}
+        for spec in {f.name: f for machine in wiring.STATE_MACHINES for f in machine.functions}.values():
+            function = lambda_.Function(
+                self,
+                spec.name,
+                runtime=LAMBDA_RUNTIME,
+                architecture=lambda_.Architecture.X86_64,
+                handler=spec.handler,
+                code=code,
+                layers=[layer],
+                description=spec.description,
+                timeout=cdk.Duration.seconds(spec.timeout_seconds),
+                memory_size=spec.memory_mb,
+                environment=environment,
+                tracing=lambda_.Tracing.ACTIVE,
+                log_group=logs.LogGroup(self, f"{spec.name}Logs", retention=LOG_RETENTION),
+            )
+            self.functions[spec.name] = function
+            acknowledge(
+                function,
+                "AwsSolutions-L1",
+                "Pinned to python3.13, the newest runtime with a published Powertools v3 managed layer we pin;"
+                " move both together.",
+            )
+            assert function.role is not None
+            acknowledge(
+                function.role,
+                "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
+                "AWS's minimal policy for a function to write its own CloudWatch Logs.",
+            )
+            acknowledge(
+                function.role,
+                "AwsSolutions-IAM5[Resource::*]",
+                "X-Ray PutTraceSegments/PutTelemetryRecords and SSM GetCommandInvocation/"
+                "DescribeInstanceInformation support no resource-level permissions.",
+            )
+
+        self._grant_node_commands(self.functions["RunSetupStep"], node_ids)
+        self.records.grant(self.functions["RecordSetupResult"], "dynamodb:PutItem")
+        self.topic.grant_publish(self.functions["RecordSetupResult"])
+
+        self.state_machines: dict[str, sfn.StateMachine] = {}
+        for machine in wiring.STATE_MACHINES:
+            self.state_machines[machine.name] = self._state_machine(machine)
+
+        # Any workflow that ends badly reaches the operators, even if its own Catch could not run.
+        failed = events.Rule(
+            self,
+            "WorkflowFailed",
+            description=f"hadrill workflow of {name} failed, timed out or was aborted",
+            event_pattern=events.EventPattern(
+                source=["aws.states"],
+                detail_type=["Step Functions Execution Status Change"],
+                detail={
+                    "status": ["FAILED", "TIMED_OUT", "ABORTED"],
+                    "stateMachineArn": [m.state_machine_arn for m in self.state_machines.values()],
+                },
+            ),
+        )
+        failed.add_target(targets.SnsTopic(self.topic))
+
+        cdk.CfnOutput(self, "RecordsTable", value=self.records.table_name)
+        cdk.CfnOutput(self, "NotificationTopic", value=self.topic.topic_arn)
+        for machine_name, state_machine in self.state_machines.items():
+            cdk.CfnOutput(self, f"{machine_name}StateMachineArn", value=state_machine.state_machine_arn)
+
+    def _grant_node_commands(self, function: lambda_.Function, node_ids: list[str]) -> None:
+        """SendCommand with our documents, to this cluster's two instances only."""
+        documents = [
+            self.format_arn(service="ssm", resource="document", resource_name=doc.ref)
+            for doc in self.documents.values()
+        ]
+        instances = [self.format_arn(service="ec2", resource="instance", resource_name=i) for i in node_ids]
+        function.add_to_role_policy(iam.PolicyStatement(actions=["ssm:SendCommand"], resources=documents + instances))
+        function.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["ssm:GetCommandInvocation", "ssm:DescribeInstanceInformation"], resources=["*"]
+            )
+        )
+
+    def _state_machine(self, machine: wiring.StateMachineSpec) -> sfn.StateMachine:
+        log_group = logs.LogGroup(self, f"{machine.name}ExecutionLogs", retention=LOG_RETENTION)
+        state_machine = sfn.StateMachine(
+            self,
+            machine.name,
+            definition_body=sfn.DefinitionBody.from_string(machine.definition()),
+            definition_substitutions={f.substitution: self.functions[f.name].function_arn for f in machine.functions},
+            tracing_enabled=True,
+            logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=True),
+            timeout=cdk.Duration.hours(2),
+        )
+        for spec in machine.functions:
+            function = self.functions[spec.name]
+            function.grant_invoke(state_machine)
+            logical_id = self.get_logical_id(function.node.default_child)  # type: ignore[arg-type]
+            acknowledge(
+                state_machine.role,
+                f"AwsSolutions-IAM5[Resource::<{logical_id}.Arn>:*]",
+                "lambda:InvokeFunction on the function's versions and aliases (ARN:*) of this one function.",
+            )
+        acknowledge(
+            state_machine.role,
+            "AwsSolutions-IAM5[Resource::*]",
+            "CloudWatch Logs delivery and X-Ray actions for Step Functions support no resource-level permissions.",
+        )
+        return state_machine

@@ -1,0 +1,106 @@
+"""One description of the orchestration: functions, documents, state machines, environment.
+
+The CDK orchestration stack and the local world both read this, so a handler name, an
+environment variable or a `${Substitution}` cannot differ between what `cdk deploy` creates and
+what `hadrill --local` runs. It imports no CDK: the local world must not pay for jsii.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+STATEMACHINES_DIR = REPO / "statemachines"
+DOCUMENTS_DIR = REPO / "documents"
+LAMBDAS_DIR = REPO / "lambdas"
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    """One Lambda function: its logical name, handler and the ASL placeholder for its ARN."""
+
+    name: str
+    handler: str
+    description: str
+    timeout_seconds: int
+    memory_mb: int = 256
+
+    @property
+    def substitution(self) -> str:
+        return f"{self.name}FunctionArn"
+
+
+@dataclass(frozen=True)
+class StateMachineSpec:
+    name: str
+    definition_file: Path
+    functions: tuple[FunctionSpec, ...]
+
+    def definition(self) -> str:
+        return self.definition_file.read_text(encoding="utf-8")
+
+
+# Waiting functions get Lambda's maximum: they wait for node commands inside the invocation.
+SETUP_FUNCTIONS = (
+    FunctionSpec("ValidateSetupInput", "handlers.setup.validate_input", "Validate a setup execution's input", 30),
+    FunctionSpec("RunSetupStep", "handlers.setup.run_step", "Run one setup step on the nodes and wait for it", 900),
+    FunctionSpec("RecordSetupResult", "handlers.setup.record_result", "Record and notify a setup result", 60),
+)
+
+SETUP = StateMachineSpec("Setup", STATEMACHINES_DIR / "setup.asl.json", SETUP_FUNCTIONS)
+STATE_MACHINES = (SETUP,)
+
+# Environment variable names shared by handlers (handlers/env.py) and both worlds.
+ENV_CLUSTER = "HADRILL_CLUSTER"
+ENV_RECORDS_TABLE = "HADRILL_RECORDS_TABLE"
+ENV_TOPIC_ARN = "HADRILL_TOPIC_ARN"
+ENV_POLL_SECONDS = "HADRILL_POLL_SECONDS"
+
+
+def document_files() -> list[Path]:
+    """The SSM documents to create, one set per cluster."""
+    return sorted(DOCUMENTS_DIR.glob("HADrill-*.json"))
+
+
+def document_prefix(cluster_name: str) -> str:
+    return f"{cluster_name}-"
+
+
+def cluster_facts_document(
+    *,
+    cluster_name: str,
+    nodes: dict[str, dict[str, str]],
+    virtual_ip: str,
+    logical_host: str,
+    route_table_ids: list[str],
+    media_bucket: str,
+    media: dict[str, dict[str, str]],
+    hulft_license_secret: str,
+    hulft_version: str,
+    hulexep: str,
+    hulpath: str,
+    filesystem_tag: str,
+) -> dict[str, object]:
+    """The HADRILL_CLUSTER document (see hadrill.facts.ClusterFacts) from deployment values.
+
+    Values may be CDK tokens here; the stack resolves them with `to_json_string`, the local
+    world validates the result with ClusterFacts.
+    """
+    return {
+        "cluster_name": cluster_name,
+        "primary": {"role": "primary", **nodes["primary"]},
+        "secondary": {"role": "secondary", **nodes["secondary"]},
+        "virtual_ip": virtual_ip,
+        "logical_host": logical_host,
+        "route_table_ids": route_table_ids,
+        "media_bucket": media_bucket,
+        "hulft_media": media["hulft"],
+        "recovery_kit_media": media["recovery_kit"],
+        "hulft_license_secret": hulft_license_secret,
+        "hulft_version": hulft_version,
+        "hulexep": hulexep,
+        "hulpath": hulpath,
+        "filesystem_tag": filesystem_tag,
+        "document_prefix": document_prefix(cluster_name),
+    }
