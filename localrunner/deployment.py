@@ -27,6 +27,7 @@ class LocalDeployment:
     facts: ClusterFacts
     records_table: str
     topic_arn: str
+    reports_bucket: str
     state_machines: dict[str, str] = field(default_factory=dict)  # name -> ARN
     function_names: dict[str, str] = field(default_factory=dict)  # spec name -> deployed name
 
@@ -129,6 +130,8 @@ def deploy_local(
         ],
         BillingMode="PAY_PER_REQUEST",
     )
+    reports_bucket = f"{name}-reports-local"
+    s3.create_bucket(Bucket=reports_bucket)
     topic_arn = world.client("sns").create_topic(Name=f"{name}-notifications")["TopicArn"]
     _subscribe_queue(world, topic_arn, _queue_name(name))
 
@@ -137,19 +140,26 @@ def deploy_local(
         wiring.ENV_RECORDS_TABLE: table,
         wiring.ENV_TOPIC_ARN: topic_arn,
         wiring.ENV_POLL_SECONDS: LOCAL_POLL_SECONDS,
+        wiring.ENV_REPORTS_BUCKET: reports_bucket,
         "POWERTOOLS_METRICS_NAMESPACE": "HADrill",
         "POWERTOOLS_LOG_LEVEL": "WARNING",
     }
-    deployment = LocalDeployment(world=world, cluster=cluster, facts=facts, records_table=table, topic_arn=topic_arn)
+    deployment = LocalDeployment(
+        world=world,
+        cluster=cluster,
+        facts=facts,
+        records_table=table,
+        topic_arn=topic_arn,
+        reports_bucket=reports_bucket,
+    )
     arns: dict[str, str] = {}
+    for spec in wiring.all_functions():
+        function_name = f"{name}-{spec.name}"
+        arns[spec.name] = world.add_lambda(
+            function_name, spec.handler, environment=environment, timeout_s=spec.timeout_seconds
+        )
+        deployment.function_names[spec.name] = function_name
     for machine in wiring.STATE_MACHINES:
-        for spec in machine.functions:
-            if spec.name not in arns:
-                function_name = f"{name}-{spec.name}"
-                arns[spec.name] = world.add_lambda(
-                    function_name, spec.handler, environment=environment, timeout_s=spec.timeout_seconds
-                )
-                deployment.function_names[spec.name] = function_name
         deployment.state_machines[machine.name] = world.create_state_machine(
             f"{name}-{machine.name}",
             machine.definition(),

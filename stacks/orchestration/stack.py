@@ -16,6 +16,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_ssm as ssm
 from aws_cdk import aws_stepfunctions as sfn
@@ -57,6 +58,18 @@ class OrchestrationStack(cdk.Stack):
             ),
             encryption=dynamodb.TableEncryptionV2.aws_managed_key(),
             time_to_live_attribute="expiresAt",
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+        )
+        # Drill reports (JSON and Markdown), next to the media bucket's access logs for audit.
+        self.reports = s3.Bucket(
+            self,
+            "Reports",
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            enforce_ssl=True,
+            versioned=True,
+            server_access_logs_bucket=cluster.media.access_logs,
+            server_access_logs_prefix="reports-bucket/",
             removal_policy=cdk.RemovalPolicy.RETAIN,
         )
         topic_key = kms.Key(self, "TopicKey", enable_key_rotation=True, description=f"hadrill notifications of {name}")
@@ -112,6 +125,7 @@ class OrchestrationStack(cdk.Stack):
             wiring.ENV_RECORDS_TABLE: self.records.table_name,
             wiring.ENV_TOPIC_ARN: self.topic.topic_arn,
             wiring.ENV_POLL_SECONDS: "2",
+            wiring.ENV_REPORTS_BUCKET: self.reports.bucket_name,
             "POWERTOOLS_METRICS_NAMESPACE": "HADrill",
             "POWERTOOLS_LOG_LEVEL": "INFO",
         }
@@ -124,7 +138,7 @@ class OrchestrationStack(cdk.Stack):
         code = lambda_.Code.from_asset(str(wiring.LAMBDAS_DIR), exclude=["**/__pycache__", "*.pyc"])
 
         self.functions: dict[str, lambda_.Function] = {}
-        for spec in {f.name: f for machine in wiring.STATE_MACHINES for f in machine.functions}.values():
+        for spec in wiring.all_functions():
             function = lambda_.Function(
                 self,
                 spec.name,
@@ -160,9 +174,8 @@ class OrchestrationStack(cdk.Stack):
                 "DescribeInstanceInformation support no resource-level permissions.",
             )
 
-        self._grant_node_commands(self.functions["RunSetupStep"], node_ids)
-        self.records.grant(self.functions["RecordSetupResult"], "dynamodb:PutItem")
-        self.topic.grant_publish(self.functions["RecordSetupResult"])
+        for spec in wiring.all_functions():
+            self._grant(self.functions[spec.name], spec.access, node_ids)
 
         self.state_machines: dict[str, sfn.StateMachine] = {}
         for machine in wiring.STATE_MACHINES:
@@ -189,19 +202,48 @@ class OrchestrationStack(cdk.Stack):
         for machine_name, state_machine in self.state_machines.items():
             cdk.CfnOutput(self, f"{machine_name}StateMachineArn", value=state_machine.state_machine_arn)
 
-    def _grant_node_commands(self, function: lambda_.Function, node_ids: list[str]) -> None:
-        """SendCommand with our documents, to this cluster's two instances only."""
-        documents = [
-            self.format_arn(service="ssm", resource="document", resource_name=doc.ref)
-            for doc in self.documents.values()
-        ]
+    def _grant(self, function: lambda_.Function, access: frozenset[wiring.Access], node_ids: list[str]) -> None:
+        """Each kind of access as statements on this cluster's named resources."""
         instances = [self.format_arn(service="ec2", resource="instance", resource_name=i) for i in node_ids]
-        function.add_to_role_policy(iam.PolicyStatement(actions=["ssm:SendCommand"], resources=documents + instances))
-        function.add_to_role_policy(
-            iam.PolicyStatement(
-                actions=["ssm:GetCommandInvocation", "ssm:DescribeInstanceInformation"], resources=["*"]
+        if "node-commands" in access:
+            documents = [
+                self.format_arn(service="ssm", resource="document", resource_name=doc.ref)
+                for doc in self.documents.values()
+            ]
+            function.add_to_role_policy(
+                iam.PolicyStatement(actions=["ssm:SendCommand"], resources=documents + instances)
             )
-        )
+            function.add_to_role_policy(
+                iam.PolicyStatement(
+                    actions=["ssm:GetCommandInvocation", "ssm:DescribeInstanceInformation"], resources=["*"]
+                )
+            )
+        if "node-power" in access:
+            function.add_to_role_policy(
+                iam.PolicyStatement(
+                    actions=["ec2:StopInstances", "ec2:StartInstances", "ec2:RebootInstances"], resources=instances
+                )
+            )
+            function.add_to_role_policy(iam.PolicyStatement(actions=["ec2:DescribeInstances"], resources=["*"]))
+        if "route-read" in access:
+            function.add_to_role_policy(iam.PolicyStatement(actions=["ec2:DescribeRouteTables"], resources=["*"]))
+        if "records-write" in access:
+            self.records.grant(function, "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
+        if "records-read" in access:
+            self.records.grant(function, "dynamodb:GetItem", "dynamodb:Query")
+        if "notify" in access:
+            self.topic.grant_publish(function)
+        if "reports-write" in access:
+            function.add_to_role_policy(
+                iam.PolicyStatement(
+                    actions=["s3:PutObject"], resources=[self.reports.arn_for_objects(f"{wiring.REPORTS_PREFIX}*")]
+                )
+            )
+        if "events-put" in access:
+            default_bus = self.format_arn(service="events", resource="event-bus", resource_name="default")
+            function.add_to_role_policy(iam.PolicyStatement(actions=["events:PutEvents"], resources=[default_bus]))
+        if "alarms-read" in access:
+            function.add_to_role_policy(iam.PolicyStatement(actions=["cloudwatch:DescribeAlarms"], resources=["*"]))
 
     def _state_machine(self, machine: wiring.StateMachineSpec) -> sfn.StateMachine:
         log_group = logs.LogGroup(self, f"{machine.name}ExecutionLogs", retention=LOG_RETENTION)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 REPO = Path(__file__).resolve().parents[2]
 STATEMACHINES_DIR = REPO / "statemachines"
@@ -16,14 +17,29 @@ DOCUMENTS_DIR = REPO / "documents"
 LAMBDAS_DIR = REPO / "lambdas"
 
 
+# What a function may touch; the stack turns each into IAM statements on named resources.
+Access = Literal[
+    "node-commands",  # ssm:SendCommand with our documents to this cluster's two instances
+    "node-power",  # ec2:Stop/Start/RebootInstances on this cluster's two instances
+    "route-read",  # ec2:DescribeRouteTables (where the virtual IP route points)
+    "records-write",  # the records table: put/update/delete (drill records and the drill lock)
+    "records-read",  # the records table: get/query (history)
+    "notify",  # sns:Publish on the cluster's topic
+    "reports-write",  # s3:PutObject under reports/ in the reports bucket
+    "events-put",  # events:PutEvents on the default bus ("Drill Completed")
+    "alarms-read",  # cloudwatch:DescribeAlarms (stop conditions)
+]
+
+
 @dataclass(frozen=True)
 class FunctionSpec:
-    """One Lambda function: its logical name, handler and the ASL placeholder for its ARN."""
+    """One Lambda function: its logical name, handler, the ASL placeholder for its ARN, its access."""
 
     name: str
     handler: str
     description: str
     timeout_seconds: int
+    access: frozenset[Access] = frozenset()
     memory_mb: int = 256
 
     @property
@@ -44,8 +60,20 @@ class StateMachineSpec:
 # Waiting functions get Lambda's maximum: they wait for node commands inside the invocation.
 SETUP_FUNCTIONS = (
     FunctionSpec("ValidateSetupInput", "handlers.setup.validate_input", "Validate a setup execution's input", 30),
-    FunctionSpec("RunSetupStep", "handlers.setup.run_step", "Run one setup step on the nodes and wait for it", 900),
-    FunctionSpec("RecordSetupResult", "handlers.setup.record_result", "Record and notify a setup result", 60),
+    FunctionSpec(
+        "RunSetupStep",
+        "handlers.setup.run_step",
+        "Run one setup step on the nodes and wait for it",
+        900,
+        frozenset({"node-commands"}),
+    ),
+    FunctionSpec(
+        "RecordSetupResult",
+        "handlers.setup.record_result",
+        "Record and notify a setup result",
+        60,
+        frozenset({"records-write", "notify"}),
+    ),
 )
 
 SETUP = StateMachineSpec("Setup", STATEMACHINES_DIR / "setup.asl.json", SETUP_FUNCTIONS)
@@ -56,6 +84,17 @@ ENV_CLUSTER = "HADRILL_CLUSTER"
 ENV_RECORDS_TABLE = "HADRILL_RECORDS_TABLE"
 ENV_TOPIC_ARN = "HADRILL_TOPIC_ARN"
 ENV_POLL_SECONDS = "HADRILL_POLL_SECONDS"
+ENV_REPORTS_BUCKET = "HADRILL_REPORTS_BUCKET"
+REPORTS_PREFIX = "reports/"
+
+
+def all_functions() -> list[FunctionSpec]:
+    """Every function once, in a stable order (a function may serve several state machines)."""
+    seen: dict[str, FunctionSpec] = {}
+    for machine in STATE_MACHINES:
+        for spec in machine.functions:
+            seen.setdefault(spec.name, spec)
+    return list(seen.values())
 
 
 def document_files() -> list[Path]:
