@@ -41,7 +41,7 @@ lint: install
 	  for m in $$machines; do asl-validator --json-path "$$m" --silent; done
 
 test: install lint
-	pytest
+	pytest -n 2 --dist loadfile
 
 # Tests without the linters, for a quick loop while editing.
 test-fast: install
@@ -51,9 +51,12 @@ synth: install
 	cdk synth --quiet --output $(OUT) -c config=$(CONFIG)
 	@echo "templates written to $(OUT)/"
 
+# The main job on this machine: synthesize (offline), then run the real setup workflow on a
+# simulated cluster (moto + the LifeKeeper/HULFT simulator; nothing is deployed anywhere).
 demo: install
 	cdk synth --quiet --output $(OUT) -c config=$(CONFIG)
 	hadrill plan --assembly $(OUT) --config $(CONFIG)
+	hadrill setup --local --config $(CONFIG)
 
 bench: install
 	python bench/synth.py --config $(CONFIG)

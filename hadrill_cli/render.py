@@ -29,8 +29,12 @@ def summary_of(result: Any) -> str:
 class LineReporter:
     """Prints each state when it starts and when it ends, with its elapsed time."""
 
-    def __init__(self, stream: TextIO = sys.stdout) -> None:
-        self.stream = stream
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self._stream = stream
+
+    @property
+    def stream(self) -> TextIO:
+        return self._stream or sys.stdout  # looked up late: tests and pagers replace sys.stdout
 
     def __call__(self, run: StateRun) -> None:
         if run.exited is None:

@@ -1,0 +1,152 @@
+"""The orchestration stack: documents, functions, state machines and their least-privilege wiring."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from stacks.orchestration import wiring
+from support.synthesis import Synthesized
+
+
+def _resources(synth: Synthesized, kind: str) -> dict[str, dict[str, Any]]:
+    return synth.resources("orchestration", kind)
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def test_every_document_is_deployed_with_the_cluster_prefix(default_synth: Synthesized) -> None:
+    documents = {
+        d["Properties"]["Name"]: d["Properties"] for d in _resources(default_synth, "AWS::SSM::Document").values()
+    }
+    prefix = wiring.document_prefix(default_synth.config.cluster_name)
+    expected = {f"{prefix}{path.stem}": path for path in wiring.document_files()}
+    assert set(documents) == set(expected)
+    for name, path in expected.items():
+        assert documents[name]["DocumentType"] == "Command"
+        assert documents[name]["Content"] == json.loads(path.read_text())
+
+
+def test_document_parameters_are_env_vars_with_patterns(default_synth: Synthesized) -> None:
+    for document in _resources(default_synth, "AWS::SSM::Document").values():
+        for name, parameter in document["Properties"]["Content"]["parameters"].items():
+            assert parameter["interpolationType"] == "ENV_VAR", name
+            assert parameter["allowedPattern"].startswith("^") and parameter["allowedPattern"].endswith("$"), name
+
+
+def test_functions_follow_the_wiring(default_synth: Synthesized) -> None:
+    functions = _resources(default_synth, "AWS::Lambda::Function")
+    by_handler = {
+        f["Properties"]["Handler"]: f["Properties"] for f in functions.values() if "Handler" in f["Properties"]
+    }
+    for spec in wiring.all_functions():
+        props = by_handler[spec.handler]
+        assert props["Runtime"] == "python3.13"
+        assert props["Timeout"] == spec.timeout_seconds
+        assert props["TracingConfig"] == {"Mode": "Active"}
+        assert "AWSLambdaPowertoolsPythonV3-python313-x86_64" in json.dumps(props["Layers"])
+        variables = props["Environment"]["Variables"]
+        for name in (wiring.ENV_CLUSTER, wiring.ENV_RECORDS_TABLE, wiring.ENV_TOPIC_ARN, wiring.ENV_REPORTS_BUCKET):
+            assert name in variables, (spec.name, name)
+
+
+def _policy_of(synth: Synthesized, function_name: str) -> list[dict[str, Any]]:
+    for logical_id, policy in _resources(synth, "AWS::IAM::Policy").items():
+        if logical_id.startswith(f"{function_name}ServiceRoleDefaultPolicy"):
+            statements: list[dict[str, Any]] = policy["Properties"]["PolicyDocument"]["Statement"]
+            return statements
+    return []
+
+
+def test_send_command_only_with_our_documents_to_the_two_nodes(default_synth: Synthesized) -> None:
+    senders = [s for s in wiring.all_functions() if "node-commands" in s.access]
+    assert senders
+    for spec in senders:
+        (statement,) = [s for s in _policy_of(default_synth, spec.name) if "ssm:SendCommand" in _as_list(s["Action"])]
+        resources = [json.dumps(r) for r in _as_list(statement["Resource"])]
+        assert "*" not in _as_list(statement["Resource"])
+        documents = [r for r in resources if ":document/" in r]
+        instances = [r for r in resources if ":instance/" in r]
+        assert len(documents) == len(wiring.document_files())
+        assert len(instances) == 2
+        assert len(resources) == len(documents) + len(instances)
+
+
+def test_functions_without_node_access_cannot_send_commands(default_synth: Synthesized) -> None:
+    for spec in wiring.all_functions():
+        actions = {a for s in _policy_of(default_synth, spec.name) for a in _as_list(s["Action"])}
+        if "node-commands" not in spec.access:
+            assert "ssm:SendCommand" not in actions, spec.name
+        if "node-power" not in spec.access:
+            assert not {"ec2:StopInstances", "ec2:StartInstances", "ec2:RebootInstances"} & actions, spec.name
+
+
+# Step Functions' own log delivery: AWS documents these as needing Resource "*".
+LOG_DELIVERY_ACTIONS = {
+    "logs:CreateLogDelivery",
+    "logs:GetLogDelivery",
+    "logs:UpdateLogDelivery",
+    "logs:DeleteLogDelivery",
+    "logs:ListLogDeliveries",
+    "logs:PutResourcePolicy",
+    "logs:DescribeResourcePolicies",
+    "logs:DescribeLogGroups",
+}
+
+
+def test_no_mutating_action_on_a_wildcard(default_synth: Synthesized) -> None:
+    read_only = ("Describe", "Get", "List", "PutTraceSegments", "PutTelemetryRecords")
+    for policy in _resources(default_synth, "AWS::IAM::Policy").values():
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            if "*" in _as_list(statement["Resource"]):
+                for action in _as_list(statement["Action"]):
+                    if action in LOG_DELIVERY_ACTIONS:
+                        continue
+                    assert action.split(":", 1)[1].startswith(read_only), action
+
+
+def test_state_machines_are_inlined_with_substitutions_logging_and_tracing(default_synth: Synthesized) -> None:
+    machines = _resources(default_synth, "AWS::StepFunctions::StateMachine")
+    assert len(machines) == len(wiring.STATE_MACHINES)
+    functions = _resources(default_synth, "AWS::Lambda::Function")
+    logical_by_handler = {f["Properties"].get("Handler"): lid for lid, f in functions.items()}
+    for spec in wiring.STATE_MACHINES:
+        (props,) = [
+            m["Properties"] for m in machines.values() if m["Properties"]["DefinitionString"] == spec.definition()
+        ]
+        assert props["TracingConfiguration"] == {"Enabled": True}
+        assert props["LoggingConfiguration"]["Level"] == "ALL"
+        substitutions = props["DefinitionSubstitutions"]
+        assert set(substitutions) == {f.substitution for f in spec.functions}
+        for function in spec.functions:
+            assert substitutions[function.substitution] == {"Fn::GetAtt": [logical_by_handler[function.handler], "Arn"]}
+
+
+def test_failed_executions_reach_the_topic(default_synth: Synthesized) -> None:
+    (rule,) = _resources(default_synth, "AWS::Events::Rule").values()
+    pattern = rule["Properties"]["EventPattern"]
+    assert pattern["source"] == ["aws.states"]
+    assert sorted(pattern["detail"]["status"]) == ["ABORTED", "FAILED", "TIMED_OUT"]
+    assert len(pattern["detail"]["stateMachineArn"]) == len(wiring.STATE_MACHINES)
+    (target,) = rule["Properties"]["Targets"]
+    (topic_id,) = _resources(default_synth, "AWS::SNS::Topic")
+    assert target["Arn"] == {"Ref": topic_id}
+
+
+def test_records_table_and_topic_are_encrypted(default_synth: Synthesized) -> None:
+    (table,) = _resources(default_synth, "AWS::DynamoDB::GlobalTable").values()
+    props = table["Properties"]
+    assert props["SSESpecification"]["SSEEnabled"] is True
+    assert props["Replicas"][0]["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+    assert [k["AttributeName"] for k in props["KeySchema"]] == ["cluster", "recordId"]
+    (topic,) = _resources(default_synth, "AWS::SNS::Topic").values()
+    assert "KmsMasterKeyId" in topic["Properties"]
+
+
+def test_byo_cluster_targets_the_configured_instances(byo_synth: Synthesized) -> None:
+    existing = byo_synth.config.existing_cluster
+    assert existing is not None
+    text = json.dumps(byo_synth.templates["orchestration"])
+    assert existing.primary.instance_id in text and existing.secondary.instance_id in text
