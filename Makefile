@@ -60,6 +60,7 @@ demo: install
 
 bench: install
 	python bench/synth.py --config $(CONFIG)
+	python bench/setup.py --config $(CONFIG)
 
 clean:
 	rm -rf $(OUT) reports .pytest_cache .mypy_cache .ruff_cache
