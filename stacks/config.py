@@ -10,7 +10,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -170,6 +170,44 @@ class Secrets(_Model):
     hulft_license: Annotated[str, Field(pattern=SECRET_NAME)]
 
 
+DrillScenario = Literal["network-down", "instance-stop", "instance-reboot", "hulft-daemon-kill", "switchover"]
+SCHEDULE_EXPRESSION = r"^(cron\([0-9A-Za-z*?/,#\- ]+\)|rate\([1-9][0-9]* (minute|minutes|hour|hours|day|days)\))$"
+ALARM_NAME = r"^[A-Za-z0-9 _.:/#+=@-]{1,255}$"
+
+
+class DrillSchedule(_Model):
+    """One EventBridge rule that starts a drill on a schedule."""
+
+    name: Annotated[str, Field(pattern=HOST_NAME)]
+    schedule: Annotated[str, Field(pattern=SCHEDULE_EXPRESSION)]
+    scenario: DrillScenario = "network-down"
+    # Off by default: a drill takes production HULFT through a real takeover.
+    enabled: bool = False
+    switchback: bool = True
+
+
+class Drills(_Model):
+    # The SLO: a takeover slower than this makes the drill FAILED (it still recovers).
+    max_rto_seconds: Annotated[int, Field(ge=1, le=3600)] = 120
+    takeover_timeout_seconds: Annotated[int, Field(ge=10, le=840)] = 300
+    # CloudWatch alarms that, in ALARM, stop a drill before the fault or abort it while waiting.
+    stop_condition_alarms: tuple[Annotated[str, Field(pattern=ALARM_NAME)], ...] = ()
+    schedules: tuple[DrillSchedule, ...] = ()
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Drills:
+        names = [s.name for s in self.schedules]
+        for index, name in enumerate(names):
+            if name in names[:index]:
+                raise _FieldError(f"schedules.{index}.name", f"{name!r} is used by another schedule")
+        if self.takeover_timeout_seconds < self.max_rto_seconds:
+            raise _FieldError(
+                "takeover_timeout_seconds",
+                f"{self.takeover_timeout_seconds} is shorter than max_rto_seconds {self.max_rto_seconds}",
+            )
+        return self
+
+
 class ExistingNode(_Model):
     instance_id: Annotated[str, Field(pattern=INSTANCE_ID)]
     eni_id: Annotated[str, Field(pattern=ENI_ID)]
@@ -202,6 +240,7 @@ class DeploymentConfig(_Model):
     hulft: Hulft = Hulft()
     media: Media
     secrets: Secrets
+    drills: Drills = Drills()
     tags: dict[Annotated[str, Field(pattern=TAG_KEY)], Annotated[str, Field(max_length=256)]] = {}
     existing_cluster: ExistingCluster | None = None
 

@@ -26,6 +26,7 @@ from stacks.cluster import ClusterStack
 from stacks.config import DeploymentConfig
 from stacks.nag import acknowledge
 from stacks.orchestration import wiring
+from stacks.orchestration.drill_operations import DrillOperations
 
 # Powertools for AWS Lambda (Python) v3, AWS-managed layer (includes pydantic and the X-Ray SDK).
 POWERTOOLS_LAYER_ACCOUNT = "017000801446"
@@ -196,6 +197,11 @@ class OrchestrationStack(cdk.Stack):
             ),
         )
         failed.add_target(targets.SnsTopic(self.topic))
+
+        if "Drill" in self.state_machines:
+            self.drill_operations = DrillOperations(
+                self, "DrillOperations", config=config, drill=self.state_machines["Drill"], topic=self.topic
+            )
 
         cdk.CfnOutput(self, "RecordsTable", value=self.records.table_name)
         cdk.CfnOutput(self, "NotificationTopic", value=self.topic.topic_arn)

@@ -77,7 +77,28 @@ SETUP_FUNCTIONS = (
 )
 
 SETUP = StateMachineSpec("Setup", STATEMACHINES_DIR / "setup.asl.json", SETUP_FUNCTIONS)
-STATE_MACHINES = (SETUP,)
+
+# Three functions for the whole drill: RunDrillPhase runs every phase (a `phase` field picks it), so
+# its access is the union of theirs; the waits (takeover, reboot, resync) happen inside it.
+DRILL_FUNCTIONS = (
+    FunctionSpec("ValidateDrillInput", "handlers.drill.validate_input", "Validate a drill execution's input", 30),
+    FunctionSpec(
+        "RunDrillPhase",
+        "handlers.drill.run_phase",
+        "Run one drill phase (lock, preflight, fault, takeover wait, recovery, switchback) and wait for it",
+        900,
+        frozenset({"node-commands", "node-power", "route-read", "alarms-read", "records-read", "records-write"}),
+    ),
+    FunctionSpec(
+        "RecordDrillResult",
+        "handlers.drill.record_result",
+        "Record, report (S3), measure (EMF), announce (EventBridge) and notify a drill result",
+        120,
+        frozenset({"records-write", "notify", "reports-write", "events-put"}),
+    ),
+)
+DRILL = StateMachineSpec("Drill", STATEMACHINES_DIR / "drill.asl.json", DRILL_FUNCTIONS)
+STATE_MACHINES = (SETUP, DRILL)
 
 # Environment variable names shared by handlers (handlers/env.py) and both worlds.
 ENV_CLUSTER = "HADRILL_CLUSTER"
@@ -142,4 +163,32 @@ def cluster_facts_document(
         "hulpath": hulpath,
         "filesystem_tag": filesystem_tag,
         "document_prefix": document_prefix(cluster_name),
+    }
+
+
+# Drill metrics (Powertools EMF from the drill functions), read by the alarm and the dashboard.
+METRIC_NAMESPACE = "HADrill"
+DRILL_SERVICE = "hadrill-drill"  # Powertools' "service" dimension of the drill metrics
+METRIC_DRILL_RTO = "DrillRtoSeconds"
+METRIC_DRILL_FAILED = "DrillFailed"  # 1 per drill that ended FAILED or ABORTED
+METRIC_DRILL_PASSED = "DrillPassed"
+
+
+def drill_input(
+    *,
+    cluster: str,
+    scenario: str,
+    switchback: bool,
+    max_rto_seconds: int,
+    takeover_timeout_seconds: int,
+    stop_condition_alarms: list[str],
+) -> dict[str, object]:
+    """The drill execution input a schedule sends (the same shape the CLI and console use)."""
+    return {
+        "cluster": cluster,
+        "scenario": scenario,
+        "switchback": switchback,
+        "maxRtoSeconds": max_rto_seconds,
+        "takeoverTimeoutSeconds": takeover_timeout_seconds,
+        "stopConditionAlarms": stop_condition_alarms,
     }

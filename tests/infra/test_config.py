@@ -109,6 +109,34 @@ BAD_CONFIGS = [
     ),
     ("bad cluster name", {"cluster_name": "Prod Cluster"}, "cluster_name", "not valid"),
     ("reserved tag", {"tags": {"hadrill:cluster": "x"}}, "tags", "set by the app"),
+    (
+        "bad schedule expression",
+        {"drills": {"schedules": [{"name": "x", "schedule": "every sunday"}]}},
+        "drills.schedules.0.schedule",
+        "not valid",
+    ),
+    (
+        "unknown drill scenario",
+        {"drills": {"schedules": [{"name": "x", "schedule": "rate(7 days)", "scenario": "pull-the-plug"}]}},
+        "drills.schedules.0.scenario",
+        "pull-the-plug",
+    ),
+    (
+        "two schedules with one name",
+        {
+            "drills": {
+                "schedules": [{"name": "w", "schedule": "rate(7 days)"}, {"name": "w", "schedule": "rate(1 day)"}]
+            }
+        },
+        "drills.schedules.1.name",
+        "used by another schedule",
+    ),
+    (
+        "takeover timeout below the SLO",
+        {"drills": {"max_rto_seconds": 200, "takeover_timeout_seconds": 100}},
+        "drills.takeover_timeout_seconds",
+        "shorter than max_rto_seconds",
+    ),
 ]
 
 

@@ -1,0 +1,90 @@
+"""Running drills as operations: schedules, an alarm on failed drills, and an RTO dashboard."""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_stepfunctions as sfn
+from constructs import Construct
+
+from stacks.config import DeploymentConfig
+from stacks.orchestration import wiring
+
+METRIC_PERIOD = cdk.Duration.days(1)
+
+
+class DrillOperations(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: DeploymentConfig,
+        drill: sfn.IStateMachine,
+        topic: sns.ITopic,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        name = config.cluster_name
+        drills = config.drills
+
+        self.schedules: list[events.Rule] = []
+        for schedule in drills.schedules:
+            rule = events.Rule(
+                self,
+                f"Schedule-{schedule.name}",
+                description=f"{schedule.scenario} drill of {name} ({schedule.name})",
+                schedule=events.Schedule.expression(schedule.schedule),
+                enabled=schedule.enabled,
+            )
+            drill_input = wiring.drill_input(
+                cluster=name,
+                scenario=schedule.scenario,
+                switchback=schedule.switchback,
+                max_rto_seconds=drills.max_rto_seconds,
+                takeover_timeout_seconds=drills.takeover_timeout_seconds,
+                stop_condition_alarms=list(drills.stop_condition_alarms),
+            )
+            rule.add_target(targets.SfnStateMachine(drill, input=events.RuleTargetInput.from_object(drill_input)))
+            self.schedules.append(rule)
+
+        dimensions = {"service": wiring.DRILL_SERVICE}
+        failed = cloudwatch.Metric(
+            namespace=wiring.METRIC_NAMESPACE,
+            metric_name=wiring.METRIC_DRILL_FAILED,
+            dimensions_map=dimensions,
+            statistic="Sum",
+            period=METRIC_PERIOD,
+        )
+        rto = cloudwatch.Metric(
+            namespace=wiring.METRIC_NAMESPACE,
+            metric_name=wiring.METRIC_DRILL_RTO,
+            dimensions_map=dimensions,
+            statistic="Maximum",
+            period=METRIC_PERIOD,
+        )
+        self.failed_alarm = cloudwatch.Alarm(
+            self,
+            "DrillFailedAlarm",
+            alarm_description=f"A failover drill of {name} FAILED or was ABORTED",
+            metric=failed,
+            threshold=1,
+            evaluation_periods=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        self.failed_alarm.add_alarm_action(cloudwatch_actions.SnsAction(topic))
+
+        self.dashboard = cloudwatch.Dashboard(self, "Dashboard", dashboard_name=f"hadrill-{name}")
+        self.dashboard.add_widgets(
+            cloudwatch.GraphWidget(
+                title=f"Drill RTO (s) of {name}, against the SLO",
+                left=[rto],
+                left_annotations=[cloudwatch.HorizontalAnnotation(value=drills.max_rto_seconds, label="max RTO (SLO)")],
+                width=16,
+            ),
+            cloudwatch.AlarmStatusWidget(title="Drills", alarms=[self.failed_alarm], width=8),
+        )
