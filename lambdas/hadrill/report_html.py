@@ -1,0 +1,194 @@
+"""A drill report as one self-contained HTML page (no external assets) and as Markdown for tickets.
+
+The page shows the outcome, the RTO against the SLO, a timeline picture (inline SVG) of the phases
+with the fault and the takeover marked, every check with its detail, and the nodes and cost.
+Input is the drill report document (JSON keys in snake_case, see the drill workflow).
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+SVG_WIDTH = 900
+ROW_HEIGHT = 22
+LEFT = 190
+RIGHT_PAD = 30
+OUTCOME_COLOURS = {"PASSED": "#1a7f37", "FAILED": "#cf222e", "ABORTED": "#9a6700"}
+FAULT_WORDS = ("fault",)
+TAKEOVER_WORDS = ("takeover", "hierarchy isp", "in service")
+
+
+def _e(value: object) -> str:
+    return html.escape("" if value is None else str(value), quote=True)
+
+
+def _seconds(value: object) -> str:
+    return f"{value:.2f} s" if isinstance(value, int | float) else "-"
+
+
+def _timeline(report: Mapping[str, Any]) -> list[tuple[str, int]]:
+    points = []
+    for entry in report.get("timeline", []) or []:
+        if isinstance(entry, Mapping) and isinstance(entry.get("epoch_ms"), int):
+            points.append((str(entry.get("phase", "")), int(entry["epoch_ms"])))
+    return sorted(points, key=lambda point: point[1])
+
+
+def _is(phase: str, words: Sequence[str]) -> bool:
+    lowered = phase.lower()
+    return any(word in lowered for word in words)
+
+
+def timeline_svg(report: Mapping[str, Any]) -> str:
+    """Each phase as a labelled tick on one time axis; the fault and the takeover drawn as lines."""
+    points = _timeline(report)
+    if not points:
+        return '<p class="muted">No timeline was recorded.</p>'
+    start, end = points[0][1], points[-1][1]
+    span = max(end - start, 1)
+    plot = SVG_WIDTH - LEFT - RIGHT_PAD
+    height = ROW_HEIGHT * (len(points) + 2)
+
+    def x(ms: int) -> float:
+        return LEFT + plot * (ms - start) / span
+
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="drill timeline" '
+        f'width="{SVG_WIDTH}" height="{height}" viewBox="0 0 {SVG_WIDTH} {height}">',
+        f'<line x1="{LEFT}" y1="{height - ROW_HEIGHT}" x2="{SVG_WIDTH - RIGHT_PAD}" y2="{height - ROW_HEIGHT}" '
+        'stroke="#57606a"/>',
+        f'<text x="{LEFT}" y="{height - 4}" font-size="11" fill="#57606a">0 s</text>',
+        f'<text x="{SVG_WIDTH - RIGHT_PAD}" y="{height - 4}" font-size="11" fill="#57606a" text-anchor="end">'
+        f"{span / 1000:.1f} s</text>",
+    ]
+    for phase, ms, colour in (
+        *((p, m, "#cf222e") for p, m in points if _is(p, FAULT_WORDS)),
+        *((p, m, "#1a7f37") for p, m in points if _is(p, TAKEOVER_WORDS)),
+    ):
+        parts.append(
+            f'<line class="marker" x1="{x(ms):.1f}" y1="4" x2="{x(ms):.1f}" y2="{height - ROW_HEIGHT}" '
+            f'stroke="{colour}" stroke-width="2" stroke-dasharray="4 3"><title>{_e(phase)}</title></line>'
+        )
+    for row, (phase, ms) in enumerate(points, start=1):
+        y = row * ROW_HEIGHT
+        parts.append(f'<text x="{LEFT - 8}" y="{y + 4}" font-size="12" text-anchor="end">{_e(phase)}</text>')
+        parts.append(f'<circle cx="{x(ms):.1f}" cy="{y}" r="5" fill="#0969da"><title>{_e(phase)}</title></circle>')
+        parts.append(
+            f'<text x="{x(ms) + 8:.1f}" y="{y + 4}" font-size="11" fill="#57606a">+{(ms - start) / 1000:.2f} s</text>'
+        )
+    parts.append("</svg>")
+    return "\n".join(parts)
+
+
+def _checks_rows(report: Mapping[str, Any]) -> str:
+    rows = []
+    for check in report.get("checks", []) or []:
+        passed = bool(check.get("passed"))
+        mark = "&#10003;" if passed else "&#10007;"
+        rows.append(
+            f'<tr class="{"ok" if passed else "bad"}"><td>{mark}</td><td>{_e(check.get("name"))}</td>'
+            f"<td>{_e(check.get('detail'))}</td></tr>"
+        )
+    return "\n".join(rows) or '<tr><td colspan="3">No checks were recorded.</td></tr>'
+
+
+def _facts(report: Mapping[str, Any]) -> list[tuple[str, str]]:
+    cost = report.get("cost") or {}
+    facts = [
+        ("Cluster", _e(report.get("cluster"))),
+        ("Scenario", _e(report.get("scenario"))),
+        ("Drill id", _e(report.get("drill_id"))),
+        ("Started", _e(report.get("started"))),
+        ("Finished", _e(report.get("finished"))),
+        ("From node", _e(report.get("from_node"))),
+        ("To node", _e(report.get("to_node"))),
+        ("Detection", _seconds(report.get("detection_seconds"))),
+        ("Restore", _seconds(report.get("restore_seconds"))),
+        ("Recovery", _e(_summary(report.get("recovery")))),
+        ("Switchback", _e(_summary(report.get("switchback")))),
+    ]
+    if isinstance(cost, Mapping) and cost:
+        facts.append(("Cost", _e(", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in cost.items()))))
+    return facts
+
+
+def _summary(value: object) -> str:
+    if isinstance(value, Mapping):
+        return str(value.get("message") or value.get("status") or ", ".join(f"{k}={v}" for k, v in value.items()))
+    return "-" if value is None else str(value)
+
+
+def render_html(report: Mapping[str, Any], *, simulated: bool = False) -> str:
+    outcome = str(report.get("outcome", "UNKNOWN"))
+    colour = OUTCOME_COLOURS.get(outcome, "#57606a")
+    rto, slo = report.get("rto_seconds"), report.get("max_rto_seconds")
+    within = isinstance(rto, int | float) and isinstance(slo, int | float) and rto <= slo
+    slo_text = f"SLO {slo} s: {'met' if within else 'missed'}" if isinstance(slo, int | float) else "no SLO given"
+    banner = (
+        '<p class="sim">Simulated run: moto and the LifeKeeper/HULFT simulator (a test double), '
+        "not the real products.</p>"
+        if simulated
+        else ""
+    )
+    facts = "\n".join(f"<tr><th>{name}</th><td>{value}</td></tr>" for name, value in _facts(report))
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<title>Drill {_e(report.get("drill_id"))}: {_e(outcome)}</title>
+<style>
+body {{ font-family: system-ui, sans-serif; margin: 2rem; color: #1f2328; }}
+.outcome {{ display: inline-block; padding: .2rem .8rem; border-radius: 1rem; color: #fff; background: {colour}; }}
+.rto {{ font-size: 2.2rem; margin: .4rem 0; }}
+.sim {{ background: #fff8c5; padding: .5rem; border: 1px solid #d4a72c; }}
+.muted {{ color: #57606a; }}
+table {{ border-collapse: collapse; margin: .6rem 0 1.2rem; }}
+th, td {{ text-align: left; padding: .25rem .8rem; border-bottom: 1px solid #d0d7de; vertical-align: top; }}
+tr.bad td {{ color: #cf222e; }}
+</style></head>
+<body>
+<h1>Failover drill <span class="outcome">{_e(outcome)}</span></h1>
+{banner}
+<p class="rto">RTO {_seconds(rto)} <span class="muted">({_e(slo_text)})</span></p>
+<p>{_e(report.get("reason") or "")}</p>
+<h2>Timeline</h2>
+<p class="muted">Red dashed line: the fault on the primary. Green dashed line: the standby took over.</p>
+{timeline_svg(report)}
+<h2>Checks</h2>
+<table><tr><th></th><th>Check</th><th>Detail</th></tr>
+{_checks_rows(report)}
+</table>
+<h2>Nodes and environment</h2>
+<table>
+{facts}
+</table>
+</body></html>
+"""
+
+
+def render_markdown(report: Mapping[str, Any], *, simulated: bool = False) -> str:
+    """The same report for a ticket: outcome, RTO, checks and the timeline as a table."""
+    lines = [
+        f"# Failover drill {report.get('drill_id', '')}: {report.get('outcome', 'UNKNOWN')}",
+        "",
+    ]
+    if simulated:
+        lines += ["> Simulated run (moto + the LifeKeeper/HULFT simulator, a test double).", ""]
+    lines += [
+        f"- Cluster: {report.get('cluster', '-')}, scenario: {report.get('scenario', '-')}",
+        f"- RTO: {_seconds(report.get('rto_seconds'))} (SLO {report.get('max_rto_seconds', '-')} s)",
+        f"- From {report.get('from_node', '-')} to {report.get('to_node', '-')}",
+        f"- Started {report.get('started', '-')}, finished {report.get('finished', '-')}",
+        "",
+        "| check | passed | detail |",
+        "| --- | --- | --- |",
+    ]
+    for check in report.get("checks", []) or []:
+        detail = str(check.get("detail", "")).replace("|", "\\|")
+        lines.append(f"| {check.get('name', '')} | {'yes' if check.get('passed') else 'NO'} | {detail} |")
+    points = _timeline(report)
+    if points:
+        start = points[0][1]
+        lines += ["", "| phase | at (s) |", "| --- | --- |"]
+        lines += [f"| {phase} | +{(ms - start) / 1000:.2f} |" for phase, ms in points]
+    return "\n".join(lines) + "\n"
