@@ -75,8 +75,12 @@ def timeline_svg(report: Mapping[str, Any]) -> str:
         y = row * ROW_HEIGHT
         parts.append(f'<text x="{LEFT - 8}" y="{y + 4}" font-size="12" text-anchor="end">{_e(phase)}</text>')
         parts.append(f'<circle cx="{x(ms):.1f}" cy="{y}" r="5" fill="#0969da"><title>{_e(phase)}</title></circle>')
+        # Labels near the right edge go to the left of their point so they stay inside the picture.
+        near_end = x(ms) > LEFT + plot * 0.85
+        label_x, anchor = (x(ms) - 8, "end") if near_end else (x(ms) + 8, "start")
         parts.append(
-            f'<text x="{x(ms) + 8:.1f}" y="{y + 4}" font-size="11" fill="#57606a">+{(ms - start) / 1000:.2f} s</text>'
+            f'<text x="{label_x:.1f}" y="{y + 4}" font-size="11" fill="#57606a" text-anchor="{anchor}">'
+            f"+{(ms - start) / 1000:.2f} s</text>"
         )
     parts.append("</svg>")
     return "\n".join(parts)
