@@ -34,7 +34,7 @@ tools:
 lint: install
 	ruff check .
 	ruff format --check .
-	mypy app.py stacks hadrill_cli bench $(wildcard lambdas simulator localworld localrunner)
+	mypy app.py stacks hadrill_cli bench tools $(wildcard lambdas simulator localworld localrunner)
 	@scripts=$$(find documents -name '*.sh' -type f 2>/dev/null || true); \
 	  if [ -n "$$scripts" ]; then shellcheck -S style $$scripts; fi
 	@machines=$$(find statemachines -name '*.asl.json' -type f 2>/dev/null || true); \
