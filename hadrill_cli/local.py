@@ -26,7 +26,10 @@ def local_cluster(
         tempfile.TemporaryDirectory(prefix="hadrill-local-") as root,
         LocalWorld(time_scale=LOCAL_TIME_SCALE, handler_paths=[LAMBDAS_DIR], strict_documents=True) as world,
     ):
-        deployment = deploy_local(config, world=world, root=Path(root), timings=timings or Timings.fast(), knobs=knobs)
+        # Bare nodes, as `cdk deploy` leaves them: setup builds the LifeKeeper base first.
+        deployment = deploy_local(
+            config, world=world, root=Path(root), timings=timings or Timings.fast(), knobs=knobs, bare=True
+        )
         try:
             yield deployment
         finally:

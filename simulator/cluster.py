@@ -40,12 +40,22 @@ ENGINE_STANDINS = (
     "hulclusterrcv",
     "hulclustersnd",
     "hadrill-sim-hulft-installer",
+    "lkkeyins",
+    "lkstart",
+    "sys_list",
+    "sys_create",
+    "net_create",
+    "dep_create",
+    "dep_list",
+    "lsblk",
 )
 BASE_RPMS = ("steeleye-lk-9.8.1-7160.x86_64", "steeleye-lkDR-9.8.1-7160.noarch", "steeleye-lkECC-9.8.1-7160.noarch")
 # get-command-invocation returns at most this much of each stream (the rest is only in S3/CloudWatch).
 STDOUT_LIMIT = 24_000
 STDERR_LIMIT = 8_000
 HOSTS = "127.0.0.1   localhost localhost.localdomain\n::1         localhost localhost.localdomain\n"
+# /etc/default/LifeKeeper as installed (heartbeat tunables at their documented defaults).
+LK_DEFAULTS = "LKROOT=/opt/LifeKeeper\nLCMHBEATTIME=5\nLCMNUMHBEATS=3\n"
 
 
 class InvalidDocumentParametersError(ValueError):
@@ -61,6 +71,12 @@ class SimulatedCluster:
 
     ``secrets`` and ``objects`` answer the nodes' Secrets Manager and S3 calls; by default they read
     what :meth:`put_secret` and :meth:`put_object` stored (a local world can plug in moto instead).
+
+    Three starting points: the default is the hand-built cluster base the blog starts from (LifeKeeper
+    licensed and running, two comm paths, the VIP and /data resources, the mirror in sync);
+    ``installed`` adds the state the setup workflow leaves (HULFT and the hulft hierarchy); ``bare`` is
+    what ``cdk deploy`` gives: LifeKeeper installed but neither licensed nor started, no comm paths, no
+    resources, the /data volume (``data_device``) attached without a file system.
     """
 
     def __init__(
@@ -77,8 +93,14 @@ class SimulatedCluster:
         installed: bool = False,
         node_names: tuple[str, str] | None = None,
         document_prefix: str = "",
+        bare: bool = False,
+        data_device: str = "/dev/nvme1n1",
     ) -> None:
+        if bare and installed:
+            raise ValueError("a cluster is either bare (nothing set up) or installed (everything set up)")
         self.name = name
+        self.bare = bare
+        self.data_device = data_device
         # LifeKeeper system names of the two nodes (default <name>-a, <name>-b).
         self.node_names = node_names or (f"{name}-a", f"{name}-b")
         if self.node_names[0] == self.node_names[1]:
@@ -106,7 +128,7 @@ class SimulatedCluster:
         )
         self.engine.handle_request = self._handle_request
         self.engine.files.knob_hang(self.engine.knobs.hang_command)
-        self.engine.initialize(virtual_ip)
+        self.engine.initialize(virtual_ip, bare=bare, data_device=data_device)
         if installed:
             self._install_directly()
         self.engine.start()
@@ -147,6 +169,7 @@ class SimulatedCluster:
             ):
                 (node.root / sub).mkdir(parents=True, exist_ok=True)
             write_text(node.fs / "etc/hosts", HOSTS)
+            write_text(node.fs / "etc/default/LifeKeeper", LK_DEFAULTS + ("" if self.bare else "NOBCASTPING=1\n"))
 
     def _install_directly(self, logical_host: str = "hulft-vip") -> None:
         """The state the setup workflow leaves behind, without running it (for drill tests and demos)."""
@@ -194,6 +217,10 @@ class SimulatedCluster:
 
     def eni_of(self, instance_id: str) -> str:
         return self.node_for(instance_id).eni
+
+    def addresses_of(self, instance_id: str) -> tuple[str, ...]:
+        """The node's two addresses, in comm path order."""
+        return self.node_for(instance_id).addresses
 
     def active_node(self) -> str | None:
         """LifeKeeper name of the node the cluster considers active (None while nobody is)."""

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from simulator.engine import KIT_RPM, Engine
-from simulator.state import DAEMONS, Node, write_text
+from simulator.state import DAEMONS, DATA_MOUNT, Node, write_text
 
 
 @dataclass
@@ -122,6 +122,8 @@ class Commands:
     def cmd_mount(self, node: Node, args: list[str], cwd: str, answer: Answer) -> Reply:
         if len(args) < 2:
             return Reply(1, err="mount: not simulated\n")
+        if args[-2] in node.devices:
+            return self._mount_device(node, args[-2], Path(args[-1]))
         source, target = Path(cwd, args[-2]), Path(cwd, args[-1])
         if not target.is_dir():
             return Reply(32, err=f"mount: {target}: mount point does not exist.\n")
@@ -133,6 +135,20 @@ class Commands:
         node.mounts.append(str(target))
         self.engine.files.node_basics(node)
         return Reply(0, err="mount: /dev/loop0 is write-protected, mounting read-only\n")
+
+    def _mount_device(self, node: Node, device: str, target: Path) -> Reply:
+        if not node.devices[device]:
+            return Reply(32, err=f"mount: {target}: wrong fs type, bad option, bad superblock on {device}\n")
+        if target != node.fs / DATA_MOUNT.lstrip("/"):
+            return Reply(32, err=f"mount: {target}: only {DATA_MOUNT} is simulated\n")
+        self.engine.mount_data(node, True)
+        return Reply(0)
+
+    def cmd_lsblk(self, node: Node, args: list[str], cwd: str, answer: Answer) -> Reply:
+        device = args[-1] if args else ""
+        if device not in node.devices:
+            return Reply(32, err=f"lsblk: {device}: not a block device\n")
+        return Reply(0, f"{node.devices[device]}\n")
 
     def cmd_umount(self, node: Node, args: list[str], cwd: str, answer: Answer) -> Reply:
         target = Path(cwd, args[-1]) if args else Path()
@@ -190,11 +206,169 @@ class Commands:
     # ---- LifeKeeper ------------------------------------------------------------------------------------
 
     def cmd_lkcli(self, node: Node, args: list[str], cwd: str, answer: Answer) -> Reply:
-        if args[:3] == ["resource", "create", "hulft"]:
-            return self._create(node, args)
-        if args[:3] == ["resource", "extend", "hulft"]:
-            return self._extend(node, args)
-        return Reply(1, err=f"lkcli {' '.join(args[:3])}: not simulated\n")
+        verbs: dict[tuple[str, ...], Callable[[Node, list[str]], Reply]] = {
+            ("resource", "create", "hulft"): self._create,
+            ("resource", "extend", "hulft"): self._extend,
+            ("resource", "create", "ip"): self._create_ip,
+            ("resource", "create", "ec2"): self._create_ec2,
+            ("resource", "extend", "ec2"): self._extend_ec2,
+            ("resource", "create", "dk"): self._create_dk,
+            ("resource", "extend", "dk"): self._extend_dk,
+        }
+        handler = verbs.get(tuple(args[:3]))
+        if handler is None:
+            return Reply(1, err=f"lkcli {' '.join(args[:3])}: not simulated\n")
+        if not node.lk_running:
+            return Reply(1, err="LifeKeeper is not running\n")
+        return handler(node, args)
+
+    # ---- the cluster base ------------------------------------------------------------------------------
+
+    def cmd_lkkeyins(self, node: Node, args: list[str], cwd: str, answer: Answer) -> Reply:
+        path = Path(cwd, args[-1]) if args else Path()
+        if not path.is_file():
+            return Reply(1, err=f"lkkeyins: cannot open {args[-1] if args else '(none)'}\n")
+        if not any(line.startswith(("FEATURE ", "INCREMENT ")) for line in path.read_text().splitlines()):
+            return Reply(1, err="lkkeyins: no valid license key found in the file\n")
+        self.engine.install_license(node)
+        return Reply(0, "License key(s) installed.\n")
+
+    def cmd_lkstart(self, node: Node, args: list[str], cwd: str, answer: Answer) -> Reply:
+        if node.lk_running:
+            return Reply(0, "LifeKeeper is already running\n")
+        if not node.licensed:
+            return Reply(1, err="LifeKeeper: no valid license key is installed; LifeKeeper not started\n")
+        self.engine.lk_start(node)
+        return Reply(0, "Starting LifeKeeper...\n")
+
+    def cmd_sys_list(self, node: Node, args: list[str], cwd: str, answer: Answer) -> Reply:
+        if not node.lk_running:
+            return Reply(9, err="sys_list: LifeKeeper is not running\n")
+        return Reply(0, "".join(f"{name}\n" for name in (node.name, *node.systems)))
+
+    def cmd_sys_create(self, node: Node, args: list[str], cwd: str, answer: Answer) -> Reply:
+        system = _option(args, "-s") or ""
+        if not node.lk_running:
+            return Reply(9, err="sys_create: LifeKeeper is not running\n")
+        if system in (node.name, *node.systems):
+            return Reply(4, err=f"sys_create: system {system} already exists\n")
+        node.systems.append(system)
+        return Reply(0)
+
+    def cmd_net_create(self, node: Node, args: list[str], cwd: str, answer: Answer) -> Reply:
+        system, local, remote = (_option(args, flag) or "" for flag in ("-s", "-l", "-r"))
+        if not node.lk_running:
+            return Reply(9, err="net_create: LifeKeeper is not running\n")
+        if _option(args, "-n") != "TCP":
+            return Reply(2, err="net_create: only TCP comm paths are simulated\n")
+        if system not in node.systems:
+            return Reply(7, err=f"net_create: system {system} is not defined on {node.name}\n")
+        if local not in node.addresses:
+            return Reply(5, err=f"net_create: {local} is not an address of {node.name}\n")
+        if (local, remote) in node.paths:
+            return Reply(4, err=f"net_create: comm path {local}/{remote} already exists\n")
+        self.engine.add_path(node, local, remote)
+        return Reply(0)
+
+    def cmd_dep_create(self, node: Node, args: list[str], cwd: str, answer: Answer) -> Reply:
+        parent, child = _option(args, "-p") or "", _option(args, "-c") or ""
+        if self.engine.definition(parent) is None or self.engine.definition(child) is None:
+            return Reply(7, err=f"dep_create: {parent} or {child} does not exist\n")
+        if not self.engine.add_dependency(parent, child):
+            return Reply(4, err=f"dep_create: {child} already depends on {parent}\n")
+        return Reply(0)
+
+    def cmd_dep_list(self, node: Node, args: list[str], cwd: str, answer: Answer) -> Reply:
+        parent = _option(args, "-c")
+        lines = [f"{d.parent}\001{d.tag}\n" for d in self.engine.defs if d.parent and parent in (None, d.parent)]
+        return Reply(0, "".join(lines))
+
+    def _new_tag(self, tag: str) -> Reply | None:
+        if not tag:
+            return Reply(1, err="Error: --tag is required\n")
+        if self.engine.definition(tag) is not None:
+            return Reply(1, err=f"Error: resource tag {tag} already exists\n")
+        return None
+
+    def _create_ip(self, node: Node, args: list[str]) -> Reply:
+        tag, address = _option(args, "--tag") or "", _option(args, "--ipaddr") or ""
+        if (refused := self._new_tag(tag)) is not None:
+            return refused
+        if not address or not _option(args, "--device"):
+            return Reply(1, err="Error: --ipaddr and --device are required\n")
+        self.engine.create_ip(node, tag, address)
+        return Reply(0, f"Resource {tag} ({address}) created and in service on {node.name}\n")
+
+    def _create_ec2(self, node: Node, args: list[str]) -> Reply:
+        tag, ip_tag = _option(args, "--tag") or "", _option(args, "--ip_resource") or ""
+        if (refused := self._new_tag(tag)) is not None:
+            return refused
+        if _option(args, "--type") != "RouteTable":
+            return Reply(1, err="Error: only the RouteTable type is simulated\n")
+        ip = self.engine.definition(ip_tag)
+        if ip is None or ip.kind != "ip" or node.resources.get(ip_tag) != "ISP":
+            return Reply(1, err=f"Error: IP resource {ip_tag} must exist and be in service on {node.name}\n")
+        self.engine.create_ec2(node, tag, ip_tag)
+        return Reply(0, f"Resource {tag} created; route for {ip.id} points at {node.eni}\n")
+
+    def _extend_target(self, node: Node, args: list[str]) -> tuple[Node | None, Reply | None]:
+        tag, dest = _option(args, "--tag") or "", _option(args, "--dest") or ""
+        try:
+            target = self.engine.node(dest)
+        except KeyError:
+            return None, Reply(1, err=f"Error: unknown server {dest}\n")
+        if target is node or self.engine.definition(tag) is None or tag not in node.resources:
+            return None, Reply(1, err=f"Error: cannot extend {tag} from {node.name} to {dest}\n")
+        if not self.engine.reachable(node, target):
+            return None, Reply(1, err=f"Error: {dest} is not reachable\n")
+        return target, None
+
+    def _extend_ec2(self, node: Node, args: list[str]) -> Reply:
+        target, refused = self._extend_target(node, args)
+        if target is None:
+            return refused or Reply(1)
+        tag = _option(args, "--tag") or ""
+        self.engine.extend(node, target, tag, int(_option(args, "--target_priority") or "10"))
+        return Reply(0, f"Resource {tag} extended to {target.name}\n")
+
+    def _create_dk(self, node: Node, args: list[str]) -> Reply:
+        tag, device = _option(args, "--tag") or "", _option(args, "--device") or ""
+        fstype, mount = _option(args, "--fstype") or "", _option(args, "--mount_point") or ""
+        fs_tag, hierarchy = _option(args, "--fstag") or mount, _option(args, "--hierarchy") or ""
+        if (refused := self._new_tag(tag) or self._new_tag(fs_tag)) is not None:
+            return refused
+        if _option(args, "--mode") not in ("synchronous", "asynchronous"):
+            return Reply(1, err="Error: --mode must be synchronous or asynchronous\n")
+        if device not in node.devices:
+            return Reply(1, err=f"Error: {device} is not a block device on {node.name}\n")
+        if mount != DATA_MOUNT:
+            return Reply(1, err=f"Error: only {DATA_MOUNT} is simulated\n")
+        if hierarchy == "new" and node.devices[device]:
+            return Reply(1, err=f"Error: {device} already holds a {node.devices[device]} file system\n")
+        mounted = any(m.endswith(DATA_MOUNT) for m in node.mounts)
+        if hierarchy == "existing" and (node.devices[device] != fstype or not mounted):
+            return Reply(1, err=f"Error: no {fstype} file system of {device} mounted on {mount}\n")
+        if hierarchy not in ("new", "existing"):
+            return Reply(1, err="Error: --hierarchy must be new or existing\n")
+        self.engine.create_mirror(node, tag, device, fstype, fs_tag)
+        made = f"mkfs.{fstype} {device}: done\n" if hierarchy == "new" else ""
+        return Reply(0, f"{made}Resource {tag} created; {fs_tag} mounted on {node.name}\n")
+
+    def _extend_dk(self, node: Node, args: list[str]) -> Reply:
+        target, refused = self._extend_target(node, args)
+        if target is None:
+            return refused or Reply(1)
+        tag = _option(args, "--tag") or ""
+        mirror = self.engine.definition(tag)
+        local, remote = _option(args, "--laddr") or "", _option(args, "--raddr") or ""
+        if mirror is None or mirror.kind != "mirror" or mirror.parent is None:
+            return Reply(1, err=f"Error: {tag} is not a DataKeeper resource\n")
+        if mirror.id not in target.devices:
+            return Reply(1, err=f"Error: {mirror.id} is not a block device on {target.name}\n")
+        if local not in node.addresses or remote not in target.addresses:
+            return Reply(1, err=f"Error: {local}/{remote} is not a path between {node.name} and {target.name}\n")
+        self.engine.extend_mirror(node, target, mirror.parent, int(_option(args, "--target_priority") or "10"))
+        return Reply(0, f"Resource {tag} extended to {target.name}; full resync started\n")
 
     def _create(self, node: Node, args: list[str]) -> Reply:
         tag, fs_tag = _option(args, "--tag") or "", _option(args, "--fstag") or "none"

@@ -36,6 +36,10 @@ class Engine:
         self.vip_route = nodes[0].eni
         self.mirror_state = "in_sync"
         self.mirror_source = nodes[0].name
+        self.mirror_tag: str | None = MIRROR_TAG  # None until a DataKeeper resource exists
+        self.mirror_percent = 100
+        self.resync_started: float | None = None
+        self.virtual_ip = ""
         self.partition_since: float | None = None
         self.equivalencies: list[str] = []
         self.history: list[tuple[float, str]] = []  # (epoch seconds, what happened), for tests and reports
@@ -68,6 +72,7 @@ class Engine:
                     _, _, action = heapq.heappop(self._queue)
                     action()
                 self._refresh_paths(now)
+                self._progress_mirror(now)
             self._stop.wait(TICK_SECONDS)
 
     def at(self, when: float, action: Callable[[], None]) -> None:
@@ -104,8 +109,20 @@ class Engine:
 
     # ---- initial state -----------------------------------------------------------------------------
 
-    def initialize(self, virtual_ip: str) -> None:
+    def initialize(self, virtual_ip: str, *, bare: bool = False, data_device: str = "/dev/nvme1n1") -> None:
+        """Today's hand-built cluster base (the blog's starting point), or with ``bare`` only what
+        ``cdk deploy`` leaves: LifeKeeper installed but neither licensed nor started, no comm paths, no
+        resources, the /data volume attached without a file system."""
         primary, secondary = self.nodes
+        self.virtual_ip = virtual_ip
+        if bare:
+            self._initialize_bare(data_device)
+            return
+        for node in self.nodes:
+            peer = self.peer(node)
+            node.systems = [peer.name]
+            node.paths = list(zip(node.addresses, peer.addresses, strict=True))
+            node.devices = {data_device: "xfs"}
         self.defs = [
             ResourceDef("ec2-vip", virtual_ip, None, "route"),
             ResourceDef(DATA_MOUNT, DATA_MOUNT, None, "fs"),
@@ -128,9 +145,37 @@ class Engine:
         self._write_mirror()
         self._refresh_paths(time.time(), force=True)
 
+    def _initialize_bare(self, data_device: str) -> None:
+        self.defs = []
+        self.active = None
+        self.mirror_tag = None
+        for node in self.nodes:
+            node.resources = {}
+            node.licensed = False
+            node.lk_running = False
+            node.systems = []
+            node.paths = []
+            node.devices = {data_device: ""}
+            self.files.node_basics(node)
+            self.files.data_mount(node, False)
+        self.equivalencies = []
+        self.files.definitions(self.defs)
+        self.files.equivalencies(self.equivalencies)
+        self._write_mirror()
+        self._refresh_paths(time.time(), force=True)
+
     # ---- comm paths and mirror -----------------------------------------------------------------------
 
-    _last_paths: tuple[str, str] | None = None
+    _last_paths: tuple[list[str], list[str]] | None = None
+
+    def _path_lines(self, node: Node, peer: Node, dead: bool) -> list[str]:
+        """A path is ALIVE when both sides defined it and the heartbeats get through."""
+        lines = []
+        for index, (local, remote) in enumerate(node.paths):
+            mirrored = (remote, local) in peer.paths
+            alive = mirrored and not dead and not (self.knobs.dead_comm_path and index == 1)
+            lines.append(f"{peer.name} TCP {local}/{remote} {'ALIVE' if alive else 'DEAD'} {index + 1}")
+        return lines
 
     def _refresh_paths(self, now: float, force: bool = False) -> None:
         a, b = self.nodes
@@ -139,24 +184,30 @@ class Engine:
         elif self.partition_since is None:
             self.partition_since = now
         dead = self.partition_since is not None and now >= self.partition_since + self.timings.detection_seconds
-        states = ("DEAD" if dead else "ALIVE", "DEAD" if dead or self.knobs.dead_comm_path else "ALIVE")
-        if force or states != self._last_paths:
-            self._last_paths = states
-            self.files.paths(a, b, states)
-            self.files.paths(b, a, states)
-            if dead:
+        lines = (self._path_lines(a, b, dead), self._path_lines(b, a, dead))
+        if force or lines != self._last_paths:
+            self._last_paths = lines
+            self.files.paths(a, lines[0])
+            self.files.paths(b, lines[1])
+            if dead and (a.paths or b.paths):
                 self.note("comm paths DEAD")
 
     def _write_mirror(self) -> None:
+        if self.mirror_tag is None:
+            self.files.no_mirror()
+            return
         source = self.node(self.mirror_source)
-        percent = {"in_sync": 100, "resyncing": 50}.get(self.mirror_state, 0)
-        self.files.mirror(MIRROR_TAG, source.name, self.peer(source).name, self.mirror_state, percent)
+        percent = {"in_sync": 100, "resyncing": self.mirror_percent}.get(self.mirror_state, 0)
+        self.files.mirror(self.mirror_tag, source.name, self.peer(source).name, self.mirror_state, percent)
 
     def set_mirror(self, state: str) -> None:
         self.mirror_state = "out_of_sync" if self.knobs.mirror_out_of_sync and state == "in_sync" else state
         self._write_mirror()
 
     def start_resync(self) -> None:
+        """A full resync: the synced percentage climbs over resync_seconds, then the mirror is in sync."""
+        self.resync_started = time.time()
+        self.mirror_percent = 0
         self.set_mirror("resyncing")
 
         def done() -> None:
@@ -165,7 +216,16 @@ class Engine:
                 self.set_mirror("in_sync")
                 self.note("mirror in sync")
 
-        self.at(time.time() + self.timings.resync_seconds, done)
+        self.at(self.resync_started + self.timings.resync_seconds, done)
+
+    def _progress_mirror(self, now: float) -> None:
+        if self.mirror_state != "resyncing" or self.resync_started is None:
+            return
+        span = max(self.timings.resync_seconds, 1e-6)
+        percent = min(99, int((now - self.resync_started) / span * 100))
+        if percent != self.mirror_percent:
+            self.mirror_percent = percent
+            self._write_mirror()
 
     # ---- resources, daemons, mounts ----------------------------------------------------------------
 
@@ -233,7 +293,7 @@ class Engine:
     def _restore_route(self, target: Node) -> None:
         self.vip_route = target.eni
         for definition in self.defs:
-            if definition.kind == "route" and definition.tag in target.resources:
+            if definition.kind in ("route", "ip") and definition.tag in target.resources:
                 self.set_resource(target, definition.tag, "ISP")
         self.note(f"VIP route -> {target.eni}")
 
@@ -332,7 +392,7 @@ class Engine:
         """The node comes back: LifeKeeper starts, resources OSU unless nobody else has them."""
         node.power = "running"
         node.network_up = True
-        node.lk_running = True
+        node.lk_running = node.licensed  # LifeKeeper starts at boot once it has a license
         node.daemons.clear()
         node.mounts = [m for m in node.mounts if not m.endswith(DATA_MOUNT)]
         self.files.data_mount(node, False)
@@ -368,8 +428,84 @@ class Engine:
                 self.start_daemon(node, name)
 
     def extend(self, node: Node, target: Node, tag: str, target_priority: int) -> None:
+        """Extend the hierarchy below ``tag`` to ``target``: OSU there, a SHARED equivalency per tag."""
         for definition in self.subtree(tag):
             if definition.tag not in target.resources:
                 self.set_resource(target, definition.tag, "OSU")
-        self.equivalencies.append(f"{node.name} {tag} {target.name} {tag} SHARED {node.priority} {target_priority}")
+            prefix = f"{node.name} {definition.tag} {target.name} "
+            if not any(line.startswith(prefix) for line in self.equivalencies):
+                self.equivalencies.append(f"{prefix}{definition.tag} SHARED {node.priority} {target_priority}")
         self.files.equivalencies(self.equivalencies)
+
+    # ---- the cluster base (license, comm paths, IP and EC2 resources, DataKeeper) -------------------
+
+    def _claim(self, node: Node) -> None:
+        """The first resource created in service makes its node the active one."""
+        if self.active is None:
+            self.active = node.name
+
+    def install_license(self, node: Node) -> None:
+        node.licensed = True
+        self.note(f"license installed on {node.name}")
+
+    def lk_start(self, node: Node) -> None:
+        """lkstart: LifeKeeper is up (lktest, LK_INITDONE) after lk_start_seconds."""
+
+        def up() -> None:
+            if node.power == "running" and node.licensed and not node.lk_running:
+                node.lk_running = True
+                self.files.node_basics(node)
+                self.note(f"LifeKeeper started on {node.name}")
+                self._refresh_paths(time.time())
+
+        self.at(time.time() + self.timings.lk_start_seconds, up)
+
+    def add_path(self, node: Node, local: str, remote: str) -> None:
+        node.paths.append((local, remote))
+        self.note(f"comm path {node.name} {local}/{remote} created")
+        self._refresh_paths(time.time(), force=True)
+
+    def create_ip(self, node: Node, tag: str, address: str) -> None:
+        self.defs.append(ResourceDef(tag, address, None, "ip"))
+        self.files.definitions(self.defs)
+        self.set_resource(node, tag, "ISP")
+        self._claim(node)
+
+    def create_ec2(self, node: Node, tag: str, ip_tag: str) -> None:
+        """The EC2 resource (route table) above the IP resource; its restore points the route here."""
+        ip = self.definition(ip_tag)
+        assert ip is not None
+        self.defs.insert(self.defs.index(ip), ResourceDef(tag, ip.id, None, "route"))
+        ip.parent = tag
+        self.files.definitions(self.defs)
+        self.set_resource(node, tag, "ISP")
+        self.vip_route = node.eni
+        self.note(f"VIP route -> {node.eni}")
+        self._claim(node)
+
+    def create_mirror(self, node: Node, tag: str, device: str, fstype: str, fs_tag: str) -> None:
+        """The DataKeeper resource with the file system resource above it, in service here."""
+        self.defs += [ResourceDef(fs_tag, DATA_MOUNT, None, "fs"), ResourceDef(tag, device, fs_tag, "mirror")]
+        self.files.definitions(self.defs)
+        node.devices[device] = fstype
+        self.mount_data(node, True)
+        for each in (fs_tag, tag):
+            self.set_resource(node, each, "ISP")
+        self.mirror_tag = tag
+        self.mirror_source = node.name
+        self.mirror_percent = 0
+        self.set_mirror("unextended")
+        self._claim(node)
+
+    def extend_mirror(self, node: Node, target: Node, fs_tag: str, target_priority: int) -> None:
+        self.extend(node, target, fs_tag, target_priority)
+        self.note(f"mirror extended to {target.name}: full resync")
+        self.start_resync()
+
+    def add_dependency(self, parent: str, child: str) -> bool:
+        definition = self.definition(child)
+        if definition is None or definition.parent == parent:
+            return False
+        definition.parent = parent
+        self.files.definitions(self.defs)
+        return True

@@ -46,6 +46,7 @@ class Timings:
     reboot_seconds: float = 60.0
     resync_seconds: float = 30.0
     lose_after_seconds: float = 0.2
+    lk_start_seconds: float = 10.0  # lkstart until LK_INITDONE
 
     @property
     def detection_seconds(self) -> float:
@@ -62,4 +63,5 @@ class Timings:
             reboot_seconds=0.3,
             resync_seconds=0.3,
             lose_after_seconds=0.2,
+            lk_start_seconds=0.1,
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +17,12 @@ KIT_KEY = "lifekeeper/HULFTARK072814.iso"
 SECRET_ID = "hadrill/hulft-license"  # noqa: S105 - the secret's name
 LICENSE = json.dumps({"serial": "1234567890123", "productKey": "ABCDE-12345-FGHIJ-67890-KL"[:25]})
 LOGICAL_HOST = "hulft-vip"
+LK_SECRET_ID = "hadrill/lifekeeper-license"  # noqa: S105 - the secret's name
+# A LifeKeeper license file as lkkeyins reads it (FlexNet-style FEATURE lines; a made-up key).
+LK_LICENSE = (
+    "FEATURE lklc steeleye 9.8 permanent uncounted HOSTID=ANY SIGN=0123456789AB\n"
+    "FEATURE lkDR steeleye 9.8 permanent uncounted HOSTID=ANY SIGN=BA9876543210\n"
+)
 
 
 @dataclass(frozen=True)
@@ -55,6 +62,48 @@ def seed(cluster: SimulatedCluster) -> None:
     cluster.put_object(BUCKET, HULFT_KEY, media.hulft_iso())
     cluster.put_object(BUCKET, KIT_KEY, media.recovery_kit_iso())
     cluster.put_secret(SECRET_ID, LICENSE)
+    cluster.put_secret(LK_SECRET_ID, LK_LICENSE)
+
+
+def base_steps(cluster: SimulatedCluster) -> list[tuple[int, str, dict[str, str]]]:
+    """The setup workflow's base stage, in order: (node, document, parameters). The comm path steps of
+    the two nodes must run at the same time (each waits for the other's side): see :func:`build_base`."""
+    standby = {"TargetNode": cluster.nodes[1].name}
+    return [
+        (0, "LicenseAndStart", {"SecretId": LK_SECRET_ID}),
+        (1, "LicenseAndStart", {"SecretId": LK_SECRET_ID}),
+        (0, "CommPaths", comm_path_parameters(cluster, 0)),
+        (1, "CommPaths", comm_path_parameters(cluster, 1)),
+        (0, "VirtualIpResource", {**standby, "VirtualIp": cluster.virtual_ip}),
+        (0, "DataMirror", {**standby, "DataDevice": cluster.data_device}),
+    ]
+
+
+def comm_path_parameters(cluster: SimulatedCluster, node: int) -> dict[str, str]:
+    this, peer = cluster.nodes[node], cluster.nodes[1 - node]
+    return {
+        "PeerNode": peer.name,
+        "LocalAddresses": ",".join(this.addresses),
+        "PeerAddresses": ",".join(peer.addresses),
+        "WaitSeconds": "5",
+    }
+
+
+def build_base(cluster: SimulatedCluster) -> list[Ran]:
+    """Seed and run the base stage on a bare cluster (both comm path steps at once); raise on failure."""
+    seed(cluster)
+    done: list[Ran] = []
+    steps = base_steps(cluster)
+    for node, document, parameters in steps[:2]:
+        done.append(run_with(cluster, node, document, parameters))
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        done += list(pool.map(lambda step: run_with(cluster, step[0], step[1], step[2]), steps[2:4]))
+    for node, document, parameters in steps[4:]:
+        done.append(run_with(cluster, node, document, parameters))
+    for ran in done:
+        if ran.outcome.status != "Success":
+            raise AssertionError(f"base step failed: {ran.outcome}")
+    return done
 
 
 def stage_parameters() -> dict[str, str]:

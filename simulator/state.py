@@ -29,7 +29,7 @@ class ResourceDef:
     tag: str
     id: str
     parent: str | None
-    kind: str  # route | fs | mirror | hulft | daemon
+    kind: str  # ip | route | fs | mirror | hulft | daemon
     daemon: str | None = None
 
 
@@ -50,6 +50,10 @@ class Node:
     mounts: list[str] = field(default_factory=list)
     rpms: dict[str, str] = field(default_factory=dict)  # name -> name-version-release.arch
     hulft: dict[str, str] = field(default_factory=dict)  # what the installer recorded
+    licensed: bool = True  # lkkeyins has installed a license key
+    systems: list[str] = field(default_factory=list)  # sys_list: the other systems this node knows
+    paths: list[tuple[str, str]] = field(default_factory=list)  # comm paths: (local, peer address)
+    devices: dict[str, str] = field(default_factory=dict)  # block device -> file system ("" = none)
 
     @property
     def online(self) -> bool:
@@ -138,12 +142,15 @@ class StateFiles:
         walk(None, 0)
         write_text(self.cluster / "resources", "".join(lines))
 
-    def paths(self, node: Node, peer: Node, states: tuple[str, str]) -> None:
-        lines = [f"{peer.name} TCP {node.addresses[i]}/{peer.addresses[i]} {states[i]} {i + 1}\n" for i in range(2)]
-        write_text(node.state_dir / "paths", "".join(lines))
+    def paths(self, node: Node, lines: list[str]) -> None:
+        """The node's comm paths, "machine network local/peer state prio" per line."""
+        write_text(node.state_dir / "paths", "".join(f"{line}\n" for line in lines))
 
     def mirror(self, tag: str, source: str, target: str, state: str, percent: int) -> None:
         write_text(self.cluster / "mirror", f"{tag} {source} {target} {state} {percent}\n")
+
+    def no_mirror(self) -> None:
+        write_text(self.cluster / "mirror", "")
 
     def equivalencies(self, lines: list[str]) -> None:
         write_text(self.cluster / "equivalencies", "".join(f"{line}\n" for line in lines))

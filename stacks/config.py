@@ -168,6 +168,19 @@ class Media(_Model):
 class Secrets(_Model):
     # The secret holds the HULFT serial and product key; it is read on the node only.
     hulft_license: Annotated[str, Field(pattern=SECRET_NAME)]
+    # The LifeKeeper license file (lkkeyins input) for the base stage; default
+    # hadrill/<cluster_name>/lifekeeper-license.
+    lifekeeper_license: Annotated[str, Field(pattern=SECRET_NAME)] | None = None
+
+
+class LifeKeeper(_Model):
+    """The cluster base the setup workflow builds on nodes this app created."""
+
+    # DataKeeper replication of /data: synchronous keeps the standby's copy identical at takeover.
+    mirror_mode: Literal["synchronous", "asynchronous"] = "synchronous"
+    # The /data EBS volume as the node sees it (attached as /dev/sdf; NVMe on Nitro instances).
+    data_device: Annotated[str, Field(pattern=r"^/dev/[a-z0-9]+$")] = "/dev/nvme1n1"
+    data_fstype: Literal["xfs", "ext4"] = "xfs"
 
 
 DrillScenario = Literal["network-down", "instance-stop", "instance-reboot", "hulft-daemon-kill", "switchover"]
@@ -240,6 +253,7 @@ class DeploymentConfig(_Model):
     hulft: Hulft = Hulft()
     media: Media
     secrets: Secrets
+    lifekeeper: LifeKeeper = LifeKeeper()
     drills: Drills = Drills()
     tags: dict[Annotated[str, Field(pattern=TAG_KEY)], Annotated[str, Field(max_length=256)]] = {}
     existing_cluster: ExistingCluster | None = None
@@ -247,6 +261,10 @@ class DeploymentConfig(_Model):
     @property
     def creates_nodes(self) -> bool:
         return self.existing_cluster is None
+
+    @property
+    def lifekeeper_license_secret(self) -> str:
+        return self.secrets.lifekeeper_license or f"hadrill/{self.cluster_name}/lifekeeper-license"
 
     @model_validator(mode="after")
     def _consistent(self) -> DeploymentConfig:

@@ -1,10 +1,14 @@
 #!/bin/bash
 # HADrill-CreateHulftResource (run on the primary): create the HULFT resource hierarchy (switchback
 # type, HULEXEP, HULPATH, file system tag, template priority) and extend it to the standby (target
-# priority). ins_list and eqv_list are checked first, so a rerun is a no-op. The create and extend
-# command lines are lk_create_hulft / lk_extend_hulft in vendor.sh (configurable; FACTS.md says why).
+# priority). With VipTag set, the hierarchy also depends on the virtual IP resource (dep_create on both
+# nodes), so a takeover brings up the IP, then /data, then the daemons. ins_list, eqv_list and dep_list
+# are checked first, so a rerun is a no-op. The create and extend command lines are lk_create_hulft /
+# lk_extend_hulft in vendor.sh (configurable; FACTS.md says why). A VipTag naming no resource is skipped
+# and said so in the message.
 # Exit codes: 0 created and extended (or already), 2 parameter missing, 3 LifeKeeper not running,
-#   4 create failed, 5 extend failed, 6 the hierarchy is not ISP here afterwards, 70 unexpected failure.
+#   4 create failed, 5 extend failed, 6 the hierarchy is not ISP here afterwards, 7 dep_create failed,
+#   70 unexpected failure.
 set -Eeuo pipefail
 # hadrill:include-begin
 # shellcheck source=lib.sh
@@ -14,7 +18,7 @@ set -Eeuo pipefail
 # hadrill:include-end
 
 # parameters (set by hadrill_param)
-declare target_node tag hulexep hulpath fs_tag template_priority target_priority switchback
+declare target_node tag hulexep hulpath fs_tag template_priority target_priority switchback vip_tag
 hadrill_param target_node TargetNode
 hadrill_param tag HulftTag
 hadrill_param hulexep Hulexep
@@ -23,6 +27,7 @@ hadrill_param fs_tag FilesystemTag
 hadrill_param template_priority TemplatePriority
 hadrill_param target_priority TargetPriority
 hadrill_param switchback SwitchbackType
+hadrill_param vip_tag VipTag
 
 lktest >/dev/null 2>&1 || hadrill_fail 3 "LifeKeeper is not running on this node"
 done_steps=()
@@ -38,6 +43,29 @@ else
   done_steps+=("create: created")
 fi
 
+# ensure_vip_dependency [<node>]: the hierarchy depends on the virtual IP resource (here, or on node).
+ensure_vip_dependency() {
+  local on_node="${1:-}" label="${1:-this node}"
+  if lk_has_dependency "$tag" "$vip_tag" "$on_node"; then
+    done_steps+=("depends on ${vip_tag} on ${label}: already")
+  else
+    lk_add_dependency "$tag" "$vip_tag" "$on_node" >&2 || hadrill_fail 7 "dep_create ${tag} -> ${vip_tag} on ${label} failed"
+    changed=true
+    done_steps+=("depends on ${vip_tag} on ${label}: added")
+  fi
+}
+vip_present=false
+vip_note=""
+if [[ "$vip_tag" != none ]]; then
+  if [[ -n "$(ins_list -t "$vip_tag" 2>/dev/null || true)" ]]; then
+    vip_present=true
+    ensure_vip_dependency
+  else
+    vip_note="; no resource ${vip_tag}: no dependency on the virtual IP"
+    done_steps+=("${vip_note#; }")
+  fi
+fi
+
 equivalencies="$(eqv_list -t "$tag" 2>/dev/null)" || equivalencies=""
 if grep -qwF -- "$target_node" <<<"$equivalencies"; then
   done_steps+=("extend to ${target_node}: already extended")
@@ -46,6 +74,9 @@ else
     || hadrill_fail 5 "extending ${tag} to ${target_node} failed"
   changed=true
   done_steps+=("extend to ${target_node}: extended")
+fi
+if [[ "$vip_present" == true ]]; then
+  ensure_vip_dependency "$target_node"
 fi
 
 lk_scan "$(lcdstatus -q 2>&1 || true)" "$tag"
@@ -57,6 +88,6 @@ summary="$(IFS=';'; printf '%s' "${done_steps[*]}")"
 if [[ "$changed" == true ]]; then
   hadrill_result true true "hierarchy ${tag}: ${summary//;/; }" "\"tag\":$(hadrill_str "$tag")"
 else
-  hadrill_result true false "hierarchy ${tag} already created and extended to ${target_node}; nothing changed" \
+  hadrill_result true false "hierarchy ${tag} already created and extended to ${target_node}; nothing changed${vip_note}" \
     "\"tag\":$(hadrill_str "$tag")"
 fi

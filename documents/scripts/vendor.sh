@@ -120,6 +120,126 @@ hulft_daemons_up() {
   done
 }
 
+# ---- The cluster base: license, comm paths, virtual IP, /data mirror ---------------------------------
+# Sources: the AWS Quick Start for SIOS Protection Suite (aws-quickstart/quickstart-sios-protection-suite,
+# scripts/InstallLicAndStartLK.pl: lkkeyins <file>, lkstart, wait for LK_INITDONE; CreateCommPath.pl:
+# sys_list / sys_create / net_create; CreateMirrorHierarchy.pl: lkcli resource create|extend dk). The
+# lkcli options of the IP and EC2 resources were NOT found in public documentation: lk_create_ip,
+# lk_create_ec2 and lk_extend_ec2 are our best reading, override them like the others.
+
+# lk_install_license <license file>
+# shellcheck disable=SC2317  # a helper: not every document calls it
+lk_install_license() {
+  lkkeyins "$1"
+}
+
+# lk_start: start LifeKeeper (the caller waits for LK_INITDONE).
+# shellcheck disable=SC2317  # a helper: not every document calls it
+lk_start() {
+  lkstart
+}
+
+# lk_version: the LifeKeeper core package's version-release ("" when not installed).
+# shellcheck disable=SC2317  # a helper: not every document calls it
+lk_version() {
+  local package
+  package="$(rpm -q steeleye-lk 2>/dev/null)" || return 0
+  package="${package#steeleye-lk-}"
+  printf '%s' "${package%.*}"
+}
+
+# lk_system_known <peer>: the peer is in this node's system list (sys_list).
+# shellcheck disable=SC2317  # a helper: not every document calls it
+lk_system_known() {
+  sys_list 2>/dev/null | grep -qxF -- "$1"
+}
+
+# lk_add_system <this node> <peer>
+# shellcheck disable=SC2317  # a helper: not every document calls it
+lk_add_system() {
+  sys_create -d "$1" -s "$2"
+}
+
+# lk_create_commpath <this node> <peer> <local address> <peer address>: one TCP comm path, this side.
+# shellcheck disable=SC2317  # a helper: not every document calls it
+lk_create_commpath() {
+  net_create -d "$1" -n TCP -r "$4" -l "$3" -s "$2"
+}
+
+# lk_create_ip <tag> <address> <netmask> <interface>: the IP resource the EC2 resource protects.
+# shellcheck disable=SC2317  # a helper: not every document calls it
+lk_create_ip() {
+  lkcli resource create ip --tag "$1" --ipaddr "$2" --netmask "$3" --device "$4"
+}
+
+# lk_create_ec2 <tag> <IP resource tag>: EC2 Recovery Kit, route-table scenario (Backend Cluster).
+# shellcheck disable=SC2317  # a helper: not every document calls it
+lk_create_ec2() {
+  lkcli resource create ec2 --tag "$1" --type RouteTable --ip_resource "$2"
+}
+
+# lk_extend_ec2 <tag> <target node> <target priority> <switchback>
+# shellcheck disable=SC2317  # a helper: not every document calls it
+lk_extend_ec2() {
+  lkcli resource extend ec2 --tag "$1" --dest "$2" --target_priority "$3" --switchback "$4"
+}
+
+# lk_create_mirror <tag> <mode> <device> <fstype> <mount point> <new|existing>: the DataKeeper
+# resource with its file system resource (tagged by the mount point) above it.
+# shellcheck disable=SC2317  # a helper: not every document calls it
+lk_create_mirror() {
+  lkcli resource create dk --tag "$1" --mode "$2" --device "$3" --fstype "$4" --mount_point "$5" \
+    --fstag "$5" --hierarchy "$6"
+}
+
+# lk_extend_mirror <tag> <target> <mode> <local address> <peer address> <mount point> <switchback> <priority>
+# shellcheck disable=SC2317  # a helper: not every document calls it
+lk_extend_mirror() {
+  lkcli resource extend dk --tag "$1" --dest "$2" --mode "$3" --laddr "$4" --raddr "$5" --fstag "$6" \
+    --switchback "$7" --target_priority "$8"
+}
+
+# lk_has_dependency <parent> <child> [<node>]: dep_list shows child under parent (on node).
+# shellcheck disable=SC2317  # a helper: not every document calls it
+lk_has_dependency() {
+  local -a dest_opt=()
+  [[ -n "${3:-}" ]] && dest_opt=(-d "$3")
+  dep_list "${dest_opt[@]}" -c "$1" 2>/dev/null | tr '\001' ' ' | grep -qwF -- "$2"
+}
+
+# lk_add_dependency <parent> <child> [<node>]
+# shellcheck disable=SC2317  # a helper: not every document calls it
+lk_add_dependency() {
+  local -a dest_opt=()
+  [[ -n "${3:-}" ]] && dest_opt=(-d "$3")
+  dep_create "${dest_opt[@]}" -p "$1" -c "$2"
+}
+
+# lk_device_fstype <device>: the file system on the device ("" when none); fails when there is no
+# such block device.
+# shellcheck disable=SC2317  # a helper: not every document calls it
+lk_device_fstype() {
+  lsblk -dno FSTYPE "$1"
+}
+
+# lk_mount_device <device> <fstype> <mount point>
+# shellcheck disable=SC2317  # a helper: not every document calls it
+lk_mount_device() {
+  mount -t "$2" "$1" "$3"
+}
+
+# hadrill_mirror_percent <mirror_status text>: the "% Synced" figure (assumed wording, like
+# hadrill_mirror_in_sync), or "?" when the text has none.
+# shellcheck disable=SC2317  # a helper: not every document calls it
+hadrill_mirror_percent() {
+  local pattern='% Synced:[[:space:]]*([0-9]+)'
+  if [[ "$1" =~ $pattern ]]; then
+    printf '%s' "${BASH_REMATCH[1]}"
+  else
+    printf '?'
+  fi
+}
+
 HADRILL_VENDOR_OVERRIDES="${HADRILL_VENDOR_OVERRIDES:-/etc/hadrill/vendor-overrides.sh}"
 if [[ -f "$HADRILL_VENDOR_OVERRIDES" ]]; then
   # shellcheck source=/dev/null

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import os
 from pathlib import PurePosixPath
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from hadrill import patterns as p
 
@@ -28,6 +28,9 @@ class NodeFacts(_Frozen):
     name: str = Field(pattern=p.NODE_NAME)  # the LifeKeeper system name (host name)
     instance_id: str
     eni_id: str
+    # Addresses the LifeKeeper comm paths use, in order (one or two; a second address pair gives a
+    # second comm path). The CDK side fills the ENI's private IP; empty when unknown.
+    addresses: tuple[Annotated[str, Field(pattern=p.IPV4)], ...] = Field(default=(), max_length=2)
 
 
 class MediaFacts(_Frozen):
@@ -58,6 +61,30 @@ class ClusterFacts(_Frozen):
     mirror_tag: str = Field(default="datarep-data", pattern=p.LK_TAG)
     data_mount: str = Field(default="/data", pattern=p.ABSOLUTE_PATH)
     document_prefix: str = Field(pattern=r"^[A-Za-z0-9_.-]{0,64}$")
+    # The cluster base (issue 9): LifeKeeper license, comm paths, virtual IP and /data mirror.
+    # True when this app created the nodes (cdk deploy): the setup workflow then builds the base by
+    # default; false for a bring-your-own cluster, where it runs only when the input asks for it.
+    created_by_app: bool = True
+    # Secrets Manager secret whose SecretString is the LifeKeeper license file (lkkeyins input);
+    # defaults to hadrill/<cluster>/lifekeeper-license.
+    lifekeeper_license_secret: str = Field(default="", pattern=p.SECRET_ID)
+    vip_resource_tag: str = Field(default="ec2-vip", pattern=p.LK_TAG)  # EC2 Recovery Kit (route table)
+    ip_resource_tag: str = Field(default="ip-vip", pattern=p.LK_TAG)  # IP Recovery Kit, below it
+    data_device: str = Field(default="/dev/nvme1n1", pattern=p.DEVICE_PATH)  # the /data EBS volume
+    data_fstype: str = Field(default="xfs", pattern=p.FSTYPE)
+    mirror_mode: str = Field(default="synchronous", pattern=p.MIRROR_MODE)
+    # How long the base scripts wait on the node (each inside its document timeout and the Lambda's
+    # 900 s): LifeKeeper initialisation, comm paths ALIVE, the mirror's full resync.
+    lk_start_wait_seconds: int = Field(default=300, ge=1, le=600)
+    comm_path_wait_seconds: int = Field(default=120, ge=1, le=600)
+    resync_wait_seconds: int = Field(default=600, ge=1, le=840)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_license_secret(cls, data: Any) -> Any:
+        if isinstance(data, dict) and not data.get("lifekeeper_license_secret"):
+            data = {**data, "lifekeeper_license_secret": default_lifekeeper_license_secret(data.get("cluster_name"))}
+        return data
 
     @property
     def nodes(self) -> tuple[NodeFacts, NodeFacts]:
@@ -84,6 +111,11 @@ class ClusterFacts(_Frozen):
     def document(self, name: str) -> str:
         """The deployed name of one of our SSM documents (one set per cluster)."""
         return f"{self.document_prefix}{name}"
+
+
+def default_lifekeeper_license_secret(cluster_name: object) -> str:
+    """Where the LifeKeeper license file lives unless the deployment names another secret."""
+    return f"hadrill/{cluster_name}/lifekeeper-license"
 
 
 def load_cluster_facts(environ: dict[str, str] | None = None) -> ClusterFacts:

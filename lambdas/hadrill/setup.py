@@ -1,9 +1,13 @@
 """The setup workflow's steps: which document runs on which node with which parameters.
 
-Order (DESIGN.md "Setup workflow"): preflight, stage media, hosts entry, install HULFT (active on
-the primary, standby on the secondary), Recovery Kit on both, create the hulft hierarchy on the
-primary and extend it to the standby, verify. Every document is idempotent: a rerun reports
+Order (DESIGN.md "Setup workflow"): preflight, the cluster base (LifeKeeper license and start, comm
+paths, the virtual IP resource, the /data mirror; issue 9), stage media, hosts entry, install HULFT
+(active on the primary, standby on the secondary), Recovery Kit on both, create the hulft hierarchy on
+the primary and extend it to the standby, verify. Every document is idempotent: a rerun reports
 "already done" and changes nothing.
+
+The base stage runs when the input's ``configureBase`` says so; left out, it follows the cluster: on
+for nodes this app created (``ClusterFacts.created_by_app``), off for a bring-your-own cluster.
 """
 
 from __future__ import annotations
@@ -16,11 +20,15 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from hadrill import params
 from hadrill.facts import ClusterFacts, NodeFacts
 from hadrill.node_commands import CommandResult, NodeCommand
-from hadrill.results import parse_node_status, parse_result_line
+from hadrill.results import NodeStatus, parse_node_status, parse_result_line
 from hadrill.verdicts import Check, comm_paths_alive, node_verdict
 
 SetupStep = Literal[
     "preflight",
+    "license-and-start",
+    "comm-paths",
+    "virtual-ip-resource",
+    "data-mirror",
     "stage-media",
     "hosts-entry",
     "install-hulft",
@@ -37,6 +45,10 @@ SETUP_STEPS: tuple[SetupStep, ...] = (
     "create-hulft-resource",
     "verify-hierarchy",
 )
+# The cluster base, in order; it runs between preflight and stage-media.
+BASE_STEPS: tuple[SetupStep, ...] = ("license-and-start", "comm-paths", "virtual-ip-resource", "data-mirror")
+# Every step in workflow order (SETUP_STEPS above is the HULFT part, the same for every cluster).
+ALL_STEPS: tuple[SetupStep, ...] = (SETUP_STEPS[0], *BASE_STEPS, *SETUP_STEPS[1:])
 # Read-only steps run on every execution; `steps` selects among the others.
 ALWAYS_RUN: frozenset[SetupStep] = frozenset({"preflight", "verify-hierarchy"})
 
@@ -49,6 +61,10 @@ STEP_DOCUMENTS: dict[SetupStep, str] = {
     "install-recovery-kit": "HADrill-InstallRecoveryKit",
     "create-hulft-resource": "HADrill-CreateHulftResource",
     "verify-hierarchy": NODE_STATUS,
+    "license-and-start": "HADrill-LicenseAndStart",
+    "comm-paths": "HADrill-CommPaths",
+    "virtual-ip-resource": "HADrill-VirtualIpResource",
+    "data-mirror": "HADrill-DataMirror",
 }
 STEP_TIMEOUT_SECONDS: dict[SetupStep, int] = {
     "preflight": 120,
@@ -58,7 +74,13 @@ STEP_TIMEOUT_SECONDS: dict[SetupStep, int] = {
     "install-recovery-kit": 900,
     "create-hulft-resource": 1800,
     "verify-hierarchy": 120,
+    "license-and-start": 600,
+    "comm-paths": 600,
+    "virtual-ip-resource": 900,
+    "data-mirror": 3600,
 }
+# What a node's result line may add to the step's output besides changed and message.
+REPORTED_FIELDS = ("version", "paths", "resync")
 
 
 class InvalidInput(ValueError):
@@ -77,6 +99,8 @@ class SetupInput(BaseModel):
     cluster: str = Field(pattern=r"^[a-z][a-z0-9-]{1,30}[a-z0-9]$")
     steps: tuple[SetupStep, ...] | None = Field(default=None, min_length=1)
     dry_run: bool = Field(default=False, alias="dryRun")
+    # Build the cluster base (license, comm paths, VIP, /data mirror)? None: the cluster's default.
+    configure_base: bool | None = Field(default=None, alias="configureBase")
 
 
 def validate_input(event: object, facts: ClusterFacts) -> SetupInput:
@@ -90,11 +114,23 @@ def validate_input(event: object, facts: ClusterFacts) -> SetupInput:
         raise InvalidInput(f"{field}: {first['msg']}") from None
     if request.cluster != facts.cluster_name:
         raise InvalidInput(f"cluster: {request.cluster!r} is not this workflow's cluster ({facts.cluster_name!r})")
+    if request.configure_base is None:
+        # Resolved here, so the state machine's Choice and every step see the same answer.
+        request = request.model_copy(update={"configure_base": facts.created_by_app})
     return request
 
 
 def selected(step: SetupStep, request: SetupInput) -> bool:
-    return step in ALWAYS_RUN or request.steps is None or step in request.steps
+    return skip_reason(step, request) is None
+
+
+def skip_reason(step: SetupStep, request: SetupInput) -> str | None:
+    """Why a step does not run in this execution (None: it runs)."""
+    if step in BASE_STEPS and request.configure_base is False:
+        return "configureBase is false: the cluster base (license, comm paths, VIP, /data mirror) is left as it is"
+    if step in ALWAYS_RUN or request.steps is None or step in request.steps:
+        return None
+    return "not among the requested steps"
 
 
 def plan(step: SetupStep, facts: ClusterFacts) -> list[NodeCommand]:
@@ -153,9 +189,56 @@ def plan(step: SetupStep, facts: ClusterFacts) -> list[NodeCommand]:
             hulexep=facts.hulexep,
             hulpath=facts.hulpath,
             filesystem_tag=facts.filesystem_tag,
+            vip_tag=facts.vip_resource_tag,
         )
         return [on(facts.primary, resource)]
+    if step in BASE_STEPS:
+        return [on(node, parameters) for node, parameters in _base_parameters(step, facts)]
     raise ValueError(f"unknown setup step {step!r}")
+
+
+def _base_parameters(step: SetupStep, facts: ClusterFacts) -> list[tuple[NodeFacts, params.DocumentParameters]]:
+    primary, secondary = facts.nodes
+    if step == "license-and-start":
+        license_ = params.LicenseAndStartParameters(
+            secret_id=facts.lifekeeper_license_secret, wait_seconds=str(facts.lk_start_wait_seconds)
+        )
+        return [(node, license_) for node in facts.nodes]
+    if step == "comm-paths":
+        pairs = min(len(primary.addresses), len(secondary.addresses))
+        if pairs == 0:
+            missing = ", ".join(n.name for n in facts.nodes if not n.addresses)
+            raise SetupStepFailed(f"comm-paths: no address known for {missing} (ClusterFacts NodeFacts.addresses)")
+        return [
+            (
+                node,
+                params.CommPathsParameters(
+                    peer_node=peer.name,
+                    local_addresses=",".join(node.addresses[:pairs]),
+                    peer_addresses=",".join(peer.addresses[:pairs]),
+                    wait_seconds=str(facts.comm_path_wait_seconds),
+                ),
+            )
+            for node, peer in ((primary, secondary), (secondary, primary))
+        ]
+    if step == "virtual-ip-resource":
+        vip = params.VirtualIpResourceParameters(
+            target_node=secondary.name,
+            virtual_ip=facts.virtual_ip,
+            ip_tag=facts.ip_resource_tag,
+            ec2_tag=facts.vip_resource_tag,
+        )
+        return [(primary, vip)]
+    mirror = params.DataMirrorParameters(
+        target_node=secondary.name,
+        mirror_tag=facts.mirror_tag,
+        data_mount=facts.data_mount,
+        data_device=facts.data_device,
+        fstype=facts.data_fstype,
+        mode=facts.mirror_mode,
+        wait_seconds=str(facts.resync_wait_seconds),
+    )
+    return [(primary, mirror)]
 
 
 @dataclass(frozen=True)
@@ -163,9 +246,10 @@ class NodeOutcome:
     node: str
     changed: bool
     message: str
+    reported: tuple[tuple[str, object], ...] = ()  # REPORTED_FIELDS the script's result carried
 
     def as_dict(self) -> dict[str, object]:
-        return {"node": self.node, "changed": self.changed, "message": self.message}
+        return {"node": self.node, "changed": self.changed, "message": self.message, **dict(self.reported)}
 
 
 def outcomes(step: SetupStep, results: list[CommandResult]) -> list[NodeOutcome]:
@@ -178,7 +262,8 @@ def outcomes(step: SetupStep, results: list[CommandResult]) -> list[NodeOutcome]
                 f"{step} failed on {result.node} ({result.status}, exit {result.exit_code}): {message}"
             )
         line = parse_result_line(result.stdout)
-        outcomes.append(NodeOutcome(result.node, bool(line["changed"]), str(line["message"])))
+        reported = tuple((key, line[key]) for key in REPORTED_FIELDS if key in line)
+        outcomes.append(NodeOutcome(result.node, bool(line["changed"]), str(line["message"]), reported))
     return outcomes
 
 
@@ -191,8 +276,15 @@ def _script_message(result: CommandResult) -> str:
         return lines[-1] if lines else "no output"
 
 
-def status_checks(step: SetupStep, facts: ClusterFacts, results: list[CommandResult]) -> list[Check]:
-    """Preflight: what setup needs. Verify: the hulft hierarchy ISP on the primary, OSU on the standby."""
+def status_checks(
+    step: SetupStep, facts: ClusterFacts, results: list[CommandResult], *, configure_base: bool = False
+) -> list[Check]:
+    """Preflight: what setup needs. Verify: the hulft hierarchy ISP on the primary, OSU on the standby.
+
+    With ``configure_base`` the base stage runs after preflight, so preflight asks only that
+    LifeKeeper is installed (the base starts it, adds the comm paths and /data), and verify also checks
+    the base's resources (virtual IP, /data file system, mirror) by their tags.
+    """
     checks: list[Check] = []
     for result in results:
         if not result.succeeded:
@@ -200,7 +292,12 @@ def status_checks(step: SetupStep, facts: ClusterFacts, results: list[CommandRes
         node = facts.by_instance(result.instance_id)
         status = parse_node_status(result.stdout)
         prefix = f"{node.name}: "
-        if step == "preflight":
+        if step == "preflight" and configure_base:
+            core = [p for p in status.packages if p.startswith("steeleye-lk-")]
+            checks.append(
+                Check(prefix + "LifeKeeper installed", bool(core), core[0] if core else "no steeleye-lk package")
+            )
+        elif step == "preflight":
             running = status.lifekeeper_running and status.lifekeeper_initialized
             checks.append(
                 Check(prefix + "LifeKeeper running", running, "running and initialized" if running else "not running")
@@ -214,4 +311,20 @@ def status_checks(step: SetupStep, facts: ClusterFacts, results: list[CommandRes
             role = "active" if node.role == "primary" else "standby"
             for check in node_verdict(status, role, facts.hulft_tag).checks:
                 checks.append(Check(prefix + check.name, check.passed, check.detail))
+            if configure_base:
+                checks += _base_checks(facts, status, prefix, "ISP" if node.role == "primary" else "OSU")
+    return checks
+
+
+def _base_checks(facts: ClusterFacts, status: NodeStatus, prefix: str, wanted: str) -> list[Check]:
+    """The base's resources in the state the node's role wants (comm paths are in node_verdict)."""
+    checks = []
+    for what, tag in (
+        ("virtual IP", facts.vip_resource_tag),
+        (f"{facts.data_mount} file system", facts.data_mount),
+        ("mirror", facts.mirror_tag),
+    ):
+        resource = status.lcdstatus.resource(tag) if status.lcdstatus is not None else None
+        state = resource.state.value if resource is not None else "not defined"
+        checks.append(Check(f"{prefix}{what} {tag} {wanted}", state == wanted, f"{tag} is {state}"))
     return checks

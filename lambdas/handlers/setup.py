@@ -37,8 +37,9 @@ def run_step(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     step: setup.SetupStep = event["step"]
     request = setup.SetupInput.model_validate(event["request"])
     facts = cluster_facts()
-    if not setup.selected(step, request):
-        return {"step": step, "skipped": True, "message": "not among the requested steps"}
+    reason = setup.skip_reason(step, request)
+    if reason is not None:
+        return {"step": step, "skipped": True, "message": reason}
     commands = setup.plan(step, facts)
     read_only = step in setup.ALWAYS_RUN
     if request.dry_run and not read_only:
@@ -53,7 +54,7 @@ def run_step(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     )
     results = run_commands(client("ssm"), commands, waiting=waiting, comment=f"hadrill setup {step}")
     if read_only:
-        checks = setup.status_checks(step, facts, results)
+        checks = setup.status_checks(step, facts, results, configure_base=bool(request.configure_base))
         failures = [c for c in checks if not c.passed]
         if failures:
             raise SetupChecksFailed(f"{step}: " + "; ".join(f"{c.name}: {c.detail}" for c in failures))

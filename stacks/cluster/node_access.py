@@ -24,7 +24,7 @@ def node_statements(
     *,
     media_bucket: s3.IBucket,
     media_keys: Sequence[str],
-    secret_name: str,
+    secret_names: Sequence[str],
     route_table_ids: Sequence[str],
     log_group: logs.ILogGroup,
 ) -> list[iam.PolicyStatement]:
@@ -36,16 +36,17 @@ def node_statements(
             resources=[media_bucket.arn_for_objects(key) for key in media_keys],
         ),
         iam.PolicyStatement(
-            sid="ReadHulftLicense",
+            sid="ReadLicenses",
             actions=["secretsmanager:GetSecretValue"],
             # Secrets Manager appends six random characters to a secret's ARN.
             resources=[
                 stack.format_arn(
                     service="secretsmanager",
                     resource="secret",
-                    resource_name=f"{secret_name}-??????",
+                    resource_name=f"{name}-??????",
                     arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
                 )
+                for name in secret_names
             ],
         ),
         iam.PolicyStatement(

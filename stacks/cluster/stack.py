@@ -37,6 +37,10 @@ class ClusterTargets:
     primary_eni_id: str
     secondary_eni_id: str
     route_table_ids: tuple[str, ...]
+    # The LifeKeeper comm path addresses (the ENIs' private IPs); empty for bring-your-own nodes,
+    # whose base the operator built (or names in the setup input).
+    primary_addresses: tuple[str, ...] = ()
+    secondary_addresses: tuple[str, ...] = ()
 
 
 class ClusterStack(cdk.Stack):
@@ -159,6 +163,8 @@ class ClusterStack(cdk.Stack):
             primary_eni_id=primary.eni.ref,
             secondary_eni_id=secondary.eni.ref,
             route_table_ids=route_table_ids,
+            primary_addresses=(primary.eni.attr_primary_private_ip_address,),
+            secondary_addresses=(secondary.eni.attr_primary_private_ip_address,),
         )
 
     def _node_statements(
@@ -168,7 +174,7 @@ class ClusterStack(cdk.Stack):
             self,
             media_bucket=self.media.bucket,
             media_keys=media_keys,
-            secret_name=config.secrets.hulft_license,
+            secret_names=[config.secrets.hulft_license, config.lifekeeper_license_secret],
             route_table_ids=route_table_ids,
             log_group=self.node_log_group,
         )

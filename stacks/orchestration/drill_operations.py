@@ -52,11 +52,21 @@ class DrillOperations(Construct):
             self.schedules.append(rule)
 
         dimensions = {"service": wiring.DRILL_SERVICE}
-        failed = cloudwatch.Metric(
-            namespace=wiring.METRIC_NAMESPACE,
-            metric_name=wiring.METRIC_DRILL_FAILED,
-            dimensions_map=dimensions,
-            statistic="Sum",
+
+        def count(metric_name: str) -> cloudwatch.Metric:
+            return cloudwatch.Metric(
+                namespace=wiring.METRIC_NAMESPACE,
+                metric_name=metric_name,
+                dimensions_map=dimensions,
+                statistic="Sum",
+                period=METRIC_PERIOD,
+            )
+
+        # A drill that ABORTED (stop condition, lock, bad preflight) needs a look as much as a FAILED one.
+        failed = cloudwatch.MathExpression(
+            expression="FILL(failed, 0) + FILL(aborted, 0)",
+            using_metrics={"failed": count(wiring.METRIC_DRILL_FAILED), "aborted": count(wiring.METRIC_DRILL_ABORTED)},
+            label="drills FAILED or ABORTED",
             period=METRIC_PERIOD,
         )
         rto = cloudwatch.Metric(

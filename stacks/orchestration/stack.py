@@ -100,11 +100,13 @@ class OrchestrationStack(cdk.Stack):
                     "name": config.nodes.primary.name,
                     "instance_id": cluster.targets.primary_instance_id,
                     "eni_id": cluster.targets.primary_eni_id,
+                    "addresses": list(cluster.targets.primary_addresses),
                 },
                 "secondary": {
                     "name": config.nodes.secondary.name,
                     "instance_id": cluster.targets.secondary_instance_id,
                     "eni_id": cluster.targets.secondary_eni_id,
+                    "addresses": list(cluster.targets.secondary_addresses),
                 },
             },
             virtual_ip=str(config.virtual_ip.address),
@@ -120,6 +122,11 @@ class OrchestrationStack(cdk.Stack):
             hulexep=config.hulft.hulexep,
             hulpath=config.hulft.hulpath,
             filesystem_tag=config.hulft.filesystem_tag,
+            created_by_app=config.creates_nodes,
+            lifekeeper_license_secret=config.lifekeeper_license_secret,
+            data_device=config.lifekeeper.data_device,
+            data_fstype=config.lifekeeper.data_fstype,
+            mirror_mode=config.lifekeeper.mirror_mode,
         )
         environment = {
             wiring.ENV_CLUSTER: self.to_json_string(facts),
@@ -244,6 +251,12 @@ class OrchestrationStack(cdk.Stack):
                 iam.PolicyStatement(
                     actions=["s3:PutObject"], resources=[self.reports.arn_for_objects(f"{wiring.REPORTS_PREFIX}*")]
                 )
+            )
+            reports_id = self.get_logical_id(self.reports.node.default_child)  # type: ignore[arg-type]
+            acknowledge(
+                function,
+                f"AwsSolutions-IAM5[Resource::<{reports_id}.Arn>/{wiring.REPORTS_PREFIX}*]",
+                "Each drill writes new report objects (named by drill id) under the reports/ prefix only.",
             )
         if "events-put" in access:
             default_bus = self.format_arn(service="events", resource="event-bus", resource_name="default")

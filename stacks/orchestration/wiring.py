@@ -130,7 +130,7 @@ def document_prefix(cluster_name: str) -> str:
 def cluster_facts_document(
     *,
     cluster_name: str,
-    nodes: dict[str, dict[str, str]],
+    nodes: dict[str, dict[str, str | list[str]]],
     virtual_ip: str,
     logical_host: str,
     route_table_ids: list[str],
@@ -141,11 +141,17 @@ def cluster_facts_document(
     hulexep: str,
     hulpath: str,
     filesystem_tag: str,
+    created_by_app: bool,
+    lifekeeper_license_secret: str,
+    data_device: str,
+    data_fstype: str,
+    mirror_mode: str,
 ) -> dict[str, object]:
     """The HADRILL_CLUSTER document (see hadrill.facts.ClusterFacts) from deployment values.
 
     Values may be CDK tokens here; the stack resolves them with `to_json_string`, the local
-    world validates the result with ClusterFacts.
+    world validates the result with ClusterFacts. Each node is {name, instance_id, eni_id,
+    addresses} (addresses: the comm path addresses, the ENI's private IP in AWS).
     """
     return {
         "cluster_name": cluster_name,
@@ -163,15 +169,22 @@ def cluster_facts_document(
         "hulpath": hulpath,
         "filesystem_tag": filesystem_tag,
         "document_prefix": document_prefix(cluster_name),
+        "created_by_app": created_by_app,
+        "lifekeeper_license_secret": lifekeeper_license_secret,
+        "data_device": data_device,
+        "data_fstype": data_fstype,
+        "mirror_mode": mirror_mode,
     }
 
 
 # Drill metrics (Powertools EMF from the drill functions), read by the alarm and the dashboard.
 METRIC_NAMESPACE = "HADrill"
 DRILL_SERVICE = "hadrill-drill"  # Powertools' "service" dimension of the drill metrics
-METRIC_DRILL_RTO = "DrillRtoSeconds"
-METRIC_DRILL_FAILED = "DrillFailed"  # 1 per drill that ended FAILED or ABORTED
+METRIC_DRILL_RTO = "RtoSeconds"
+# One count per drill by outcome ("Drill" + outcome title-cased).
 METRIC_DRILL_PASSED = "DrillPassed"
+METRIC_DRILL_FAILED = "DrillFailed"
+METRIC_DRILL_ABORTED = "DrillAborted"
 
 
 def drill_input(

@@ -160,7 +160,7 @@ def test_node_policy_is_scoped_to_named_resources(default_synth: Synthesized) ->
     by_sid = {s["Sid"]: s for s in _node_policy_statements(default_synth)}
     assert set(by_sid) == {
         "ReadInstallMedia",
-        "ReadHulftLicense",
+        "ReadLicenses",
         "MoveVirtualIpRoute",
         "RecoveryKitReads",
         "WriteNodeLogs",
@@ -168,9 +168,10 @@ def test_node_policy_is_scoped_to_named_resources(default_synth: Synthesized) ->
     media = json.dumps(by_sid["ReadInstallMedia"]["Resource"])
     assert default_synth.config.media.hulft.key in media and default_synth.config.media.recovery_kit.key in media
     assert len(_as_list(by_sid["ReadInstallMedia"]["Resource"])) == 2
-    assert f"secret:{default_synth.config.secrets.hulft_license}-??????" in json.dumps(
-        by_sid["ReadHulftLicense"]["Resource"]
-    )
+    licenses = json.dumps(by_sid["ReadLicenses"]["Resource"])
+    assert f"secret:{default_synth.config.secrets.hulft_license}-??????" in licenses
+    assert f"secret:{default_synth.config.lifekeeper_license_secret}-??????" in licenses
+    assert len(_as_list(by_sid["ReadLicenses"]["Resource"])) == 2
     route_tables = _as_list(by_sid["MoveVirtualIpRoute"]["Resource"])
     assert len(route_tables) == 2 and all(":route-table/" in json.dumps(r) for r in route_tables)
     assert _as_list(by_sid["MoveVirtualIpRoute"]["Action"]) == ["ec2:ReplaceRoute"]

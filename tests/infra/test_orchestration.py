@@ -125,7 +125,7 @@ def test_state_machines_are_inlined_with_substitutions_logging_and_tracing(defau
 
 
 def test_failed_executions_reach_the_topic(default_synth: Synthesized) -> None:
-    (rule,) = _resources(default_synth, "AWS::Events::Rule").values()
+    (rule,) = [r for r in _resources(default_synth, "AWS::Events::Rule").values() if "EventPattern" in r["Properties"]]
     pattern = rule["Properties"]["EventPattern"]
     assert pattern["source"] == ["aws.states"]
     assert sorted(pattern["detail"]["status"]) == ["ABORTED", "FAILED", "TIMED_OUT"]
@@ -150,3 +150,32 @@ def test_byo_cluster_targets_the_configured_instances(byo_synth: Synthesized) ->
     assert existing is not None
     text = json.dumps(byo_synth.templates["orchestration"])
     assert existing.primary.instance_id in text and existing.secondary.instance_id in text
+
+
+def test_drill_schedules_from_config_start_the_drill_with_a_valid_input(default_synth: Synthesized) -> None:
+    from hadrill.drill.model import DrillInput
+
+    schedules = [r["Properties"] for r in _resources(default_synth, "AWS::Events::Rule").values()]
+    schedules = [r for r in schedules if "ScheduleExpression" in r]
+    configured = default_synth.config.drills.schedules
+    assert [r["ScheduleExpression"] for r in schedules] == [s.schedule for s in configured]
+    for rule, schedule in zip(schedules, configured, strict=True):
+        assert rule["State"] == ("ENABLED" if schedule.enabled else "DISABLED")
+        (target,) = rule["Targets"]
+        drill_input = DrillInput.model_validate(json.loads(target["Input"]))
+        assert drill_input.cluster == default_synth.config.cluster_name
+        assert drill_input.scenario == schedule.scenario
+        assert drill_input.max_rto_seconds == default_synth.config.drills.max_rto_seconds
+        assert "Drill" in json.dumps(target["Arn"])
+
+
+def test_failed_drill_alarm_notifies_and_dashboard_shows_rto(default_synth: Synthesized) -> None:
+    (alarm,) = _resources(default_synth, "AWS::CloudWatch::Alarm").values()
+    metrics = {m["Id"]: m for m in alarm["Properties"]["Metrics"]}
+    names = {m["MetricStat"]["Metric"]["MetricName"] for m in metrics.values() if "MetricStat" in m}
+    assert names == {wiring.METRIC_DRILL_FAILED, wiring.METRIC_DRILL_ABORTED}
+    (topic_id,) = _resources(default_synth, "AWS::SNS::Topic")
+    assert alarm["Properties"]["AlarmActions"] == [{"Ref": topic_id}]
+    (dashboard,) = _resources(default_synth, "AWS::CloudWatch::Dashboard").values()
+    body = json.dumps(dashboard["Properties"]["DashboardBody"])
+    assert wiring.METRIC_DRILL_RTO in body and "max RTO (SLO)" in body

@@ -1,0 +1,116 @@
+#!/bin/bash
+# HADrill-DataMirror (run on the primary): the DataKeeper resource that replicates the /data volume to
+# the standby, with its file system resource (tagged by the mount point) above it. The file system is
+# created only when the device has none (--hierarchy new); a device that already holds one is mounted
+# and replicated as it is (--hierarchy existing); a different file system type stops the step. Then the
+# mirror is extended to the standby over the first comm path's addresses, and the step waits (at most
+# WaitSeconds) until the mirror is fully synced, reporting the resync progress. ins_list and eqv_list
+# are checked first, so a rerun on a configured cluster changes nothing.
+# Exit codes: 0 mirrored and in sync (or already), 2 parameter missing, 3 LifeKeeper not running,
+#   4 data device missing or holding another file system, 5 create failed, 6 extend failed (or no comm
+#   path to the target), 7 the file system resource is not ISP here, 8 not in sync within WaitSeconds
+#   (the result carries the progress), 70 unexpected failure.
+set -Eeuo pipefail
+# hadrill:include-begin
+# shellcheck source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=vendor.sh
+. "$(dirname "${BASH_SOURCE[0]}")/vendor.sh"
+# hadrill:include-end
+
+# parameters (set by hadrill_param)
+declare target_node tag mount device fstype mode target_priority switchback wait_s
+hadrill_param target_node TargetNode
+hadrill_param tag MirrorTag
+hadrill_param mount DataMount
+hadrill_param device DataDevice
+hadrill_param fstype Fstype
+hadrill_param mode MirrorMode
+hadrill_param target_priority TargetPriority
+hadrill_param switchback SwitchbackType
+hadrill_param wait_s WaitSeconds
+
+node="${HADRILL_NODE_NAME:-$(uname -n)}"
+lktest >/dev/null 2>&1 || hadrill_fail 3 "LifeKeeper is not running on ${node}"
+done_steps=()
+changed=false
+
+if [[ -n "$(ins_list -t "$tag" 2>/dev/null || true)" ]]; then
+  done_steps+=("create: ${tag} already exists")
+else
+  found="$(lk_device_fstype "$device" 2>/dev/null)" || hadrill_fail 4 "data device ${device} not found on ${node}"
+  if [[ -z "$found" ]]; then
+    hierarchy=new
+    done_steps+=("new ${fstype} file system on ${device}")
+  elif [[ "$found" == "$fstype" ]]; then
+    hierarchy=existing
+    if ! mountpoint -q "${HADRILL_ROOT}${mount}"; then
+      lk_mount_device "$device" "$fstype" "${HADRILL_ROOT}${mount}" >&2 \
+        || hadrill_fail 4 "cannot mount the existing ${found} file system of ${device} on ${mount}"
+    fi
+    done_steps+=("existing ${found} file system on ${device} kept")
+  else
+    hadrill_fail 4 "${device} already holds a ${found} file system, not ${fstype}: not touching it"
+  fi
+  lk_create_mirror "$tag" "$mode" "$device" "$fstype" "$mount" "$hierarchy" >&2 \
+    || hadrill_fail 5 "creating DataKeeper resource ${tag} (${mode}, ${device} on ${mount}) on ${node} failed"
+  done_steps+=("${tag} created (${mode})")
+  changed=true
+fi
+
+equivalencies="$(eqv_list -t "$tag" 2>/dev/null)" || equivalencies=""
+if grep -qwF -- "$target_node" <<<"$equivalencies"; then
+  done_steps+=("extend to ${target_node}: already extended")
+else
+  # The replication addresses: those of the first comm path to the target (as the Quick Start does).
+  addresses=""
+  while read -r machine network pair _state _prio; do
+    if [[ "$machine" == "$target_node" && "$network" == TCP && "$pair" == */* ]]; then
+      addresses="$pair"
+      break
+    fi
+  done < <(lcdstatus -q 2>/dev/null | sed -n '/^MACHINE/,$p' | tail -n +2)
+  [[ -n "$addresses" ]] || hadrill_fail 6 "no TCP comm path from ${node} to ${target_node} to replicate over"
+  lk_extend_mirror "$tag" "$target_node" "$mode" "${addresses%%/*}" "${addresses#*/}" "$mount" "$switchback" \
+    "$target_priority" >&2 || hadrill_fail 6 "extending ${tag} to ${target_node} failed"
+  done_steps+=("extended to ${target_node} over ${addresses}")
+  changed=true
+fi
+
+lk_scan "$(lcdstatus -q 2>&1 || true)" "$mount"
+if [[ "$LK_ROOT_STATE" != ISP ]]; then
+  hadrill_fail 7 "file system resource ${mount} is ${LK_ROOT_STATE} on ${node}; expected ISP"
+fi
+
+# Wait for the full resync, noting each change of the synced percentage.
+hadrill_now_ms
+started_ms="$HADRILL_NOW_MS"
+deadline=$((started_ms + 10#$wait_s * 1000))
+progress="" last=""
+while :; do
+  text="$(mirror_status "$tag" 2>&1)" || true
+  percent="$(hadrill_mirror_percent "$text")"
+  hadrill_now_ms
+  elapsed=$((HADRILL_NOW_MS - started_ms))
+  if [[ "$percent" != "$last" ]]; then
+    progress+="${progress:+,}{\"ms\":${elapsed},\"percent\":$(hadrill_str "$percent")}"
+    printf 'resync %s: %s%% after %d ms\n' "$tag" "$percent" "$elapsed" >&2
+    last="$percent"
+  fi
+  hadrill_mirror_in_sync "$text" && break
+  if ((HADRILL_NOW_MS >= deadline)); then
+    hadrill_fail 8 "mirror ${tag} not in sync after ${wait_s} s: ${percent}% synced ($(printf '%s' "$text" | tr -s ' \n' ' ' | sed 's/ *$//')); a rerun waits again" \
+      "\"resync\":{\"in_sync\":false,\"waited_ms\":${elapsed},\"percent\":$(hadrill_str "$percent"),\"progress\":[${progress}]}"
+  fi
+  sleep 0.1
+done
+
+resync="\"resync\":{\"in_sync\":true,\"waited_ms\":${elapsed},\"percent\":$(hadrill_str "$percent"),\"progress\":[${progress}]}"
+tags="\"tag\":$(hadrill_str "$tag"),\"filesystem_tag\":$(hadrill_str "$mount")"
+if [[ "$changed" == true ]]; then
+  summary="$(IFS=';'; printf '%s' "${done_steps[*]}")"
+  hadrill_result true true "mirror ${tag} of ${mount}: ${summary//;/; }; in sync after ${elapsed} ms" "$tags" "$resync"
+else
+  hadrill_result true false "mirror ${tag} of ${mount} already created, extended to ${target_node} and in sync; nothing changed" \
+    "$tags" "$resync"
+fi

@@ -1,0 +1,70 @@
+#!/bin/bash
+# HADrill-VirtualIpResource (run on the primary): protect the virtual IP with LifeKeeper's IP resource
+# and, above it, the EC2 Recovery Kit resource in the route-table scenario (the kit moves the /32
+# route of the VIP to the active node's ENI), then extend the hierarchy to the standby. ins_list and
+# eqv_list are checked first, so a rerun is a no-op. Command lines: lk_create_ip, lk_create_ec2,
+# lk_extend_ec2 in vendor.sh (their lkcli options are unverified; see there).
+# Exit codes: 0 created and extended (or already), 2 parameter missing, 3 LifeKeeper not running,
+#   4 create failed, 5 extend failed, 6 the EC2 resource is not ISP here afterwards, 70 unexpected failure.
+set -Eeuo pipefail
+# hadrill:include-begin
+# shellcheck source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=vendor.sh
+. "$(dirname "${BASH_SOURCE[0]}")/vendor.sh"
+# hadrill:include-end
+
+# parameters (set by hadrill_param)
+declare target_node vip ip_tag ec2_tag netmask interface target_priority switchback
+hadrill_param target_node TargetNode
+hadrill_param vip VirtualIp
+hadrill_param ip_tag IpTag
+hadrill_param ec2_tag Ec2Tag
+hadrill_param netmask Netmask
+hadrill_param interface Interface
+hadrill_param target_priority TargetPriority
+hadrill_param switchback SwitchbackType
+
+node="${HADRILL_NODE_NAME:-$(uname -n)}"
+lktest >/dev/null 2>&1 || hadrill_fail 3 "LifeKeeper is not running on ${node}"
+done_steps=()
+changed=false
+
+if [[ -n "$(ins_list -t "$ec2_tag" 2>/dev/null || true)" ]]; then
+  done_steps+=("create: ${ec2_tag} already exists")
+else
+  if [[ -n "$(ins_list -t "$ip_tag" 2>/dev/null || true)" ]]; then
+    done_steps+=("IP resource ${ip_tag}: already exists")
+  else
+    lk_create_ip "$ip_tag" "$vip" "$netmask" "$interface" >&2 \
+      || hadrill_fail 4 "creating IP resource ${ip_tag} for ${vip} on ${node} failed"
+    done_steps+=("IP resource ${ip_tag} created")
+  fi
+  lk_create_ec2 "$ec2_tag" "$ip_tag" >&2 \
+    || hadrill_fail 4 "creating EC2 resource ${ec2_tag} (route table, ${vip}) on ${node} failed"
+  done_steps+=("EC2 resource ${ec2_tag} created")
+  changed=true
+fi
+
+equivalencies="$(eqv_list -t "$ec2_tag" 2>/dev/null)" || equivalencies=""
+if grep -qwF -- "$target_node" <<<"$equivalencies"; then
+  done_steps+=("extend to ${target_node}: already extended")
+else
+  lk_extend_ec2 "$ec2_tag" "$target_node" "$target_priority" "$switchback" >&2 \
+    || hadrill_fail 5 "extending ${ec2_tag} to ${target_node} failed"
+  done_steps+=("extended to ${target_node}")
+  changed=true
+fi
+
+lk_scan "$(lcdstatus -q 2>&1 || true)" "$ec2_tag"
+if [[ "$LK_ROOT_STATE" != ISP ]]; then
+  hadrill_fail 6 "virtual IP resource ${ec2_tag} is ${LK_ROOT_STATE} on ${node}; expected ISP"
+fi
+
+tags="\"tag\":$(hadrill_str "$ec2_tag"),\"ip_tag\":$(hadrill_str "$ip_tag"),\"virtual_ip\":$(hadrill_str "$vip")"
+if [[ "$changed" == true ]]; then
+  summary="$(IFS=';'; printf '%s' "${done_steps[*]}")"
+  hadrill_result true true "virtual IP ${vip}: ${summary//;/; }" "$tags"
+else
+  hadrill_result true false "virtual IP ${vip} already protected by ${ec2_tag} and extended to ${target_node}; nothing changed" "$tags"
+fi
