@@ -10,8 +10,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from hadrill.setup import SETUP_STEPS
-from hadrill_cli import setup_command
+from hadrill.drill.model import SCENARIOS
+from hadrill.setup import ALL_STEPS
+from hadrill_cli import drill_command, setup_command
 from hadrill_cli.aws import AwsTarget, AwsTargetError
 from hadrill_cli.plan import AssemblyError, read_assembly, render
 from stacks.config import DEFAULT_CONFIG_PATH, ConfigError, load_config
@@ -25,6 +26,12 @@ EPILOG = """examples:
   hadrill setup --local --json --repeat 2   run it twice: the second run changes nothing
   hadrill setup --cluster hulft-demo --region ap-northeast-1
   make synth && hadrill plan --assembly cdk.out
+  hadrill drill --local                 set up a simulated cluster, drill network-down, report
+  hadrill drill --local --scenario instance-stop --sim-takeover-seconds 10
+  hadrill drill --local --sim-fault no-takeover   a drill that FAILS, recovers and says why
+  hadrill drill --cluster hulft-demo --scenario switchover --max-rto 60
+  hadrill history --local               drills whose reports are in ./reports
+  hadrill report drill-20261125T233000Z --cluster hulft-demo
 """
 
 
@@ -51,13 +58,48 @@ def _parser() -> argparse.ArgumentParser:
     )
     setup.add_argument("--config", default=str(DEFAULT_CONFIG_PATH), help="deployment config (used with --local)")
     setup.add_argument(
-        "--step", action="append", choices=SETUP_STEPS, dest="steps", help="rerun only this step (repeatable)"
+        "--step", action="append", choices=ALL_STEPS, dest="steps", help="rerun only this step (repeatable)"
     )
     setup.add_argument("--dry-run", action="store_true", help="check and plan; change nothing on the nodes")
     setup.add_argument("--repeat", type=int, default=1, help="with --local: run setup N times on the same world")
     setup.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
     setup.add_argument("--profile", help="AWS profile (with --cluster)")
     setup.add_argument("--region", help="AWS region (with --cluster)")
+
+    drill = commands.add_parser("drill", help="fault the primary, measure the takeover, recover, switch back, report")
+    drill.add_argument("--local", action="store_true", help="on a fresh simulated cluster with moto (setup runs first)")
+    drill.add_argument("--cluster", help="the deployed cluster's name (with --local: must match the config's)")
+    drill.add_argument("--config", default=str(DEFAULT_CONFIG_PATH), help="deployment config (used with --local)")
+    drill.add_argument("--scenario", choices=SCENARIOS, default="network-down", help="the fault (default network-down)")
+    drill.add_argument("--dry-run", action="store_true", help="everything but the fault")
+    drill.add_argument("--no-switchback", action="store_true", help="leave the hierarchy on the standby")
+    drill.add_argument("--max-rto", type=float, metavar="SECONDS", help="the RTO SLO (default 120)")
+    drill.add_argument("--takeover-timeout", type=int, metavar="SECONDS", help="wait this long for the takeover")
+    drill.add_argument("--json", action="store_true", help="print the report as JSON on stdout")
+    drill.add_argument(
+        "--sim-takeover-seconds",
+        type=float,
+        metavar="N",
+        help="with --local: simulated detection + restore of about N s",
+    )
+    drill.add_argument("--sim-fault", choices=sorted(drill_command.SIM_FAULTS), help="with --local: force a bad path")
+    drill.add_argument("--reports-dir", type=Path, default=drill_command.DEFAULT_REPORTS_DIR, help=argparse.SUPPRESS)
+    drill.add_argument("--profile", help="AWS profile (with --cluster)")
+    drill.add_argument("--region", help="AWS region (with --cluster)")
+
+    for name, text in (("history", "list recent drills"), ("report", "show one drill's report")):
+        sub = commands.add_parser(name, help=text)
+        if name == "report":
+            sub.add_argument("drill_id", metavar="ID", help="the drill id (its execution name)")
+        where = sub.add_mutually_exclusive_group(required=True)
+        where.add_argument("--local", action="store_true", help="reports written by `hadrill drill --local`")
+        where.add_argument("--cluster", help="the deployed cluster's name")
+        sub.add_argument("--json", action="store_true", help="JSON on stdout")
+        sub.add_argument("--reports-dir", type=Path, default=drill_command.DEFAULT_REPORTS_DIR, help=argparse.SUPPRESS)
+        sub.add_argument("--profile", help="AWS profile (with --cluster)")
+        sub.add_argument("--region", help="AWS region (with --cluster)")
+        if name == "history":
+            sub.add_argument("--limit", type=int, default=20, help="how many (default 20)")
     return parser
 
 
@@ -73,7 +115,69 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_OK
     if args.command == "setup":
         return _setup(args)
+    if args.command == "drill":
+        return _drill(args)
+    if args.command in ("history", "report"):
+        return _history_or_report(args)
     return EXIT_BAD_INPUT  # argparse rejects unknown commands before this
+
+
+def _drill(args: argparse.Namespace) -> int:
+    options = drill_command.DrillOptions(
+        scenario=args.scenario,
+        dry_run=args.dry_run,
+        switchback=not args.no_switchback,
+        max_rto=args.max_rto,
+        takeover_timeout=args.takeover_timeout,
+        as_json_output=args.json,
+    )
+    if args.local:
+        try:
+            config = load_config(args.config)
+        except ConfigError as error:
+            print(f"hadrill drill: config error: {error}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        if args.cluster and args.cluster != config.cluster_name:
+            print(
+                f"hadrill drill: --cluster {args.cluster} is not {args.config}'s {config.cluster_name}", file=sys.stderr
+            )
+            return EXIT_BAD_INPUT
+        if args.sim_takeover_seconds is not None and not 0 < args.sim_takeover_seconds <= 600:
+            print("hadrill drill: --sim-takeover-seconds must be between 0 and 600", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        return drill_command.run_local(
+            config,
+            options,
+            sim_takeover_seconds=args.sim_takeover_seconds,
+            sim_fault=args.sim_fault,
+            reports_dir=args.reports_dir,
+        )
+    if not args.cluster:
+        print("hadrill drill: give --cluster NAME (a deployed cluster) or --local", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if args.sim_takeover_seconds is not None or args.sim_fault:
+        print("hadrill drill: --sim-* options need --local", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    try:
+        return drill_command.run_aws(AwsTarget(args.cluster, profile=args.profile, region=args.region), options)
+    except AwsTargetError as error:
+        print(f"hadrill drill: {error}", file=sys.stderr)
+        return EXIT_ENVIRONMENT
+
+
+def _history_or_report(args: argparse.Namespace) -> int:
+    target = None if args.local else AwsTarget(args.cluster, profile=args.profile, region=args.region)
+    try:
+        if args.command == "history":
+            return drill_command.history(
+                target=target, reports_dir=args.reports_dir, limit=args.limit, as_json_output=args.json
+            )
+        return drill_command.show_report(
+            args.drill_id, target=target, reports_dir=args.reports_dir, as_json_output=args.json
+        )
+    except AwsTargetError as error:
+        print(f"hadrill {args.command}: {error}", file=sys.stderr)
+        return EXIT_ENVIRONMENT
 
 
 def _setup(args: argparse.Namespace) -> int:

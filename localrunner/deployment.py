@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import json
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from moto.ec2 import models as ec2_models
 
 from hadrill.facts import ClusterFacts
 from localworld import LocalWorld
 from simulator import Knobs, SimulatedCluster, Timings
 from simulator import media as sim_media
+from simulator.scenario import LK_LICENSE
 from stacks.config import DeploymentConfig
 from stacks.orchestration import wiring
 
@@ -28,6 +32,7 @@ class LocalDeployment:
     records_table: str
     topic_arn: str
     reports_bucket: str
+    routes: VipRoutes | None = None
     state_machines: dict[str, str] = field(default_factory=dict)  # name -> ARN
     function_names: dict[str, str] = field(default_factory=dict)  # spec name -> deployed name
 
@@ -53,8 +58,15 @@ def deploy_local(
     root: Path,
     timings: Timings | None = None,
     knobs: Knobs | None = None,
+    bare: bool = False,
+    facts_overrides: dict[str, Any] | None = None,
 ) -> LocalDeployment:
-    """Create the simulated nodes and every orchestration resource in the open `world`."""
+    """Create the simulated nodes and every orchestration resource in the open `world`.
+
+    ``bare`` nodes are what ``cdk deploy`` gives (LifeKeeper installed, nothing configured): the setup
+    workflow's base stage then builds the cluster base. Without it the nodes start from the hand-built
+    base of the blog, like a bring-your-own cluster (``created_by_app`` false: no base stage by default).
+    """
     name = config.cluster_name
     bucket = f"{name}-{LOCAL_BUCKET_SUFFIX}"
     hulft_image = sim_media.hulft_iso(config.hulft.version)
@@ -66,6 +78,7 @@ def deploy_local(
     s3.put_object(Bucket=bucket, Key=config.media.hulft.key, Body=hulft_image)
     s3.put_object(Bucket=bucket, Key=config.media.recovery_kit.key, Body=kit_image)
     secrets.create_secret(Name=config.secrets.hulft_license, SecretString=LICENSE_SECRET_VALUE)
+    secrets.create_secret(Name=config.lifekeeper_license_secret, SecretString=LK_LICENSE)
 
     cluster = SimulatedCluster(
         root,
@@ -77,6 +90,7 @@ def deploy_local(
         document_prefix=wiring.document_prefix(name),
         secrets=world.read_secret,
         objects=world.read_object,
+        bare=bare,
     )
     world.add_nodes(
         cluster,
@@ -84,19 +98,26 @@ def deploy_local(
         tags={"hadrill:cluster": name},
     )
     primary, secondary = cluster.instance_ids
+    routes = VipRoutes.create(world, cluster, str(config.virtual_ip.address))
     facts_document = wiring.cluster_facts_document(
         cluster_name=name,
         nodes={
-            "primary": {"name": config.nodes.primary.name, "instance_id": primary, "eni_id": cluster.eni_of(primary)},
+            "primary": {
+                "name": config.nodes.primary.name,
+                "instance_id": primary,
+                "eni_id": routes.eni_of[primary],
+                "addresses": list(cluster.addresses_of(primary)),
+            },
             "secondary": {
                 "name": config.nodes.secondary.name,
                 "instance_id": secondary,
-                "eni_id": cluster.eni_of(secondary),
+                "eni_id": routes.eni_of[secondary],
+                "addresses": list(cluster.addresses_of(secondary)),
             },
         },
         virtual_ip=str(config.virtual_ip.address),
         logical_host=config.virtual_ip.logical_host,
-        route_table_ids=["rtb-0local0000000000a", "rtb-0local0000000000b"],
+        route_table_ids=list(routes.table_ids),
         media_bucket=bucket,
         # The local media are generated here, so their checksums are too (the config's are placeholders).
         media={
@@ -108,7 +129,15 @@ def deploy_local(
         hulexep=config.hulft.hulexep,
         hulpath=config.hulft.hulpath,
         filesystem_tag=config.hulft.filesystem_tag,
+        # Bare simulated nodes are what `cdk deploy` gives; the hand-built ones stand for a
+        # bring-your-own cluster, whose base the setup workflow leaves alone unless asked.
+        created_by_app=bare,
+        lifekeeper_license_secret=config.lifekeeper_license_secret,
+        data_device=config.lifekeeper.data_device,
+        data_fstype=config.lifekeeper.data_fstype,
+        mirror_mode=config.lifekeeper.mirror_mode,
     )
+    facts_document.update(facts_overrides or {})  # e.g. shorter base waits in tests
     facts = ClusterFacts.model_validate(facts_document)
 
     ssm = world.client("ssm")
@@ -151,6 +180,7 @@ def deploy_local(
         records_table=table,
         topic_arn=topic_arn,
         reports_bucket=reports_bucket,
+        routes=routes,
     )
     arns: dict[str, str] = {}
     for spec in wiring.all_functions():
@@ -166,6 +196,74 @@ def deploy_local(
             {spec.substitution: arns[spec.name] for spec in machine.functions},
         )
     return deployment
+
+
+class VipRoutes:
+    """The cluster's two route tables in moto, each with the virtual IP's /32 route, kept pointing
+    where the simulated cluster says it points.
+
+    In AWS the EC2 Recovery Kit on the node that takes over calls ReplaceRoute; the simulator moves
+    its own route instead, so a thread here replays each move on moto's route tables (through the
+    backend, not a client: it may still run while the world closes). The workflows then check the
+    route through the EC2 API, as they do in AWS. The nodes' ENIs are the moto instances' own.
+    """
+
+    POLL_SECONDS = 0.01
+
+    def __init__(self, world: LocalWorld, cluster: SimulatedCluster, virtual_ip: str) -> None:
+        self.world = world
+        self.cluster = cluster
+        self.destination = f"{virtual_ip}/32"
+        self.table_ids: tuple[str, ...] = ()
+        self.eni_of: dict[str, str] = {}  # instance id -> moto ENI id
+        self._moto_eni: dict[str, str] = {}  # simulator ENI id -> moto ENI id
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._follow, name=f"vip-route-{cluster.name}", daemon=True)
+
+    @classmethod
+    def create(cls, world: LocalWorld, cluster: SimulatedCluster, virtual_ip: str) -> VipRoutes:
+        routes = cls(world, cluster, virtual_ip)
+        ec2 = world.client("ec2")
+        described = ec2.describe_instances(InstanceIds=list(cluster.instance_ids))
+        instances = {i["InstanceId"]: i for r in described["Reservations"] for i in r["Instances"]}
+        for instance_id in cluster.instance_ids:
+            eni = instances[instance_id]["NetworkInterfaces"][0]["NetworkInterfaceId"]
+            routes.eni_of[instance_id] = eni
+            routes._moto_eni[cluster.eni_of(instance_id)] = eni
+        vpc_id = instances[cluster.instance_ids[0]]["VpcId"]
+        tables = []
+        for letter in "ab":
+            table = ec2.create_route_table(
+                VpcId=vpc_id,
+                TagSpecifications=[
+                    {"ResourceType": "route-table", "Tags": [{"Key": "Name", "Value": f"{cluster.name}-{letter}"}]}
+                ],
+            )["RouteTable"]["RouteTableId"]
+            ec2.create_route(
+                RouteTableId=table,
+                DestinationCidrBlock=routes.destination,
+                NetworkInterfaceId=routes._moto_eni[cluster.vip_route_target()],
+            )
+            tables.append(table)
+        routes.table_ids = tuple(tables)
+        routes._thread.start()
+        return routes
+
+    def _follow(self) -> None:
+        last = self.cluster.vip_route_target()
+        while not self._stop.wait(self.POLL_SECONDS) and self.world.is_open:
+            current = self.cluster.vip_route_target()
+            if current == last:
+                continue
+            backend = ec2_models.ec2_backends[self.world.account_id][self.world.region]
+            for table in self.table_ids:
+                backend.replace_route(table, self.destination, interface_id=self._moto_eni.get(current, current))
+            last = current
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive() and self._thread is not threading.current_thread():
+            self._thread.join(timeout=1)
 
 
 def _queue_name(cluster_name: str) -> str:

@@ -90,6 +90,9 @@ class CreateHulftResourceParameters(DocumentParameters):
     template_priority: str = _param("TemplatePriority", p.PRIORITY, "Priority on the primary.", "1")
     target_priority: str = _param("TargetPriority", p.PRIORITY, "Priority on the standby.", "10")
     switchback: str = _param("SwitchbackType", p.SWITCHBACK, "Switchback type.", "intelligent")
+    vip_tag: str = _param(
+        "VipTag", p.OPTIONAL_TAG, "Tag of the virtual IP resource the hierarchy depends on, or none.", "none"
+    )
 
 
 class WatchTakeoverParameters(DocumentParameters):
@@ -113,3 +116,53 @@ class HealthCheckParameters(DocumentParameters):
     mirror_tag: str = _param("MirrorTag", p.LK_TAG, "LifeKeeper tag of the DataKeeper mirror.", "datarep-data")
     data_mount: str = _param("DataMount", p.ABSOLUTE_PATH, _DATA, "/data")
     wait_seconds: str = _param("WaitSeconds", p.SECONDS, "Keep checking up to this long until healthy.", "0")
+
+
+class DataMarkerParameters(DocumentParameters):
+    action: str = _param("Action", p.MARKER_ACTION, "write before the fault, check after the takeover, remove after.")
+    marker: str = _param("Marker", p.FILE_NAME, "Marker file name (the drill id).")
+    data_mount: str = _param("DataMount", p.ABSOLUTE_PATH, _DATA, "/data")
+
+
+# ---- the cluster base (license, comm paths, virtual IP, /data mirror) --------------------------------
+
+
+class LicenseAndStartParameters(DocumentParameters):
+    secret_id: str = _param("SecretId", p.SECRET_ID, "Secrets Manager secret holding the LifeKeeper license file.")
+    wait_seconds: str = _param("WaitSeconds", p.SECONDS, "Wait this long for LK_INITDONE after lkstart.", "300")
+
+
+class CommPathsParameters(DocumentParameters):
+    peer_node: str = _param("PeerNode", p.NODE_NAME, "LifeKeeper name of the other node.")
+    local_addresses: str = _param(
+        "LocalAddresses", p.ADDRESS_LIST, "This node's comm path addresses, comma-separated (one or two)."
+    )
+    peer_addresses: str = _param(
+        "PeerAddresses", p.ADDRESS_LIST, "The peer's addresses, in the same order (one path per pair)."
+    )
+    wait_seconds: str = _param("WaitSeconds", p.SECONDS, "Wait this long for every path to be ALIVE.", "120")
+
+
+class VirtualIpResourceParameters(DocumentParameters):
+    target_node: str = _param("TargetNode", p.NODE_NAME, "LifeKeeper name of the standby node (extend target).")
+    virtual_ip: str = _param("VirtualIp", p.IPV4, "Virtual IP address (outside the VPC CIDR).")
+    ip_tag: str = _param("IpTag", p.LK_TAG, "Tag of the IP resource for the virtual IP.", "ip-vip")
+    ec2_tag: str = _param("Ec2Tag", p.LK_TAG, "Tag of the EC2 Recovery Kit resource (route table).", "ec2-vip")
+    netmask: str = _param("Netmask", p.IPV4, "Netmask of the IP resource.", "255.255.255.255")
+    interface: str = _param("Interface", p.INTERFACE, "Interface the IP resource configures.", "eth0")
+    target_priority: str = _param("TargetPriority", p.PRIORITY, "Priority on the standby.", "10")
+    switchback: str = _param("SwitchbackType", p.SWITCHBACK, "Switchback type.", "intelligent")
+
+
+class DataMirrorParameters(DocumentParameters):
+    target_node: str = _param("TargetNode", p.NODE_NAME, "LifeKeeper name of the standby node (mirror target).")
+    mirror_tag: str = _param("MirrorTag", p.LK_TAG, "LifeKeeper tag of the DataKeeper mirror.", "datarep-data")
+    data_mount: str = _param("DataMount", p.ABSOLUTE_PATH, "Mount point (and file system tag).", "/data")
+    data_device: str = _param("DataDevice", p.DEVICE_PATH, "Block device of the /data volume.", "/dev/nvme1n1")
+    fstype: str = _param("Fstype", p.FSTYPE, "File system (created only when the device has none).", "xfs")
+    mode: str = _param("MirrorMode", p.MIRROR_MODE, "DataKeeper replication mode.", "synchronous")
+    target_priority: str = _param("TargetPriority", p.PRIORITY, "Priority on the standby.", "10")
+    switchback: str = _param("SwitchbackType", p.SWITCHBACK, "Switchback type.", "intelligent")
+    wait_seconds: str = _param(
+        "WaitSeconds", p.SECONDS, "Wait this long for the full resync, then fail with its progress.", "600"
+    )

@@ -38,3 +38,11 @@ MILLISECONDS = "^[1-9][0-9]{0,5}$"
 SECONDS = "^[0-9]{1,5}$"
 EXPECTED_ROLE = "^(active|standby)$"
 YES_NO = "^(yes|no)$"
+# The cluster base (license, comm paths, virtual IP, /data mirror).
+_IP_LIST = f"{_OCTET}([.]{_OCTET}){{3}}(,{_OCTET}([.]{_OCTET}){{3}})?"
+ADDRESS_LIST = f"^{_IP_LIST}$"  # one or two IPv4 addresses, comma-separated
+OPTIONAL_TAG = "^(none|/?[A-Za-z0-9_][A-Za-z0-9._-]{0,127}(/[A-Za-z0-9_][A-Za-z0-9._-]{0,127}){0,8})$"
+DEVICE_PATH = "^/dev(/[A-Za-z0-9_][A-Za-z0-9._+-]{0,63}){1,4}$"
+FSTYPE = "^(xfs|ext4|ext3)$"
+MIRROR_MODE = "^(synchronous|asynchronous)$"
+MARKER_ACTION = "^(write|check|remove)$"

@@ -30,6 +30,39 @@ class DocumentSpec:
 
 
 DOCUMENTS: tuple[DocumentSpec, ...] = (
+    # The cluster base (issue 9): license + start, comm paths, virtual IP, /data mirror.
+    DocumentSpec(
+        "HADrill-LicenseAndStart",
+        "license-and-start.sh",
+        "Install the LifeKeeper license from Secrets Manager, start LifeKeeper, wait for LK_INITDONE (idempotent).",
+        params.LicenseAndStartParameters,
+        ("lib.sh", "vendor.sh"),
+        600,
+    ),
+    DocumentSpec(
+        "HADrill-CommPaths",
+        "comm-paths.sh",
+        "Create this node's TCP comm path(s) to the peer and wait until they are ALIVE (idempotent).",
+        params.CommPathsParameters,
+        ("lib.sh", "vendor.sh"),
+        600,
+    ),
+    DocumentSpec(
+        "HADrill-VirtualIpResource",
+        "virtual-ip-resource.sh",
+        "Protect the virtual IP (IP + EC2 Recovery Kit, route table) on the primary, extend it (idempotent).",
+        params.VirtualIpResourceParameters,
+        ("lib.sh", "vendor.sh"),
+        900,
+    ),
+    DocumentSpec(
+        "HADrill-DataMirror",
+        "data-mirror.sh",
+        "Create the DataKeeper mirror of /data on the primary, extend it, wait for the resync (idempotent).",
+        params.DataMirrorParameters,
+        ("lib.sh", "vendor.sh"),
+        3600,
+    ),
     DocumentSpec(
         "HADrill-NodeStatus",
         "node-status.sh",
@@ -98,6 +131,13 @@ DOCUMENTS: tuple[DocumentSpec, ...] = (
         params.HealthCheckParameters,
         ("lib.sh", "vendor.sh"),
         3600,
+    ),
+    DocumentSpec(
+        "HADrill-DataMarker",
+        "data-marker.sh",
+        "Write, check or remove a drill's marker file on the mirrored mount (no data lost in a takeover).",
+        params.DataMarkerParameters,
+        timeout_seconds=60,
     ),
 )
 

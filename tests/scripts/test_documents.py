@@ -27,7 +27,14 @@ def shellcheck(*paths: Path) -> subprocess.CompletedProcess[str]:
 
 
 def test_document_names() -> None:
-    assert NAMES == [
+    """The cluster base's documents first (in workflow order), then the setup and drill ones."""
+    assert NAMES[:4] == [
+        "HADrill-LicenseAndStart",
+        "HADrill-CommPaths",
+        "HADrill-VirtualIpResource",
+        "HADrill-DataMirror",
+    ]
+    setup_and_drill = [
         "HADrill-NodeStatus",
         "HADrill-HostsEntry",
         "HADrill-StageMedia",
@@ -38,6 +45,7 @@ def test_document_names() -> None:
         "HADrill-InjectFault",
         "HADrill-HealthCheck",
     ]
+    assert [name for name in NAMES[4:] if name in setup_and_drill] == setup_and_drill
 
 
 @pytest.mark.parametrize("document", DOCUMENTS, ids=NAMES)

@@ -1,0 +1,132 @@
+"""Drill benchmarks on the simulated cluster: what a drill costs, how well it measures the RTO,
+and that a long takeover costs no more state transitions than a short one.
+
+    .venv/bin/python bench/drill.py [--repeats 5] [--short 2] [--long 10]
+
+Prints, per scenario: state transitions, Lambda invocations, SSM commands, the measured RTO and the
+drill's wall time; then the RTO measurement error against the simulator's configured takeover
+(Timings detection + restore) over repeated network-down drills; then the same drill with a short
+and a long simulated takeover.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+for entry in (str(REPO), str(REPO / "lambdas")):
+    if entry not in sys.path:
+        sys.path.insert(0, entry)
+
+from hadrill.drill.model import SCENARIOS  # noqa: E402
+from hadrill_cli.drill_command import sim_timings  # noqa: E402
+from hadrill_cli.local import local_cluster  # noqa: E402
+from localrunner import LocalDeployment  # noqa: E402
+from simulator import Timings  # noqa: E402
+from stacks.config import DEFAULT_CONFIG_PATH, load_config  # noqa: E402
+
+_counter = iter(range(1, 1_000_000))
+
+
+def _setup(deployment: LocalDeployment, cluster: str) -> None:
+    result = deployment.world.run_execution(
+        deployment.state_machines["Setup"], {"cluster": cluster}, name="setup", timeout_s=300
+    )
+    if not result.succeeded:
+        raise SystemExit(f"setup failed: {result.error}: {result.cause}")
+
+
+def _drill(deployment: LocalDeployment, cluster: str, **request: Any) -> dict[str, Any]:
+    name = f"bench-{next(_counter)}"
+    started = time.monotonic()
+    result = deployment.world.run_execution(
+        deployment.state_machines["Drill"], {"cluster": cluster, **request}, name=name, timeout_s=900
+    )
+    body = deployment.world.read_object(deployment.reports_bucket, f"reports/{cluster}/{name}.json")
+    report: dict[str, Any] = json.loads(body) if body else {}
+    return {
+        "outcome": report.get("outcome", result.status),
+        "reason": report.get("reason", result.cause),
+        "rto": report.get("rto_seconds"),
+        "transitions": result.state_transitions,
+        "reported_transitions": report.get("cost", {}).get("state_transitions"),
+        "lambdas": result.lambda_invocations,
+        "ssm": result.ssm_commands_sent,
+        "usd": report.get("cost", {}).get("estimated_usd", {}).get("total"),
+        "seconds": time.monotonic() - started,
+    }
+
+
+def _row(label: str, run: dict[str, Any]) -> str:
+    rto = "-" if run["rto"] is None else f"{run['rto']:.3f}"
+    usd = "-" if run["usd"] is None else f"{run['usd']:.6f}"
+    return (
+        f"{label:<22} {run['outcome']:<8} {run['transitions']:>11} {run['lambdas']:>7} {run['ssm']:>4} "
+        f"{rto:>8} {run['seconds']:>7.1f} {usd:>10}"
+    )
+
+
+HEADER = (
+    f"{'drill':<22} {'outcome':<8} {'transitions':>11} {'lambdas':>7} {'ssm':>4} {'rto s':>8} {'wall s':>7} "
+    f"{'est. USD':>10}"
+)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeats", type=int, default=5, help="network-down drills for the RTO error (default 5)")
+    parser.add_argument("--short", type=float, default=2.0, help="short simulated takeover, seconds (default 2)")
+    parser.add_argument("--long", type=float, default=10.0, help="long simulated takeover, seconds (default 10)")
+    args = parser.parse_args()
+    config = load_config(DEFAULT_CONFIG_PATH)
+    cluster = config.cluster_name
+
+    fast = Timings.fast()
+    takeover = f"detection {fast.detection_seconds:.1f} s + restore {fast.restore_seconds:.1f} s"
+    print(f"1) every scenario, Timings.fast() ({takeover})")
+    print(HEADER)
+    errors: list[float] = []
+    with local_cluster(config, timings=fast) as deployment:
+        _setup(deployment, cluster)
+        for scenario in SCENARIOS:
+            run = _drill(deployment, cluster, scenario=scenario)
+            print(_row(scenario, run), flush=True)
+            if run["reported_transitions"] != run["transitions"]:
+                counted, seen = run["reported_transitions"], run["transitions"]
+                print(f"   the report counted {counted} transitions, the history has {seen}")
+        print(_row("dry run", _drill(deployment, cluster, scenario="network-down", dryRun=True)), flush=True)
+
+        truth = fast.detection_seconds + fast.restore_seconds
+        print(f"\n2) RTO measurement error, {args.repeats} network-down drills, configured takeover {truth:.3f} s")
+        for _ in range(args.repeats):
+            run = _drill(deployment, cluster, scenario="network-down")
+            if run["rto"] is not None:
+                errors.append(run["rto"] - truth)
+                print(f"   measured {run['rto']:.3f} s  error {run['rto'] - truth:+.3f} s", flush=True)
+    if errors:
+        absolute = [abs(e) for e in errors]
+        print(f"   max |error| {max(absolute):.3f} s, mean |error| {statistics.mean(absolute):.3f} s (limit 0.5 s)")
+
+    print("\n3) the same drill (network-down, switchback) with a short and a long simulated takeover")
+    print(HEADER)
+    counts = []
+    for seconds in (args.short, args.long):
+        timings = sim_timings(seconds)
+        with local_cluster(config, timings=timings) as deployment:
+            _setup(deployment, cluster)
+            run = _drill(deployment, cluster, scenario="network-down", takeoverTimeoutSeconds=int(seconds * 3) + 30)
+        truth = timings.detection_seconds + timings.restore_seconds
+        print(_row(f"takeover {truth:.1f} s", run), flush=True)
+        counts.append(run["transitions"])
+    print(f"   state transitions: {counts[0]} vs {counts[1]} ({'equal' if counts[0] == counts[1] else 'DIFFERENT'})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

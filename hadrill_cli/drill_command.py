@@ -1,0 +1,290 @@
+"""`hadrill drill`, `hadrill history`, `hadrill report`: run a failover drill, list drills, show one.
+
+Locally (`--local`) a fresh simulated cluster is built and set up first, so the command works on its
+own; the world is gone when the process ends, so the reports are also written to ./reports/.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from hadrill.drill.model import DrillInput
+from hadrill.report_html import render_html
+from hadrill_cli.aws import AwsTarget
+from hadrill_cli.follow import Execution, follow
+from hadrill_cli.local import LOCAL_MODE, local_cluster
+from hadrill_cli.render import LineReporter, closing_line
+from localrunner import LocalDeployment
+from simulator import Knobs, Timings
+from simulator.scenario import run as run_document
+from stacks.config import DeploymentConfig
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_BAD_INPUT = 2
+DEFAULT_REPORTS_DIR = Path("reports")
+
+# --sim-fault: which simulator knob forces which bad path.
+SIM_FAULTS: dict[str, Knobs] = {
+    "no-takeover": Knobs(standby_never_takes_over=True),
+    "mirror-out-of-sync": Knobs(mirror_out_of_sync=True),
+    "comm-path-dead": Knobs(dead_comm_path=True),
+    # The network-down job's ifdown never answers: the fault never lands, nothing takes over.
+    "command-timeout": Knobs(hang_command="ifdown"),
+    "node-lost": Knobs(lose_node_during="HADrill-WatchTakeover"),
+}
+
+
+@dataclass(frozen=True)
+class DrillOptions:
+    scenario: str
+    dry_run: bool
+    switchback: bool
+    max_rto: float | None
+    takeover_timeout: int | None
+    as_json_output: bool
+
+    def request(self, cluster: str) -> dict[str, Any]:
+        request: dict[str, Any] = {
+            "cluster": cluster,
+            "scenario": self.scenario,
+            "dryRun": self.dry_run,
+            "switchback": self.switchback,
+        }
+        if self.max_rto is not None:
+            request["maxRtoSeconds"] = self.max_rto
+        if self.takeover_timeout is not None:
+            request["takeoverTimeoutSeconds"] = self.takeover_timeout
+        return request
+
+
+def check_request(request: dict[str, Any]) -> str | None:
+    """The workflow validates its input too; checking here first gives exit code 2 and no execution."""
+    try:
+        DrillInput.model_validate(request)
+    except ValidationError as error:
+        first = error.errors(include_url=False)[0]
+        return f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}"
+    return None
+
+
+def sim_timings(takeover_seconds: float | None) -> Timings:
+    """Timings.fast(), or a takeover of about N seconds: 3/4 detection (3 missed heartbeats), 1/4 restore."""
+    fast = Timings.fast()
+    if takeover_seconds is None:
+        return fast
+    return Timings(
+        heartbeat_seconds=takeover_seconds * 0.75 / fast.missed_heartbeats,
+        missed_heartbeats=fast.missed_heartbeats,
+        restore_seconds=takeover_seconds * 0.25,
+        local_recovery_seconds=fast.local_recovery_seconds,
+        reboot_seconds=fast.reboot_seconds,
+        resync_seconds=fast.resync_seconds,
+        lose_after_seconds=fast.lose_after_seconds,
+        lk_start_seconds=fast.lk_start_seconds,
+    )
+
+
+def _say(text: str, as_json_output: bool) -> None:
+    if not as_json_output:
+        print(text, flush=True)
+
+
+def _apply_sim_fault(deployment: LocalDeployment, fault: str) -> None:
+    cluster = deployment.cluster
+    cluster.set_knobs(SIM_FAULTS[fault])
+    if fault == "mirror-out-of-sync":
+        # The knob bites when the mirror next syncs: a planned switchover there and back.
+        secondary, primary = deployment.facts.secondary.name, deployment.facts.primary.name
+        run_document(cluster, 0, "InjectFault", timeout=60, Fault="switchover", TargetNode=secondary)
+        run_document(cluster, 1, "InjectFault", timeout=60, Fault="switchover", TargetNode=primary)
+
+
+def run_local(
+    config: DeploymentConfig,
+    options: DrillOptions,
+    *,
+    sim_takeover_seconds: float | None,
+    sim_fault: str | None,
+    reports_dir: Path = DEFAULT_REPORTS_DIR,
+) -> int:
+    request = options.request(config.cluster_name)
+    problem = check_request(request)
+    if problem:
+        print(f"hadrill drill: bad input: {problem}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    timings = sim_timings(sim_takeover_seconds)
+    with local_cluster(config, timings=timings) as deployment:
+        sfn = deployment.world.client("stepfunctions")
+        _say(f"drill {options.scenario} on {config.cluster_name} - {LOCAL_MODE}", options.as_json_output)
+        takeover = f"detection {timings.detection_seconds:.2f} s + restore {timings.restore_seconds:.2f} s"
+        _say(f"simulated takeover: {takeover}", options.as_json_output)
+        setup_arn = sfn.start_execution(
+            stateMachineArn=deployment.state_machines["Setup"],
+            name=f"setup-{int(time.time() * 1000)}",
+            input=json.dumps({"cluster": config.cluster_name}),
+        )["executionArn"]
+        setup = follow(sfn, setup_arn, poll_seconds=0.05, timeout_seconds=600)
+        _say(closing_line("setup (first, on the fresh cluster)", setup, None), options.as_json_output)
+        if setup.status != "SUCCEEDED":
+            return EXIT_FAILED
+        if sim_fault:
+            _apply_sim_fault(deployment, sim_fault)
+            _say(f"simulated fault: {sim_fault}", options.as_json_output)
+        before = deployment.world.ssm.commands_sent
+        drill_id = f"drill-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}"
+        arn = sfn.start_execution(
+            stateMachineArn=deployment.state_machines["Drill"], name=drill_id, input=json.dumps(request)
+        )["executionArn"]
+        reporter = (lambda run: None) if options.as_json_output else LineReporter()
+        # Polled gently: reading the history is CPU work that competes with the simulated nodes.
+        execution = follow(sfn, arn, on_change=reporter, poll_seconds=0.25, timeout_seconds=7200)
+        commands = deployment.world.ssm.commands_sent - before
+        report = _read_local_report(deployment, drill_id)
+        markdown = _read_local_object(deployment, f"reports/{config.cluster_name}/{drill_id}.md")
+    if report is None:
+        print(f"hadrill drill: no report was written: {execution.error}: {execution.cause}", file=sys.stderr)
+        return EXIT_FAILED
+    reports_dir.mkdir(parents=True, exist_ok=True)
+    (reports_dir / f"{drill_id}.json").write_text(json.dumps(report, indent=2) + "\n")
+    (reports_dir / f"{drill_id}.md").write_text(markdown or "")
+    (reports_dir / f"{drill_id}.html").write_text(render_html(report, simulated=True))
+    _print_result(report, markdown, execution, commands, options.as_json_output)
+    _say(f"reports: {reports_dir / drill_id}.json, .md, .html", options.as_json_output)
+    return EXIT_OK if report["outcome"] == "PASSED" else EXIT_FAILED
+
+
+def _read_local_object(deployment: LocalDeployment, key: str) -> str | None:
+    body = deployment.world.read_object(deployment.reports_bucket, key)
+    return None if body is None else body.decode()
+
+
+def _read_local_report(deployment: LocalDeployment, drill_id: str) -> dict[str, Any] | None:
+    text = _read_local_object(deployment, f"reports/{deployment.facts.cluster_name}/{drill_id}.json")
+    return None if text is None else dict(json.loads(text))
+
+
+def _print_result(
+    report: dict[str, Any], markdown: str | None, execution: Execution, commands: int | None, as_json_output: bool
+) -> None:
+    if as_json_output:
+        print(json.dumps(report, indent=2), flush=True)
+        return
+    print(closing_line("drill workflow", execution, commands), flush=True)
+    if markdown:
+        head = markdown.split("\n## Checks", 1)[0].rstrip()
+        print(head, flush=True)
+        failed = [c for c in report["checks"] if not c["passed"]]
+        for check in failed:
+            print(f"  FAILED CHECK {check['phase']}: {check['name']}: {check['detail']}", flush=True)
+
+
+def run_aws(target: AwsTarget, options: DrillOptions) -> int:
+    request = options.request(target.cluster)
+    problem = check_request(request)
+    if problem:
+        print(f"hadrill drill: bad input: {problem}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    sfn = target.client("stepfunctions")
+    drill_id = f"drill-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}"
+    arn = sfn.start_execution(
+        stateMachineArn=target.state_machine_arn("Drill"), name=drill_id, input=json.dumps(request)
+    )["executionArn"]
+    _say(f"drill {options.scenario} on {target.cluster}: {arn}", options.as_json_output)
+    reporter = (lambda run: None) if options.as_json_output else LineReporter()
+    execution = follow(sfn, arn, on_change=reporter, poll_seconds=2.0)
+    recorded = next((s.result for s in execution.states if s.name == "RecordResult"), None)
+    uris: dict[str, str] = recorded.get("report", {}) if isinstance(recorded, dict) else {}
+    report = _read_s3_json(target, uris.get("json"))
+    markdown = _read_s3_text(target, uris.get("markdown"))
+    if report is None:
+        print(f"hadrill drill: no report: {execution.status} {execution.error}: {execution.cause}", file=sys.stderr)
+        return EXIT_FAILED
+    _print_result(report, markdown, execution, None, options.as_json_output)
+    return EXIT_OK if report["outcome"] == "PASSED" else EXIT_FAILED
+
+
+def _split_s3(uri: str) -> tuple[str, str]:
+    bucket, _, key = uri.removeprefix("s3://").partition("/")
+    return bucket, key
+
+
+def _read_s3_text(target: AwsTarget, uri: str | None) -> str | None:
+    if not uri:
+        return None
+    bucket, key = _split_s3(uri)
+    body: bytes = target.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
+    return body.decode()
+
+
+def _read_s3_json(target: AwsTarget, uri: str | None) -> dict[str, Any] | None:
+    text = _read_s3_text(target, uri)
+    return None if text is None else dict(json.loads(text))
+
+
+# -- history and report ---------------------------------------------------------------------------
+
+
+def _drill_records(target: AwsTarget, limit: int) -> list[dict[str, Any]]:
+    table = target.outputs().get("RecordsTable")
+    response = target.client("dynamodb").query(
+        TableName=table,
+        KeyConditionExpression="#c = :c AND begins_with(recordId, :k)",
+        ExpressionAttributeNames={"#c": "cluster"},
+        ExpressionAttributeValues={":c": {"S": target.cluster}, ":k": {"S": "drill#"}},
+        ScanIndexForward=False,
+        Limit=limit,
+    )
+    rows = []
+    for item in response.get("Items", []):
+        detail = json.loads(item.get("detail", {}).get("S", "{}"))
+        rows.append({"started": item["started"]["S"], "outcome": item["outcome"]["S"], **detail})
+    return rows
+
+
+def _local_reports(reports_dir: Path) -> list[dict[str, Any]]:
+    rows = [json.loads(path.read_text()) for path in sorted(reports_dir.glob("*.json"))]
+    return sorted(rows, key=lambda r: str(r.get("started", "")), reverse=True)
+
+
+def history(*, target: AwsTarget | None, reports_dir: Path, limit: int, as_json_output: bool) -> int:
+    rows = _drill_records(target, limit) if target is not None else _local_reports(reports_dir)[:limit]
+    if as_json_output:
+        print(json.dumps(rows, indent=2, default=str))
+        return EXIT_OK
+    if not rows:
+        where = f"cluster {target.cluster}" if target is not None else f"{reports_dir}/"
+        print(f"no drills recorded in {where}")
+    for row in rows:
+        rto = row.get("rto_seconds")
+        rto_text = "-" if rto is None else f"{rto:.3f}s"
+        print(
+            f"{row.get('started', '?'):<25} {row.get('drill_id', '?'):<28} {row.get('scenario', '?'):<18} "
+            f"{row.get('outcome', '?'):<8} RTO {rto_text:<9} {row.get('reason', '')}"[:200]
+        )
+    return EXIT_OK
+
+
+def show_report(drill_id: str, *, target: AwsTarget | None, reports_dir: Path, as_json_output: bool) -> int:
+    if target is None:
+        path = reports_dir / f"{drill_id}.{'json' if as_json_output else 'md'}"
+        if not path.is_file():
+            print(f"hadrill report: no report {path}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        print(path.read_text(), end="")
+        return EXIT_OK
+    row = next((r for r in _drill_records(target, 1000) if r.get("drill_id") == drill_id), None)
+    if row is None:
+        print(f"hadrill report: no drill {drill_id} recorded for {target.cluster}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    uris = row.get("report", {})
+    text = _read_s3_text(target, uris.get("json" if as_json_output else "markdown"))
+    print(text or "", end="")
+    return EXIT_OK

@@ -1,0 +1,153 @@
+"""What a drill is asked to do (the execution input), what it knows about itself, and how it fails."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic.alias_generators import to_camel
+
+from hadrill.facts import ClusterFacts
+
+Scenario = Literal["network-down", "instance-stop", "instance-reboot", "hulft-daemon-kill", "switchover"]
+SCENARIOS: tuple[Scenario, ...] = (
+    "network-down",
+    "instance-stop",
+    "instance-reboot",
+    "hulft-daemon-kill",
+    "switchover",
+)
+# Scenarios in which the standby is expected to take the hierarchy over (a daemon kill is recovered
+# in place by LifeKeeper's local recovery).
+FAILOVER_SCENARIOS: frozenset[Scenario] = frozenset({"network-down", "instance-stop", "instance-reboot", "switchover"})
+# Scenarios whose fault is an EC2 API call made by the Lambda (stamped there), not a node command.
+EC2_SCENARIOS: frozenset[Scenario] = frozenset({"instance-stop", "instance-reboot"})
+
+# A wait for the takeover happens inside one invocation of a 900 s function: leave room for the
+# rest of that invocation (sending, parsing, alarm checks).
+MAX_TAKEOVER_TIMEOUT_SECONDS = 780
+# The state machine's own timeout is 2 h (stacks/orchestration/stack.py): leave room for recovery.
+MAX_DRILL_SECONDS = 5400
+# How long after a crashed drill its lock may be broken by the next one: the drill's own limit plus
+# time for its recovery, which runs even after the limit.
+RECOVERY_ALLOWANCE_SECONDS = 1800
+DRILL_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$")
+
+Outcome = Literal["PASSED", "FAILED", "ABORTED"]
+AlarmName = Annotated[str, StringConstraints(min_length=1, max_length=255)]
+
+
+class InvalidDrillInput(ValueError):
+    """The execution input is wrong; the message names the field. Nothing was sent to a node."""
+
+
+class DrillLocked(Exception):
+    """Another drill holds this cluster's lock: this one touches nothing."""
+
+
+class PreflightFailed(Exception):
+    """The cluster is not healthy enough to be drilled; the message lists the failing checks."""
+
+
+class StopConditionAlarm(Exception):
+    """A stop-condition alarm is in ALARM: the drill stops and recovers."""
+
+
+class DrillTimeExceeded(Exception):
+    """The drill ran past maxDrillSeconds: it stops and recovers."""
+
+
+class FaultNotInjected(Exception):
+    """The fault command or API call did not do what it should; the message says what happened."""
+
+
+class NoTakeover(Exception):
+    """The standby did not take over (or the local recovery did not happen) in time."""
+
+
+class VerificationFailed(Exception):
+    """The takeover could not be verified (a status command failed on the node that took over)."""
+
+
+class RecoveryFailed(Exception):
+    """The primary did not come back healthy: it needs an operator."""
+
+
+class SwitchbackFailed(Exception):
+    """The hierarchy did not move back to the primary."""
+
+
+class DrillInput(BaseModel):
+    """The drill execution's input (camelCase, as typed in the console or the CLI)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, alias_generator=to_camel, populate_by_name=True)
+
+    cluster: str = Field(pattern=r"^[a-z][a-z0-9-]{1,30}[a-z0-9]$")
+    scenario: Scenario = "network-down"
+    dry_run: bool = False
+    switchback: bool = True
+    # The SLO: a takeover slower than this makes the drill FAILED (it still recovers).
+    max_rto_seconds: float = Field(default=120.0, gt=0, le=3600)
+    # How long to wait for the takeover after the fault before calling it failed.
+    takeover_timeout_seconds: int = Field(default=300, ge=1, le=MAX_TAKEOVER_TIMEOUT_SECONDS)
+    # How long the recovery waits for a node to boot, and then for comm paths and the mirror resync.
+    recovery_timeout_seconds: int = Field(default=600, ge=1, le=MAX_TAKEOVER_TIMEOUT_SECONDS)
+    # CloudWatch alarm names: any of them in ALARM before or during the fault stops the drill.
+    stop_condition_alarms: tuple[AlarmName, ...] = Field(default=(), max_length=20)
+    # The whole drill's time limit (the lock's lifetime is this plus the recovery allowance).
+    max_drill_seconds: int = Field(default=3600, ge=60, le=MAX_DRILL_SECONDS)
+
+    @property
+    def expects_failover(self) -> bool:
+        return self.scenario in FAILOVER_SCENARIOS
+
+
+class DrillContext(BaseModel):
+    """What the first state works out once and every later state reads."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, alias_generator=to_camel, populate_by_name=True)
+
+    drill_id: str
+    execution: str
+    started_epoch_ms: int
+    deadline_epoch_ms: int  # started + maxDrillSeconds: phases before the recovery stop here
+    lock_expires_epoch_ms: int
+
+
+def unwrap_phases(raw: object) -> dict[str, dict[str, Any]]:
+    """``$.phases`` as the state machine keeps it ({"<State>": {"result": <the function's result>}})
+    as a plain {"<State>": <result>}."""
+    if not isinstance(raw, dict):
+        return {}
+    phases: dict[str, dict[str, Any]] = {}
+    for name, value in raw.items():
+        inner = value.get("result", value) if isinstance(value, dict) else {}
+        phases[str(name)] = inner if isinstance(inner, dict) else {}
+    return phases
+
+
+def validate_input(event: object, facts: ClusterFacts) -> DrillInput:
+    if not isinstance(event, dict):
+        raise InvalidDrillInput(f"the execution input must be a JSON object, got {type(event).__name__}")
+    try:
+        request = DrillInput.model_validate(event)
+    except ValidationError as error:
+        first = error.errors(include_url=False)[0]
+        field = ".".join(str(part) for part in first["loc"]) or "(input)"
+        raise InvalidDrillInput(f"{field}: {first['msg']}") from None
+    if request.cluster != facts.cluster_name:
+        raise InvalidDrillInput(f"cluster: {request.cluster!r} is not this workflow's cluster ({facts.cluster_name!r})")
+    return request
+
+
+def drill_context(request: DrillInput, *, execution: str, execution_name: str, now_ms: int) -> DrillContext:
+    """The drill id is the execution's name (unique per state machine), so console and report agree."""
+    drill_id = execution_name if DRILL_ID.fullmatch(execution_name) else f"drill-{now_ms}"
+    return DrillContext(
+        drill_id=drill_id,
+        execution=execution,
+        started_epoch_ms=now_ms,
+        deadline_epoch_ms=now_ms + request.max_drill_seconds * 1000,
+        lock_expires_epoch_ms=now_ms + (request.max_drill_seconds + RECOVERY_ALLOWANCE_SECONDS) * 1000,
+    )

@@ -1,0 +1,815 @@
+"""The drill's phases, one function each, in the order the state machine runs them.
+
+lock -> preflight -> start watcher -> inject fault -> wait for takeover -> verify takeover ->
+recover primary -> switchback -> postflight; and, when any of the fault-side phases fails,
+recover after failure (best effort, never raises). Each returns a JSON-able dict that the state
+machine keeps under ``$.phases.<State>``: ``summary`` (one line), ``checks`` ({name, passed,
+detail}), ``events`` (timeline entries {phase, epochMs}) and ``ssmCommands`` (how many commands it
+sent), plus what later phases need (the watcher's CommandId, the fault time stamp, the RTO).
+
+Waiting happens inside the invocation (hadrill.node_commands), never in Wait/Choice loops, so a
+long takeover costs the same state transitions as a short one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from hadrill import params
+from hadrill.drill import lock
+from hadrill.drill.model import (
+    EC2_SCENARIOS,
+    DrillContext,
+    DrillInput,
+    DrillTimeExceeded,
+    FaultNotInjected,
+    NoTakeover,
+    PreflightFailed,
+    RecoveryFailed,
+    StopConditionAlarm,
+    SwitchbackFailed,
+    VerificationFailed,
+    unwrap_phases,
+)
+from hadrill.errors import ParseError, RouteError
+from hadrill.facts import ClusterFacts, NodeFacts
+from hadrill.node_commands import (
+    CommandResult,
+    CommandWaitExpired,
+    NodeCommand,
+    Waiting,
+    offline_nodes,
+    run_commands,
+    send,
+    wait_for,
+)
+from hadrill.results import NodeStatus, parse_fault_result, parse_node_status, parse_result_line, parse_watch_result
+from hadrill.routes import vip_route_target
+from hadrill.verdicts import Check, daemons_as_expected, health_verdict, node_verdict, rto_seconds, takeover_complete
+
+NODE_STATUS = "HADrill-NodeStatus"
+WATCH_TAKEOVER = "HADrill-WatchTakeover"
+INJECT_FAULT = "HADrill-InjectFault"
+HEALTH_CHECK = "HADrill-HealthCheck"
+DATA_MARKER = "HADrill-DataMarker"
+
+# The watcher polls the standby this often: the RTO's resolution (FACTS.md: 0.2 s polls measured
+# 2 s and 5 s takeovers within 0.2 s).
+WATCH_POLL_MILLIS = 100
+# network-down starts this long after InjectFault answers, so the command can report first.
+NETWORK_DOWN_DELAY_SECONDS = 2
+# The watcher reports "no takeover" itself; wait this much longer for its answer before calling
+# the standby unreachable.
+WATCHER_GRACE_SECONDS = 5
+# How often stop-condition alarms are read while the takeover is awaited.
+ALARM_CHECK_SECONDS = 5.0
+# The VIP route is replaced early in a takeover; EC2's API is eventually consistent: poll briefly.
+ROUTE_SETTLE_SECONDS = 15.0
+# After a switchback the mirror needs a moment to report in sync again.
+POSTFLIGHT_WAIT_SECONDS = 120
+# Leave this much of an invocation for the work after a wait.
+RESERVE_SECONDS = 15.0
+# Timeouts of the documents' executions as the drill sends them (the delivery timeout in SSM).
+STATUS_TIMEOUT = 120
+MARKER_TIMEOUT = 60
+SWITCHOVER_TIMEOUT = 600
+
+# The states whose failure means the fault may have been injected (recovery has work to do).
+FAULT_SIDE_STATES = ("InjectFault", "WaitForTakeover", "VerifyTakeover")
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+@dataclass
+class Tools:
+    """The clients and limits of one invocation (injected so tests and the local world share them)."""
+
+    facts: ClusterFacts
+    ssm: Any
+    ec2: Any
+    cloudwatch: Any
+    dynamodb: Any
+    records_table: str
+    poll_seconds: float
+    budget_seconds: float  # the invocation's remaining time less a margin
+    clock: Callable[[], int] = now_ms
+    started: float = field(default_factory=time.monotonic)
+
+    def remaining(self) -> float:
+        return self.budget_seconds - (time.monotonic() - self.started)
+
+    def waiting(self, limit: float | None = None) -> Waiting:
+        budget = self.remaining() if limit is None else min(limit, self.remaining())
+        return Waiting(poll_seconds=self.poll_seconds, budget_seconds=max(budget, 0.0))
+
+
+@dataclass(frozen=True)
+class DrillState:
+    """The execution's state document as the state machine passes it (``$``)."""
+
+    request: DrillInput
+    drill: DrillContext
+    phases: dict[str, dict[str, Any]]
+    failed: dict[str, dict[str, Any]]
+
+    @classmethod
+    def from_event(cls, state: dict[str, Any]) -> DrillState:
+        return cls(
+            request=DrillInput.model_validate(state["request"]),
+            drill=DrillContext.model_validate(state["drill"]),
+            phases=unwrap_phases(state.get("phases")),
+            failed=dict(state.get("failed") or {}),
+        )
+
+    def phase(self, name: str) -> dict[str, Any]:
+        return self.phases.get(name) or {}
+
+    def to_node_facts(self, facts: ClusterFacts) -> NodeFacts:
+        """Where the hierarchy should be after the fault: the node that took over (or the primary)."""
+        name = self.phase("WaitForTakeover").get("toNode")
+        return next((n for n in facts.nodes if n.name == name), facts.primary)
+
+
+class Phase:
+    """Collects what one phase found and did, and turns it into the result the state keeps."""
+
+    def __init__(self, tools: Tools, name: str) -> None:
+        self.tools = tools
+        self.name = name
+        self.checks: list[Check] = []
+        self.events: list[dict[str, Any]] = []
+        self.commands = 0
+
+    # -- nodes --------------------------------------------------------------------------------
+    def run(self, commands: list[NodeCommand], *, limit: float | None = None) -> list[CommandResult]:
+        self.commands += len(commands)
+        return run_commands(
+            self.tools.ssm, commands, waiting=self.tools.waiting(limit), comment=f"hadrill drill {self.name}"
+        )
+
+    def send(self, command: NodeCommand) -> str:
+        self.commands += 1
+        return send(self.tools.ssm, command, comment=f"hadrill drill {self.name}")
+
+    def event(self, what: str, epoch_ms: int | None = None) -> int:
+        stamp = self.tools.clock() if epoch_ms is None else epoch_ms
+        self.events.append({"phase": what, "epochMs": stamp})
+        return stamp
+
+    def check(self, check: Check, prefix: str = "") -> Check:
+        named = Check(f"{prefix}{check.name}", check.passed, check.detail) if prefix else check
+        self.checks.append(named)
+        return named
+
+    def failures(self) -> list[Check]:
+        return [c for c in self.checks if not c.passed]
+
+    def result(self, summary: str, **extra: Any) -> dict[str, Any]:
+        return {
+            "summary": summary,
+            "checks": [{"name": c.name, "passed": c.passed, "detail": c.detail} for c in self.checks],
+            "events": self.events,
+            "ssmCommands": self.commands,
+            **extra,
+        }
+
+
+# -- commands -----------------------------------------------------------------------------------------
+
+
+def _command(
+    facts: ClusterFacts, node: NodeFacts, document: str, parameters: params.DocumentParameters, timeout: int
+) -> NodeCommand:
+    return NodeCommand(node.instance_id, node.name, facts.document(document), parameters, timeout)
+
+
+def status_command(facts: ClusterFacts, node: NodeFacts) -> NodeCommand:
+    parameters = params.NodeStatusParameters(
+        logical_host=facts.logical_host,
+        hulft_tag=facts.hulft_tag,
+        mirror_tag=facts.mirror_tag,
+        hulft_install_dir=facts.hulft_install_dir,
+        data_mount=facts.data_mount,
+    )
+    return _command(facts, node, NODE_STATUS, parameters, STATUS_TIMEOUT)
+
+
+def health_command(facts: ClusterFacts, node: NodeFacts, role: str, wait_seconds: int) -> NodeCommand:
+    parameters = params.HealthCheckParameters(
+        expected_role=role,
+        hulft_tag=facts.hulft_tag,
+        mirror_tag=facts.mirror_tag,
+        data_mount=facts.data_mount,
+        wait_seconds=str(wait_seconds),
+    )
+    return _command(facts, node, HEALTH_CHECK, parameters, wait_seconds + STATUS_TIMEOUT)
+
+
+def marker_command(facts: ClusterFacts, node: NodeFacts, action: str, marker: str) -> NodeCommand:
+    parameters = params.DataMarkerParameters(action=action, marker=marker, data_mount=facts.data_mount)
+    return _command(facts, node, DATA_MARKER, parameters, MARKER_TIMEOUT)
+
+
+def watcher_command(facts: ClusterFacts, node: NodeFacts, timeout_seconds: int) -> NodeCommand:
+    parameters = params.WatchTakeoverParameters(
+        hulft_tag=facts.hulft_tag, poll_millis=str(WATCH_POLL_MILLIS), timeout_seconds=str(timeout_seconds)
+    )
+    return _command(facts, node, WATCH_TAKEOVER, parameters, timeout_seconds + 60)
+
+
+def fault_command(
+    facts: ClusterFacts, node: NodeFacts, fault: str, target: NodeFacts | None, timeout: int
+) -> NodeCommand:
+    parameters = params.InjectFaultParameters(
+        fault=fault,
+        hulft_tag=facts.hulft_tag,
+        target_node=target.name if target is not None else "none",
+        delay_seconds=str(NETWORK_DOWN_DELAY_SECONDS),
+    )
+    return _command(facts, node, INJECT_FAULT, parameters, timeout)
+
+
+def _last_words(result: CommandResult) -> str:
+    """The script's own message, or SSM's status when the script never reported."""
+    try:
+        return str(parse_result_line(result.stdout)["message"])
+    except ParseError:
+        tail = (result.stderr.strip().splitlines() or [""])[-1]
+        return f"{result.status} (exit {result.exit_code}){': ' + tail if tail else ''}"
+
+
+def _node_statuses(
+    phase: Phase, nodes: list[NodeFacts], failure: type[Exception] = PreflightFailed
+) -> dict[str, NodeStatus]:
+    results = phase.run([status_command(phase.tools.facts, n) for n in nodes])
+    statuses: dict[str, NodeStatus] = {}
+    for result in results:
+        if not result.succeeded:
+            raise failure(f"{NODE_STATUS} on {result.node}: {_last_words(result)}")
+        statuses[result.node] = parse_node_status(result.stdout)
+    return statuses
+
+
+# -- AWS-side checks ------------------------------------------------------------------------------------
+
+
+def route_target(tools: Tools) -> str:
+    tables = tools.ec2.describe_route_tables(RouteTableIds=list(tools.facts.route_table_ids))["RouteTables"]
+    return vip_route_target(tables, tools.facts.virtual_ip)
+
+
+def route_check(phase: Phase, node: NodeFacts, *, settle_seconds: float = 0.0) -> Check:
+    """The VIP route points at ``node``'s ENI (polled up to ``settle_seconds`` while it moves)."""
+    deadline = time.monotonic() + min(settle_seconds, max(phase.tools.remaining(), 0.0))
+    while True:
+        try:
+            actual = route_target(phase.tools)
+            detail = f"{phase.tools.facts.virtual_ip}/32 -> {actual} ({_eni_owner(phase.tools.facts, actual)})"
+            passed = actual == node.eni_id
+        except RouteError as error:
+            detail, passed = str(error), False
+        if passed or time.monotonic() >= deadline:
+            return phase.check(Check(f"VIP route on {node.name}", passed, detail))
+        time.sleep(phase.tools.poll_seconds)
+
+
+def _eni_owner(facts: ClusterFacts, eni: str) -> str:
+    return next((f"{n.name}'s ENI" for n in facts.nodes if n.eni_id == eni), "not a cluster node's ENI")
+
+
+def alarms_in_alarm(cloudwatch: Any, names: tuple[str, ...]) -> tuple[list[str], list[str]]:
+    """(alarms in ALARM, names that do not exist). A stop condition that does not exist cannot stop
+    anything, so a misspelt name is a preflight failure, not a silent pass."""
+    if not names:
+        return [], []
+    response = cloudwatch.describe_alarms(AlarmNames=list(names))
+    alarms = [*response.get("MetricAlarms", []), *response.get("CompositeAlarms", [])]
+    found = {a["AlarmName"]: a.get("StateValue", "") for a in alarms}
+    firing = [f"{n} ({found[n]})" for n in names if found.get(n) == "ALARM"]
+    return firing, [n for n in names if n not in found]
+
+
+def stop_if_alarm(phase: Phase, request: DrillInput, when: str) -> None:
+    firing, missing = alarms_in_alarm(phase.tools.cloudwatch, request.stop_condition_alarms)
+    if missing:
+        raise PreflightFailed(f"stop-condition alarm(s) not found: {', '.join(missing)}")
+    if firing:
+        raise StopConditionAlarm(f"stop-condition alarm in ALARM {when}: {', '.join(firing)}")
+
+
+def check_deadline(phase: Phase, drill: DrillContext) -> None:
+    if phase.tools.clock() > drill.deadline_epoch_ms:
+        raise DrillTimeExceeded(f"the drill ran past maxDrillSeconds before {phase.name}")
+
+
+# -- phases -------------------------------------------------------------------------------------------
+
+
+def take_lock(state: DrillState, tools: Tools) -> dict[str, Any]:
+    phase = Phase(tools, "TakeLock")
+    taken = lock.take(
+        tools.dynamodb,
+        table=tools.records_table,
+        cluster=tools.facts.cluster_name,
+        owner=state.drill.execution,
+        drill_id=state.drill.drill_id,
+        now_ms=tools.clock(),
+        expires_ms=state.drill.lock_expires_epoch_ms,
+    )
+    phase.event("lock taken")
+    summary = f"lock on {tools.facts.cluster_name} taken until {lock.iso(state.drill.lock_expires_epoch_ms)}"
+    if taken.broken:
+        summary += f"; broke the expired lock of {taken.broken['drillId']} (taken {taken.broken['acquired']})"
+    return phase.result(summary, **taken.as_dict())
+
+
+def preflight(state: DrillState, tools: Tools) -> dict[str, Any]:
+    """Hierarchy ISP on the primary, daemons only there, comm paths ALIVE, mirror in sync, VIP route
+    on the primary, no stop-condition alarm in ALARM. Raises PreflightFailed with every failure."""
+    phase = Phase(tools, "Preflight")
+    facts = tools.facts
+    check_deadline(phase, state.drill)
+    firing, missing = alarms_in_alarm(tools.cloudwatch, state.request.stop_condition_alarms)
+    if state.request.stop_condition_alarms:
+        detail = ", ".join(state.request.stop_condition_alarms)
+        if firing:
+            detail = f"in ALARM: {', '.join(firing)}"
+        elif missing:
+            detail = f"not found: {', '.join(missing)}"
+        phase.check(Check("no stop-condition alarm in ALARM", not firing and not missing, detail))
+    statuses = _node_statuses(phase, [facts.primary, facts.secondary])
+    for node, role in ((facts.primary, "active"), (facts.secondary, "standby")):
+        for check in node_verdict(statuses[node.name], role, facts.hulft_tag).checks:
+            phase.check(check, prefix=f"{node.name}: ")
+    route_check(phase, facts.primary)
+    failures = phase.failures()
+    if failures:
+        if firing:
+            raise StopConditionAlarm(f"stop-condition alarm in ALARM before the fault: {', '.join(firing)}")
+        raise PreflightFailed("; ".join(f"{c.name}: {c.detail}" for c in failures))
+    phase.event("preflight passed")
+    return phase.result(f"{len(phase.checks)}/{len(phase.checks)} checks passed")
+
+
+def start_watcher(state: DrillState, tools: Tools) -> dict[str, Any]:
+    """Write the no-data-loss marker on the primary, then start the standby's watcher and leave it
+    running (its CommandId is kept in the state; WaitForTakeover waits for it)."""
+    phase = Phase(tools, "StartWatcher")
+    facts, request = tools.facts, state.request
+    check_deadline(phase, state.drill)
+    [written] = phase.run([marker_command(facts, facts.primary, "write", state.drill.drill_id)])
+    if not written.succeeded:
+        raise PreflightFailed(f"{DATA_MARKER} write on {facts.primary.name}: {_last_words(written)}")
+    phase.event("marker written", int(parse_result_line(written.stdout).get("written_epoch_ms", tools.clock())))
+    if request.dry_run:
+        return phase.result(f"dry run: marker written; would start {WATCH_TAKEOVER} on {facts.secondary.name}")
+    if not request.expects_failover:
+        return phase.result(
+            f"marker written on {facts.primary.name}; the watcher starts on {facts.primary.name} after the kill"
+        )
+    # The watcher gives up takeoverTimeoutSeconds after the fault (network-down starts a little later).
+    delay = NETWORK_DOWN_DELAY_SECONDS if request.scenario == "network-down" else 0
+    timeout = request.takeover_timeout_seconds + delay + 1
+    command = watcher_command(facts, facts.secondary, timeout)
+    command_id = phase.send(command)
+    phase.event("watcher started")
+    watcher = {"commandId": command_id, "node": facts.secondary.name, "timeoutSeconds": timeout}
+    return phase.result(f"marker written; watcher {command_id} running on {facts.secondary.name}", watcher=watcher)
+
+
+def inject_fault(state: DrillState, tools: Tools) -> dict[str, Any]:
+    phase = Phase(tools, "InjectFault")
+    facts, request = tools.facts, state.request
+    check_deadline(phase, state.drill)
+    stop_if_alarm(phase, request, "before the fault")
+    primary, secondary = facts.primary, facts.secondary
+    if request.dry_run:
+        return phase.result(f"dry run: would inject {request.scenario} on {primary.name}", skipped=True)
+    extra: dict[str, Any] = {}
+    if request.scenario in EC2_SCENARIOS:
+        # The fault is the API call: stamp it here, just before the call (Lambda clocks are synced too).
+        fault_ms = tools.clock()
+        if request.scenario == "instance-stop":
+            tools.ec2.stop_instances(InstanceIds=[primary.instance_id])
+        else:
+            tools.ec2.reboot_instances(InstanceIds=[primary.instance_id])
+        summary = f"{request.scenario}: EC2 API call for {primary.name} ({primary.instance_id})"
+    else:
+        target = secondary if request.scenario == "switchover" else None
+        timeout = SWITCHOVER_TIMEOUT if request.scenario == "switchover" else STATUS_TIMEOUT
+        [result] = phase.run([fault_command(facts, primary, request.scenario, target, timeout)])
+        if not result.succeeded:
+            raise FaultNotInjected(f"{INJECT_FAULT} {request.scenario} on {primary.name}: {_last_words(result)}")
+        injected = parse_fault_result(result.stdout)
+        fault_ms, summary = injected.fault_epoch_ms, injected.message
+        if request.scenario == "hulft-daemon-kill":
+            # Local recovery happens on the primary: watch it there, from right after the kill.
+            timeout_s = request.takeover_timeout_seconds + 1
+            command_id = phase.send(watcher_command(facts, primary, timeout_s))
+            extra["watcher"] = {"commandId": command_id, "node": primary.name, "timeoutSeconds": timeout_s}
+    phase.event(f"fault injected ({request.scenario})", fault_ms)
+    return phase.result(summary, faultEpochMs=fault_ms, fault=request.scenario, **extra)
+
+
+def _watcher_of(state: DrillState) -> dict[str, Any]:
+    watcher = state.phase("InjectFault").get("watcher") or state.phase("StartWatcher").get("watcher")
+    if not watcher:
+        raise NoTakeover("no watcher was started")
+    return dict(watcher)
+
+
+def cancel_watchers(state: DrillState, tools: Tools) -> None:
+    for name in ("StartWatcher", "InjectFault"):
+        watcher = state.phase(name).get("watcher")
+        if watcher:
+            # Best effort: a watcher that cannot be cancelled ends at its own timeout anyway.
+            with contextlib.suppress(Exception):
+                tools.ssm.cancel_command(CommandId=watcher["commandId"])
+
+
+def wait_for_takeover(state: DrillState, tools: Tools) -> dict[str, Any]:
+    """Wait for the watcher inside this invocation, checking stop conditions meanwhile; work out the
+    RTO from the fault stamp (primary or Lambda) and the watcher's takeover stamp (standby)."""
+    phase = Phase(tools, "WaitForTakeover")
+    facts, request = tools.facts, state.request
+    if request.dry_run:
+        return phase.result("dry run: no fault, no takeover to wait for", skipped=True, toNode=facts.primary.name)
+    watcher = _watcher_of(state)
+    node = next(n for n in facts.nodes if n.name == watcher["node"])
+    fault_ms = int(state.phase("InjectFault")["faultEpochMs"])
+    command = watcher_command(facts, node, int(watcher["timeoutSeconds"]))
+    sent = {watcher["commandId"]: command}
+    # The watcher gives up by itself takeoverTimeoutSeconds after the fault; past that plus a grace for
+    # its answer to reach SSM, silence means the standby itself is gone.
+    deadline = fault_ms / 1000 + request.takeover_timeout_seconds + WATCHER_GRACE_SECONDS
+    # Read the alarms every ALARM_CHECK_SECONDS, or every 20 polls when polling is fast (local runs).
+    alarm_interval = max(1.0, min(ALARM_CHECK_SECONDS, 20 * tools.poll_seconds))
+    results: list[CommandResult] = []
+    while not results:
+        left = min(deadline - time.time(), tools.remaining())
+        if left <= 0:
+            cancel_watchers(state, tools)
+            raise NoTakeover(
+                f"no answer from the watcher on {node.name} within {request.takeover_timeout_seconds} s of the fault "
+                "(is the standby reachable?)"
+            )
+        try:
+            results = wait_for(tools.ssm, sent, waiting=tools.waiting(min(left, alarm_interval)))
+        except CommandWaitExpired:
+            try:
+                stop_if_alarm(phase, request, "while waiting for the takeover")
+            except StopConditionAlarm:
+                cancel_watchers(state, tools)
+                raise
+    [result] = results
+    try:
+        outcome = parse_watch_result(result.stdout)
+    except ParseError as error:
+        raise NoTakeover(f"{WATCH_TAKEOVER} on {node.name} ended {result.status}: {error}") from None
+    timeline = [{"epochMs": e.epoch_ms, "event": e.event} for e in outcome.timeline]
+    if not outcome.complete or outcome.takeover_epoch_ms is None:
+        raise NoTakeover(f"{node.name}: {outcome.message}")
+    takeover_ms = outcome.takeover_epoch_ms
+    rto = rto_seconds(fault_ms, takeover_ms)
+    # The first change the watcher saw after the fault ends detection and starts the restore.
+    signs = [
+        e.epoch_ms for e in outcome.timeline if fault_ms <= e.epoch_ms < takeover_ms and "watch started" not in e.event
+    ]
+    first_sign = min(signs) if signs and request.expects_failover else None
+    detection = None if first_sign is None else round((first_sign - fault_ms) / 1000, 3)
+    restore = None if first_sign is None else round((takeover_ms - first_sign) / 1000, 3)
+    # For a daemon kill the watcher starts after the kill: if its first look already found every daemon
+    # up, the local recovery was quicker than that look and the RTO is an upper bound.
+    upper_bound = not request.expects_failover and outcome.polls <= 1
+    if first_sign is not None:
+        phase.event(f"first sign of takeover on {node.name}", first_sign)
+    what = "takeover complete" if request.expects_failover else "local recovery complete"
+    phase.event(f"{what} on {node.name}", takeover_ms)
+    phase.check(
+        Check(
+            "RTO within SLO",
+            rto <= request.max_rto_seconds,
+            f"{'<= ' if upper_bound else ''}{rto:.3f} s (SLO {request.max_rto_seconds:g} s)",
+        )
+    )
+    return phase.result(
+        f"{what} on {node.name}: RTO {rto:.3f} s",
+        rtoSeconds=rto,
+        rtoIsUpperBound=upper_bound,
+        detectionSeconds=detection,
+        restoreSeconds=restore,
+        faultEpochMs=fault_ms,
+        takeoverEpochMs=takeover_ms,
+        toNode=node.name,
+        watcherTimeline=timeline,
+    )
+
+
+def _marker_check(phase: Phase, node: NodeFacts, marker: str) -> None:
+    [result] = phase.run([marker_command(phase.tools.facts, node, "check", marker)])
+    phase.check(
+        Check(f"marker in {phase.tools.facts.data_mount} on {node.name}", result.succeeded, _last_words(result))
+    )
+
+
+def verify_takeover(state: DrillState, tools: Tools) -> dict[str, Any]:
+    """VIP route at the new active node, hierarchy ISP and daemons up there only, marker there."""
+    phase = Phase(tools, "VerifyTakeover")
+    facts = tools.facts
+    check_deadline(phase, state.drill)
+    active_name = state.phase("WaitForTakeover").get("toNode", facts.primary.name)
+    active = next(n for n in facts.nodes if n.name == active_name)
+    other = facts.secondary if active is facts.primary else facts.primary
+    route_check(phase, active, settle_seconds=ROUTE_SETTLE_SECONDS)
+    reachable = [n for n in (active, other) if n.instance_id not in offline_nodes(tools.ssm, [n.instance_id])]
+    statuses = _node_statuses(phase, reachable, VerificationFailed) if reachable else {}
+    if active.name in statuses:
+        status = statuses[active.name]
+        if status.lcdstatus is None:
+            phase.check(Check(f"{active.name}: LifeKeeper running", False, "LifeKeeper is not running"))
+        else:
+            for check in takeover_complete(status.lcdstatus, status.hulft_processes, facts.hulft_tag).checks:
+                phase.check(check, prefix=f"{active.name}: ")
+        phase.check(
+            Check(
+                f"{active.name}: {facts.data_mount} mounted",
+                status.data_mounted,
+                "mounted" if status.data_mounted else "not mounted",
+            )
+        )
+        _marker_check(phase, active, state.drill.drill_id)
+    else:
+        phase.check(Check(f"{active.name} reachable", False, "not online in SSM"))
+    if other.name in statuses:
+        phase.check(daemons_as_expected(statuses[other.name].hulft_processes, "standby"), prefix=f"{other.name}: ")
+    else:
+        phase.check(
+            Check(f"{other.name}: no HULFT daemons", True, "unreachable (the fault): nothing there serves clients")
+        )
+    failures = phase.failures()
+    phase.event("takeover verified" if not failures else "takeover verification failed")
+    summary = f"{len(phase.checks) - len(failures)}/{len(phase.checks)} checks passed"
+    return phase.result(summary)
+
+
+def _bring_back(phase: Phase, request: DrillInput, *, actions: list[str]) -> list[NodeFacts]:
+    """Start a stopped node, reboot an unreachable one (EC2 API), wait until SSM sees them online.
+    Returns the nodes still offline."""
+    tools = phase.tools
+    nodes = list(tools.facts.nodes)
+    offline = set(offline_nodes(tools.ssm, [n.instance_id for n in nodes]))
+    if not offline:
+        return []
+    described = tools.ec2.describe_instances(InstanceIds=sorted(offline))
+    states = {i["InstanceId"]: i["State"]["Name"] for r in described["Reservations"] for i in r["Instances"]}
+    waited_for_reboot = False
+    for node in nodes:
+        if node.instance_id not in offline:
+            continue
+        state = states.get(node.instance_id, "unknown")
+        if state in ("stopped", "stopping"):
+            if state == "stopping":
+                tools.ec2.get_waiter("instance_stopped").wait(InstanceIds=[node.instance_id])
+            tools.ec2.start_instances(InstanceIds=[node.instance_id])
+            actions.append(f"started {node.name} ({node.instance_id})")
+            phase.event(f"{node.name} started")
+        elif request.scenario == "instance-reboot" and node is tools.facts.primary and not waited_for_reboot:
+            waited_for_reboot = True  # it is rebooting already: give it its boot time first
+            if _wait_online(phase, [node], request.recovery_timeout_seconds / 2):
+                tools.ec2.reboot_instances(InstanceIds=[node.instance_id])
+                actions.append(f"rebooted {node.name}: still unreachable after its own reboot")
+                phase.event(f"{node.name} rebooted")
+        else:
+            tools.ec2.reboot_instances(InstanceIds=[node.instance_id])
+            actions.append(f"rebooted {node.name} ({node.instance_id}): unreachable")
+            phase.event(f"{node.name} rebooted")
+    still = _wait_online(phase, [n for n in nodes if n.instance_id in offline], request.recovery_timeout_seconds)
+    for node in nodes:
+        if node.instance_id in offline and node not in still:
+            phase.event(f"{node.name} online in SSM")
+    return still
+
+
+def _wait_online(phase: Phase, nodes: list[NodeFacts], limit: float) -> list[NodeFacts]:
+    tools = phase.tools
+    deadline = time.monotonic() + min(limit, max(tools.remaining() - RESERVE_SECONDS, 0.0))
+    while True:
+        offline = set(offline_nodes(tools.ssm, [n.instance_id for n in nodes])) if nodes else set()
+        if not offline or time.monotonic() >= deadline:
+            return [n for n in nodes if n.instance_id in offline]
+        time.sleep(tools.poll_seconds)
+
+
+def _health(phase: Phase, active: NodeFacts, wait_seconds: int) -> list[Check]:
+    """HealthCheck on both nodes (active ISP + daemons, standby OSU, comm paths ALIVE, mirror in sync),
+    each waiting up to ``wait_seconds`` for a rebooted node to settle."""
+    facts = phase.tools.facts
+    wait = max(1, min(wait_seconds, int(phase.tools.remaining() - RESERVE_SECONDS - 5)))
+    commands = [health_command(facts, n, "active" if n is active else "standby", wait) for n in facts.nodes]
+    failed: list[Check] = []
+    for result in phase.run(commands, limit=wait + RESERVE_SECONDS):
+        try:
+            checks = health_verdict(result.stdout).checks
+        except ParseError:
+            checks = (Check("health check", False, _last_words(result)),)
+        for check in checks:
+            named = phase.check(check, prefix=f"{result.node}: ")
+            if not named.passed:
+                failed.append(named)
+    return failed
+
+
+def recover_primary(state: DrillState, tools: Tools) -> dict[str, Any]:
+    """Bring the primary back (start after a stop, reboot when unreachable), wait until it is online
+    with comm paths ALIVE and the mirror resynced. Raises RecoveryFailed when it does not get there."""
+    phase = Phase(tools, "RecoverPrimary")
+    facts, request = tools.facts, state.request
+    if request.dry_run:
+        return phase.result("dry run: nothing to recover", skipped=True, recovered=True, actions=[])
+    actions: list[str] = []
+    still = _bring_back(phase, request, actions=actions)
+    if still:
+        names = ", ".join(n.name for n in still)
+        raise RecoveryFailed(f"{names} not online in SSM after {'; '.join(actions) or 'waiting'}: needs an operator")
+    active = state.to_node_facts(facts)
+    failed = _health(phase, active, request.recovery_timeout_seconds)
+    if failed:
+        raise RecoveryFailed("primary not recovered: " + "; ".join(f"{c.name}: {c.detail}" for c in failed))
+    phase.event(f"{facts.primary.name} healthy as {'active' if active is facts.primary else 'standby'}")
+    summary = "; ".join(actions) if actions else f"{facts.primary.name} reachable, no action needed"
+    return phase.result(f"{summary}; both nodes healthy", recovered=True, actions=actions)
+
+
+def switchback(state: DrillState, tools: Tools) -> dict[str, Any]:
+    """Planned switchover from the node that is active now back to the primary, then the route."""
+    phase = Phase(tools, "Switchback")
+    facts = tools.facts
+    active = state.to_node_facts(facts)
+    if state.request.dry_run or active is facts.primary:
+        return phase.result("not needed: the hierarchy is on the primary", skipped=True, switchedBack=False)
+    started = phase.event(f"switchback to {facts.primary.name} started")
+    [result] = phase.run([fault_command(facts, active, "switchover", facts.primary, SWITCHOVER_TIMEOUT)])
+    if not result.succeeded:
+        raise SwitchbackFailed(f"switchover from {active.name} to {facts.primary.name}: {_last_words(result)}")
+    done = parse_result_line(result.stdout).get("completed_epoch_ms")
+    completed = phase.event(f"hierarchy back on {facts.primary.name}", int(done) if isinstance(done, int) else None)
+    route = route_check(phase, facts.primary, settle_seconds=ROUTE_SETTLE_SECONDS)
+    if not route.passed:
+        raise SwitchbackFailed(f"the hierarchy moved to {facts.primary.name} but the VIP route did not: {route.detail}")
+    seconds = round((completed - started) / 1000, 3)
+    return phase.result(
+        f"hierarchy back on {facts.primary.name} in {seconds:.1f} s", switchedBack=True, seconds=seconds
+    )
+
+
+def postflight(state: DrillState, tools: Tools) -> dict[str, Any]:
+    """Both nodes healthy in the roles they should now have, route at the active one, marker removed."""
+    phase = Phase(tools, "Postflight")
+    facts = tools.facts
+    home = state.request.dry_run or bool(state.phase("Switchback").get("switchedBack"))
+    active = facts.primary if home else state.to_node_facts(facts)
+    _health(phase, active, POSTFLIGHT_WAIT_SECONDS)
+    route_check(phase, active, settle_seconds=ROUTE_SETTLE_SECONDS)
+    _remove_marker(phase, active, state.drill.drill_id)
+    failures = phase.failures()
+    phase.event("postflight passed" if not failures else "postflight found problems")
+    return phase.result(f"{len(phase.checks) - len(failures)}/{len(phase.checks)} checks passed; {active.name} active")
+
+
+def _remove_marker(phase: Phase, node: NodeFacts, marker: str) -> None:
+    [result] = phase.run([marker_command(phase.tools.facts, node, "remove", marker)])
+    phase.check(Check(f"marker removed from {node.name}", result.succeeded, _last_words(result)))
+
+
+def _where_is_hierarchy(phase: Phase) -> NodeFacts | None:
+    facts = phase.tools.facts
+    online = [n for n in facts.nodes if n.instance_id not in offline_nodes(phase.tools.ssm, [n.instance_id])]
+    results = phase.run([status_command(facts, n) for n in online]) if online else []
+    for node, status in zip(online, results, strict=True):
+        if not status.succeeded:
+            continue
+        parsed = parse_node_status(status.stdout)
+        if parsed.lcdstatus is not None:
+            root = parsed.lcdstatus.resource(facts.hulft_tag)
+            if root is not None and root.state.value == "ISP":
+                return node
+    return None
+
+
+def recover_after_failure(state: DrillState, tools: Tools) -> dict[str, Any]:
+    """Best effort after a failure on the fault side: stop the watcher, bring every unreachable node
+    back, find where the hierarchy is, wait for health, switch back if asked. Never raises: what it
+    could not do is in the result, for the record and the operators."""
+    phase = Phase(tools, "RecoverAfterFailure")
+    facts, request = tools.facts, state.request
+    cancel_watchers(state, tools)
+    attempted = any(name in state.phases or name in state.failed for name in FAULT_SIDE_STATES)
+    actions: list[str] = []
+    errors: list[str] = []
+    recovered: bool | None = None
+    switched = False
+
+    def attempt(what: str, action: Callable[[], None]) -> None:
+        try:
+            action()
+        except Exception as error:  # best effort: keep going, say what failed
+            errors.append(f"{what}: {type(error).__name__}: {error}")
+
+    if not attempted or request.dry_run:
+        if "StartWatcher" in state.phases:
+            attempt("remove marker", lambda: _remove_marker(phase, facts.primary, state.drill.drill_id))
+        return phase.result("nothing to recover: no fault was injected", recovered=None, actions=actions, errors=errors)
+
+    still: list[NodeFacts] = []
+
+    def bring_back() -> None:
+        still.extend(_bring_back(phase, request, actions=actions))
+
+    attempt("bring nodes back", bring_back)
+    active: list[NodeFacts] = []
+
+    def find_active() -> None:
+        # A rebooted primary restores its hierarchy itself when nobody else has it: give it time.
+        limit = request.recovery_timeout_seconds
+        deadline = time.monotonic() + min(limit, max(tools.remaining() - 2 * RESERVE_SECONDS, 0.0))
+        while True:
+            found = _where_is_hierarchy(phase)
+            if found is not None or time.monotonic() >= deadline:
+                active.extend([found] if found is not None else [])
+                return
+            time.sleep(max(tools.poll_seconds, 1.0))
+
+    attempt("find the active node", find_active)
+    unhealthy: list[Check] = []
+    if active and not still:
+        attempt("health check", lambda: unhealthy.extend(_health(phase, active[0], request.recovery_timeout_seconds)))
+        if not unhealthy and active[0] is facts.secondary and request.switchback:
+
+            def back() -> None:
+                nonlocal switched
+                result = switchback(_with_to_node(state, facts.secondary), tools)
+                phase.commands += int(result["ssmCommands"])
+                phase.events.extend(result["events"])
+                switched = bool(result.get("switchedBack"))
+                actions.append(f"switched back to {facts.primary.name}")
+
+            attempt("switchback", back)
+        home = facts.primary if switched else active[0]
+        attempt("remove marker", lambda: _remove_marker(phase, home, state.drill.drill_id))
+    recovered = (
+        bool(active) and not still and not unhealthy and not any(e.startswith(("bring", "health")) for e in errors)
+    )
+    if still:
+        errors.append(f"still unreachable: {', '.join(n.name for n in still)}")
+    if not active:
+        errors.append("the hierarchy is in service on no reachable node")
+    if unhealthy:
+        errors.append("; ".join(f"{c.name}: {c.detail}" for c in unhealthy))
+    summary = "recovered" if recovered else "NOT recovered: " + "; ".join(errors)
+    if actions:
+        summary += f" ({'; '.join(actions)})"
+    return phase.result(
+        summary,
+        recovered=recovered,
+        actions=actions,
+        errors=errors,
+        switchedBack=switched,
+        activeNode=active[0].name if active else None,
+    )
+
+
+def _with_to_node(state: DrillState, node: NodeFacts) -> DrillState:
+    phases = {**state.phases, "WaitForTakeover": {**state.phase("WaitForTakeover"), "toNode": node.name}}
+    return DrillState(state.request, state.drill, phases, state.failed)
+
+
+def release_lock(state_drill: DrillContext | None, tools: Tools) -> dict[str, Any]:
+    if state_drill is None:
+        return {"released": False, "summary": "no lock was taken (the input was rejected)"}
+    released = lock.release(
+        tools.dynamodb, table=tools.records_table, cluster=tools.facts.cluster_name, owner=state_drill.execution
+    )
+    return {
+        "released": released,
+        "summary": "lock released" if released else "this drill did not hold the lock: nothing released",
+    }
+
+
+PHASES: dict[str, Callable[[DrillState, Tools], dict[str, Any]]] = {
+    "take-lock": take_lock,
+    "preflight": preflight,
+    "start-watcher": start_watcher,
+    "inject-fault": inject_fault,
+    "wait-for-takeover": wait_for_takeover,
+    "verify-takeover": verify_takeover,
+    "recover-primary": recover_primary,
+    "switchback": switchback,
+    "postflight": postflight,
+    "recover-after-failure": recover_after_failure,
+}
