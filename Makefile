@@ -51,16 +51,18 @@ synth: install
 	cdk synth --quiet --output $(OUT) -c config=$(CONFIG)
 	@echo "templates written to $(OUT)/"
 
-# The main job on this machine: synthesize (offline), then run the real setup workflow on a
-# simulated cluster (moto + the LifeKeeper/HULFT simulator; nothing is deployed anywhere).
+# The main job on this machine: synthesize (offline), then run the real setup workflow and a
+# network-down drill with switchback on a simulated cluster (moto + the LifeKeeper/HULFT
+# simulator; nothing is deployed anywhere). Reports land in reports/.
 demo: install
 	cdk synth --quiet --output $(OUT) -c config=$(CONFIG)
 	hadrill plan --assembly $(OUT) --config $(CONFIG)
-	hadrill setup --local --config $(CONFIG)
+	hadrill drill --local --scenario network-down --config $(CONFIG)
 
 bench: install
 	python bench/synth.py --config $(CONFIG)
 	python bench/setup.py --config $(CONFIG)
+	python bench/drill.py
 
 clean:
 	rm -rf $(OUT) reports .pytest_cache .mypy_cache .ruff_cache

@@ -13,11 +13,11 @@ from typing import Any
 
 SVG_WIDTH = 900
 ROW_HEIGHT = 22
-LEFT = 190
+LEFT = 270
 RIGHT_PAD = 30
 OUTCOME_COLOURS = {"PASSED": "#1a7f37", "FAILED": "#cf222e", "ABORTED": "#9a6700"}
-FAULT_WORDS = ("fault",)
-TAKEOVER_WORDS = ("takeover", "hierarchy isp", "in service")
+FAULT_WORDS = ("fault injected",)
+TAKEOVER_WORDS = ("takeover complete", "local recovery complete")
 
 
 def _e(value: object) -> str:

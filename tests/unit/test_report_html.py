@@ -27,8 +27,9 @@ REPORT: dict[str, Any] = {
     ],
     "timeline": [
         {"phase": "watcher started", "at": "2026-11-25T10:00:01Z", "epoch_ms": 1795600801000},
-        {"phase": "fault injected", "at": "2026-11-25T10:00:02Z", "epoch_ms": 1795600802000},
-        {"phase": "takeover complete", "at": "2026-11-25T10:00:23Z", "epoch_ms": 1795600823400},
+        {"phase": "fault injected (network-down)", "at": "2026-11-25T10:00:02Z", "epoch_ms": 1795600802000},
+        {"phase": "takeover complete on lk-node-b", "at": "2026-11-25T10:00:23Z", "epoch_ms": 1795600823400},
+        {"phase": "takeover verified", "at": "2026-11-25T10:00:24Z", "epoch_ms": 1795600824000},
     ],
     "recovery": {"status": "recovered", "message": "primary rebooted and back as standby"},
     "switchback": {"status": "done"},
@@ -55,7 +56,7 @@ def test_html_is_self_contained_with_an_svg_timeline() -> None:
     parser.feed(page)
     assert parser.external == []  # no external scripts, styles or images
     assert "svg" in parser.tags
-    assert parser.tags.count("circle") == 3  # one point per phase
+    assert parser.tags.count("circle") == 4  # one point per phase
     markers = re.findall(r'<line class="marker"[^>]*stroke="(#[0-9a-f]+)"', page)
     assert markers == ["#cf222e", "#1a7f37"]  # the fault, then the takeover
 
@@ -72,7 +73,7 @@ def test_html_shows_outcome_rto_against_slo_and_escapes_details() -> None:
 def test_markdown_lists_checks_and_timeline() -> None:
     text = render_markdown(REPORT)
     assert "| marker file on /data | NO | missing <after> takeover |" in text
-    assert "| takeover complete | +22.40 |" in text
+    assert "| takeover complete on lk-node-b | +22.40 |" in text
     assert text.startswith("# Failover drill drill-20261125-0001: PASSED")
 
 
