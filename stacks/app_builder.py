@@ -12,7 +12,7 @@ from cdk_nag import AwsSolutionsChecks
 from stacks.cluster import ClusterStack
 from stacks.config import DeploymentConfig
 from stacks.network import NetworkStack
-from stacks.orchestration import OrchestrationStack
+from stacks.orchestration.stack import OrchestrationStack
 
 CLUSTER_TAG = "hadrill:cluster"
 CDK_JSON = Path(__file__).resolve().parent.parent / "cdk.json"

@@ -1,3 +1,1 @@
-from stacks.orchestration.stack import OrchestrationStack
-
-__all__ = ["OrchestrationStack"]
+"""Orchestration: the wiring description (no CDK import) and the stack (stacks.orchestration.stack)."""
