@@ -15,10 +15,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from hadrill import params
 from hadrill.facts import ClusterFacts, NodeFacts
+from hadrill.inputs import validate_execution_input
 from hadrill.node_commands import CommandResult, NodeCommand
 from hadrill.results import NodeStatus, parse_node_status, parse_result_line
 from hadrill.verdicts import Check, comm_paths_alive, node_verdict
@@ -104,16 +105,7 @@ class SetupInput(BaseModel):
 
 
 def validate_input(event: object, facts: ClusterFacts) -> SetupInput:
-    if not isinstance(event, dict):
-        raise InvalidInput(f"the execution input must be a JSON object, got {type(event).__name__}")
-    try:
-        request = SetupInput.model_validate(event)
-    except ValidationError as error:
-        first = error.errors(include_url=False)[0]
-        field = ".".join(str(part) for part in first["loc"]) or "(input)"
-        raise InvalidInput(f"{field}: {first['msg']}") from None
-    if request.cluster != facts.cluster_name:
-        raise InvalidInput(f"cluster: {request.cluster!r} is not this workflow's cluster ({facts.cluster_name!r})")
+    request = validate_execution_input(event, SetupInput, cluster=facts.cluster_name, error=InvalidInput)
     if request.configure_base is None:
         # Resolved here, so the state machine's Choice and every step see the same answer.
         request = request.model_copy(update={"configure_base": facts.created_by_app})

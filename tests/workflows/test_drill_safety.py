@@ -4,6 +4,7 @@ time, expired locks broken (and said so), stop-condition alarms honoured before 
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from collections.abc import Iterator
@@ -16,16 +17,7 @@ from support.drill_world import DrillWorld, drill_world
 
 pytestmark = pytest.mark.slow
 # Detection 3 s: a stop-condition alarm fires (and is seen, within 1 s) well before the takeover.
-TIMINGS = Timings(
-    heartbeat_seconds=1.0,
-    missed_heartbeats=3,
-    restore_seconds=0.2,
-    local_recovery_seconds=0.3,
-    reboot_seconds=0.3,
-    resync_seconds=0.3,
-    lose_after_seconds=0.2,
-    lk_start_seconds=0.1,
-)
+TIMINGS = dataclasses.replace(Timings.fast(), heartbeat_seconds=1.0)
 
 
 @pytest.fixture(scope="module")

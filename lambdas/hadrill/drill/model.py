@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from pydantic.alias_generators import to_camel
 
 from hadrill.facts import ClusterFacts
+from hadrill.inputs import validate_execution_input
 
 Scenario = Literal["network-down", "instance-stop", "instance-reboot", "hulft-daemon-kill", "switchover"]
 SCENARIOS: tuple[Scenario, ...] = (
@@ -128,17 +129,7 @@ def unwrap_phases(raw: object) -> dict[str, dict[str, Any]]:
 
 
 def validate_input(event: object, facts: ClusterFacts) -> DrillInput:
-    if not isinstance(event, dict):
-        raise InvalidDrillInput(f"the execution input must be a JSON object, got {type(event).__name__}")
-    try:
-        request = DrillInput.model_validate(event)
-    except ValidationError as error:
-        first = error.errors(include_url=False)[0]
-        field = ".".join(str(part) for part in first["loc"]) or "(input)"
-        raise InvalidDrillInput(f"{field}: {first['msg']}") from None
-    if request.cluster != facts.cluster_name:
-        raise InvalidDrillInput(f"cluster: {request.cluster!r} is not this workflow's cluster ({facts.cluster_name!r})")
-    return request
+    return validate_execution_input(event, DrillInput, cluster=facts.cluster_name, error=InvalidDrillInput)
 
 
 def drill_context(request: DrillInput, *, execution: str, execution_name: str, now_ms: int) -> DrillContext:

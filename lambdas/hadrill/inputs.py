@@ -1,0 +1,28 @@
+"""Execution inputs: one way to validate them, so every workflow names the bad field the same way."""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+Model = TypeVar("Model", bound=BaseModel)
+
+
+def validate_execution_input(event: object, model: type[Model], *, cluster: str, error: type[Exception]) -> Model:
+    """Parse `event` into `model`; raise `error` with "<field>: <reason>" on the first problem.
+
+    The input must also name this workflow's own cluster: an execution cannot aim it elsewhere.
+    """
+    if not isinstance(event, dict):
+        raise error(f"the execution input must be a JSON object, got {type(event).__name__}")
+    try:
+        request = model.model_validate(event)
+    except ValidationError as problem:
+        first = problem.errors(include_url=False)[0]
+        field = ".".join(str(part) for part in first["loc"]) or "(input)"
+        raise error(f"{field}: {first['msg']}") from None
+    requested = getattr(request, "cluster", None)
+    if requested != cluster:
+        raise error(f"cluster: {requested!r} is not this workflow's cluster ({cluster!r})")
+    return request
