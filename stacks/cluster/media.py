@@ -32,14 +32,18 @@ class MediaBucket(Construct):
             "AwsSolutions-S1",
             "This is the access-log target of the media bucket; logging it to itself would loop.",
         )
-        self.bucket = s3.Bucket(
-            self,
-            "Bucket",
+        self.bucket = self.logged_bucket(self, "Bucket", log_prefix="media-bucket/")
+
+    def logged_bucket(self, scope: Construct, construct_id: str, *, log_prefix: str) -> s3.Bucket:
+        """A private, versioned, encrypted, TLS-only bucket whose access logs go to `access_logs`."""
+        return s3.Bucket(
+            scope,
+            construct_id,
             block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
             encryption=s3.BucketEncryption.S3_MANAGED,
             enforce_ssl=True,
             versioned=True,
             server_access_logs_bucket=self.access_logs,
-            server_access_logs_prefix="media-bucket/",
+            server_access_logs_prefix=log_prefix,
             removal_policy=cdk.RemovalPolicy.RETAIN,
         )

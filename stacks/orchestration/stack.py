@@ -16,7 +16,6 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
-from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_ssm as ssm
 from aws_cdk import aws_stepfunctions as sfn
@@ -61,18 +60,8 @@ class OrchestrationStack(cdk.Stack):
             time_to_live_attribute="expiresAt",
             removal_policy=cdk.RemovalPolicy.RETAIN,
         )
-        # Drill reports (JSON and Markdown), next to the media bucket's access logs for audit.
-        self.reports = s3.Bucket(
-            self,
-            "Reports",
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            enforce_ssl=True,
-            versioned=True,
-            server_access_logs_bucket=cluster.media.access_logs,
-            server_access_logs_prefix="reports-bucket/",
-            removal_policy=cdk.RemovalPolicy.RETAIN,
-        )
+        # Drill reports (JSON, Markdown, HTML), access-logged next to the media bucket for audit.
+        self.reports = cluster.media.logged_bucket(self, "Reports", log_prefix="reports-bucket/")
         topic_key = kms.Key(self, "TopicKey", enable_key_rotation=True, description=f"hadrill notifications of {name}")
         self.topic = sns.Topic(self, "Notifications", master_key=topic_key, enforce_ssl=True)
         topic_key.grant_encrypt_decrypt(iam.ServicePrincipal("events.amazonaws.com"))
