@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,6 +23,8 @@ LOCAL_TIME_SCALE = 0.01
 def local_cluster(
     config: DeploymentConfig, *, timings: Timings | None = None, knobs: Knobs | None = None
 ) -> Iterator[LocalDeployment]:
+    # moto's interpreter logs every caught task failure at ERROR; the CLI reports them itself.
+    logging.getLogger("moto").setLevel(logging.CRITICAL)
     with (
         tempfile.TemporaryDirectory(prefix="hadrill-local-") as root,
         LocalWorld(time_scale=LOCAL_TIME_SCALE, handler_paths=[LAMBDAS_DIR], strict_documents=True) as world,

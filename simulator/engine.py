@@ -305,6 +305,10 @@ class Engine:
         self.mirror_source = target.name
         self.set_mirror("in_sync" if planned else "out_of_sync")
         self.note(f"{DATA_MOUNT} mounted on {target.name}")
+        # After an unplanned restore with the other node still reachable (a rebooted primary taking
+        # its hierarchy back because the standby never did), DataKeeper resyncs the mirror to it.
+        if not planned and self.mirror_tag is not None and self.reachable(target, self.peer(target)):
+            self.start_resync()
 
     def _restore_daemon(self, target: Node, name: str) -> None:
         self.start_daemon(target, name)

@@ -51,9 +51,8 @@ def test_standby_never_takes_over(world: DrillWorld) -> None:
     assert run.report is not None
     recovery = run.report["recovery"]
     assert any("rebooted" in action for action in recovery["actions"])
-    # The rebooted primary takes its hierarchy back, but the simulator never resyncs the mirror on
-    # that path: the drill says plainly that the cluster is not healthy again.
-    assert recovery["recovered"] is False and "mirror in sync" in recovery["detail"], recovery
+    # The rebooted primary takes its hierarchy back and DataKeeper resyncs the mirror to the standby.
+    assert recovery["recovered"] is True, recovery
     assert world.cluster.active_node() == world.facts.primary.name
     _resync_mirror(world)
     assert world.primary_is_home()
@@ -109,9 +108,8 @@ def test_node_lost_during_the_watch(world: DrillWorld) -> None:
     assert run.report is not None
     recovery = run.report["recovery"]
     assert len([a for a in recovery["actions"] if a.startswith("rebooted")]) == 2
-    # Both nodes are back and the primary has its hierarchy; the simulated mirror stays out of sync
-    # on this path (see test_standby_never_takes_over), and the report says so.
-    assert recovery["recovered"] is False and "mirror in sync" in recovery["detail"], recovery
+    # Both nodes are back, the primary has its hierarchy and the mirror is resynced.
+    assert recovery["recovered"] is True, recovery
     assert world.cluster.active_node() == world.facts.primary.name
     _resync_mirror(world)
     assert world.primary_is_home()

@@ -237,7 +237,8 @@ def markdown(report: dict[str, Any]) -> str:
         f"- cluster: {report['cluster']}, scenario: {report['scenario']}{' (dry run)' if report['dry_run'] else ''}",
         f"- reason: {report['reason']}",
         f"- started {report['started']}, finished {report['finished']} ({report['duration_seconds']:.1f} s)",
-        f"- RTO: {rto_text} (SLO {report['max_rto_seconds']} s), from {report['from_node']} to {report['to_node']}",
+        f"- RTO: {rto_text} (SLO {report['max_rto_seconds']} s), "
+        f"from {report['from_node'] or '-'} to {report['to_node'] or '-'}",
     ]
     if report["detection_seconds"] is not None:
         lines.append(
