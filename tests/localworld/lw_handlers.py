@@ -76,5 +76,12 @@ def slow_env(event: dict[str, Any], context: Any) -> dict[str, Any]:
     import time
 
     before = os.environ["STAGE"]
+    started = time.time()
     time.sleep(event.get("pause", 0.3))
-    return {"before": before, "after": os.getenv("STAGE"), "keys": "STAGE" in dict(os.environ)}
+    return {
+        "before": before,
+        "after": os.getenv("STAGE"),
+        "keys": "STAGE" in dict(os.environ),
+        "started": started,
+        "ended": time.time(),
+    }
