@@ -11,7 +11,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
@@ -21,10 +21,12 @@ from hadrill_cli.aws import AwsTarget
 from hadrill_cli.follow import Execution, follow
 from hadrill_cli.local import LOCAL_MODE, local_cluster
 from hadrill_cli.render import LineReporter, closing_line
-from localrunner import LocalDeployment
 from simulator import Knobs, Timings
 from simulator.scenario import run as run_document
 from stacks.config import DeploymentConfig
+
+if TYPE_CHECKING:
+    from localrunner import LocalDeployment
 
 EXIT_OK = 0
 EXIT_FAILED = 1

@@ -7,12 +7,14 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from localrunner import LocalDeployment, deploy_local
-from localworld import LocalWorld
 from simulator import Knobs, Timings
 from stacks.config import DeploymentConfig
 from stacks.orchestration.wiring import LAMBDAS_DIR
+
+if TYPE_CHECKING:
+    from localrunner import LocalDeployment
 
 LOCAL_MODE = "local (moto + simulated LifeKeeper/HULFT: a test double, not the real products)"
 # Step Functions waits and retry back-off, shortened locally; simulated delays stay real time.
@@ -23,6 +25,10 @@ LOCAL_TIME_SCALE = 0.01
 def local_cluster(
     config: DeploymentConfig, *, timings: Timings | None = None, knobs: Knobs | None = None
 ) -> Iterator[LocalDeployment]:
+    # Imported here: moto takes about a second to import, which `hadrill --help` need not pay.
+    from localrunner import deploy_local
+    from localworld import LocalWorld
+
     # moto's interpreter logs every caught task failure at ERROR; the CLI reports them itself.
     logging.getLogger("moto").setLevel(logging.CRITICAL)
     with (
