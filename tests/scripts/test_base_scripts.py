@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -23,6 +22,7 @@ from simulator.scenario import (
     seed,
     set_up,
 )
+from support.cluster_files import snapshot
 
 
 @pytest.fixture
@@ -30,19 +30,6 @@ def bare(tmp_path: Path) -> Iterator[SimulatedCluster]:
     with SimulatedCluster(tmp_path, name="bs", timings=Timings.fast(), bare=True) as simulated:
         seed(simulated)
         yield simulated
-
-
-def snapshot(cluster: SimulatedCluster) -> dict[str, str]:
-    found: dict[str, str] = {}
-    for path in sorted(cluster.root.rglob("*")):
-        relative = str(path.relative_to(cluster.root))
-        if "/commands/" in f"/{relative}/" or "/inbox/" in f"/{relative}":
-            continue
-        if path.is_symlink():
-            found[relative] = f"-> {path.readlink()}"
-        elif path.is_file():
-            found[relative] = hashlib.sha256(path.read_bytes()).hexdigest()
-    return found
 
 
 def start_lifekeeper(cluster: SimulatedCluster) -> None:

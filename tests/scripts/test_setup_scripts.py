@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import stat
 import subprocess
@@ -14,24 +13,9 @@ from hadrill.results import parse_node_status
 from hadrill.verdicts import node_verdict
 from simulator import Knobs, SimulatedCluster
 from simulator.scenario import LICENSE, LOGICAL_HOST, SECRET_ID, run, seed, set_up, setup_steps, stage_parameters
+from support.cluster_files import snapshot
 
 HULFT = {"LogicalHost": LOGICAL_HOST, "SecretId": SECRET_ID, "HulftMediaFile": "hulft-unix-linux-v812.iso"}
-
-
-def snapshot(cluster: SimulatedCluster) -> dict[str, str]:
-    """Every file and link of both nodes and the cluster state (command scratch dirs excluded)."""
-    found: dict[str, str] = {}
-    for path in sorted(cluster.root.rglob("*")):
-        relative = str(path.relative_to(cluster.root))
-        if "/commands/" in f"/{relative}/" or "/inbox/" in f"/{relative}":
-            continue
-        if path.is_symlink():
-            found[relative] = f"-> {path.readlink()}"
-        elif path.is_file():
-            found[relative] = hashlib.sha256(path.read_bytes()).hexdigest() + oct(path.stat().st_mode)
-        else:
-            found[relative] = "dir"
-    return found
 
 
 def test_setup_then_every_step_again_changes_nothing(ready: SimulatedCluster) -> None:
