@@ -14,9 +14,10 @@ class AwsTargetError(Exception):
 
 @dataclass
 class AwsTarget:
-    cluster: str
+    cluster: str  # or, with stack_suffix "fleet", the fleet's name
     profile: str | None = None
     region: str | None = None
+    stack_suffix: str = "orchestration"  # the stack is <cluster>-<suffix>
     _session: Any = field(default=None, repr=False)
     _outputs: dict[str, str] | None = field(default=None, repr=False)
 
@@ -25,9 +26,13 @@ class AwsTarget:
             self._session = boto3.Session(profile_name=self.profile, region_name=self.region)
         return self._session.client(service)
 
+    @property
+    def stack(self) -> str:
+        return f"{self.cluster}-{self.stack_suffix}"
+
     def outputs(self) -> dict[str, str]:
         if self._outputs is None:
-            stack = f"{self.cluster}-orchestration"
+            stack = self.stack
             try:
                 described = self.client("cloudformation").describe_stacks(StackName=stack)
             except Exception as error:  # botocore raises many kinds; the message says which
@@ -41,5 +46,5 @@ class AwsTarget:
             return self.outputs()[key]
         except KeyError:
             raise AwsTargetError(
-                f"stack {self.cluster}-orchestration has no output {key}: deploy this version"
+                f"stack {self.stack} has no output {key}: deploy this version"
             ) from None

@@ -59,13 +59,16 @@ def deploy_local(
     timings: Timings | None = None,
     knobs: Knobs | None = None,
     bare: bool = False,
+    installed: bool = False,
     facts_overrides: dict[str, Any] | None = None,
 ) -> LocalDeployment:
     """Create the simulated nodes and every orchestration resource in the open `world`.
 
     ``bare`` nodes are what ``cdk deploy`` gives (LifeKeeper installed, nothing configured): the setup
     workflow's base stage then builds the cluster base. Without it the nodes start from the hand-built
-    base of the blog, like a bring-your-own cluster (``created_by_app`` false: no base stage by default).
+    base of the blog, like a bring-your-own cluster (``created_by_app`` false: no base stage by default);
+    ``installed`` nodes also have what the setup workflow leaves (HULFT and the hulft hierarchy), so a
+    drill can run at once.
     """
     name = config.cluster_name
     bucket = f"{name}-{LOCAL_BUCKET_SUFFIX}"
@@ -91,6 +94,7 @@ def deploy_local(
         secrets=world.read_secret,
         objects=world.read_object,
         bare=bare,
+        installed=installed,
     )
     world.add_nodes(
         cluster,

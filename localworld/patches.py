@@ -54,9 +54,28 @@ def install_stepfunctions(stack: ExitStack, time_scale: float) -> None:
     wait_module = importlib.import_module(stepfunctions.WAIT_MODULE)
     retrier_module = importlib.import_module(stepfunctions.RETRIER_MODULE)
     client_module = importlib.import_module(stepfunctions.CLIENT_MODULE)
+    sfn_task = importlib.import_module(stepfunctions.SFN_TASK_MODULE).StateTaskServiceSfn
     _patch(stack, wait_module.WaitFunction, "_wait_interval", stepfunctions.scaled_wait_interval(time_scale))
     _patch(stack, retrier_module, "time", stepfunctions.ScaledTime(time_scale))
     _patch(stack, client_module, "boto3", INTERPRETER_BOTO3)
+    # Set on the Step Functions task class itself (create=True: moto defines them on the base class),
+    # so no other integration's request or response changes.
+    _patch(stack, sfn_task, "_normalise_response", stepfunctions.sfn_normalise_response, create=True)
+    _patch(stack, sfn_task, "_normalise_parameters", _sfn_parameters(sfn_task), create=True)
+
+
+def _sfn_parameters(sfn_task: type) -> Callable[..., None]:
+    """StateTaskServiceSfn's own _normalise_parameters (it JSON-encodes Input, then calls its base
+    class's) with the base class's no-op replaced by the casing conversion."""
+    own = sfn_task.__dict__["_normalise_parameters"]
+
+    def normalise(
+        self: Any, parameters: dict[str, Any], boto_service_name: Any = None, service_action_name: Any = None
+    ) -> None:
+        own(self, parameters, boto_service_name, service_action_name)
+        stepfunctions.sfn_normalise_parameters(self, parameters, boto_service_name, service_action_name)
+
+    return normalise
 
 
 def install_ssm(

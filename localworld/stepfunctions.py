@@ -8,6 +8,12 @@
 - Every Task builds a new boto3 client through ``boto_client_for`` (``boto3.client(...)``), which
   costs about as much as the call itself; that module's ``boto3`` is replaced by
   ``localworld.clients.INTERPRETER_BOTO3``, which hands out one client per service and region.
+- The ``states:startExecution`` integration (the fleet drill's nested drills) takes the request in
+  Step Functions' casing (``StateMachineArn``, ``Input``, ``Name``) and answers in it (``Status``,
+  ``Output``, ``ExecutionArn``). LocalStack converts between that and boto3's casing in
+  ``StateTaskService._normalise_parameters`` / ``_normalise_response``; moto's copy has both as
+  no-ops, so its nested executions fail on ``KeyError: 'StateMachineArn'``. For the Step Functions
+  integration only, the two are given LocalStack's conversion back (by the operation's shapes).
 """
 
 from __future__ import annotations
@@ -15,6 +21,11 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from botocore.model import OperationModel
+
+from localworld.clients import shared_session
+
+SFN_TASK_MODULE = "moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_sfn"
 WAIT_MODULE = "moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function"
 RETRIER_MODULE = "moto.stepfunctions.parser.asl.component.common.retry.retrier_decl"
 CLIENT_MODULE = "moto.stepfunctions.parser.asl.utils.boto_client"
@@ -46,3 +57,37 @@ def scaled_wait_interval(scale: float) -> Any:
             env.program_state_event.wait(remaining)
 
     return _wait_interval
+
+
+def _operation_model(task: Any, service_action_name: str | None) -> OperationModel | None:
+    """The botocore operation behind a Step Functions task (``startExecution`` -> StartExecution)."""
+    service = shared_session()._session.get_service_model(task._get_boto_service_name())  # noqa: SLF001
+    wanted = task._get_boto_service_action(service_action_name)  # snake case, e.g. start_execution
+    for name in service.operation_names:
+        if _snake(name) == wanted:
+            return service.operation_model(name)
+    return None
+
+
+def _snake(name: str) -> str:
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
+
+
+def sfn_normalise_parameters(
+    self: Any, parameters: dict[str, Any], boto_service_name: str | None = None, service_action_name: str | None = None
+) -> None:
+    """Replaces the no-op ``StateTaskService._normalise_parameters`` for the Step Functions task only:
+    ASL casing -> boto3 casing (LocalStack's behaviour)."""
+    operation = _operation_model(self, service_action_name)
+    if operation is not None and operation.input_shape is not None:
+        self._to_boto_request(parameters, operation.input_shape)
+
+
+def sfn_normalise_response(
+    self: Any, response: Any, boto_service_name: str | None = None, service_action_name: str | None = None
+) -> None:
+    """Replaces the no-op ``StateTaskService._normalise_response`` for the Step Functions task only:
+    boto3 casing -> ASL casing (``executionArn`` -> ``ExecutionArn``, ``status`` -> ``Status``)."""
+    operation = _operation_model(self, service_action_name)
+    if operation is not None and operation.output_shape is not None:
+        self._from_boto_response(response, operation.output_shape)

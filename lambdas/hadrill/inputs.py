@@ -9,10 +9,13 @@ from pydantic import BaseModel, ValidationError
 Model = TypeVar("Model", bound=BaseModel)
 
 
-def validate_execution_input(event: object, model: type[Model], *, cluster: str, error: type[Exception]) -> Model:
+def validate_execution_input(
+    event: object, model: type[Model], *, cluster: str, error: type[Exception], owner_field: str = "cluster"
+) -> Model:
     """Parse `event` into `model`; raise `error` with "<field>: <reason>" on the first problem.
 
-    The input must also name this workflow's own cluster: an execution cannot aim it elsewhere.
+    The input must also name this workflow's own cluster (or fleet, ``owner_field="fleet"``): an
+    execution cannot aim it elsewhere.
     """
     if not isinstance(event, dict):
         raise error(f"the execution input must be a JSON object, got {type(event).__name__}")
@@ -22,7 +25,7 @@ def validate_execution_input(event: object, model: type[Model], *, cluster: str,
         first = problem.errors(include_url=False)[0]
         field = ".".join(str(part) for part in first["loc"]) or "(input)"
         raise error(f"{field}: {first['msg']}") from None
-    requested = getattr(request, "cluster", None)
+    requested = getattr(request, owner_field, None)
     if requested != cluster:
-        raise error(f"cluster: {requested!r} is not this workflow's cluster ({cluster!r})")
+        raise error(f"{owner_field}: {requested!r} is not this workflow's {owner_field} ({cluster!r})")
     return request

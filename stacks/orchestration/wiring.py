@@ -28,6 +28,8 @@ Access = Literal[
     "reports-write",  # s3:PutObject under reports/ in the reports bucket
     "events-put",  # events:PutEvents on the default bus ("Drill Completed")
     "alarms-read",  # cloudwatch:DescribeAlarms (stop conditions)
+    "cluster-reports-read",  # s3:GetObject under reports/<cluster>/ in each fleet member's reports bucket
+    "fleet-reports-write",  # s3:PutObject under fleet-reports/ in the fleet reports bucket
 ]
 
 
@@ -98,7 +100,21 @@ DRILL_FUNCTIONS = (
     ),
 )
 DRILL = StateMachineSpec("Drill", STATEMACHINES_DIR / "drill.asl.json", DRILL_FUNCTIONS)
-STATE_MACHINES = (SETUP, DRILL)
+STATE_MACHINES = (SETUP, DRILL)  # one of each per cluster (the orchestration stack)
+
+# The fleet (stacks/fleet): one per fleet of clusters. Its Map starts each cluster's Drill state
+# machine; its own two functions plan the items and sum the clusters' reports up.
+FLEET_FUNCTIONS = (
+    FunctionSpec("PlanFleetDrill", "handlers.fleet.plan_drills", "Validate a fleet drill's input, plan its drills", 30),
+    FunctionSpec(
+        "SummarizeFleetDrill",
+        "handlers.fleet.summarize",
+        "Read the clusters' drill reports, write the fleet summary, announce it",
+        300,
+        frozenset({"cluster-reports-read", "fleet-reports-write", "events-put"}),
+    ),
+)
+FLEET = StateMachineSpec("FleetDrill", STATEMACHINES_DIR / "fleet.asl.json", FLEET_FUNCTIONS)
 
 # Environment variable names shared by handlers (handlers/env.py) and both worlds.
 ENV_CLUSTER = "HADRILL_CLUSTER"
@@ -107,6 +123,9 @@ ENV_TOPIC_ARN = "HADRILL_TOPIC_ARN"
 ENV_POLL_SECONDS = "HADRILL_POLL_SECONDS"
 ENV_REPORTS_BUCKET = "HADRILL_REPORTS_BUCKET"
 REPORTS_PREFIX = "reports/"
+ENV_FLEET = "HADRILL_FLEET"  # hadrill.fleet.FleetFacts as JSON
+ENV_FLEET_REPORTS_BUCKET = "HADRILL_FLEET_REPORTS_BUCKET"
+FLEET_REPORTS_PREFIX = "fleet-reports/"
 
 
 def all_functions() -> list[FunctionSpec]:
@@ -116,6 +135,21 @@ def all_functions() -> list[FunctionSpec]:
         for spec in machine.functions:
             seen.setdefault(spec.name, spec)
     return list(seen.values())
+
+
+def fleet_facts_document(
+    *, fleet_name: str, max_concurrency: int, members: list[tuple[str, str, str]]
+) -> dict[str, object]:
+    """The HADRILL_FLEET document (hadrill.fleet.FleetFacts): (cluster, drill state machine ARN,
+    reports bucket) per member; values may be CDK tokens."""
+    return {
+        "fleet_name": fleet_name,
+        "max_concurrency": max_concurrency,
+        "clusters": [
+            {"cluster": cluster, "drill_state_machine_arn": arn, "reports_bucket": bucket}
+            for cluster, arn, bucket in members
+        ],
+    }
 
 
 def document_files() -> list[Path]:

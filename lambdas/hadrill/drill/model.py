@@ -34,6 +34,10 @@ MAX_DRILL_SECONDS = 5400
 # time for its recovery, which runs even after the limit.
 RECOVERY_ALLOWANCE_SECONDS = 1800
 DRILL_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$")
+# The key Step Functions reads in a nested execution's input to link it to its parent in the
+# console; a fleet drill sets it on each cluster's drill.
+STARTED_BY_KEY = "AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID"
+EXECUTION_ARN = r"^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:execution:[A-Za-z0-9_.-]{1,80}:[A-Za-z0-9_.-]{1,80}$"
 
 Outcome = Literal["PASSED", "FAILED", "ABORTED"]
 AlarmName = Annotated[str, StringConstraints(min_length=1, max_length=255)]
@@ -98,6 +102,8 @@ class DrillInput(BaseModel):
     stop_condition_alarms: tuple[AlarmName, ...] = Field(default=(), max_length=20)
     # The whole drill's time limit (the lock's lifetime is this plus the recovery allowance).
     max_drill_seconds: int = Field(default=3600, ge=60, le=MAX_DRILL_SECONDS)
+    # Set by a fleet drill: the fleet execution that started this one.
+    started_by: str | None = Field(default=None, alias=STARTED_BY_KEY, pattern=EXECUTION_ARN)
 
     @property
     def expects_failover(self) -> bool:

@@ -1,0 +1,317 @@
+"""`hadrill drill --fleet`: one scenario drilled on every cluster of a fleet, a few at a time.
+
+The fleet state machine does the work (a Map over the clusters, each item one cluster's own Drill
+execution); this command starts it, shows each cluster's drill as it starts and ends, and prints the
+fleet summary. Locally (`--local --sim-clusters N`) the fleet is N simulated clusters in one world.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from hadrill.fleet import FleetDrillInput, report_keys
+from hadrill.report_html import render_html
+from hadrill_cli.aws import AwsTarget
+from hadrill_cli.follow import FINAL_STATUSES, Execution, apply_events
+from hadrill_cli.local import LOCAL_MODE, local_fleet
+from stacks.config import DeploymentConfig
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_BAD_INPUT = 2
+DEFAULT_LOCAL_CONCURRENCY = 5
+FLEET_DIR = "fleets"  # under the reports directory: `hadrill history` lists drill reports only
+
+
+@dataclass(frozen=True)
+class FleetOptions:
+    scenario: str
+    dry_run: bool
+    switchback: bool
+    max_rto: float | None
+    takeover_timeout: int | None
+    max_concurrency: int | None
+    clusters: tuple[str, ...] | None
+    as_json_output: bool
+
+    def request(self, fleet: str) -> dict[str, Any]:
+        request: dict[str, Any] = {
+            "fleet": fleet,
+            "scenario": self.scenario,
+            "dryRun": self.dry_run,
+            "switchback": self.switchback,
+        }
+        optional = {
+            "maxRtoSeconds": self.max_rto,
+            "takeoverTimeoutSeconds": self.takeover_timeout,
+            "maxConcurrency": self.max_concurrency,
+            "clusters": list(self.clusters) if self.clusters else None,
+        }
+        request.update({k: v for k, v in optional.items() if v is not None})
+        return request
+
+
+def check_request(request: dict[str, Any]) -> str | None:
+    """The fleet validates its input too; checking here first gives exit code 2 and no execution."""
+    try:
+        FleetDrillInput.model_validate(request)
+    except ValidationError as error:
+        first = error.errors(include_url=False)[0]
+        return f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}"
+    return None
+
+
+def local_fleet_name(config: DeploymentConfig) -> str:
+    return f"{config.cluster_name[:25].rstrip('-')}-fleet"
+
+
+def _say(text: str, quiet: bool) -> None:
+    if not quiet:
+        print(text, flush=True)
+
+
+@dataclass
+class ClusterProgress:
+    """Each cluster's drill as the fleet runs it: pending, running, then its final status."""
+
+    children: dict[str, str] = field(default_factory=dict)  # cluster -> drill execution ARN
+    status: dict[str, str] = field(default_factory=dict)  # cluster -> last status seen
+    started: dict[str, float] = field(default_factory=dict)
+
+    def plan_from(self, execution: Execution) -> None:
+        if self.children:
+            return
+        planned = next((s.result for s in execution.states if s.name == "PlanDrills" and s.result), None)
+        for drill in (planned or {}).get("drills", []):
+            machine = str(drill["drillStateMachineArn"])
+            # An execution's ARN is its state machine's, with "execution" and its name.
+            arn = machine.replace(":stateMachine:", ":execution:", 1) + f":{drill['drillId']}"
+            self.children[str(drill["cluster"])] = arn
+
+    def poll(self, sfn: Any, say: Callable[[str], None]) -> None:
+        done = sum(1 for s in self.status.values() if s in FINAL_STATUSES)
+        for cluster, arn in self.children.items():
+            if self.status.get(cluster) in FINAL_STATUSES:
+                continue
+            try:
+                described = sfn.describe_execution(executionArn=arn)
+            except sfn.exceptions.ExecutionDoesNotExist:
+                continue  # not started yet: the Map runs at most maxConcurrency at once
+            status = str(described["status"])
+            if status == self.status.get(cluster):
+                continue
+            self.status[cluster] = status
+            if status == "RUNNING":
+                self.started[cluster] = time.monotonic()
+                say(f"  ... {cluster:<24} drilling")
+                continue
+            done += 1
+            seconds = time.monotonic() - self.started.get(cluster, time.monotonic())
+            verdict = "PASSED" if status == "SUCCEEDED" else str(described.get("error") or status)
+            say(f"  [{done:>3}/{len(self.children)}] {cluster:<24} {verdict:<14} {seconds:6.1f}s")
+
+
+def watch_fleet(
+    sfn: Any, arn: str, *, say: Callable[[str], None], poll_seconds: float, timeout_seconds: float
+) -> Execution:
+    """Follow the fleet execution and each cluster's drill in it until the fleet ends."""
+    execution = Execution(arn)
+    progress = ClusterProgress()
+    seen = 0
+    deadline = time.monotonic() + timeout_seconds
+    while True:
+        described = sfn.describe_execution(executionArn=arn)
+        events = sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
+        apply_events(execution, events[seen:])
+        seen = len(events)
+        progress.plan_from(execution)
+        progress.poll(sfn, say)
+        if described["status"] in FINAL_STATUSES or time.monotonic() >= deadline:
+            break
+        time.sleep(poll_seconds)
+    execution.status = described["status"]
+    execution.started = described.get("startDate")
+    execution.stopped = described.get("stopDate")
+    execution.error = described.get("error")
+    execution.cause = described.get("cause")
+    return execution
+
+
+def print_summary(summary: dict[str, Any], execution: Execution, as_json_output: bool) -> None:
+    if as_json_output:
+        document = {
+            **summary,
+            "fleet_execution": {
+                "arn": execution.arn,
+                "status": execution.status,
+                "seconds": execution.seconds,
+                "state_transitions": execution.state_transitions,
+                "lambda_invocations": execution.lambda_invocations,
+            },
+        }
+        print(json.dumps(document, indent=2, default=str), flush=True)
+        return
+    counts = ", ".join(f"{k} {v}" for k, v in summary["counts"].items())
+    rto = summary["rto_seconds"]
+    seconds = f"{execution.seconds:.1f}s" if execution.seconds is not None else "?"
+    print(f"fleet drill {summary['fleet_id']}: {summary['outcome']} in {seconds} ({counts})", flush=True)
+    if rto["max"] is not None:
+        print(f"RTO: max {rto['max']:.3f}s ({rto['slowest_cluster']}), median {rto['median']:.3f}s", flush=True)
+    print(f"{'cluster':<24} {'outcome':<8} {'RTO':>9}  reason", flush=True)
+    for row in summary["drills"]:
+        rto_text = "-" if row["rto_seconds"] is None else f"{row['rto_seconds']:.3f}s"
+        print(f"{row['cluster']:<24} {row['outcome']:<8} {rto_text:>9}  {row['reason']}"[:160], flush=True)
+
+
+def run_local(
+    config: DeploymentConfig,
+    options: FleetOptions,
+    *,
+    sim_clusters: int,
+    sim_setup: bool,
+    reports_dir: Path,
+) -> int:
+    from localrunner.fleet import MAX_SIM_CLUSTERS, sim_fleet_configs
+
+    if not 1 <= sim_clusters <= MAX_SIM_CLUSTERS:
+        print(f"hadrill drill: --sim-clusters must be between 1 and {MAX_SIM_CLUSTERS}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    fleet_name = local_fleet_name(config)
+    concurrency = options.max_concurrency or min(DEFAULT_LOCAL_CONCURRENCY, sim_clusters)
+    request = options.request(fleet_name)
+    problem = check_request(request)
+    if problem:
+        print(f"hadrill drill: bad input: {problem}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    quiet = options.as_json_output
+    configs = sim_fleet_configs(config, sim_clusters)
+    started = time.monotonic()
+    _say(f"fleet drill {options.scenario} on {sim_clusters} clusters, {concurrency} at a time - {LOCAL_MODE}", quiet)
+    with local_fleet(configs, fleet_name=fleet_name, max_concurrency=concurrency, installed=not sim_setup) as fleet:
+        world = fleet.world
+        _say(f"deployed {sim_clusters} simulated clusters in {time.monotonic() - started:.1f}s", quiet)
+        if sim_setup:
+            if not _setup_all(fleet, concurrency, quiet):
+                return EXIT_FAILED
+        else:
+            _say("clusters start as the setup workflow leaves them (--sim-setup runs setup on each first)", quiet)
+        sfn = world.client("stepfunctions")
+        fleet_id = f"fleet-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}"
+        arn = sfn.start_execution(stateMachineArn=fleet.state_machine, name=fleet_id, input=json.dumps(request))[
+            "executionArn"
+        ]
+        execution = watch_fleet(
+            sfn, arn, say=lambda line: _say(line, quiet), poll_seconds=0.5, timeout_seconds=6 * 3600
+        )
+        summary = fleet.read_summary(fleet_id)
+        markdown = fleet.read_markdown(fleet_id)
+        drill_reports = {
+            row["drill_id"]: member_report
+            for row in (summary or {}).get("drills", [])
+            for member in fleet.members
+            if member.facts.cluster_name == row["cluster"]
+            and (member_report := _member_report(member, row["drill_id"])) is not None
+        }
+    if summary is None:
+        print(f"hadrill drill: no fleet summary was written: {execution.error}: {execution.cause}", file=sys.stderr)
+        return EXIT_FAILED
+    written = _write_local(reports_dir, summary, markdown or "", drill_reports)
+    print_summary(summary, execution, options.as_json_output)
+    _say(f"fleet summary: {written}; each cluster's drill report: {reports_dir}/<drill id>.json, .md, .html", quiet)
+    return EXIT_OK if summary["outcome"] == "PASSED" else EXIT_FAILED
+
+
+def _member_report(member: Any, drill_id: str) -> dict[str, Any] | None:
+    """The cluster's drill report, with its Markdown kept alongside (under "_markdown")."""
+    base = f"reports/{member.facts.cluster_name}/{drill_id}"
+    body = member.world.read_object(member.reports_bucket, f"{base}.json")
+    if body is None:
+        return None
+    markdown = member.world.read_object(member.reports_bucket, f"{base}.md")
+    return {**json.loads(body), "_markdown": (markdown or b"").decode()}
+
+
+def _write_local(
+    reports_dir: Path, summary: dict[str, Any], markdown: str, drill_reports: dict[str, dict[str, Any]]
+) -> Path:
+    """Keep what the world held: the fleet summary and every cluster's drill report."""
+    fleets = reports_dir / FLEET_DIR
+    fleets.mkdir(parents=True, exist_ok=True)
+    base = fleets / summary["fleet_id"]
+    base.with_suffix(".json").write_text(json.dumps(summary, indent=2) + "\n")
+    base.with_suffix(".md").write_text(markdown)
+    for drill_id, with_markdown in drill_reports.items():
+        report = {k: v for k, v in with_markdown.items() if k != "_markdown"}
+        (reports_dir / f"{drill_id}.json").write_text(json.dumps(report, indent=2) + "\n")
+        (reports_dir / f"{drill_id}.md").write_text(str(with_markdown["_markdown"]))
+        (reports_dir / f"{drill_id}.html").write_text(render_html(report, simulated=True))
+    return base.with_suffix(".json")
+
+
+def _setup_all(fleet: Any, concurrency: int, quiet: bool) -> bool:
+    """The setup workflow on every cluster, ``concurrency`` at a time (as an operator would start them)."""
+    sfn = fleet.world.client("stepfunctions")
+    pending = list(fleet.members)
+    running: dict[str, Any] = {}
+    failed: list[str] = []
+    done = 0
+    started = time.monotonic()
+    while pending or running:
+        while pending and len(running) < concurrency:
+            member = pending.pop(0)
+            arn = sfn.start_execution(
+                stateMachineArn=member.state_machines["Setup"],
+                name=f"setup-{int(time.time() * 1000)}",
+                input=json.dumps({"cluster": member.facts.cluster_name}),
+            )["executionArn"]
+            running[arn] = member
+        time.sleep(0.25)
+        for arn in list(running):
+            status = sfn.describe_execution(executionArn=arn)["status"]
+            if status == "RUNNING":
+                continue
+            member = running.pop(arn)
+            done += 1
+            if status != "SUCCEEDED":
+                failed.append(member.facts.cluster_name)
+            _say(f"  setup [{done:>3}/{len(fleet.members)}] {member.facts.cluster_name:<24} {status}", quiet)
+    _say(f"setup on {len(fleet.members)} clusters took {time.monotonic() - started:.1f}s", quiet)
+    if failed:
+        print(f"hadrill drill: setup failed on {', '.join(failed)}: no fleet drill was started", file=sys.stderr)
+    return not failed
+
+
+def run_aws(target: AwsTarget, options: FleetOptions) -> int:
+    """Start the deployed fleet's drill (stack <fleet>-fleet), follow it, print its summary."""
+    request = options.request(target.cluster)
+    problem = check_request(request)
+    if problem:
+        print(f"hadrill drill: bad input: {problem}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    sfn = target.client("stepfunctions")
+    fleet_id = f"fleet-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}"
+    arn = sfn.start_execution(
+        stateMachineArn=target.state_machine_arn("FleetDrill"), name=fleet_id, input=json.dumps(request)
+    )["executionArn"]
+    _say(f"fleet drill {options.scenario} on {target.cluster}: {arn}", options.as_json_output)
+    execution = watch_fleet(
+        sfn, arn, say=lambda line: _say(line, options.as_json_output), poll_seconds=5.0, timeout_seconds=24 * 3600
+    )
+    bucket = target.outputs().get("FleetReportsBucket", "")
+    key = report_keys(target.cluster, fleet_id, "fleet-reports/")["json"]
+    try:
+        body = target.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
+    except Exception as error:  # botocore raises many kinds; the message says which
+        print(f"hadrill drill: no fleet summary s3://{bucket}/{key}: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    summary = dict(json.loads(body))
+    print_summary(summary, execution, options.as_json_output)
+    return EXIT_OK if summary["outcome"] == "PASSED" else EXIT_FAILED

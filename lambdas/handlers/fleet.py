@@ -1,0 +1,129 @@
+"""Fleet drill handlers: plan the drills (validate the input, one Map item per cluster) and sum them up.
+
+The drills themselves are each cluster's own Drill state machine, started and awaited by the fleet
+state machine (statemachines/fleet.asl.json); these two functions never touch a node.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.exceptions import ClientError
+
+from hadrill import fleet
+from hadrill.drill import report as drill_report
+from hadrill.drill.report import iso
+from handlers.env import client
+
+logger = Logger(service="hadrill-fleet")
+tracer = Tracer(service="hadrill-fleet")
+metrics = Metrics(namespace="HADrill", service="hadrill-fleet")
+
+FLEET_REPORTS_BUCKET_ENV = "HADRILL_FLEET_REPORTS_BUCKET"  # stacks.orchestration.wiring.ENV_FLEET_REPORTS_BUCKET
+FLEET_REPORTS_PREFIX = "fleet-reports/"  # stacks.orchestration.wiring.FLEET_REPORTS_PREFIX
+REPORTS_PREFIX = "reports/"  # where each cluster's drill writes its report (wiring.REPORTS_PREFIX)
+EVENT_SOURCE = "hadrill"
+EVENT_DETAIL_TYPE = "Fleet Drill Completed"
+
+
+def _facts() -> fleet.FleetFacts:
+    return fleet.load_fleet_facts(dict(os.environ))
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+def plan_drills(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """The first state: validate the input, then one Map item per cluster. Nothing is started yet."""
+    facts = _facts()
+    request = fleet.validate_input(event.get("input"), facts)
+    plan = fleet.plan(
+        request, facts, fleet_id=str(event.get("executionName") or "fleet"), execution=str(event["execution"])
+    )
+    plan["startedEpochMs"] = int(time.time() * 1000)
+    logger.info("fleet drill planned", extra={"clusters": [d["cluster"] for d in plan["drills"]]})
+    return plan
+
+
+def _read_report(bucket: str, key: str) -> dict[str, Any] | None:
+    try:
+        body = client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") in ("NoSuchKey", "404", "AccessDenied"):
+            return None
+        raise
+    return dict(json.loads(body))
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def summarize(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """Read each cluster's drill report, write the fleet summary (JSON + Markdown) and announce it."""
+    facts = _facts()
+    state: dict[str, Any] = event.get("state") or {}
+    plan: dict[str, Any] = state.get("plan") or {}
+    # No results when the Map itself failed (its error is in "failure"): every planned cluster then
+    # gets its row from its report, if its drill got as far as writing one.
+    items: list[dict[str, Any]] = state.get("results") or [
+        {"cluster": d["cluster"], "drillId": d["drillId"]} for d in plan.get("drills", [])
+    ]
+    rows = []
+    for item in items:
+        member = facts.member(item["cluster"])
+        keys = drill_report.report_keys(member.cluster, item["drillId"], REPORTS_PREFIX)
+        report = _read_report(member.reports_bucket, keys["json"])
+        uris = {kind: f"s3://{member.reports_bucket}/{key}" for kind, key in keys.items()}
+        rows.append(fleet.cluster_result(item, report, uris))
+    started_ms = int(plan.get("startedEpochMs") or time.time() * 1000)
+    finished_ms = int(time.time() * 1000)
+    summary = fleet.summarize(
+        plan,
+        rows,
+        fleet=facts.fleet_name,
+        started=iso(started_ms),
+        finished=iso(finished_ms),
+        duration_seconds=(finished_ms - started_ms) / 1000,
+    )
+    if state.get("failure"):
+        summary["reason"] += f" (the fleet Map itself failed: {fleet.failure_text(state['failure'])})"
+        summary["outcome"] = "FAILED"
+    bucket = os.environ.get(FLEET_REPORTS_BUCKET_ENV, "")
+    keys = fleet.report_keys(facts.fleet_name, summary["fleet_id"], FLEET_REPORTS_PREFIX)
+    s3 = client("s3")
+    s3.put_object(
+        Bucket=bucket, Key=keys["json"], Body=json.dumps(summary, indent=2).encode(), ContentType="application/json"
+    )
+    s3.put_object(
+        Bucket=bucket, Key=keys["markdown"], Body=fleet.markdown(summary).encode(), ContentType="text/markdown"
+    )
+    uris = {kind: f"s3://{bucket}/{key}" for kind, key in keys.items()}
+    announced = {k: v for k, v in summary.items() if k != "drills"} | {
+        "drills": [{k: r[k] for k in ("cluster", "outcome", "rto_seconds")} for r in summary["drills"]],
+        "report": uris,
+    }
+    client("events").put_events(
+        Entries=[
+            {
+                "Source": EVENT_SOURCE,
+                "DetailType": EVENT_DETAIL_TYPE,
+                "Detail": json.dumps(announced, default=str),
+                "EventBusName": "default",
+            }
+        ]
+    )
+    for outcome, count in summary["counts"].items():
+        metrics.add_metric(name=f"FleetDrills{outcome.title().replace('_', '')}", unit=MetricUnit.Count, value=count)
+    logger.info("fleet drill summed up", extra={"outcome": summary["outcome"], "counts": summary["counts"]})
+    return {
+        "outcome": summary["outcome"],
+        "error": "FleetDrillPassed" if summary["outcome"] == "PASSED" else "FleetDrillFailed",
+        "reason": summary["reason"][:1000],
+        "counts": summary["counts"],
+        "report": uris,
+    }
