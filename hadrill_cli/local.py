@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -15,6 +15,7 @@ from stacks.orchestration.wiring import LAMBDAS_DIR
 
 if TYPE_CHECKING:
     from localrunner import LocalDeployment
+    from localrunner.fleet import LocalFleet
 
 LOCAL_MODE = "local (moto + simulated LifeKeeper/HULFT: a test double, not the real products)"
 # Step Functions waits and retry back-off, shortened locally; simulated delays stay real time.
@@ -43,3 +44,42 @@ def local_cluster(
             yield deployment
         finally:
             deployment.cluster.close()
+
+
+@contextmanager
+def local_fleet(
+    configs: Sequence[DeploymentConfig],
+    *,
+    fleet_name: str,
+    max_concurrency: int,
+    timings: Timings | None = None,
+    installed: bool = False,
+) -> Iterator[LocalFleet]:
+    """Several simulated clusters in one world and the fleet drill state machine over them: bare (as
+    `cdk deploy` leaves them, for the setup workflow) or ``installed`` (as setup leaves them)."""
+    from localrunner import deploy_local
+    from localrunner.fleet import deploy_fleet_local
+    from localworld import LocalWorld
+
+    logging.getLogger("moto").setLevel(logging.CRITICAL)
+    members: list[LocalDeployment] = []
+    with (
+        tempfile.TemporaryDirectory(prefix="hadrill-fleet-") as root,
+        LocalWorld(time_scale=LOCAL_TIME_SCALE, handler_paths=[LAMBDAS_DIR], strict_documents=True) as world,
+    ):
+        try:
+            for config in configs:
+                members.append(
+                    deploy_local(
+                        config,
+                        world=world,
+                        root=Path(root) / config.cluster_name,
+                        timings=timings or Timings.fast(),
+                        bare=not installed,
+                        installed=installed,
+                    )
+                )
+            yield deploy_fleet_local(world, members, fleet_name=fleet_name, max_concurrency=max_concurrency)
+        finally:
+            for member in members:
+                member.cluster.close()
