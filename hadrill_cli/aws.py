@@ -45,6 +45,4 @@ class AwsTarget:
         try:
             return self.outputs()[key]
         except KeyError:
-            raise AwsTargetError(
-                f"stack {self.stack} has no output {key}: deploy this version"
-            ) from None
+            raise AwsTargetError(f"stack {self.stack} has no output {key}: deploy this version") from None

@@ -19,8 +19,9 @@ from hadrill.drill.model import DrillInput
 from hadrill.report_html import render_html
 from hadrill_cli.aws import AwsTarget
 from hadrill_cli.follow import Execution, follow
-from hadrill_cli.local import LOCAL_MODE, local_cluster
-from hadrill_cli.render import LineReporter, closing_line
+from hadrill_cli.local import local_cluster
+from hadrill_cli.messages import current, outcome_text, t
+from hadrill_cli.render import closing_line, progress_reporter
 from simulator import Knobs, Timings
 from simulator.scenario import run as run_document
 from stacks.config import DeploymentConfig
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
+EXIT_ENVIRONMENT = 3
 DEFAULT_REPORTS_DIR = Path("reports")
 
 # --sim-fault: which simulator knob forces which bad path.
@@ -120,46 +122,48 @@ def run_local(
     request = options.request(config.cluster_name)
     problem = check_request(request)
     if problem:
-        print(f"hadrill drill: bad input: {problem}", file=sys.stderr)
+        print(f"hadrill drill: {t('bad_input', problem=problem)}", file=sys.stderr)
         return EXIT_BAD_INPUT
     timings = sim_timings(sim_takeover_seconds)
     with local_cluster(config, timings=timings) as deployment:
         sfn = deployment.world.client("stepfunctions")
-        _say(f"drill {options.scenario} on {config.cluster_name} - {LOCAL_MODE}", options.as_json_output)
-        takeover = f"detection {timings.detection_seconds:.2f} s + restore {timings.restore_seconds:.2f} s"
-        _say(f"simulated takeover: {takeover}", options.as_json_output)
+        title = t("drill_local", scenario=options.scenario, cluster=config.cluster_name, mode=t("local_mode"))
+        _say(title, options.as_json_output)
+        takeover = t("sim_takeover", detection=timings.detection_seconds, restore=timings.restore_seconds)
+        _say(takeover, options.as_json_output)
         setup_arn = sfn.start_execution(
             stateMachineArn=deployment.state_machines["Setup"],
             name=f"setup-{int(time.time() * 1000)}",
             input=json.dumps({"cluster": config.cluster_name}),
         )["executionArn"]
         setup = follow(sfn, setup_arn, poll_seconds=0.05, timeout_seconds=600)
-        _say(closing_line("setup (first, on the fresh cluster)", setup, None), options.as_json_output)
+        _say(closing_line(t("workflow_first_setup"), setup, None), options.as_json_output)
         if setup.status != "SUCCEEDED":
             return EXIT_FAILED
         if sim_fault:
             _apply_sim_fault(deployment, sim_fault)
-            _say(f"simulated fault: {sim_fault}", options.as_json_output)
+            _say(t("sim_fault", fault=sim_fault), options.as_json_output)
         before = deployment.world.ssm.commands_sent
         drill_id = f"drill-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}"
         arn = sfn.start_execution(
             stateMachineArn=deployment.state_machines["Drill"], name=drill_id, input=json.dumps(request)
         )["executionArn"]
-        reporter = (lambda run: None) if options.as_json_output else LineReporter()
         # Polled gently: reading the history is CPU work that competes with the simulated nodes.
-        execution = follow(sfn, arn, on_change=reporter, poll_seconds=0.25, timeout_seconds=7200)
+        with progress_reporter(as_json=options.as_json_output) as progress:
+            execution = follow(sfn, arn, on_change=progress, poll_seconds=0.25, timeout_seconds=7200)
         commands = deployment.world.ssm.commands_sent - before
         report = _read_local_report(deployment, drill_id)
         markdown = _read_local_object(deployment, f"reports/{config.cluster_name}/{drill_id}.md")
     if report is None:
-        print(f"hadrill drill: no report was written: {execution.error}: {execution.cause}", file=sys.stderr)
+        problem = t("no_report_written", error=execution.error, cause=execution.cause)
+        print(f"hadrill drill: {problem}", file=sys.stderr)
         return EXIT_FAILED
     reports_dir.mkdir(parents=True, exist_ok=True)
     (reports_dir / f"{drill_id}.json").write_text(json.dumps(report, indent=2) + "\n")
     (reports_dir / f"{drill_id}.md").write_text(markdown or "")
     (reports_dir / f"{drill_id}.html").write_text(render_html(report, simulated=True))
     _print_result(report, markdown, execution, commands, options.as_json_output)
-    _say(f"reports: {reports_dir / drill_id}.json, .md, .html", options.as_json_output)
+    _say(t("reports_written", stem=reports_dir / drill_id), options.as_json_output)
     return EXIT_OK if report["outcome"] == "PASSED" else EXIT_FAILED
 
 
@@ -179,35 +183,81 @@ def _print_result(
     if as_json_output:
         print(json.dumps(report, indent=2), flush=True)
         return
-    print(closing_line("drill workflow", execution, commands), flush=True)
-    if markdown:
-        head = markdown.split("\n## Checks", 1)[0].rstrip()
-        print(head, flush=True)
-        failed = [c for c in report["checks"] if not c["passed"]]
-        for check in failed:
-            print(f"  FAILED CHECK {check['phase']}: {check['name']}: {check['detail']}", flush=True)
+    print(closing_line(t("workflow_drill"), execution, commands), flush=True)
+    print(result_head(report, markdown), flush=True)
+    for check in report.get("checks", []):
+        if not check.get("passed"):
+            print(t("failed_check", phase=check["phase"], name=check["name"], detail=check["detail"]), flush=True)
+
+
+def result_head(report: dict[str, Any], markdown: str | None) -> str:
+    """The report's first lines (outcome, RTO, recovery, switchback), as the operator reads them.
+
+    In English that is the head of the Markdown report the workflow wrote, word for word; in
+    Japanese (or with no Markdown) the same lines are built from the JSON report.
+    """
+    if markdown and current() == "en":
+        return markdown.split("\n## Checks", 1)[0].rstrip()
+    return "\n".join(_head_lines(report))
+
+
+def _head_lines(report: dict[str, Any]) -> list[str]:
+    rto, slo = report.get("rto_seconds"), report.get("max_rto_seconds")
+    bound = "<= " if report.get("rto_is_upper_bound") else ""
+    rto_text = t("head_rto_unmeasured") if rto is None else t("head_rto_value", bound=bound, seconds=rto)
+    dry_run = t("head_dry_run") if report.get("dry_run") else ""
+    lines = [
+        t("head_title", drill_id=report.get("drill_id"), outcome=outcome_text(str(report.get("outcome")))),
+        "",
+        t("head_cluster", cluster=report.get("cluster"), scenario=report.get("scenario"), dry_run=dry_run),
+        t("head_reason", reason=report.get("reason", "")),
+        t(
+            "head_times",
+            started=report.get("started"),
+            finished=report.get("finished"),
+            seconds=report.get("duration_seconds") or 0.0,
+        ),
+        t(
+            "head_rto",
+            rto=rto_text,
+            slo=slo,
+            source=report.get("from_node") or "-",
+            target=report.get("to_node") or "-",
+        ),
+    ]
+    if report.get("detection_seconds") is not None:
+        lines.append(
+            t("head_detection", detection=report["detection_seconds"], restore=report.get("restore_seconds") or 0.0)
+        )
+    lines.append(t("head_recovery", detail=(report.get("recovery") or {}).get("detail", "-")))
+    lines.append(t("head_switchback", detail=(report.get("switchback") or {}).get("detail", "-")))
+    stale = (report.get("lock") or {}).get("broken_stale_lock")
+    if stale:
+        lines.append(t("head_stale_lock", drill_id=stale.get("drillId"), acquired=stale.get("acquired")))
+    return lines
 
 
 def run_aws(target: AwsTarget, options: DrillOptions) -> int:
     request = options.request(target.cluster)
     problem = check_request(request)
     if problem:
-        print(f"hadrill drill: bad input: {problem}", file=sys.stderr)
+        print(f"hadrill drill: {t('bad_input', problem=problem)}", file=sys.stderr)
         return EXIT_BAD_INPUT
     sfn = target.client("stepfunctions")
     drill_id = f"drill-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}"
     arn = sfn.start_execution(
         stateMachineArn=target.state_machine_arn("Drill"), name=drill_id, input=json.dumps(request)
     )["executionArn"]
-    _say(f"drill {options.scenario} on {target.cluster}: {arn}", options.as_json_output)
-    reporter = (lambda run: None) if options.as_json_output else LineReporter()
-    execution = follow(sfn, arn, on_change=reporter, poll_seconds=2.0)
+    _say(t("drill_started", scenario=options.scenario, cluster=target.cluster, arn=arn), options.as_json_output)
+    with progress_reporter(as_json=options.as_json_output) as progress:
+        execution = follow(sfn, arn, on_change=progress, poll_seconds=2.0)
     recorded = next((s.result for s in execution.states if s.name == "RecordResult"), None)
     uris: dict[str, str] = recorded.get("report", {}) if isinstance(recorded, dict) else {}
     report = _read_s3_json(target, uris.get("json"))
     markdown = _read_s3_text(target, uris.get("markdown"))
     if report is None:
-        print(f"hadrill drill: no report: {execution.status} {execution.error}: {execution.cause}", file=sys.stderr)
+        problem = t("no_report_found", status=execution.status, error=execution.error, cause=execution.cause)
+        print(f"hadrill drill: {problem}", file=sys.stderr)
         return EXIT_FAILED
     _print_result(report, markdown, execution, None, options.as_json_output)
     return EXIT_OK if report["outcome"] == "PASSED" else EXIT_FAILED
@@ -262,8 +312,8 @@ def history(*, target: AwsTarget | None, reports_dir: Path, limit: int, as_json_
         print(json.dumps(rows, indent=2, default=str))
         return EXIT_OK
     if not rows:
-        where = f"cluster {target.cluster}" if target is not None else f"{reports_dir}/"
-        print(f"no drills recorded in {where}")
+        where = t("cluster_named", cluster=target.cluster) if target is not None else f"{reports_dir}/"
+        print(t("no_drills", where=where))
     for row in rows:
         rto = row.get("rto_seconds")
         rto_text = "-" if rto is None else f"{rto:.3f}s"
@@ -274,19 +324,82 @@ def history(*, target: AwsTarget | None, reports_dir: Path, limit: int, as_json_
     return EXIT_OK
 
 
-def show_report(drill_id: str, *, target: AwsTarget | None, reports_dir: Path, as_json_output: bool) -> int:
-    if target is None:
-        path = reports_dir / f"{drill_id}.{'json' if as_json_output else 'md'}"
-        if not path.is_file():
-            print(f"hadrill report: no report {path}", file=sys.stderr)
-            return EXIT_BAD_INPUT
-        print(path.read_text(), end="")
-        return EXIT_OK
+class ReportProblem(Exception):
+    """The drill's report cannot be found or read: a bad id, or nothing recorded (exit code 2)."""
+
+
+def _local_report_path(reports_dir: Path, drill_id: str, suffix: str) -> Path:
+    # The id names a file under reports_dir: one that climbs out of it ("../x") is not a drill id.
+    if not drill_id or drill_id.startswith(".") or any(sep in drill_id for sep in ("/", "\\")):
+        raise ReportProblem(t("bad_drill_id", drill_id=drill_id))
+    return reports_dir / f"{drill_id}.{suffix}"
+
+
+def _recorded_uris(target: AwsTarget, drill_id: str) -> dict[str, str]:
     row = next((r for r in _drill_records(target, 1000) if r.get("drill_id") == drill_id), None)
     if row is None:
-        print(f"hadrill report: no drill {drill_id} recorded for {target.cluster}", file=sys.stderr)
+        raise ReportProblem(t("no_drill_recorded", drill_id=drill_id, cluster=target.cluster))
+    uris: dict[str, str] = row.get("report", {})
+    return uris
+
+
+def show_report(drill_id: str, *, target: AwsTarget | None, reports_dir: Path, as_json_output: bool) -> int:
+    try:
+        if target is None:
+            path = _local_report_path(reports_dir, drill_id, "json" if as_json_output else "md")
+            if not path.is_file():
+                raise ReportProblem(t("no_report", path=path))
+            text: str | None = path.read_text()
+        else:
+            text = _read_s3_text(target, _recorded_uris(target, drill_id).get("json" if as_json_output else "markdown"))
+    except ReportProblem as problem:
+        print(f"hadrill report: {problem}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    uris = row.get("report", {})
-    text = _read_s3_text(target, uris.get("json" if as_json_output else "markdown"))
     print(text or "", end="")
+    return EXIT_OK
+
+
+def load_report(drill_id: str, *, target: AwsTarget | None, reports_dir: Path) -> dict[str, Any]:
+    """The drill's JSON report: reports_dir/ID.json locally, else the one its record points to in S3."""
+    if target is not None:
+        uris = _recorded_uris(target, drill_id)
+        report = _read_s3_json(target, uris.get("json"))
+        if report is None:
+            raise ReportProblem(t("no_report", path=drill_id))
+        return report
+    path = _local_report_path(reports_dir, drill_id, "json")
+    if not path.is_file():
+        raise ReportProblem(t("no_report", path=path))
+    try:
+        report = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ReportProblem(t("unreadable_report", path=path, error=error)) from None
+    if not isinstance(report, dict):
+        raise ReportProblem(t("unreadable_report", path=path, error="not a JSON object"))
+    return report
+
+
+def write_html_report(
+    drill_id: str, *, target: AwsTarget | None, reports_dir: Path, output: Path | None, as_json_output: bool
+) -> int:
+    """`hadrill report ID --html`: the self-contained HTML page to `output` (default reports_dir/ID.html).
+
+    A local report came from the simulator, so its page says so (render_html(simulated=True)).
+    """
+    try:
+        report = load_report(drill_id, target=target, reports_dir=reports_dir)
+        path = output or _local_report_path(reports_dir, drill_id, "html")
+    except ReportProblem as problem:
+        print(f"hadrill report: {problem}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(render_html(report, simulated=target is None), encoding="utf-8")
+    except OSError as error:
+        print(f"hadrill report: {t('cannot_write', path=path, error=error)}", file=sys.stderr)
+        return EXIT_ENVIRONMENT
+    if as_json_output:
+        print(json.dumps({"drill_id": drill_id, "html": str(path)}))
+    else:
+        print(t("html_written", path=path))
     return EXIT_OK

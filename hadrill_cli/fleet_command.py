@@ -28,6 +28,7 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
 DEFAULT_LOCAL_CONCURRENCY = 5
+DEFAULT_SIM_CLUSTERS = 3
 FLEET_DIR = "fleets"  # under the reports directory: `hadrill history` lists drill reports only
 
 
@@ -245,15 +246,15 @@ def _write_local(
     """Keep what the world held: the fleet summary and every cluster's drill report."""
     fleets = reports_dir / FLEET_DIR
     fleets.mkdir(parents=True, exist_ok=True)
-    base = fleets / summary["fleet_id"]
-    base.with_suffix(".json").write_text(json.dumps(summary, indent=2) + "\n")
-    base.with_suffix(".md").write_text(markdown)
+    fleet_id = str(summary["fleet_id"])
+    (fleets / f"{fleet_id}.json").write_text(json.dumps(summary, indent=2) + "\n")
+    (fleets / f"{fleet_id}.md").write_text(markdown)
     for drill_id, with_markdown in drill_reports.items():
         report = {k: v for k, v in with_markdown.items() if k != "_markdown"}
         (reports_dir / f"{drill_id}.json").write_text(json.dumps(report, indent=2) + "\n")
         (reports_dir / f"{drill_id}.md").write_text(str(with_markdown["_markdown"]))
         (reports_dir / f"{drill_id}.html").write_text(render_html(report, simulated=True))
-    return base.with_suffix(".json")
+    return fleets / f"{fleet_id}.json"
 
 
 def _setup_all(fleet: Any, concurrency: int, quiet: bool) -> bool:

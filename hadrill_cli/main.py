@@ -1,7 +1,8 @@
 """The operator's command line: `hadrill <command>`.
 
 Exit codes: 0 success, 1 workflow failed (setup FAILED; drill FAILED or ABORTED), 2 bad input or
-config, 3 AWS or environment error.
+config, 3 AWS or environment error (130 when stopped with Ctrl-C, as the shell would report it).
+Messages are English or Japanese (hadrill_cli/messages.py); --json output and --help stay English.
 """
 
 from __future__ import annotations
@@ -12,14 +13,16 @@ from pathlib import Path
 
 from hadrill.drill.model import SCENARIOS
 from hadrill.setup import ALL_STEPS
-from hadrill_cli import drill_command, setup_command
+from hadrill_cli import drill_command, fleet_command, messages, setup_command
 from hadrill_cli.aws import AwsTarget, AwsTargetError
+from hadrill_cli.messages import t
 from hadrill_cli.plan import AssemblyError, read_assembly, render
 from stacks.config import DEFAULT_CONFIG_PATH, ConfigError, load_config
 
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
 EXIT_ENVIRONMENT = 3
+EXIT_INTERRUPTED = 130  # what a shell reports for a program stopped by Ctrl-C (128 + SIGINT)
 
 EPILOG = """examples:
   hadrill setup --local                 run setup on a simulated cluster (no AWS account)
@@ -30,9 +33,24 @@ EPILOG = """examples:
   hadrill drill --local --scenario instance-stop --sim-takeover-seconds 10
   hadrill drill --local --sim-fault no-takeover   a drill that FAILS, recovers and says why
   hadrill drill --cluster hulft-demo --scenario switchover --max-rto 60
+  hadrill drill --fleet --local --sim-clusters 20 --max-concurrency 5   a fleet drill on 20 simulated clusters
+  hadrill drill --fleet hulft-fleet --max-concurrency 2 --only hulft-demo --only hulft-edi
   hadrill history --local               drills whose reports are in ./reports
   hadrill report drill-20261125T233000Z --cluster hulft-demo
+  hadrill report drill-20261125T233000Z --local --html   write reports/<ID>.html
+  hadrill --lang ja drill --local       messages in Japanese (also: HADRILL_LANG=ja, or a ja_JP locale)
 """
+
+
+def _add_lang(parser: argparse.ArgumentParser, default: str | None) -> None:
+    # On the main parser and on every command, so `hadrill --lang ja drill` and `hadrill drill --lang ja`
+    # both work; the commands' default is SUPPRESS so they do not overwrite the main parser's value.
+    parser.add_argument(
+        "--lang",
+        choices=messages.LANGUAGES,
+        default=default,
+        help="language of the messages (default: HADRILL_LANG, then the locale); --json and --help stay English",
+    )
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -42,6 +60,7 @@ def _parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    _add_lang(parser, None)
     commands = parser.add_subparsers(dest="command", required=True)
 
     plan = commands.add_parser("plan", help="summarize what `cdk deploy` would create (reads cdk.out; deploys nothing)")
@@ -84,8 +103,26 @@ def _parser() -> argparse.ArgumentParser:
     )
     drill.add_argument("--sim-fault", choices=sorted(drill_command.SIM_FAULTS), help="with --local: force a bad path")
     drill.add_argument("--reports-dir", type=Path, default=drill_command.DEFAULT_REPORTS_DIR, help=argparse.SUPPRESS)
-    drill.add_argument("--profile", help="AWS profile (with --cluster)")
-    drill.add_argument("--region", help="AWS region (with --cluster)")
+    drill.add_argument("--profile", help="AWS profile (with --cluster or --fleet NAME)")
+    drill.add_argument("--region", help="AWS region (with --cluster or --fleet NAME)")
+    fleet = drill.add_argument_group("fleet drills (one scenario on many clusters)")
+    fleet.add_argument(
+        "--fleet",
+        nargs="?",
+        const="",
+        metavar="NAME",
+        help="drill every cluster of the deployed fleet NAME (stack NAME-fleet); with --local: a simulated fleet",
+    )
+    fleet.add_argument("--max-concurrency", type=int, metavar="C", help="at most C clusters at once (fleet default)")
+    fleet.add_argument(
+        "--only", action="append", metavar="CLUSTER", help="with --fleet NAME: drill only this cluster (repeatable)"
+    )
+    fleet.add_argument(
+        "--sim-clusters", type=int, metavar="N", help="with --fleet --local: N simulated clusters (default 3)"
+    )
+    fleet.add_argument(
+        "--sim-setup", action="store_true", help="with --fleet --local: run the setup workflow on each cluster first"
+    )
 
     for name, text in (("history", "list recent drills"), ("report", "show one drill's report")):
         sub = commands.add_parser(name, help=text)
@@ -100,11 +137,30 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument("--region", help="AWS region (with --cluster)")
         if name == "history":
             sub.add_argument("--limit", type=int, default=20, help="how many (default 20)")
+        else:
+            sub.add_argument("--html", action="store_true", help="write the report as one self-contained HTML file")
+            sub.add_argument("--output", type=Path, metavar="PATH", help="with --html: where (default reports/ID.html)")
+    for sub in commands.choices.values():
+        _add_lang(sub, argparse.SUPPRESS)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    try:
+        messages.use(messages.resolve_language(args.lang))
+    except ValueError as error:
+        print(f"hadrill: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    try:
+        return _run(args)
+    except KeyboardInterrupt:
+        # The live progress display has already put the terminal right; a traceback would be noise.
+        print(f"hadrill {args.command}: {t('interrupted')}", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def _run(args: argparse.Namespace) -> int:
     if args.command == "plan":
         try:
             plans = read_assembly(args.assembly)
@@ -122,7 +178,62 @@ def main(argv: list[str] | None = None) -> int:
     return EXIT_BAD_INPUT  # argparse rejects unknown commands before this
 
 
+def _fleet_drill(args: argparse.Namespace) -> int:
+    options = fleet_command.FleetOptions(
+        scenario=args.scenario,
+        dry_run=args.dry_run,
+        switchback=not args.no_switchback,
+        max_rto=args.max_rto,
+        takeover_timeout=args.takeover_timeout,
+        max_concurrency=args.max_concurrency,
+        clusters=tuple(args.only) if args.only else None,
+        as_json_output=args.json,
+    )
+    if args.cluster or args.sim_fault or args.sim_takeover_seconds is not None:
+        print(
+            "hadrill drill: --fleet drills every cluster: drop --cluster, --sim-fault, --sim-takeover-seconds",
+            file=sys.stderr,
+        )
+        return EXIT_BAD_INPUT
+    if args.local:
+        if args.fleet or args.only:
+            print(
+                "hadrill drill: --fleet --local builds its own simulated fleet: drop the NAME and --only",
+                file=sys.stderr,
+            )
+            return EXIT_BAD_INPUT
+        try:
+            config = load_config(args.config)
+        except ConfigError as error:
+            print(f"hadrill drill: {t('config_error', error=error)}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        return fleet_command.run_local(
+            config,
+            options,
+            sim_clusters=args.sim_clusters if args.sim_clusters is not None else fleet_command.DEFAULT_SIM_CLUSTERS,
+            sim_setup=args.sim_setup,
+            reports_dir=args.reports_dir,
+        )
+    if not args.fleet:
+        print("hadrill drill: give --fleet NAME (a deployed fleet) or --fleet --local", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if args.sim_clusters is not None or args.sim_setup:
+        print(f"hadrill drill: {t('sim_needs_local')}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    target = AwsTarget(args.fleet, profile=args.profile, region=args.region, stack_suffix="fleet")
+    try:
+        return fleet_command.run_aws(target, options)
+    except AwsTargetError as error:
+        print(f"hadrill drill: {t('aws_error', error=error)}", file=sys.stderr)
+        return EXIT_ENVIRONMENT
+
+
 def _drill(args: argparse.Namespace) -> int:
+    if args.fleet is not None:
+        return _fleet_drill(args)
+    if args.max_concurrency is not None or args.only or args.sim_clusters is not None or args.sim_setup:
+        print("hadrill drill: --max-concurrency, --only, --sim-clusters and --sim-setup need --fleet", file=sys.stderr)
+        return EXIT_BAD_INPUT
     options = drill_command.DrillOptions(
         scenario=args.scenario,
         dry_run=args.dry_run,
@@ -135,15 +246,14 @@ def _drill(args: argparse.Namespace) -> int:
         try:
             config = load_config(args.config)
         except ConfigError as error:
-            print(f"hadrill drill: config error: {error}", file=sys.stderr)
+            print(f"hadrill drill: {t('config_error', error=error)}", file=sys.stderr)
             return EXIT_BAD_INPUT
         if args.cluster and args.cluster != config.cluster_name:
-            print(
-                f"hadrill drill: --cluster {args.cluster} is not {args.config}'s {config.cluster_name}", file=sys.stderr
-            )
+            mismatch = t("cluster_mismatch", cluster=args.cluster, config=args.config, expected=config.cluster_name)
+            print(f"hadrill drill: {mismatch}", file=sys.stderr)
             return EXIT_BAD_INPUT
         if args.sim_takeover_seconds is not None and not 0 < args.sim_takeover_seconds <= 600:
-            print("hadrill drill: --sim-takeover-seconds must be between 0 and 600", file=sys.stderr)
+            print(f"hadrill drill: {t('sim_takeover_range')}", file=sys.stderr)
             return EXIT_BAD_INPUT
         return drill_command.run_local(
             config,
@@ -153,15 +263,15 @@ def _drill(args: argparse.Namespace) -> int:
             reports_dir=args.reports_dir,
         )
     if not args.cluster:
-        print("hadrill drill: give --cluster NAME (a deployed cluster) or --local", file=sys.stderr)
+        print(f"hadrill drill: {t('need_cluster_or_local')}", file=sys.stderr)
         return EXIT_BAD_INPUT
     if args.sim_takeover_seconds is not None or args.sim_fault:
-        print("hadrill drill: --sim-* options need --local", file=sys.stderr)
+        print(f"hadrill drill: {t('sim_needs_local')}", file=sys.stderr)
         return EXIT_BAD_INPUT
     try:
         return drill_command.run_aws(AwsTarget(args.cluster, profile=args.profile, region=args.region), options)
     except AwsTargetError as error:
-        print(f"hadrill drill: {error}", file=sys.stderr)
+        print(f"hadrill drill: {t('aws_error', error=error)}", file=sys.stderr)
         return EXIT_ENVIRONMENT
 
 
@@ -172,23 +282,30 @@ def _history_or_report(args: argparse.Namespace) -> int:
             return drill_command.history(
                 target=target, reports_dir=args.reports_dir, limit=args.limit, as_json_output=args.json
             )
+        if args.output is not None and not args.html:
+            print(f"hadrill report: {t('output_needs_html')}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        if args.html:
+            return drill_command.write_html_report(
+                args.drill_id, target=target, reports_dir=args.reports_dir, output=args.output, as_json_output=args.json
+            )
         return drill_command.show_report(
             args.drill_id, target=target, reports_dir=args.reports_dir, as_json_output=args.json
         )
     except AwsTargetError as error:
-        print(f"hadrill {args.command}: {error}", file=sys.stderr)
+        print(f"hadrill {args.command}: {t('aws_error', error=error)}", file=sys.stderr)
         return EXIT_ENVIRONMENT
 
 
 def _setup(args: argparse.Namespace) -> int:
     if args.repeat < 1:
-        print("hadrill setup: --repeat must be at least 1", file=sys.stderr)
+        print(f"hadrill setup: {t('repeat_at_least_one')}", file=sys.stderr)
         return EXIT_BAD_INPUT
     if args.local:
         try:
             config = load_config(args.config)
         except ConfigError as error:
-            print(f"hadrill setup: config error: {error}", file=sys.stderr)
+            print(f"hadrill setup: {t('config_error', error=error)}", file=sys.stderr)
             return EXIT_BAD_INPUT
         return setup_command.run_local(
             config, steps=args.steps, dry_run=args.dry_run, repeat=args.repeat, as_json_output=args.json
@@ -201,7 +318,7 @@ def _setup(args: argparse.Namespace) -> int:
             as_json_output=args.json,
         )
     except AwsTargetError as error:
-        print(f"hadrill setup: {error}", file=sys.stderr)
+        print(f"hadrill setup: {t('aws_error', error=error)}", file=sys.stderr)
         return EXIT_ENVIRONMENT
 
 

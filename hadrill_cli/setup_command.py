@@ -9,8 +9,9 @@ from typing import Any
 
 from hadrill_cli.aws import AwsTarget
 from hadrill_cli.follow import Execution, follow
-from hadrill_cli.local import LOCAL_MODE, local_cluster
-from hadrill_cli.render import LineReporter, as_json, closing_line
+from hadrill_cli.local import local_cluster
+from hadrill_cli.messages import t
+from hadrill_cli.render import as_json, closing_line, progress_reporter
 from stacks.config import DeploymentConfig
 
 EXIT_OK = 0
@@ -33,31 +34,32 @@ def run_local(
         sfn = deployment.world.client("stepfunctions")
         for attempt in range(1, repeat + 1):
             if not as_json_output:
-                print(f"setup of {config.cluster_name}, run {attempt}/{repeat} - {LOCAL_MODE}", flush=True)
+                _announce_local_run(config.cluster_name, attempt, repeat)
             before = deployment.world.ssm.commands_sent
             arn = sfn.start_execution(
                 stateMachineArn=deployment.state_machines["Setup"],
                 name=f"setup-{int(time.time() * 1000)}-{attempt}",
                 input=json.dumps(setup_input(config.cluster_name, steps=steps, dry_run=dry_run)),
             )["executionArn"]
-            execution = follow(sfn, arn, on_change=_reporter(as_json_output), poll_seconds=0.05, timeout_seconds=600)
+            with progress_reporter(as_json=as_json_output) as report:
+                execution = follow(sfn, arn, on_change=report, poll_seconds=0.05, timeout_seconds=600)
             commands = deployment.world.ssm.commands_sent - before
-            _report("setup", config.cluster_name, execution, commands, as_json_output)
+            _report(config.cluster_name, execution, commands, as_json_output)
             if execution.status != "SUCCEEDED":
                 exit_code = EXIT_FAILED
                 break
     return exit_code
 
 
-def _reporter(as_json_output: bool) -> Any:
-    return (lambda run: None) if as_json_output else LineReporter()
+def _announce_local_run(cluster: str, attempt: int, repeat: int) -> None:
+    print(t("setup_run_local", cluster=cluster, attempt=attempt, repeat=repeat, mode=t("local_mode")), flush=True)
 
 
-def _report(workflow: str, cluster: str, execution: Execution, commands: int | None, as_json_output: bool) -> None:
-    if as_json_output:
-        print(as_json(workflow, cluster, "local-simulated", execution, commands), flush=True)
+def _report(cluster: str, execution: Execution, commands: int | None, as_json_output: bool) -> None:
+    if as_json_output:  # JSON keeps the English workflow name: it is a key scripts match on
+        print(as_json("setup", cluster, "local-simulated", execution, commands), flush=True)
     else:
-        print(closing_line(workflow, execution, commands), file=sys.stdout, flush=True)
+        print(closing_line(t("workflow_setup"), execution, commands), file=sys.stdout, flush=True)
 
 
 def run_aws(target: AwsTarget, *, steps: list[str] | None, dry_run: bool, as_json_output: bool) -> int:
@@ -69,7 +71,8 @@ def run_aws(target: AwsTarget, *, steps: list[str] | None, dry_run: bool, as_jso
         input=json.dumps(setup_input(target.cluster, steps=steps, dry_run=dry_run)),
     )["executionArn"]
     if not as_json_output:
-        print(f"setup of {target.cluster}: {arn}", flush=True)
-    execution = follow(sfn, arn, on_change=_reporter(as_json_output), poll_seconds=2.0)
-    _report("setup", target.cluster, execution, None, as_json_output)
+        print(t("setup_started", cluster=target.cluster, arn=arn), flush=True)
+    with progress_reporter(as_json=as_json_output) as report:
+        execution = follow(sfn, arn, on_change=report, poll_seconds=2.0)
+    _report(target.cluster, execution, None, as_json_output)
     return EXIT_OK if execution.status == "SUCCEEDED" else EXIT_FAILED

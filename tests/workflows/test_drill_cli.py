@@ -1,18 +1,31 @@
 """`hadrill drill --local` works on its own (fresh cluster, setup first), exits 0 only on PASSED,
-writes ./reports/<id>.json|.md, and `hadrill history --local` / `hadrill report` read them back."""
+writes ./reports/<id>.json|.md, and `hadrill history --local` / `hadrill report` read them back.
+It speaks Japanese when asked to."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from hadrill_cli import messages
 from hadrill_cli.main import main
 from stacks.config import DEFAULT_CONFIG_PATH
 
 pytestmark = pytest.mark.slow
 CONFIG = str(DEFAULT_CONFIG_PATH)
+
+
+@pytest.fixture(autouse=True)
+def english_unless_asked(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """These tests read the English lines: a Japanese locale on the test machine must not change them."""
+    for variable in ("HADRILL_LANG", "LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("LANG", "C.UTF-8")
+    yield
+    messages.use("en")
 
 
 def test_bad_input_exits_2_before_building_anything(capsys: pytest.CaptureFixture[str]) -> None:
@@ -34,9 +47,31 @@ def test_local_drill_passes_and_writes_reports(tmp_path: Path, capsys: pytest.Ca
     assert main(["report", drill_id, "--local", "--reports-dir", str(reports)]) == 0
     assert capsys.readouterr().out.startswith(f"# Drill {drill_id}: PASSED")
 
+    page = tmp_path / "page.html"
+    assert main(["report", drill_id, "--local", "--reports-dir", str(reports), "--html", "--output", str(page)]) == 0
+    assert capsys.readouterr().out == f"wrote {page}\n"
+    # The same page the drill wrote: re-rendered from the JSON report alone.
+    assert page.read_text(encoding="utf-8") == (reports / f"{drill_id}.html").read_text(encoding="utf-8")
+
 
 def test_local_drill_with_a_simulated_fault_exits_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     argv = ["drill", "--local", "--config", CONFIG, "--sim-fault", "comm-path-dead", "--reports-dir", str(tmp_path)]
     assert main(argv) == 1
     out = capsys.readouterr().out
     assert "ABORTED" in out and "comm paths ALIVE" in out
+
+
+def test_local_drill_in_japanese(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["--lang", "ja", "drill", "--local", "--config", CONFIG, "--dry-run", "--reports-dir", str(tmp_path)]
+    assert main(argv) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("hulft-demo で network-down のフェールオーバー訓練 - ローカル (")
+    assert "テストダブルであり、実製品ではありません" in lines[0]
+    assert any(line.startswith("セットアップ (新しいクラスタで最初に実行) SUCCEEDED ") for line in lines)
+    assert any(line.startswith("  [ ok ] Preflight ") and "チェック" in line and "件合格" in line for line in lines)
+    assert any(line.startswith("訓練ワークフロー SUCCEEDED ") for line in lines)
+    title = next(line for line in lines if line.startswith("# "))
+    assert title.startswith("# フェールオーバー訓練 drill-") and title.endswith(": PASSED (合格)")
+    assert "(ドライラン: 障害は起こしていません)" in "\n".join(lines)
+    assert any(line.startswith("- 切り戻し: ") for line in lines)
+    assert lines[-1].startswith("レポート: ")
