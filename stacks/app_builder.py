@@ -11,10 +11,13 @@ from cdk_nag import AwsSolutionsChecks
 
 from stacks.cluster import ClusterStack
 from stacks.config import DeploymentConfig
+from stacks.fleet.config import Fleet
+from stacks.fleet.stack import FleetMember, FleetStack, export_name
 from stacks.network import NetworkStack
 from stacks.orchestration.stack import OrchestrationStack
 
 CLUSTER_TAG = "hadrill:cluster"
+FLEET_TAG = "hadrill:fleet"
 CDK_JSON = Path(__file__).resolve().parent.parent / "cdk.json"
 
 
@@ -30,6 +33,56 @@ def new_app(*, outdir: str | None = None, context: dict[str, Any] | None = None)
 
 def build_stacks(app: cdk.App, config: DeploymentConfig) -> dict[str, cdk.Stack]:
     """Add the cluster's stacks to `app` and the cdk-nag checks that gate synth."""
+    stacks = cluster_stacks(app, config)
+    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+    return stacks
+
+
+def build_fleet(app: cdk.App, fleet: Fleet) -> dict[str, dict[str, cdk.Stack]]:
+    """Every member cluster's stacks (as build_stacks makes them), the fleet stack over them, and
+    the cdk-nag checks. Returns {cluster name: its stacks, "fleet": {"fleet": the fleet stack}}."""
+    built = {config.cluster_name: cluster_stacks(app, config) for config in fleet.clusters}
+    members = []
+    for config in fleet.clusters:
+        orchestration = built[config.cluster_name]["orchestration"]
+        assert isinstance(orchestration, OrchestrationStack)
+        members.append(export_for_fleet(orchestration, config.cluster_name))
+    first_cluster = built[fleet.clusters[0].cluster_name]["cluster"]
+    assert isinstance(first_cluster, ClusterStack)
+    fleet_stack = FleetStack(
+        app,
+        f"{fleet.name}-fleet",
+        fleet=fleet,
+        members=members,
+        access_logs=first_cluster.media,
+        description=f"Fleet drills of {fleet.name} over {len(members)} clusters",
+    )
+    for stacks in built.values():
+        fleet_stack.add_stack_dependency(stacks["orchestration"])
+    cdk.Tags.of(fleet_stack).add(FLEET_TAG, fleet.name)
+    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+    return {**built, "fleet": {"fleet": fleet_stack}}
+
+
+def export_for_fleet(orchestration: OrchestrationStack, cluster_name: str) -> FleetMember:
+    """Export what the fleet stack needs under names we choose, and import them there: the fleet's
+    IAM statements and their cdk-nag acknowledgements then name them (CDK's own cross-stack
+    references would carry generated export names)."""
+    exported = {
+        "drill-state-machine-name": orchestration.state_machines["Drill"].state_machine_name,
+        "drill-reports-bucket": orchestration.reports.bucket_name,
+    }
+    for what, value in exported.items():
+        cdk.CfnOutput(orchestration, f"FleetExport-{what}", value=value, export_name=export_name(cluster_name, what))
+    return FleetMember(
+        cluster_name=cluster_name,
+        drill_state_machine_name=cdk.Fn.import_value(export_name(cluster_name, "drill-state-machine-name")),
+        reports_bucket_name=cdk.Fn.import_value(export_name(cluster_name, "drill-reports-bucket")),
+    )
+
+
+def cluster_stacks(app: cdk.App, config: DeploymentConfig) -> dict[str, cdk.Stack]:
+    """One cluster's network (unless bring-your-own), cluster and orchestration stacks, tagged."""
     name = config.cluster_name
     stacks: dict[str, cdk.Stack] = {}
     network = None
@@ -48,8 +101,9 @@ def build_stacks(app: cdk.App, config: DeploymentConfig) -> dict[str, cdk.Stack]
         app, f"{name}-orchestration", config=config, cluster=cluster, description=f"Setup and drill workflows of {name}"
     )
 
-    cdk.Tags.of(app).add(CLUSTER_TAG, name)
-    for key, value in config.tags.items():
-        cdk.Tags.of(app).add(key, value)
-    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+    # Per stack, not app-wide: a fleet app holds several clusters, each with its own tags.
+    for stack in stacks.values():
+        cdk.Tags.of(stack).add(CLUSTER_TAG, name)
+        for key, value in config.tags.items():
+            cdk.Tags.of(stack).add(key, value)
     return stacks

@@ -17,7 +17,15 @@ NODE_BIN = REPO / "node_modules" / ".bin"
 if NODE_BIN.is_dir() and not os.environ.get("PATH", "").startswith(str(NODE_BIN)):
     os.environ["PATH"] = f"{NODE_BIN}{os.pathsep}{os.environ.get('PATH', '')}"
 
-from support.synthesis import BYO_CONFIG, DEFAULT_CONFIG, Synthesized, synthesize  # noqa: E402  (needs PATH above)
+from support.synthesis import (  # noqa: E402  (needs PATH above)
+    BYO_CONFIG,
+    DEFAULT_CONFIG,
+    FLEET_CONFIG,
+    Synthesized,
+    SynthesizedFleet,
+    synthesize,
+    synthesize_fleet,
+)
 
 
 @pytest.fixture(scope="session")
@@ -28,3 +36,8 @@ def default_synth(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
 @pytest.fixture(scope="session")
 def byo_synth(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
     return synthesize(BYO_CONFIG, tmp_path_factory.mktemp("cdk-byo"))
+
+
+@pytest.fixture(scope="session")
+def fleet_synth(tmp_path_factory: pytest.TempPathFactory) -> SynthesizedFleet:
+    return synthesize_fleet(FLEET_CONFIG, tmp_path_factory.mktemp("cdk-fleet"))

@@ -170,9 +170,23 @@ def failure_text(failure: dict[str, Any]) -> str:
     return f"{error}: {cause}".strip(": ")
 
 
-def cluster_result(item: dict[str, Any], report: dict[str, Any] | None, report_uris: dict[str, str]) -> dict[str, Any]:
-    """One row of the fleet summary from the Map item and the cluster's drill report (None if none)."""
+def cluster_result(
+    item: dict[str, Any], report: dict[str, Any] | None, report_uris: dict[str, str], *, fleet_execution: str
+) -> dict[str, Any]:
+    """One row of the fleet summary from the Map item and the cluster's drill report (None if none).
+
+    A report counts only if this fleet execution started its drill: a report left by an earlier
+    execution of the same name must not pass for this one.
+    """
     failure = item.get("failure") or {}
+    if report is not None and report.get("started_by") != fleet_execution:
+        starter = report.get("started_by") or "someone else"
+        report = None
+        failure = failure or {
+            "Error": "NotStartedByThisFleetDrill",
+            "Cause": f"drill {item['drillId']} was started by {starter}, not by this fleet drill"
+            " (an execution of that name already existed)",
+        }
     if report is None:
         reason = failure_text(failure) if failure else "the drill wrote no report"
         return {

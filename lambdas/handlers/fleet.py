@@ -79,7 +79,7 @@ def summarize(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         keys = drill_report.report_keys(member.cluster, item["drillId"], REPORTS_PREFIX)
         report = _read_report(member.reports_bucket, keys["json"])
         uris = {kind: f"s3://{member.reports_bucket}/{key}" for kind, key in keys.items()}
-        rows.append(fleet.cluster_result(item, report, uris))
+        rows.append(fleet.cluster_result(item, report, uris, fleet_execution=str(plan.get("execution", ""))))
     started_ms = int(plan.get("startedEpochMs") or time.time() * 1000)
     finished_ms = int(time.time() * 1000)
     summary = fleet.summarize(

@@ -15,7 +15,6 @@ from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_ssm as ssm
 from aws_cdk import aws_stepfunctions as sfn
@@ -26,12 +25,7 @@ from stacks.config import DeploymentConfig
 from stacks.nag import acknowledge
 from stacks.orchestration import wiring
 from stacks.orchestration.drill_operations import DrillOperations
-
-# Powertools for AWS Lambda (Python) v3, AWS-managed layer (includes pydantic and the X-Ray SDK).
-POWERTOOLS_LAYER_ACCOUNT = "017000801446"
-POWERTOOLS_LAYER_VERSION = 27
-LAMBDA_RUNTIME = lambda_.Runtime.PYTHON_3_13
-LOG_RETENTION = logs.RetentionDays.THREE_MONTHS
+from stacks.orchestration.functions import lambda_code, powertools_layer, workflow_function, workflow_state_machine
 
 
 class OrchestrationStack(cdk.Stack):
@@ -126,57 +120,21 @@ class OrchestrationStack(cdk.Stack):
             "POWERTOOLS_METRICS_NAMESPACE": "HADrill",
             "POWERTOOLS_LOG_LEVEL": "INFO",
         }
-        layer = lambda_.LayerVersion.from_layer_version_arn(
-            self,
-            "Powertools",
-            f"arn:{cdk.Aws.PARTITION}:lambda:{cdk.Aws.REGION}:{POWERTOOLS_LAYER_ACCOUNT}:layer:"
-            f"AWSLambdaPowertoolsPythonV3-python313-x86_64:{POWERTOOLS_LAYER_VERSION}",
-        )
-        code = lambda_.Code.from_asset(str(wiring.LAMBDAS_DIR), exclude=["**/__pycache__", "*.pyc"])
-
-        self.functions: dict[str, lambda_.Function] = {}
-        for spec in wiring.all_functions():
-            function = lambda_.Function(
-                self,
-                spec.name,
-                runtime=LAMBDA_RUNTIME,
-                architecture=lambda_.Architecture.X86_64,
-                handler=spec.handler,
-                code=code,
-                layers=[layer],
-                description=spec.description,
-                timeout=cdk.Duration.seconds(spec.timeout_seconds),
-                memory_size=spec.memory_mb,
-                environment=environment,
-                tracing=lambda_.Tracing.ACTIVE,
-                log_group=logs.LogGroup(self, f"{spec.name}Logs", retention=LOG_RETENTION),
-            )
-            self.functions[spec.name] = function
-            acknowledge(
-                function,
-                "AwsSolutions-L1",
-                "Pinned to python3.13, the newest runtime with a published Powertools v3 managed layer we pin;"
-                " move both together.",
-            )
-            assert function.role is not None
-            acknowledge(
-                function.role,
-                "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
-                "AWS's minimal policy for a function to write its own CloudWatch Logs.",
-            )
-            acknowledge(
-                function.role,
-                "AwsSolutions-IAM5[Resource::*]",
-                "X-Ray PutTraceSegments/PutTelemetryRecords and SSM GetCommandInvocation/"
-                "DescribeInstanceInformation support no resource-level permissions.",
-            )
+        layer = powertools_layer(self)
+        code = lambda_code()
+        self.functions: dict[str, lambda_.Function] = {
+            spec.name: workflow_function(self, spec, code=code, layer=layer, environment=environment)
+            for spec in wiring.all_functions()
+        }
 
         for spec in wiring.all_functions():
             self._grant(self.functions[spec.name], spec.access, node_ids)
 
         self.state_machines: dict[str, sfn.StateMachine] = {}
         for machine in wiring.STATE_MACHINES:
-            self.state_machines[machine.name] = self._state_machine(machine)
+            self.state_machines[machine.name] = workflow_state_machine(
+                self, machine, self.functions, timeout=cdk.Duration.hours(2)
+            )
 
         # Any workflow that ends badly reaches the operators, even if its own Catch could not run.
         failed = events.Rule(
@@ -252,30 +210,3 @@ class OrchestrationStack(cdk.Stack):
             function.add_to_role_policy(iam.PolicyStatement(actions=["events:PutEvents"], resources=[default_bus]))
         if "alarms-read" in access:
             function.add_to_role_policy(iam.PolicyStatement(actions=["cloudwatch:DescribeAlarms"], resources=["*"]))
-
-    def _state_machine(self, machine: wiring.StateMachineSpec) -> sfn.StateMachine:
-        log_group = logs.LogGroup(self, f"{machine.name}ExecutionLogs", retention=LOG_RETENTION)
-        state_machine = sfn.StateMachine(
-            self,
-            machine.name,
-            definition_body=sfn.DefinitionBody.from_string(machine.definition()),
-            definition_substitutions={f.substitution: self.functions[f.name].function_arn for f in machine.functions},
-            tracing_enabled=True,
-            logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=True),
-            timeout=cdk.Duration.hours(2),
-        )
-        for spec in machine.functions:
-            function = self.functions[spec.name]
-            function.grant_invoke(state_machine)
-            logical_id = self.get_logical_id(function.node.default_child)  # type: ignore[arg-type]
-            acknowledge(
-                state_machine.role,
-                f"AwsSolutions-IAM5[Resource::<{logical_id}.Arn>:*]",
-                "lambda:InvokeFunction on the function's versions and aliases (ARN:*) of this one function.",
-            )
-        acknowledge(
-            state_machine.role,
-            "AwsSolutions-IAM5[Resource::*]",
-            "CloudWatch Logs delivery and X-Ray actions for Step Functions support no resource-level permissions.",
-        )
-        return state_machine

@@ -103,7 +103,9 @@ class DrillInput(BaseModel):
     # The whole drill's time limit (the lock's lifetime is this plus the recovery allowance).
     max_drill_seconds: int = Field(default=3600, ge=60, le=MAX_DRILL_SECONDS)
     # Set by a fleet drill: the fleet execution that started this one.
-    started_by: str | None = Field(default=None, alias=STARTED_BY_KEY, pattern=EXECUTION_ARN)
+    started_by: str | None = Field(
+        default=None, alias="AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID", pattern=EXECUTION_ARN
+    )  # STARTED_BY_KEY (a literal here: pydantic reads aliases statically)
 
     @property
     def expects_failover(self) -> bool:

@@ -13,7 +13,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from hadrill.drill.model import unwrap_phases
+from hadrill.drill.model import STARTED_BY_KEY, unwrap_phases
 from hadrill.records import WorkflowError
 
 # Public prices (us-east-1, checked 2026): Step Functions standard workflows, Lambda on x86.
@@ -194,6 +194,8 @@ def build_report(
         "drill_id": drill_id,
         "cluster": cluster,
         "execution": execution,
+        # The fleet drill execution that started this one, if any (its summary checks it).
+        "started_by": request.get(STARTED_BY_KEY),
         "scenario": request.get("scenario", (state.get("input") or {}).get("scenario")),
         "dry_run": dry_run,
         "outcome": outcome,

@@ -1,0 +1,114 @@
+"""The Lambda functions and state machines of our workflows, built the same way in every stack
+that has them (the cluster's orchestration stack and the fleet stack)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import aws_cdk as cdk
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_stepfunctions as sfn
+from constructs import Construct
+
+from stacks.nag import acknowledge
+from stacks.orchestration import wiring
+
+# Powertools for AWS Lambda (Python) v3, AWS-managed layer (includes pydantic and the X-Ray SDK).
+POWERTOOLS_LAYER_ACCOUNT = "017000801446"
+POWERTOOLS_LAYER_VERSION = 27
+LAMBDA_RUNTIME = lambda_.Runtime.PYTHON_3_13
+LOG_RETENTION = logs.RetentionDays.THREE_MONTHS
+
+
+def powertools_layer(scope: Construct) -> lambda_.ILayerVersion:
+    return lambda_.LayerVersion.from_layer_version_arn(
+        scope,
+        "Powertools",
+        f"arn:{cdk.Aws.PARTITION}:lambda:{cdk.Aws.REGION}:{POWERTOOLS_LAYER_ACCOUNT}:layer:"
+        f"AWSLambdaPowertoolsPythonV3-python313-x86_64:{POWERTOOLS_LAYER_VERSION}",
+    )
+
+
+def lambda_code() -> lambda_.Code:
+    return lambda_.Code.from_asset(str(wiring.LAMBDAS_DIR), exclude=["**/__pycache__", "*.pyc"])
+
+
+def workflow_function(
+    scope: Construct,
+    spec: wiring.FunctionSpec,
+    *,
+    code: lambda_.Code,
+    layer: lambda_.ILayerVersion,
+    environment: Mapping[str, str],
+) -> lambda_.Function:
+    """One function of the wiring: pinned runtime, Powertools layer, tracing, its own log group."""
+    function = lambda_.Function(
+        scope,
+        spec.name,
+        runtime=LAMBDA_RUNTIME,
+        architecture=lambda_.Architecture.X86_64,
+        handler=spec.handler,
+        code=code,
+        layers=[layer],
+        description=spec.description,
+        timeout=cdk.Duration.seconds(spec.timeout_seconds),
+        memory_size=spec.memory_mb,
+        environment=dict(environment),
+        tracing=lambda_.Tracing.ACTIVE,
+        log_group=logs.LogGroup(scope, f"{spec.name}Logs", retention=LOG_RETENTION),
+    )
+    acknowledge(
+        function,
+        "AwsSolutions-L1",
+        "Pinned to python3.13, the newest runtime with a published Powertools v3 managed layer we pin;"
+        " move both together.",
+    )
+    assert function.role is not None
+    acknowledge(
+        function.role,
+        "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
+        "AWS's minimal policy for a function to write its own CloudWatch Logs.",
+    )
+    acknowledge(
+        function.role,
+        "AwsSolutions-IAM5[Resource::*]",
+        "X-Ray PutTraceSegments/PutTelemetryRecords and SSM GetCommandInvocation/"
+        "DescribeInstanceInformation support no resource-level permissions.",
+    )
+    return function
+
+
+def workflow_state_machine(
+    scope: cdk.Stack,
+    machine: wiring.StateMachineSpec,
+    functions: Mapping[str, lambda_.Function],
+    *,
+    timeout: cdk.Duration,
+) -> sfn.StateMachine:
+    """The ASL file with its functions' ARNs substituted, traced, logging every execution."""
+    log_group = logs.LogGroup(scope, f"{machine.name}ExecutionLogs", retention=LOG_RETENTION)
+    state_machine = sfn.StateMachine(
+        scope,
+        machine.name,
+        definition_body=sfn.DefinitionBody.from_string(machine.definition()),
+        definition_substitutions={f.substitution: functions[f.name].function_arn for f in machine.functions},
+        tracing_enabled=True,
+        logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=True),
+        timeout=timeout,
+    )
+    for spec in machine.functions:
+        function = functions[spec.name]
+        function.grant_invoke(state_machine)
+        logical_id = scope.get_logical_id(function.node.default_child)  # type: ignore[arg-type]
+        acknowledge(
+            state_machine.role,
+            f"AwsSolutions-IAM5[Resource::<{logical_id}.Arn>:*]",
+            "lambda:InvokeFunction on the function's versions and aliases (ARN:*) of this one function.",
+        )
+    acknowledge(
+        state_machine.role,
+        "AwsSolutions-IAM5[Resource::*]",
+        "CloudWatch Logs delivery and X-Ray actions for Step Functions support no resource-level permissions.",
+    )
+    return state_machine
