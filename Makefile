@@ -59,10 +59,10 @@ demo: install
 	hadrill plan --assembly $(OUT) --config $(CONFIG)
 	hadrill drill --local --scenario network-down --config $(CONFIG)
 
+# One table on stdout (progress on stderr), the same rows as JSON in bench/results.json;
+# `make bench BENCH_ARGS=--quick` for fewer repetitions (about 2 minutes), see `python -m bench --help`.
 bench: install
-	python bench/synth.py --config $(CONFIG)
-	python bench/setup.py --config $(CONFIG)
-	python bench/drill.py
+	python -m bench --config $(CONFIG) $(BENCH_ARGS)
 
 clean:
 	rm -rf $(OUT) reports .pytest_cache .mypy_cache .ruff_cache

@@ -6,7 +6,7 @@ and that a long takeover costs no more state transitions than a short one.
 Prints, per scenario: state transitions, Lambda invocations, SSM commands, the measured RTO and the
 drill's wall time; then the RTO measurement error against the simulator's configured takeover
 (Timings detection + restore) over repeated network-down drills; then the same drill with a short
-and a long simulated takeover.
+and a long simulated takeover. `python -m bench` reuses the functions here for its table.
 """
 
 from __future__ import annotations
@@ -16,8 +16,11 @@ import json
 import statistics
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 REPO = Path(__file__).resolve().parents[1]
 for entry in (str(REPO), str(REPO / "lambdas")):
@@ -27,14 +30,38 @@ for entry in (str(REPO), str(REPO / "lambdas")):
 from hadrill.drill.model import SCENARIOS  # noqa: E402
 from hadrill_cli.drill_command import sim_timings  # noqa: E402
 from hadrill_cli.local import local_cluster  # noqa: E402
-from localrunner import LocalDeployment  # noqa: E402
 from simulator import Timings  # noqa: E402
-from stacks.config import DEFAULT_CONFIG_PATH, load_config  # noqa: E402
+from stacks.config import DEFAULT_CONFIG_PATH, DeploymentConfig, load_config  # noqa: E402
+
+if TYPE_CHECKING:
+    from localrunner import LocalDeployment
+
+__all__ = ["SCENARIOS", "DrillRun", "configured_takeover", "drill_world", "run_drill", "setup_cluster"]
 
 _counter = iter(range(1, 1_000_000))
 
 
-def _setup(deployment: LocalDeployment, cluster: str) -> None:
+@dataclass(frozen=True)
+class DrillRun:
+    """One drill execution: its report's verdict and what the execution history counted."""
+
+    outcome: str
+    reason: str | None
+    rto: float | None  # seconds, from the report; None when the drill measured none
+    transitions: int  # StateEntered events in the execution history
+    reported_transitions: int | None  # what the report's cost section counted
+    lambdas: int
+    ssm: int
+    usd: float | None  # the report's estimated cost, total
+    seconds: float  # wall time of the execution
+
+
+def configured_takeover(timings: Timings) -> float:
+    """The takeover the simulator is configured to take (detection + restore): the RTO's truth."""
+    return timings.detection_seconds + timings.restore_seconds
+
+
+def setup_cluster(deployment: LocalDeployment, cluster: str) -> None:
     result = deployment.world.run_execution(
         deployment.state_machines["Setup"], {"cluster": cluster}, name="setup", timeout_s=300
     )
@@ -42,7 +69,15 @@ def _setup(deployment: LocalDeployment, cluster: str) -> None:
         raise SystemExit(f"setup failed: {result.error}: {result.cause}")
 
 
-def _drill(deployment: LocalDeployment, cluster: str, **request: Any) -> dict[str, Any]:
+@contextmanager
+def drill_world(config: DeploymentConfig, timings: Timings) -> Iterator[LocalDeployment]:
+    """A fresh simulated cluster with setup done, ready for drills."""
+    with local_cluster(config, timings=timings) as deployment:
+        setup_cluster(deployment, config.cluster_name)
+        yield deployment
+
+
+def run_drill(deployment: LocalDeployment, cluster: str, **request: Any) -> DrillRun:
     name = f"bench-{next(_counter)}"
     started = time.monotonic()
     result = deployment.world.run_execution(
@@ -50,25 +85,26 @@ def _drill(deployment: LocalDeployment, cluster: str, **request: Any) -> dict[st
     )
     body = deployment.world.read_object(deployment.reports_bucket, f"reports/{cluster}/{name}.json")
     report: dict[str, Any] = json.loads(body) if body else {}
-    return {
-        "outcome": report.get("outcome", result.status),
-        "reason": report.get("reason", result.cause),
-        "rto": report.get("rto_seconds"),
-        "transitions": result.state_transitions,
-        "reported_transitions": report.get("cost", {}).get("state_transitions"),
-        "lambdas": result.lambda_invocations,
-        "ssm": result.ssm_commands_sent,
-        "usd": report.get("cost", {}).get("estimated_usd", {}).get("total"),
-        "seconds": time.monotonic() - started,
-    }
+    cost: dict[str, Any] = report.get("cost", {})
+    return DrillRun(
+        outcome=str(report.get("outcome", result.status)),
+        reason=report.get("reason", result.cause),
+        rto=report.get("rto_seconds"),
+        transitions=result.state_transitions,
+        reported_transitions=cost.get("state_transitions"),
+        lambdas=result.lambda_invocations,
+        ssm=result.ssm_commands_sent,
+        usd=cost.get("estimated_usd", {}).get("total"),
+        seconds=time.monotonic() - started,
+    )
 
 
-def _row(label: str, run: dict[str, Any]) -> str:
-    rto = "-" if run["rto"] is None else f"{run['rto']:.3f}"
-    usd = "-" if run["usd"] is None else f"{run['usd']:.6f}"
+def _row(label: str, run: DrillRun) -> str:
+    rto = "-" if run.rto is None else f"{run.rto:.3f}"
+    usd = "-" if run.usd is None else f"{run.usd:.6f}"
     return (
-        f"{label:<22} {run['outcome']:<8} {run['transitions']:>11} {run['lambdas']:>7} {run['ssm']:>4} "
-        f"{rto:>8} {run['seconds']:>7.1f} {usd:>10}"
+        f"{label:<22} {run.outcome:<8} {run.transitions:>11} {run.lambdas:>7} {run.ssm:>4} "
+        f"{rto:>8} {run.seconds:>7.1f} {usd:>10}"
     )
 
 
@@ -92,23 +128,22 @@ def main() -> int:
     print(f"1) every scenario, Timings.fast() ({takeover})")
     print(HEADER)
     errors: list[float] = []
-    with local_cluster(config, timings=fast) as deployment:
-        _setup(deployment, cluster)
+    with drill_world(config, fast) as deployment:
         for scenario in SCENARIOS:
-            run = _drill(deployment, cluster, scenario=scenario)
+            run = run_drill(deployment, cluster, scenario=scenario)
             print(_row(scenario, run), flush=True)
-            if run["reported_transitions"] != run["transitions"]:
-                counted, seen = run["reported_transitions"], run["transitions"]
+            if run.reported_transitions != run.transitions:
+                counted, seen = run.reported_transitions, run.transitions
                 print(f"   the report counted {counted} transitions, the history has {seen}")
-        print(_row("dry run", _drill(deployment, cluster, scenario="network-down", dryRun=True)), flush=True)
+        print(_row("dry run", run_drill(deployment, cluster, scenario="network-down", dryRun=True)), flush=True)
 
-        truth = fast.detection_seconds + fast.restore_seconds
+        truth = configured_takeover(fast)
         print(f"\n2) RTO measurement error, {args.repeats} network-down drills, configured takeover {truth:.3f} s")
         for _ in range(args.repeats):
-            run = _drill(deployment, cluster, scenario="network-down")
-            if run["rto"] is not None:
-                errors.append(run["rto"] - truth)
-                print(f"   measured {run['rto']:.3f} s  error {run['rto'] - truth:+.3f} s", flush=True)
+            run = run_drill(deployment, cluster, scenario="network-down")
+            if run.rto is not None:
+                errors.append(run.rto - truth)
+                print(f"   measured {run.rto:.3f} s  error {run.rto - truth:+.3f} s", flush=True)
     if errors:
         absolute = [abs(e) for e in errors]
         print(f"   max |error| {max(absolute):.3f} s, mean |error| {statistics.mean(absolute):.3f} s (limit 0.5 s)")
@@ -118,12 +153,10 @@ def main() -> int:
     counts = []
     for seconds in (args.short, args.long):
         timings = sim_timings(seconds)
-        with local_cluster(config, timings=timings) as deployment:
-            _setup(deployment, cluster)
-            run = _drill(deployment, cluster, scenario="network-down", takeoverTimeoutSeconds=int(seconds * 3) + 30)
-        truth = timings.detection_seconds + timings.restore_seconds
-        print(_row(f"takeover {truth:.1f} s", run), flush=True)
-        counts.append(run["transitions"])
+        with drill_world(config, timings) as deployment:
+            run = run_drill(deployment, cluster, scenario="network-down", takeoverTimeoutSeconds=int(seconds * 3) + 30)
+        print(_row(f"takeover {configured_takeover(timings):.1f} s", run), flush=True)
+        counts.append(run.transitions)
     print(f"   state transitions: {counts[0]} vs {counts[1]} ({'equal' if counts[0] == counts[1] else 'DIFFERENT'})")
     return 0
 

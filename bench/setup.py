@@ -1,16 +1,17 @@
 """Benchmark: the setup workflow on a fresh simulated cluster, then again as a no-op.
 
 Prints wall time, state transitions, Lambda invocations and SSM commands per execution, and the
-handlers' cold import time. Asserts nothing about speed.
+handlers' cold import time. Asserts nothing about speed. `python -m bench` reuses the functions here.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
+import statistics
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -18,7 +19,51 @@ sys.path[:0] = [str(REPO), str(REPO / "lambdas")]
 
 from hadrill_cli.local import local_cluster  # noqa: E402
 from stacks.config import load_config  # noqa: E402
-from stacks.orchestration import wiring  # noqa: E402
+
+HANDLERS_DIR = REPO / "lambdas" / "handlers"
+
+
+@dataclass(frozen=True)
+class SetupRun:
+    status: str
+    seconds: float  # the execution's wall time
+    transitions: int
+    lambdas: int
+    ssm: int
+
+
+@dataclass(frozen=True)
+class SetupBench:
+    deploy_seconds: float  # local world + simulated cluster (bare nodes) deployed
+    runs: list[SetupRun]  # the first on bare nodes, then reruns on the same world
+
+
+def measure_setup(config_path: str, runs: int = 2) -> SetupBench:
+    """Setup on a fresh simulated cluster of bare nodes, then `runs - 1` reruns on the same world."""
+    config = load_config(config_path)
+    started = time.perf_counter()
+    results: list[SetupRun] = []
+    with local_cluster(config) as deployment:
+        deployed = time.perf_counter() - started
+        for run in range(1, runs + 1):
+            result = deployment.world.run_execution(
+                deployment.state_machines["Setup"], {"cluster": config.cluster_name}, name=f"bench-{run}", timeout_s=300
+            )
+            results.append(
+                SetupRun(
+                    result.status,
+                    result.elapsed_s,
+                    result.state_transitions,
+                    result.lambda_invocations,
+                    result.ssm_commands_sent,
+                )
+            )
+    return SetupBench(deployed, results)
+
+
+def handler_modules() -> list[str]:
+    """The modules under lambdas/handlers/, as the Lambda runtime imports them (handlers.<name>)."""
+    return [f"handlers.{path.stem}" for path in sorted(HANDLERS_DIR.glob("*.py")) if path.stem != "__init__"]
 
 
 def import_seconds(module: str) -> float:
@@ -35,28 +80,25 @@ def import_seconds(module: str) -> float:
     return float(result.stdout.strip())
 
 
+def median_import_seconds(module: str, runs: int = 3) -> tuple[float, list[float]]:
+    """The median of `runs` cold imports, and every run's time."""
+    times = [import_seconds(module) for _ in range(runs)]
+    return statistics.median(times), times
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--config", default="config/default.yaml")
     parser.add_argument("--runs", type=int, default=2, help="setup executions on the same world")
     args = parser.parse_args()
-    config = load_config(args.config)
-    started = time.perf_counter()
-    with local_cluster(config) as deployment:
-        built = time.perf_counter() - started
-        print(f"local world + simulated cluster deployed in {built:.2f} s")
-        print(f"{'run':>4} {'status':>10} {'wall s':>7} {'transitions':>11} {'lambdas':>7} {'ssm cmds':>8}")
-        for run in range(1, args.runs + 1):
-            result = deployment.world.run_execution(
-                deployment.state_machines["Setup"], {"cluster": config.cluster_name}, name=f"bench-{run}", timeout_s=300
-            )
-            print(
-                f"{run:>4} {result.status:>10} {result.elapsed_s:>7.2f} {result.state_transitions:>11} "
-                f"{result.lambda_invocations:>7} {result.ssm_commands_sent:>8}"
-            )
-    for module in sorted({spec.handler.rsplit(".", 1)[0] for spec in wiring.all_functions()}):
-        importlib.invalidate_caches()
-        print(f"cold import {module}: {import_seconds(module) * 1000:.0f} ms")
+    bench = measure_setup(args.config, args.runs)
+    print(f"local world + simulated cluster deployed in {bench.deploy_seconds:.2f} s")
+    print(f"{'run':>4} {'status':>10} {'wall s':>7} {'transitions':>11} {'lambdas':>7} {'ssm cmds':>8}")
+    for number, run in enumerate(bench.runs, start=1):
+        print(f"{number:>4} {run.status:>10} {run.seconds:>7.2f} {run.transitions:>11} {run.lambdas:>7} {run.ssm:>8}")
+    for module in handler_modules():
+        median, _ = median_import_seconds(module, runs=1)
+        print(f"cold import {module}: {median * 1000:.0f} ms")
     return 0
 
 

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import aws_cdk as cdk
@@ -12,25 +10,8 @@ import pytest
 from aws_cdk import aws_s3 as s3
 from cdk_nag import AwsSolutionsChecks
 
+from support.cfn_lint import ACCEPTED_CFN_LINT_WARNINGS, cfn_lint
 from support.synthesis import DEFAULT_CONFIG, Synthesized, synthesize
-
-# cfn-lint warnings we accept, each for a reason; anything else fails the test.
-ACCEPTED_CFN_LINT_WARNINGS = {
-    "W3010": "AZ names come from the config on purpose: the nodes must sit in two named AZs",
-    "W3005": "the CDK itself adds DependsOn beside GetAtt for the roles of functions it generates",
-}
-
-
-def _cfn_lint(templates: list[Path]) -> list[dict]:
-    result = subprocess.run(
-        [str(Path(sys.executable).with_name("cfn-lint")), "--format", "json", *map(str, templates)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert result.returncode & 1 == 0, f"cfn-lint crashed: {result.stderr}"
-    findings: list[dict] = json.loads(result.stdout or "[]")
-    return findings
 
 
 @pytest.mark.parametrize("fixture", ["default_synth", "byo_synth"])
@@ -38,7 +19,7 @@ def test_cfn_lint_finds_no_errors(fixture: str, request: pytest.FixtureRequest) 
     synth: Synthesized = request.getfixturevalue(fixture)
     templates = sorted(synth.outdir.glob("*.template.json"))
     assert templates
-    findings = _cfn_lint(templates)
+    findings = cfn_lint(templates)
     errors = [f for f in findings if f["Level"] == "Error"]
     assert errors == []
     unexpected = [

@@ -11,6 +11,7 @@ import pytest
 from hadrill import fleet
 from hadrill.drill.model import STARTED_BY_KEY, DrillInput
 
+STATE_MACHINES = "arn:aws:states:ap-northeast-1:123456789012:stateMachine"
 EXECUTION = "arn:aws:states:ap-northeast-1:123456789012:execution:hulft-fleet-FleetDrill:fleet-20261126T010000Z"
 
 
@@ -22,7 +23,7 @@ def _facts(count: int = 3, max_concurrency: int = 5) -> fleet.FleetFacts:
             "clusters": [
                 {
                     "cluster": f"hulft-{i:02d}",
-                    "drill_state_machine_arn": f"arn:aws:states:ap-northeast-1:123456789012:stateMachine:hulft-{i:02d}-Drill",
+                    "drill_state_machine_arn": f"{STATE_MACHINES}:hulft-{i:02d}-Drill",
                     "reports_bucket": f"hulft-{i:02d}-reports",
                 }
                 for i in range(1, count + 1)
