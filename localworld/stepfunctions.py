@@ -61,7 +61,7 @@ def scaled_wait_interval(scale: float) -> Any:
 
 def _operation_model(task: Any, service_action_name: str | None) -> OperationModel | None:
     """The botocore operation behind a Step Functions task (``startExecution`` -> StartExecution)."""
-    service = shared_session()._session.get_service_model(task._get_boto_service_name())  # noqa: SLF001
+    service = shared_session()._session.get_service_model(task._get_boto_service_name())
     wanted = task._get_boto_service_action(service_action_name)  # snake case, e.g. start_execution
     for name in service.operation_names:
         if _snake(name) == wanted:

@@ -267,10 +267,11 @@ def markdown(summary: dict[str, Any]) -> str:
     """The fleet summary for a ticket: the verdict, then one line per cluster."""
     counts = summary["counts"]
     rto = summary["rto_seconds"]
+    size = f"{len(summary['drills'])} clusters, at most {summary['max_concurrency']} at once"
     lines = [
         f"# Fleet drill {summary['fleet_id']}: {summary['outcome']}",
         "",
-        f"- Fleet: {summary['fleet']} ({len(summary['drills'])} clusters, at most {summary['max_concurrency']} at once)",
+        f"- Fleet: {summary['fleet']} ({size})",
         f"- Scenario: {summary['scenario']}{' (dry run)' if summary['dry_run'] else ''}",
         f"- {summary['reason']}",
         "- " + ", ".join(f"{k} {v}" for k, v in counts.items()),

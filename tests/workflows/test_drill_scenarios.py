@@ -38,7 +38,20 @@ def test_network_down_passes_with_measured_rto_and_switchback(world: DrillWorld)
     done = max(t for t, what in history if what == f"takeover by {world.facts.secondary.name} complete")
     assert abs(report["rto_seconds"] - (done - lost)) <= 0.5
     assert done - lost >= FAST.detection_seconds + FAST.restore_seconds
-    assert report["detection_seconds"] is not None and report["restore_seconds"] is not None
+    # Detection and restore are split where the watcher saw a change between the fault and the
+    # takeover; on a loaded machine one 100 ms poll can miss the short simulated restore entirely.
+    fault_ms = next(e["epoch_ms"] for e in report["timeline"] if e["phase"].startswith("fault injected"))
+    between = [
+        e
+        for e in report["watcher_timeline"]
+        if fault_ms <= e["epochMs"] and "complete" not in e["event"] and "watch started" not in e["event"]
+    ]
+    if between:
+        assert report["detection_seconds"] + report["restore_seconds"] == pytest.approx(
+            report["rto_seconds"], abs=0.002
+        )
+    else:
+        assert report["detection_seconds"] is None and report["restore_seconds"] is None
     assert report["from_node"] == world.facts.primary.name and report["to_node"] == world.facts.secondary.name
     assert run.check("marker in /data on").get("passed") is True
     assert run.check("VIP route on " + world.facts.secondary.name)["passed"]
