@@ -1,0 +1,79 @@
+"""`hadrill drill --fleet --local`: a fleet drill on N simulated clusters from the command line, its
+progress and summary, the files it keeps, and the options it refuses before building anything."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from hadrill_cli import messages
+from hadrill_cli.main import main
+from stacks.config import DEFAULT_CONFIG_PATH
+
+CONFIG = str(DEFAULT_CONFIG_PATH)
+
+
+@pytest.fixture(autouse=True)
+def english(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    for variable in ("HADRILL_LANG", "LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("LANG", "C.UTF-8")
+    yield
+    messages.use("en")
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--fleet", "--local", "--only", "hulft-demo-01"], "drop the NAME and --only"),
+        (["--fleet", "hulft-fleet", "--local"], "drop the NAME and --only"),
+        (["--fleet"], "give --fleet NAME (a deployed fleet) or --fleet --local"),
+        (["--fleet", "--local", "--cluster", "hulft-demo"], "--fleet drills every cluster"),
+        (["--fleet", "--local", "--sim-fault", "no-takeover"], "--fleet drills every cluster"),
+        (["--fleet", "--local", "--sim-clusters", "0"], "--sim-clusters must be between 1 and 99"),
+        (["--fleet", "--local", "--max-concurrency", "0"], "maxConcurrency"),
+        (["--fleet", "hulft-fleet", "--sim-clusters", "3"], "--sim-"),
+        (["--local", "--max-concurrency", "3"], "need --fleet"),
+        (["--local", "--sim-clusters", "3"], "need --fleet"),
+    ],
+)
+def test_bad_fleet_options_exit_2_before_building_anything(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["drill", "--config", CONFIG, *argv]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_a_local_fleet_drill_lists_every_cluster_and_keeps_the_reports(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["drill", "--fleet", "--local", "--sim-clusters", "3", "--max-concurrency", "2", "--config", CONFIG]
+    assert main([*argv, "--json", "--reports-dir", str(tmp_path)]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["outcome"] == "PASSED" and summary["max_concurrency"] == 2
+    assert [row["cluster"] for row in summary["drills"]] == ["hulft-demo-01", "hulft-demo-02", "hulft-demo-03"]
+    assert summary["fleet_execution"]["status"] == "SUCCEEDED"
+    kept = json.loads((tmp_path / "fleets" / f"{summary['fleet_id']}.json").read_text())
+    assert kept["drills"] == summary["drills"]
+    for row in summary["drills"]:
+        report = json.loads((tmp_path / f"{row['drill_id']}.json").read_text())
+        assert report["cluster"] == row["cluster"] and report["outcome"] == "PASSED"
+        assert (tmp_path / f"{row['drill_id']}.html").read_text().startswith("<!DOCTYPE html>")
+    # The cluster drills are drill reports like any other: `hadrill history --local` lists them.
+    assert main(["history", "--local", "--json", "--reports-dir", str(tmp_path)]) == 0
+    history = json.loads(capsys.readouterr().out)
+    assert sorted(r["drill_id"] for r in history) == sorted(r["drill_id"] for r in summary["drills"])
+
+
+def test_a_fleet_drill_shows_each_cluster_as_it_ends(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["drill", "--fleet", "--local", "--sim-clusters", "2", "--dry-run", "--config", CONFIG]
+    assert main([*argv, "--reports-dir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "a test double, not the real products" in out
+    assert "[  1/2]" in out and "[  2/2]" in out
+    assert "fleet drill fleet-" in out and ": PASSED in " in out
+    for cluster in ("hulft-demo-01", "hulft-demo-02"):
+        assert any(line.startswith(cluster) and "PASSED" in line for line in out.splitlines())
