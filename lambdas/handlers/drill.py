@@ -31,6 +31,7 @@ metrics = Metrics(namespace="HADrill", service="hadrill-drill")
 
 REPORTS_BUCKET_ENV = "HADRILL_REPORTS_BUCKET"  # stacks.orchestration.wiring.ENV_REPORTS_BUCKET
 REPORTS_PREFIX = "reports/"  # stacks.orchestration.wiring.REPORTS_PREFIX
+METRIC_DIMENSION_CLUSTER = "cluster"  # stacks.orchestration.wiring.METRIC_DIMENSION_CLUSTER
 EVENT_SOURCE = "hadrill"
 EVENT_DETAIL_TYPE = "Drill Completed"
 
@@ -160,7 +161,9 @@ def record_result(event: dict[str, Any], context: LambdaContext) -> dict[str, An
             }
         ]
     )
-    # Dimension "service" only (Powertools adds it): the stack's dashboard and alarm read exactly that.
+    # Dimensions "service" (Powertools adds it) and "cluster": the stack's dashboard and alarm read
+    # exactly these, so clusters sharing an account (a fleet) keep their own numbers.
+    metrics.add_dimension(name=METRIC_DIMENSION_CLUSTER, value=facts.cluster_name)
     metrics.add_metric(name=f"Drill{drill_report['outcome'].title()}", unit=MetricUnit.Count, value=1)
     if drill_report["rto_seconds"] is not None:
         metrics.add_metric(name="RtoSeconds", unit=MetricUnit.Seconds, value=float(drill_report["rto_seconds"]))

@@ -117,6 +117,7 @@ def summarize(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             }
         ]
     )
+    metrics.add_dimension(name="fleet", value=facts.fleet_name)
     for outcome, count in summary["counts"].items():
         metrics.add_metric(name=f"FleetDrills{outcome.title().replace('_', '')}", unit=MetricUnit.Count, value=count)
     logger.info("fleet drill summed up", extra={"outcome": summary["outcome"], "counts": summary["counts"]})

@@ -51,7 +51,7 @@ class DrillOperations(Construct):
             rule.add_target(targets.SfnStateMachine(drill, input=events.RuleTargetInput.from_object(drill_input)))
             self.schedules.append(rule)
 
-        dimensions = {"service": wiring.DRILL_SERVICE}
+        dimensions = {"service": wiring.DRILL_SERVICE, wiring.METRIC_DIMENSION_CLUSTER: name}
 
         def count(metric_name: str) -> cloudwatch.Metric:
             return cloudwatch.Metric(

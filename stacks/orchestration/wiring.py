@@ -214,6 +214,7 @@ def cluster_facts_document(
 # Drill metrics (Powertools EMF from the drill functions), read by the alarm and the dashboard.
 METRIC_NAMESPACE = "HADrill"
 DRILL_SERVICE = "hadrill-drill"  # Powertools' "service" dimension of the drill metrics
+METRIC_DIMENSION_CLUSTER = "cluster"  # the drill metrics' second dimension: the cluster's name
 METRIC_DRILL_RTO = "RtoSeconds"
 # One count per drill by outcome ("Drill" + outcome title-cased).
 METRIC_DRILL_PASSED = "DrillPassed"

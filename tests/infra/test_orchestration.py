@@ -174,6 +174,12 @@ def test_failed_drill_alarm_notifies_and_dashboard_shows_rto(default_synth: Synt
     metrics = {m["Id"]: m for m in alarm["Properties"]["Metrics"]}
     names = {m["MetricStat"]["Metric"]["MetricName"] for m in metrics.values() if "MetricStat" in m}
     assert names == {wiring.METRIC_DRILL_FAILED, wiring.METRIC_DRILL_ABORTED}
+    # The cluster's own drills only: clusters of a fleet share the account and the namespace.
+    for metric in (m["MetricStat"]["Metric"] for m in metrics.values() if "MetricStat" in m):
+        assert {d["Name"]: d["Value"] for d in metric["Dimensions"]} == {
+            "service": wiring.DRILL_SERVICE,
+            wiring.METRIC_DIMENSION_CLUSTER: default_synth.config.cluster_name,
+        }
     (topic_id,) = _resources(default_synth, "AWS::SNS::Topic")
     assert alarm["Properties"]["AlarmActions"] == [{"Ref": topic_id}]
     (dashboard,) = _resources(default_synth, "AWS::CloudWatch::Dashboard").values()

@@ -140,3 +140,22 @@ def test_a_drill_that_cannot_start_is_a_not_run_row(fleet: LocalFleet) -> None:
     row = summary["drills"][0]
     assert row["outcome"] == "NOT_RUN", row
     assert "NotStartedByThisFleetDrill" in row["reason"] or "ExecutionAlreadyExists" in row["reason"]
+
+
+def test_each_clusters_drill_metrics_carry_its_own_cluster(
+    fleet: LocalFleet, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Clusters of a fleet share an account: their RTO and outcome metrics must not mix (the alarm and
+    dashboard of each cluster's stack read service + cluster, see tests/infra). The EMF lines are the
+    functions' stdout (pytest's capture holds them here; in the CLI they are the functions' logs)."""
+    capsys.readouterr()
+    members = [m.facts.cluster_name for m in fleet.members[:2]]
+    result, _ = _run(fleet, clusters=members, dryRun=True)
+    assert result.succeeded, f"{result.error}: {result.cause}"
+    lines = capsys.readouterr().out.splitlines()
+    drill_metrics = [json.loads(line) for line in lines if line.startswith('{"_aws"') and '"hadrill-drill"' in line]
+    assert sorted(document["cluster"] for document in drill_metrics) == members
+    for document in drill_metrics:
+        (dimensions,) = document["_aws"]["CloudWatchMetrics"][0]["Dimensions"]
+        assert sorted(dimensions) == ["cluster", "service"]
+        assert document["service"] == "hadrill-drill" and document["DrillPassed"] == [1.0]
