@@ -21,7 +21,9 @@ from hadrill.fleet import FleetDrillInput, report_keys
 from hadrill.report_html import render_html
 from hadrill_cli.aws import AwsTarget
 from hadrill_cli.follow import FINAL_STATUSES, Execution, apply_events
-from hadrill_cli.local import LOCAL_MODE, local_fleet
+from hadrill_cli.local import local_fleet
+from hadrill_cli.messages import outcome_text, t
+from hadrill_cli.render import display_width
 from stacks.config import DeploymentConfig
 
 EXIT_OK = 0
@@ -112,12 +114,13 @@ class ClusterProgress:
             self.status[cluster] = status
             if status == "RUNNING":
                 self.started[cluster] = time.monotonic()
-                say(f"  ... {cluster:<24} drilling")
+                say(t("fleet_cluster_drilling", cluster=cluster))
                 continue
             done += 1
             seconds = time.monotonic() - self.started.get(cluster, time.monotonic())
             verdict = "PASSED" if status == "SUCCEEDED" else str(described.get("error") or status)
-            say(f"  [{done:>3}/{len(self.children)}] {cluster:<24} {verdict:<14} {seconds:6.1f}s")
+            total = len(self.children)
+            say(t("fleet_cluster_done", done=done, total=total, cluster=cluster, verdict=verdict, seconds=seconds))
 
 
 def watch_fleet(
@@ -160,16 +163,30 @@ def print_summary(summary: dict[str, Any], execution: Execution, as_json_output:
         }
         print(json.dumps(document, indent=2, default=str), flush=True)
         return
-    counts = ", ".join(f"{k} {v}" for k, v in summary["counts"].items())
+    separator = t("list_separator")
+    counts = separator.join(t("fleet_count", outcome=k, count=v) for k, v in summary["counts"].items())
     rto = summary["rto_seconds"]
-    seconds = f"{execution.seconds:.1f}s" if execution.seconds is not None else "?"
-    print(f"fleet drill {summary['fleet_id']}: {summary['outcome']} in {seconds} ({counts})", flush=True)
+    seconds = t("fleet_seconds_unknown") if execution.seconds is None else t("fleet_seconds", seconds=execution.seconds)
+    outcome = outcome_text(str(summary["outcome"]))
+    print(t("fleet_title", fleet_id=summary["fleet_id"], outcome=outcome, seconds=seconds, counts=counts), flush=True)
     if rto["max"] is not None:
-        print(f"RTO: max {rto['max']:.3f}s ({rto['slowest_cluster']}), median {rto['median']:.3f}s", flush=True)
-    print(f"{'cluster':<24} {'outcome':<8} {'RTO':>9}  reason", flush=True)
+        line = t("fleet_rto", maximum=rto["max"], slowest=rto["slowest_cluster"], median=rto["median"])
+        print(line, flush=True)
+    head = (
+        f"{_pad(t('fleet_column_cluster'), 24)} {_pad(t('fleet_column_outcome'), 8)} "
+        f"{_pad(t('fleet_column_rto'), 9, right=True)}  {t('fleet_column_reason')}"
+    )
+    print(head, flush=True)
     for row in summary["drills"]:
-        rto_text = "-" if row["rto_seconds"] is None else f"{row['rto_seconds']:.3f}s"
-        print(f"{row['cluster']:<24} {row['outcome']:<8} {rto_text:>9}  {row['reason']}"[:160], flush=True)
+        rto_text = "-" if row["rto_seconds"] is None else t("fleet_rto_cell", seconds=row["rto_seconds"])
+        line = f"{row['cluster']:<24} {row['outcome']:<8} {_pad(rto_text, 9, right=True)}  {row['reason']}"
+        print(line[:160], flush=True)
+
+
+def _pad(text: str, columns: int, *, right: bool = False) -> str:
+    """`text` padded to `columns` terminal columns (a Japanese character takes two), as :<N / :>N would."""
+    spaces = " " * max(0, columns - display_width(text))
+    return spaces + text if right else text + spaces
 
 
 def run_local(
@@ -183,27 +200,30 @@ def run_local(
     from localrunner.fleet import MAX_SIM_CLUSTERS, sim_fleet_configs
 
     if not 1 <= sim_clusters <= MAX_SIM_CLUSTERS:
-        print(f"hadrill drill: --sim-clusters must be between 1 and {MAX_SIM_CLUSTERS}", file=sys.stderr)
+        print(f"hadrill drill: {t('sim_clusters_range', maximum=MAX_SIM_CLUSTERS)}", file=sys.stderr)
         return EXIT_BAD_INPUT
     fleet_name = local_fleet_name(config)
     concurrency = options.max_concurrency or min(DEFAULT_LOCAL_CONCURRENCY, sim_clusters)
     request = options.request(fleet_name)
     problem = check_request(request)
     if problem:
-        print(f"hadrill drill: bad input: {problem}", file=sys.stderr)
+        print(f"hadrill drill: {t('bad_input', problem=problem)}", file=sys.stderr)
         return EXIT_BAD_INPUT
     quiet = options.as_json_output
     configs = sim_fleet_configs(config, sim_clusters)
     started = time.monotonic()
-    _say(f"fleet drill {options.scenario} on {sim_clusters} clusters, {concurrency} at a time - {LOCAL_MODE}", quiet)
+    title = t(
+        "fleet_local", scenario=options.scenario, clusters=sim_clusters, concurrency=concurrency, mode=t("local_mode")
+    )
+    _say(title, quiet)
     with local_fleet(configs, fleet_name=fleet_name, max_concurrency=concurrency, installed=not sim_setup) as fleet:
         world = fleet.world
-        _say(f"deployed {sim_clusters} simulated clusters in {time.monotonic() - started:.1f}s", quiet)
+        _say(t("fleet_deployed", clusters=sim_clusters, seconds=time.monotonic() - started), quiet)
         if sim_setup:
             if not _setup_all(fleet, concurrency, quiet):
                 return EXIT_FAILED
         else:
-            _say("clusters start as the setup workflow leaves them (--sim-setup runs setup on each first)", quiet)
+            _say(t("fleet_no_setup"), quiet)
         sfn = world.client("stepfunctions")
         fleet_id = f"fleet-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}"
         arn = sfn.start_execution(stateMachineArn=fleet.state_machine, name=fleet_id, input=json.dumps(request))[
@@ -222,11 +242,12 @@ def run_local(
             and (member_report := _member_report(member, row["drill_id"])) is not None
         }
     if summary is None:
-        print(f"hadrill drill: no fleet summary was written: {execution.error}: {execution.cause}", file=sys.stderr)
+        problem = t("fleet_no_summary_written", error=execution.error, cause=execution.cause)
+        print(f"hadrill drill: {problem}", file=sys.stderr)
         return EXIT_FAILED
     written = _write_local(reports_dir, summary, markdown or "", drill_reports)
     print_summary(summary, execution, options.as_json_output)
-    _say(f"fleet summary: {written}; each cluster's drill report: {reports_dir}/<drill id>.json, .md, .html", quiet)
+    _say(t("fleet_files", summary=written, reports_dir=reports_dir), quiet)
     return EXIT_OK if summary["outcome"] == "PASSED" else EXIT_FAILED
 
 
@@ -283,10 +304,13 @@ def _setup_all(fleet: Any, concurrency: int, quiet: bool) -> bool:
             done += 1
             if status != "SUCCEEDED":
                 failed.append(member.facts.cluster_name)
-            _say(f"  setup [{done:>3}/{len(fleet.members)}] {member.facts.cluster_name:<24} {status}", quiet)
-    _say(f"setup on {len(fleet.members)} clusters took {time.monotonic() - started:.1f}s", quiet)
+            total = len(fleet.members)
+            line = t("fleet_setup_progress", done=done, total=total, cluster=member.facts.cluster_name, status=status)
+            _say(line, quiet)
+    _say(t("fleet_setup_took", clusters=len(fleet.members), seconds=time.monotonic() - started), quiet)
     if failed:
-        print(f"hadrill drill: setup failed on {', '.join(failed)}: no fleet drill was started", file=sys.stderr)
+        problem = t("fleet_setup_failed", clusters=t("list_separator").join(failed))
+        print(f"hadrill drill: {problem}", file=sys.stderr)
     return not failed
 
 
@@ -295,14 +319,14 @@ def run_aws(target: AwsTarget, options: FleetOptions) -> int:
     request = options.request(target.cluster)
     problem = check_request(request)
     if problem:
-        print(f"hadrill drill: bad input: {problem}", file=sys.stderr)
+        print(f"hadrill drill: {t('bad_input', problem=problem)}", file=sys.stderr)
         return EXIT_BAD_INPUT
     sfn = target.client("stepfunctions")
     fleet_id = f"fleet-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}"
     arn = sfn.start_execution(
         stateMachineArn=target.state_machine_arn("FleetDrill"), name=fleet_id, input=json.dumps(request)
     )["executionArn"]
-    _say(f"fleet drill {options.scenario} on {target.cluster}: {arn}", options.as_json_output)
+    _say(t("fleet_started", scenario=options.scenario, fleet=target.cluster, arn=arn), options.as_json_output)
     execution = watch_fleet(
         sfn, arn, say=lambda line: _say(line, options.as_json_output), poll_seconds=5.0, timeout_seconds=24 * 3600
     )
@@ -311,7 +335,8 @@ def run_aws(target: AwsTarget, options: FleetOptions) -> int:
     try:
         body = target.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
     except Exception as error:  # botocore raises many kinds; the message says which
-        print(f"hadrill drill: no fleet summary s3://{bucket}/{key}: {error}", file=sys.stderr)
+        problem = t("fleet_no_summary_found", location=f"s3://{bucket}/{key}", error=error)
+        print(f"hadrill drill: {problem}", file=sys.stderr)
         return EXIT_FAILED
     summary = dict(json.loads(body))
     print_summary(summary, execution, options.as_json_output)

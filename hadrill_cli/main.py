@@ -190,17 +190,11 @@ def _fleet_drill(args: argparse.Namespace) -> int:
         as_json_output=args.json,
     )
     if args.cluster or args.sim_fault or args.sim_takeover_seconds is not None:
-        print(
-            "hadrill drill: --fleet drills every cluster: drop --cluster, --sim-fault, --sim-takeover-seconds",
-            file=sys.stderr,
-        )
+        print(f"hadrill drill: {t('fleet_drop_cluster_options')}", file=sys.stderr)
         return EXIT_BAD_INPUT
     if args.local:
         if args.fleet or args.only:
-            print(
-                "hadrill drill: --fleet --local builds its own simulated fleet: drop the NAME and --only",
-                file=sys.stderr,
-            )
+            print(f"hadrill drill: {t('fleet_local_drop_name')}", file=sys.stderr)
             return EXIT_BAD_INPUT
         try:
             config = load_config(args.config)
@@ -215,7 +209,7 @@ def _fleet_drill(args: argparse.Namespace) -> int:
             reports_dir=args.reports_dir,
         )
     if not args.fleet:
-        print("hadrill drill: give --fleet NAME (a deployed fleet) or --fleet --local", file=sys.stderr)
+        print(f"hadrill drill: {t('need_fleet_or_local')}", file=sys.stderr)
         return EXIT_BAD_INPUT
     if args.sim_clusters is not None or args.sim_setup:
         print(f"hadrill drill: {t('sim_needs_local')}", file=sys.stderr)
@@ -232,7 +226,7 @@ def _drill(args: argparse.Namespace) -> int:
     if args.fleet is not None:
         return _fleet_drill(args)
     if args.max_concurrency is not None or args.only or args.sim_clusters is not None or args.sim_setup:
-        print("hadrill drill: --max-concurrency, --only, --sim-clusters and --sim-setup need --fleet", file=sys.stderr)
+        print(f"hadrill drill: {t('fleet_options_need_fleet')}", file=sys.stderr)
         return EXIT_BAD_INPUT
     options = drill_command.DrillOptions(
         scenario=args.scenario,

@@ -12,7 +12,8 @@ for them).
 
 Japanese terms follow what LifeKeeper operators say: フェールオーバー (failover), 切り戻し
 (switchback), 訓練 (drill), 稼働系 (the primary, active node), 待機系 (the standby), RTO,
-リソース階層 (resource hierarchy).
+リソース階層 (resource hierarchy), フリート訓練 (a fleet drill: one scenario on many clusters),
+同時実行数 (concurrency).
 """
 
 from __future__ import annotations
@@ -156,6 +157,95 @@ CATALOG: dict[str, dict[Language, str]] = {
     "head_stale_lock": {
         "en": "- broke the expired lock of {drill_id} (taken {acquired})",
         "ja": "- 期限切れのロック ({drill_id}、取得 {acquired}) を解除しました",
+    },
+    # -- fleet drills (`hadrill drill --fleet`) ----------------------------------------------------
+    "fleet_drop_cluster_options": {
+        "en": "--fleet drills every cluster: drop --cluster, --sim-fault, --sim-takeover-seconds",
+        "ja": "--fleet はフリートの全クラスタを訓練します: "
+        "--cluster、--sim-fault、--sim-takeover-seconds は外してください",
+    },
+    "fleet_local_drop_name": {
+        "en": "--fleet --local builds its own simulated fleet: drop the NAME and --only",
+        "ja": "--fleet --local はシミュレートしたフリートを自分で用意します: NAME と --only は外してください",
+    },
+    "need_fleet_or_local": {
+        "en": "give --fleet NAME (a deployed fleet) or --fleet --local",
+        "ja": "--fleet NAME (デプロイ済みのフリート) か --fleet --local を指定してください",
+    },
+    "fleet_options_need_fleet": {
+        "en": "--max-concurrency, --only, --sim-clusters and --sim-setup need --fleet",
+        "ja": "--max-concurrency、--only、--sim-clusters、--sim-setup は --fleet と一緒に指定してください",
+    },
+    "sim_clusters_range": {
+        "en": "--sim-clusters must be between 1 and {maximum}",
+        "ja": "--sim-clusters は 1 以上 {maximum} 以下で指定してください",
+    },
+    "fleet_local": {
+        "en": "fleet drill {scenario} on {clusters} clusters, {concurrency} at a time - {mode}",
+        "ja": "{clusters} クラスタで {scenario} のフリート訓練 (同時実行数 {concurrency}) - {mode}",
+    },
+    "fleet_started": {
+        "en": "fleet drill {scenario} on {fleet}: {arn}",
+        "ja": "{fleet} で {scenario} のフリート訓練: {arn}",
+    },
+    "fleet_deployed": {
+        "en": "deployed {clusters} simulated clusters in {seconds:.1f}s",
+        "ja": "シミュレートした {clusters} クラスタを {seconds:.1f} 秒でデプロイしました",
+    },
+    "fleet_no_setup": {
+        "en": "clusters start as the setup workflow leaves them (--sim-setup runs setup on each first)",
+        "ja": "各クラスタはセットアップ済みの状態から始めます "
+        "(--sim-setup を付けると先に各クラスタでセットアップを実行します)",
+    },
+    "fleet_setup_progress": {
+        "en": "  setup [{done:>3}/{total}] {cluster:<24} {status}",
+        "ja": "  セットアップ [{done:>3}/{total}] {cluster:<24} {status}",
+    },
+    "fleet_setup_took": {
+        "en": "setup on {clusters} clusters took {seconds:.1f}s",
+        "ja": "{clusters} クラスタのセットアップに {seconds:.1f} 秒かかりました",
+    },
+    "fleet_setup_failed": {
+        "en": "setup failed on {clusters}: no fleet drill was started",
+        "ja": "{clusters} でセットアップに失敗しました: フリート訓練は開始していません",
+    },
+    "fleet_cluster_drilling": {
+        "en": "  ... {cluster:<24} drilling",
+        "ja": "  ... {cluster:<24} 訓練中",
+    },
+    "fleet_cluster_done": {
+        "en": "  [{done:>3}/{total}] {cluster:<24} {verdict:<14} {seconds:6.1f}s",
+        "ja": "  [{done:>3}/{total}] {cluster:<24} {verdict:<14} {seconds:6.1f} 秒",
+    },
+    "fleet_no_summary_written": {
+        "en": "no fleet summary was written: {error}: {cause}",
+        "ja": "フリート訓練のサマリが書かれませんでした: {error}: {cause}",
+    },
+    "fleet_no_summary_found": {
+        "en": "no fleet summary {location}: {error}",
+        "ja": "フリート訓練のサマリ {location} を読めません: {error}",
+    },
+    "fleet_title": {
+        "en": "fleet drill {fleet_id}: {outcome} in {seconds} ({counts})",
+        "ja": "フリート訓練 {fleet_id}: {outcome} {seconds} ({counts})",
+    },
+    "fleet_seconds": {"en": "{seconds:.1f}s", "ja": "{seconds:.1f} 秒"},
+    "fleet_seconds_unknown": {"en": "?", "ja": "所要時間不明"},
+    "fleet_count": {"en": "{outcome} {count}", "ja": "{outcome} {count} 件"},
+    "list_separator": {"en": ", ", "ja": "、"},
+    "fleet_rto": {
+        "en": "RTO: max {maximum:.3f}s ({slowest}), median {median:.3f}s",
+        "ja": "RTO: 最大 {maximum:.3f} 秒 ({slowest})、中央値 {median:.3f} 秒",
+    },
+    # The table's column heads, padded by display width (a Japanese character takes two columns).
+    "fleet_column_cluster": {"en": "cluster", "ja": "クラスタ"},
+    "fleet_column_outcome": {"en": "outcome", "ja": "結果"},
+    "fleet_column_rto": {"en": "RTO", "ja": "RTO"},
+    "fleet_column_reason": {"en": "reason", "ja": "理由"},
+    "fleet_rto_cell": {"en": "{seconds:.3f}s", "ja": "{seconds:.3f} 秒"},
+    "fleet_files": {
+        "en": "fleet summary: {summary}; each cluster's drill report: {reports_dir}/<drill id>.json, .md, .html",
+        "ja": "フリート訓練のサマリ: {summary}、各クラスタの訓練レポート: {reports_dir}/<訓練 ID>.json, .md, .html",
     },
     # -- history -----------------------------------------------------------------------------------
     "no_drills": {"en": "no drills recorded in {where}", "ja": "{where} に記録された訓練はありません"},

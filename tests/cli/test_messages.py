@@ -35,6 +35,11 @@ def test_every_message_has_both_languages_with_the_same_placeholders(key: str) -
     assert _fields(entry["en"]) == _fields(entry["ja"])
 
 
+def test_no_placeholder_is_named_key() -> None:
+    # t(key, **values): a placeholder called "key" could never be filled in.
+    assert not [name for name, entry in messages.CATALOG.items() if "key" in _fields(entry["en"])]
+
+
 def test_the_local_label_is_the_one_the_rest_of_the_project_uses() -> None:
     assert messages.CATALOG["local_mode"]["en"] == LOCAL_MODE
 

@@ -41,11 +41,9 @@ def test_network_down_passes_with_measured_rto_and_switchback(world: DrillWorld)
     # Detection and restore are split where the watcher saw a change between the fault and the
     # takeover; on a loaded machine one 100 ms poll can miss the short simulated restore entirely.
     fault_ms = next(e["epoch_ms"] for e in report["timeline"] if e["phase"].startswith("fault injected"))
-    between = [
-        e
-        for e in report["watcher_timeline"]
-        if fault_ms <= e["epochMs"] and "complete" not in e["event"] and "watch started" not in e["event"]
-    ]
+    watched = report["watcher_timeline"]
+    takeover_ms = next(e["epochMs"] for e in watched if e["event"] == "takeover complete")
+    between = [e for e in watched if fault_ms <= e["epochMs"] < takeover_ms and "watch started" not in e["event"]]
     if between:
         assert report["detection_seconds"] + report["restore_seconds"] == pytest.approx(
             report["rto_seconds"], abs=0.002

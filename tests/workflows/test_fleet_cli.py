@@ -77,3 +77,64 @@ def test_a_fleet_drill_shows_each_cluster_as_it_ends(tmp_path: Path, capsys: pyt
     assert "fleet drill fleet-" in out and ": PASSED in " in out
     for cluster in ("hulft-demo-01", "hulft-demo-02"):
         assert any(line.startswith(cluster) and "PASSED" in line for line in out.splitlines())
+
+
+@pytest.mark.parametrize(
+    ("argv", "japanese"),
+    [
+        (["--fleet"], "hadrill drill: --fleet NAME (デプロイ済みのフリート) か --fleet --local を指定してください"),
+        (
+            ["--fleet", "--local", "--cluster", "hulft-demo"],
+            "hadrill drill: --fleet はフリートの全クラスタを訓練します: "
+            "--cluster、--sim-fault、--sim-takeover-seconds は外してください",
+        ),
+        (
+            ["--fleet", "hulft-fleet", "--local"],
+            "hadrill drill: --fleet --local はシミュレートしたフリートを自分で用意します: "
+            "NAME と --only は外してください",
+        ),
+        (
+            ["--local", "--max-concurrency", "3"],
+            "hadrill drill: --max-concurrency、--only、--sim-clusters、--sim-setup は --fleet と一緒に指定してください",
+        ),
+        (
+            ["--fleet", "--local", "--sim-clusters", "0"],
+            "hadrill drill: --sim-clusters は 1 以上 99 以下で指定してください",
+        ),
+        (["--fleet", "--local", "--max-concurrency", "0"], "hadrill drill: 入力が不正です: maxConcurrency"),
+    ],
+)
+def test_bad_fleet_options_in_japanese(argv: list[str], japanese: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--lang", "ja", "drill", "--config", CONFIG, *argv]) == 2
+    assert capsys.readouterr().err.startswith(japanese)
+
+
+def test_a_fleet_drill_in_japanese(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["--lang", "ja", "drill", "--fleet", "--local", "--sim-clusters", "2", "--dry-run", "--config", CONFIG]
+    assert main([*argv, "--reports-dir", str(tmp_path)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("2 クラスタで network-down のフリート訓練 (同時実行数 2) - ローカル (")
+    assert "テストダブルであり、実製品ではありません" in lines[0]
+    assert lines[1].startswith("シミュレートした 2 クラスタを ") and lines[1].endswith(" 秒でデプロイしました")
+    assert lines[2].startswith("各クラスタはセットアップ済みの状態から始めます")
+    for cluster in ("hulft-demo-01", "hulft-demo-02"):
+        assert f"  ... {cluster:<24} 訓練中" in lines
+    # The counters and the machine words (PASSED, the fleet id) stay as they are, so they can be searched for.
+    assert any(line.startswith("  [  1/2] ") and " PASSED " in line and line.endswith(" 秒") for line in lines)
+    (title,) = [line for line in lines if line.startswith("フリート訓練 fleet-")]
+    assert ": PASSED (合格) " in title and title.endswith(" 秒 (PASSED 2 件、FAILED 0 件、ABORTED 0 件、NOT_RUN 0 件)")
+    # The table's head lines up with its rows on a terminal, where a Japanese character takes two columns.
+    head = lines.index("クラスタ                 結果           RTO  理由")
+    assert lines[head + 1] == "hulft-demo-01            PASSED           -  every check passed"
+    assert lines[-1].startswith(f"フリート訓練のサマリ: {tmp_path}/fleets/fleet-")
+    assert lines[-1].endswith(f"、各クラスタの訓練レポート: {tmp_path}/<訓練 ID>.json, .md, .html")
+    assert not any("fleet drill" in line or "drilling" in line for line in lines)
+
+
+def test_a_fleet_drills_json_stays_english_in_japanese(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["--lang", "ja", "drill", "--fleet", "--local", "--sim-clusters", "1", "--dry-run", "--json"]
+    assert main([*argv, "--config", CONFIG, "--reports-dir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert out.isascii()
+    summary = json.loads(out)
+    assert summary["outcome"] == "PASSED" and summary["fleet_execution"]["status"] == "SUCCEEDED"
