@@ -139,7 +139,7 @@ def render_html(report: Mapping[str, Any], *, simulated: bool = False) -> str:
     facts = "\n".join(f"<tr><th>{name}</th><td>{value}</td></tr>" for name, value in _facts(report))
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
-<title>Drill {_e(report.get("drill_id"))}: {_e(outcome)}</title>
+<title>{_e(report.get("cluster") or "")}: Drill {_e(report.get("drill_id"))}: {_e(outcome)}</title>
 <style>
 body {{ font-family: system-ui, sans-serif; margin: 2rem; color: #1f2328; }}
 .outcome {{ display: inline-block; padding: .2rem .8rem; border-radius: 1rem; color: #fff; background: {colour}; }}
@@ -151,7 +151,8 @@ th, td {{ text-align: left; padding: .25rem .8rem; border-bottom: 1px solid #d0d
 tr.bad td {{ color: #cf222e; }}
 </style></head>
 <body>
-<h1>Failover drill <span class="outcome">{_e(outcome)}</span></h1>
+<h1>Failover drill of {_e(report.get("cluster") or "?")} <span class="outcome">{_e(outcome)}</span></h1>
+<p class="muted">{_e(report.get("scenario") or "")} &middot; {_e(report.get("drill_id") or "")}</p>
 {banner}
 <p class="rto">RTO {_seconds(rto)} <span class="muted">({_e(slo_text)})</span></p>
 <p>{_e(report.get("reason") or "")}</p>
