@@ -8,8 +8,11 @@ Messages are English or Japanese (hadrill_cli/messages.py); --json output and --
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
+
+from botocore.exceptions import BotoCoreError, ClientError
 
 from hadrill.drill.model import SCENARIOS
 from hadrill.setup import ALL_STEPS
@@ -158,6 +161,15 @@ def main(argv: list[str] | None = None) -> int:
         # The live progress display has already put the terminal right; a traceback would be noise.
         print(f"hadrill {args.command}: {t('interrupted')}", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # `hadrill plan | head`: the reader has what it wanted. Point stdout at nothing so the
+        # interpreter's own flush at exit does not complain again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
+    except (BotoCoreError, ClientError) as error:
+        # No region, no credentials, an unknown profile, access denied: the environment, not a bug.
+        print(f"hadrill {args.command}: {t('aws_error', error=error)}", file=sys.stderr)
+        return EXIT_ENVIRONMENT
 
 
 def _run(args: argparse.Namespace) -> int:

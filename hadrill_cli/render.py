@@ -51,7 +51,8 @@ def summary_of(result: Any) -> str:
     if not isinstance(result, dict):
         return ""
     if result.get("skipped"):
-        return t("step_skipped", message=result.get("message", ""))
+        # Setup steps say why in "message", drill phases in "summary".
+        return t("step_skipped", message=result.get("message") or result.get("summary", ""))
     if "checks" in result:
         checks = result["checks"]
         passed = sum(1 for c in checks if c.get("passed"))

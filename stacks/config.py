@@ -183,6 +183,7 @@ class LifeKeeper(_Model):
     data_fstype: Literal["xfs", "ext4"] = "xfs"
 
 
+MAX_TAKEOVER_TIMEOUT_SECONDS = 780
 DrillScenario = Literal["network-down", "instance-stop", "instance-reboot", "hulft-daemon-kill", "switchover"]
 SCHEDULE_EXPRESSION = r"^(cron\([0-9A-Za-z*?/,#\- ]+\)|rate\([1-9][0-9]* (minute|minutes|hour|hours|day|days)\))$"
 ALARM_NAME = r"^[A-Za-z0-9 _.:/#+=@-]{1,255}$"
@@ -202,7 +203,9 @@ class DrillSchedule(_Model):
 class Drills(_Model):
     # The SLO: a takeover slower than this makes the drill FAILED (it still recovers).
     max_rto_seconds: Annotated[int, Field(ge=1, le=3600)] = 120
-    takeover_timeout_seconds: Annotated[int, Field(ge=10, le=840)] = 300
+    # At most the drill workflow's own limit (hadrill.drill.model.MAX_TAKEOVER_TIMEOUT_SECONDS: the
+    # wait runs inside one 900 s Lambda invocation), or every scheduled drill would be refused.
+    takeover_timeout_seconds: Annotated[int, Field(ge=10, le=MAX_TAKEOVER_TIMEOUT_SECONDS)] = 300
     # CloudWatch alarms that, in ALARM, stop a drill before the fault or abort it while waiting.
     stop_condition_alarms: tuple[Annotated[str, Field(pattern=ALARM_NAME)], ...] = ()
     schedules: tuple[DrillSchedule, ...] = ()

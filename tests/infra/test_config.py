@@ -13,6 +13,8 @@ from typing import Any
 import pytest
 import yaml
 
+from hadrill.drill.model import MAX_TAKEOVER_TIMEOUT_SECONDS
+from stacks.config import MAX_TAKEOVER_TIMEOUT_SECONDS as CONFIG_LIMIT
 from stacks.config import ConfigError, load_config, parse_config
 from support.synthesis import BYO_CONFIG, DEFAULT_CONFIG, REPO
 
@@ -211,3 +213,11 @@ def test_app_exits_2_with_one_line_and_no_traceback(tmp_path: Path) -> None:
     assert "virtual_ip.address: 10.20.0.5 is inside vpc_cidr" in config_lines[0]
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "out" / "manifest.json").exists()
+
+
+def test_the_configs_takeover_limit_is_the_drill_workflows() -> None:
+    """A scheduled drill sends drills.takeover_timeout_seconds; a value the workflow refuses would make
+    every scheduled drill end at ValidateInput."""
+    assert CONFIG_LIMIT == MAX_TAKEOVER_TIMEOUT_SECONDS
+    with pytest.raises(ConfigError, match=r"drills\.takeover_timeout_seconds"):
+        parse_config(_with({"drills": {"takeover_timeout_seconds": MAX_TAKEOVER_TIMEOUT_SECONDS + 1}}))
