@@ -47,8 +47,9 @@ test: install lint
 test-fast: install
 	pytest -x -q
 
+# `make synth FLEET=config/fleet.yaml` builds a fleet instead: every listed cluster plus the fleet stack.
 synth: install
-	cdk synth --quiet --output $(OUT) -c config=$(CONFIG)
+	cdk synth --quiet --output $(OUT) $(if $(FLEET),-c fleet=$(FLEET),-c config=$(CONFIG))
 	@echo "templates written to $(OUT)/"
 
 # The main job on this machine: synthesize (offline), then run the real setup workflow and a
