@@ -33,6 +33,7 @@ class LocalDeployment:
     topic_arn: str
     reports_bucket: str
     routes: VipRoutes | None = None
+    config: DeploymentConfig | None = None
     state_machines: dict[str, str] = field(default_factory=dict)  # name -> ARN
     function_names: dict[str, str] = field(default_factory=dict)  # spec name -> deployed name
 
@@ -185,6 +186,7 @@ def deploy_local(
         topic_arn=topic_arn,
         reports_bucket=reports_bucket,
         routes=routes,
+        config=config,
     )
     arns: dict[str, str] = {}
     for spec in wiring.all_functions():

@@ -13,7 +13,7 @@ from typing import Any
 from hadrill.fleet import FleetFacts
 from localrunner.deployment import LocalDeployment
 from localworld import LocalWorld
-from stacks.config import DeploymentConfig
+from stacks.config import DeploymentConfig, Drills
 from stacks.orchestration import wiring
 
 # Cluster names end in -NN; the rest of the name must still fit CLUSTER_NAME's 32 characters.
@@ -62,6 +62,18 @@ def sim_fleet_configs(base: DeploymentConfig, count: int) -> list[DeploymentConf
     return configs
 
 
+def _member(deployment: LocalDeployment) -> dict[str, object]:
+    drills = deployment.config.drills if deployment.config is not None else Drills()
+    return wiring.fleet_member(
+        cluster=deployment.facts.cluster_name,
+        drill_state_machine_arn=deployment.state_machines["Drill"],
+        reports_bucket=deployment.reports_bucket,
+        max_rto_seconds=drills.max_rto_seconds,
+        takeover_timeout_seconds=drills.takeover_timeout_seconds,
+        stop_condition_alarms=list(drills.stop_condition_alarms),
+    )
+
+
 def deploy_fleet_local(
     world: LocalWorld, members: list[LocalDeployment], *, fleet_name: str, max_concurrency: int
 ) -> LocalFleet:
@@ -70,7 +82,7 @@ def deploy_fleet_local(
         wiring.fleet_facts_document(
             fleet_name=fleet_name,
             max_concurrency=max_concurrency,
-            members=[(m.facts.cluster_name, m.state_machines["Drill"], m.reports_bucket) for m in members],
+            members=[_member(m) for m in members],
         )
     )
     reports_bucket = f"{fleet_name}-fleet-reports-local"

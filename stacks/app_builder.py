@@ -46,7 +46,7 @@ def build_fleet(app: cdk.App, fleet: Fleet) -> dict[str, dict[str, cdk.Stack]]:
     for config in fleet.clusters:
         orchestration = built[config.cluster_name]["orchestration"]
         assert isinstance(orchestration, OrchestrationStack)
-        members.append(export_for_fleet(orchestration, config.cluster_name))
+        members.append(export_for_fleet(orchestration, config))
     first_cluster = built[fleet.clusters[0].cluster_name]["cluster"]
     assert isinstance(first_cluster, ClusterStack)
     fleet_stack = FleetStack(
@@ -64,10 +64,11 @@ def build_fleet(app: cdk.App, fleet: Fleet) -> dict[str, dict[str, cdk.Stack]]:
     return {**built, "fleet": {"fleet": fleet_stack}}
 
 
-def export_for_fleet(orchestration: OrchestrationStack, cluster_name: str) -> FleetMember:
+def export_for_fleet(orchestration: OrchestrationStack, config: DeploymentConfig) -> FleetMember:
     """Export what the fleet stack needs under names we choose, and import them there: the fleet's
     IAM statements and their cdk-nag acknowledgements then name them (CDK's own cross-stack
     references would carry generated export names)."""
+    cluster_name = config.cluster_name
     exported = {
         "drill-state-machine-name": orchestration.state_machines["Drill"].state_machine_name,
         "drill-reports-bucket": orchestration.reports.bucket_name,
@@ -78,6 +79,7 @@ def export_for_fleet(orchestration: OrchestrationStack, cluster_name: str) -> Fl
         cluster_name=cluster_name,
         drill_state_machine_name=cdk.Fn.import_value(export_name(cluster_name, "drill-state-machine-name")),
         reports_bucket_name=cdk.Fn.import_value(export_name(cluster_name, "drill-reports-bucket")),
+        drills=config.drills,
     )
 
 

@@ -52,6 +52,11 @@ class FleetMember(_Frozen):
     cluster: str = Field(pattern=CLUSTER_NAME)
     drill_state_machine_arn: str
     reports_bucket: str
+    # The cluster's own drill settings (its config's drills section): a fleet drill keeps them
+    # unless the fleet execution overrides the SLO or the takeover timeout for every cluster.
+    max_rto_seconds: float | None = Field(default=None, gt=0, le=3600)
+    takeover_timeout_seconds: int | None = Field(default=None, ge=1, le=MAX_TAKEOVER_TIMEOUT_SECONDS)
+    stop_condition_alarms: tuple[str, ...] = Field(default=(), max_length=20)
 
 
 class FleetFacts(_Frozen):
@@ -123,22 +128,12 @@ def plan(request: FleetDrillInput, facts: FleetFacts, *, fleet_id: str, executio
     """The Map's items (one per cluster: its drill state machine, execution name and input) and its
     concurrency, as the fleet state machine reads them."""
     names = list(request.clusters or [m.cluster for m in facts.clusters])
-    drill_input: dict[str, Any] = {
-        "scenario": request.scenario,
-        "dryRun": request.dry_run,
-        "switchback": request.switchback,
-        STARTED_BY_KEY: execution,
-    }
-    if request.max_rto_seconds is not None:
-        drill_input["maxRtoSeconds"] = request.max_rto_seconds
-    if request.takeover_timeout_seconds is not None:
-        drill_input["takeoverTimeoutSeconds"] = request.takeover_timeout_seconds
     drills = [
         {
             "cluster": name,
             "drillId": drill_id(fleet_id, name),
             "drillStateMachineArn": facts.member(name).drill_state_machine_arn,
-            "input": {"cluster": name, **drill_input},
+            "input": _drill_input(request, facts.member(name), execution),
         }
         for name in names
     ]
@@ -149,6 +144,31 @@ def plan(request: FleetDrillInput, facts: FleetFacts, *, fleet_id: str, executio
         "maxConcurrency": min(request.max_concurrency or facts.max_concurrency, len(drills)),
         "drills": drills,
     }
+
+
+def _drill_input(request: FleetDrillInput, member: FleetMember, execution: str) -> dict[str, Any]:
+    """One cluster's drill input: the fleet's scenario, the cluster's own SLO, takeover timeout and
+    stop-condition alarms unless the fleet execution sets the first two for everyone."""
+    drill_input: dict[str, Any] = {
+        "cluster": member.cluster,
+        "scenario": request.scenario,
+        "dryRun": request.dry_run,
+        "switchback": request.switchback,
+        STARTED_BY_KEY: execution,
+    }
+    max_rto = request.max_rto_seconds if request.max_rto_seconds is not None else member.max_rto_seconds
+    timeout = (
+        request.takeover_timeout_seconds
+        if request.takeover_timeout_seconds is not None
+        else member.takeover_timeout_seconds
+    )
+    if max_rto is not None:
+        drill_input["maxRtoSeconds"] = max_rto
+    if timeout is not None:
+        drill_input["takeoverTimeoutSeconds"] = timeout
+    if member.stop_condition_alarms:
+        drill_input["stopConditionAlarms"] = list(member.stop_condition_alarms)
+    return drill_input
 
 
 def failure_text(failure: dict[str, Any]) -> str:

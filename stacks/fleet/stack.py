@@ -18,6 +18,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from stacks.cluster.media import MediaBucket
+from stacks.config import Drills
 from stacks.fleet.config import Fleet
 from stacks.nag import acknowledge
 from stacks.orchestration import wiring
@@ -37,6 +38,7 @@ class FleetMember:
     cluster_name: str
     drill_state_machine_name: str
     reports_bucket_name: str
+    drills: Drills  # the cluster's own drill settings (SLO, takeover timeout, stop conditions)
 
 
 def export_name(cluster_name: str, what: str) -> str:
@@ -59,7 +61,17 @@ class FleetStack(cdk.Stack):
         facts = wiring.fleet_facts_document(
             fleet_name=fleet.name,
             max_concurrency=fleet.config.max_concurrency,
-            members=[(m.cluster_name, self._drill_arn(m), m.reports_bucket_name) for m in members],
+            members=[
+                wiring.fleet_member(
+                    cluster=m.cluster_name,
+                    drill_state_machine_arn=self._drill_arn(m),
+                    reports_bucket=m.reports_bucket_name,
+                    max_rto_seconds=m.drills.max_rto_seconds,
+                    takeover_timeout_seconds=m.drills.takeover_timeout_seconds,
+                    stop_condition_alarms=list(m.drills.stop_condition_alarms),
+                )
+                for m in members
+            ],
         )
         environment = {
             wiring.ENV_FLEET: self.to_json_string(facts),

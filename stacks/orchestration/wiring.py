@@ -137,19 +137,32 @@ def all_functions() -> list[FunctionSpec]:
     return list(seen.values())
 
 
-def fleet_facts_document(
-    *, fleet_name: str, max_concurrency: int, members: list[tuple[str, str, str]]
+def fleet_member(
+    *,
+    cluster: str,
+    drill_state_machine_arn: str,
+    reports_bucket: str,
+    max_rto_seconds: float,
+    takeover_timeout_seconds: int,
+    stop_condition_alarms: list[str],
 ) -> dict[str, object]:
-    """The HADRILL_FLEET document (hadrill.fleet.FleetFacts): (cluster, drill state machine ARN,
-    reports bucket) per member; values may be CDK tokens."""
+    """One member of the HADRILL_FLEET document: where its drill and reports are, and the drill
+    settings of its own config (its SLO and stop conditions apply in a fleet drill too)."""
     return {
-        "fleet_name": fleet_name,
-        "max_concurrency": max_concurrency,
-        "clusters": [
-            {"cluster": cluster, "drill_state_machine_arn": arn, "reports_bucket": bucket}
-            for cluster, arn, bucket in members
-        ],
+        "cluster": cluster,
+        "drill_state_machine_arn": drill_state_machine_arn,
+        "reports_bucket": reports_bucket,
+        "max_rto_seconds": max_rto_seconds,
+        "takeover_timeout_seconds": takeover_timeout_seconds,
+        "stop_condition_alarms": stop_condition_alarms,
     }
+
+
+def fleet_facts_document(
+    *, fleet_name: str, max_concurrency: int, members: list[dict[str, object]]
+) -> dict[str, object]:
+    """The HADRILL_FLEET document (hadrill.fleet.FleetFacts); values may be CDK tokens."""
+    return {"fleet_name": fleet_name, "max_concurrency": max_concurrency, "clusters": members}
 
 
 def document_files() -> list[Path]:

@@ -181,6 +181,9 @@ def test_the_fleet_functions_know_the_members_and_the_limit(fleet_synth: Synthes
         assert '\\"max_concurrency\\":5' in facts
         for member in MEMBERS:
             assert f'\\"cluster\\":\\"{member}\\"' in facts
+        # Each member's own SLO and takeover timeout (config/default.yaml and edi-cluster.yaml: 120, 300).
+        assert facts.count('\\"max_rto_seconds\\":120') == len(MEMBERS)
+        assert facts.count('\\"takeover_timeout_seconds\\":300') == len(MEMBERS)
 
 
 def test_fleet_schedules_are_off_until_enabled(fleet_synth: SynthesizedFleet) -> None:

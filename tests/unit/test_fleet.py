@@ -187,3 +187,26 @@ def test_the_markdown_lists_every_cluster() -> None:
     text = fleet.markdown(summary)
     assert text.startswith("# Fleet drill fleet-1: PASSED")
     assert sum(1 for line in text.splitlines() if re.match(r"^\| c\d\d \| PASSED \|", line)) == 20
+
+
+def test_each_drill_keeps_its_clusters_own_slo_and_stop_conditions_unless_the_fleet_sets_them() -> None:
+    document = _facts(2).model_dump()
+    document["clusters"] = [
+        {**document["clusters"][0], "max_rto_seconds": 60, "takeover_timeout_seconds": 200},
+        {**document["clusters"][1], "stop_condition_alarms": ("hulft-transfer-errors",)},
+    ]
+    facts = fleet.FleetFacts.model_validate(document)
+
+    def inputs(**request: Any) -> list[dict[str, Any]]:
+        validated = fleet.validate_input({"fleet": "hulft-fleet", **request}, facts)
+        return [d["input"] for d in fleet.plan(validated, facts, fleet_id="f", execution=EXECUTION)["drills"]]
+
+    first, second = inputs()
+    assert (first["maxRtoSeconds"], first["takeoverTimeoutSeconds"]) == (60, 200)
+    assert "stopConditionAlarms" not in first
+    assert "maxRtoSeconds" not in second and second["stopConditionAlarms"] == ["hulft-transfer-errors"]
+    first, second = inputs(maxRtoSeconds=30)
+    assert first["maxRtoSeconds"] == 30 and second["maxRtoSeconds"] == 30
+    assert first["takeoverTimeoutSeconds"] == 200
+    for drill_input in (first, second):
+        DrillInput.model_validate(drill_input)
