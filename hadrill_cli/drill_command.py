@@ -54,6 +54,7 @@ class DrillOptions:
     max_rto: float | None
     takeover_timeout: int | None
     as_json_output: bool
+    stop_alarms: tuple[str, ...] = ()  # CloudWatch alarm names: any in ALARM stops the drill
 
     def request(self, cluster: str) -> dict[str, Any]:
         request: dict[str, Any] = {
@@ -66,6 +67,8 @@ class DrillOptions:
             request["maxRtoSeconds"] = self.max_rto
         if self.takeover_timeout is not None:
             request["takeoverTimeoutSeconds"] = self.takeover_timeout
+        if self.stop_alarms:
+            request["stopConditionAlarms"] = list(self.stop_alarms)
         return request
 
 

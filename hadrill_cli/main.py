@@ -97,6 +97,12 @@ def _parser() -> argparse.ArgumentParser:
     drill.add_argument("--no-switchback", action="store_true", help="leave the hierarchy on the standby")
     drill.add_argument("--max-rto", type=float, metavar="SECONDS", help="the RTO SLO (default 120)")
     drill.add_argument("--takeover-timeout", type=int, metavar="SECONDS", help="wait this long for the takeover")
+    drill.add_argument(
+        "--stop-alarm",
+        action="append",
+        metavar="ALARM",
+        help="a CloudWatch alarm that stops the drill when in ALARM (repeatable; fleet drills use each cluster's own)",
+    )
     drill.add_argument("--json", action="store_true", help="print the report as JSON on stdout")
     drill.add_argument(
         "--sim-takeover-seconds",
@@ -201,7 +207,7 @@ def _fleet_drill(args: argparse.Namespace) -> int:
         clusters=tuple(args.only) if args.only else None,
         as_json_output=args.json,
     )
-    if args.cluster or args.sim_fault or args.sim_takeover_seconds is not None:
+    if args.cluster or args.sim_fault or args.sim_takeover_seconds is not None or args.stop_alarm:
         print(f"hadrill drill: {t('fleet_drop_cluster_options')}", file=sys.stderr)
         return EXIT_BAD_INPUT
     if args.local:
@@ -247,6 +253,7 @@ def _drill(args: argparse.Namespace) -> int:
         max_rto=args.max_rto,
         takeover_timeout=args.takeover_timeout,
         as_json_output=args.json,
+        stop_alarms=tuple(args.stop_alarm or ()),
     )
     if args.local:
         try:

@@ -160,9 +160,9 @@ CATALOG: dict[str, dict[Language, str]] = {
     },
     # -- fleet drills (`hadrill drill --fleet`) ----------------------------------------------------
     "fleet_drop_cluster_options": {
-        "en": "--fleet drills every cluster: drop --cluster, --sim-fault, --sim-takeover-seconds",
+        "en": "--fleet drills every cluster: drop --cluster, --sim-fault, --sim-takeover-seconds, --stop-alarm",
         "ja": "--fleet はフリートの全クラスタを訓練します: "
-        "--cluster、--sim-fault、--sim-takeover-seconds は外してください",
+        "--cluster、--sim-fault、--sim-takeover-seconds、--stop-alarm は外してください",
     },
     "fleet_local_drop_name": {
         "en": "--fleet --local builds its own simulated fleet: drop the NAME and --only",

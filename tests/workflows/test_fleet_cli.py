@@ -86,7 +86,7 @@ def test_a_fleet_drill_shows_each_cluster_as_it_ends(tmp_path: Path, capsys: pyt
         (
             ["--fleet", "--local", "--cluster", "hulft-demo"],
             "hadrill drill: --fleet はフリートの全クラスタを訓練します: "
-            "--cluster、--sim-fault、--sim-takeover-seconds は外してください",
+            "--cluster、--sim-fault、--sim-takeover-seconds、--stop-alarm は外してください",
         ),
         (
             ["--fleet", "hulft-fleet", "--local"],
@@ -138,3 +138,25 @@ def test_a_fleet_drills_json_stays_english_in_japanese(tmp_path: Path, capsys: p
     assert out.isascii()
     summary = json.loads(out)
     assert summary["outcome"] == "PASSED" and summary["fleet_execution"]["status"] == "SUCCEEDED"
+
+
+def test_stop_alarms_go_into_the_drill_input() -> None:
+    from hadrill_cli.drill_command import DrillOptions, check_request
+
+    options = DrillOptions(
+        scenario="network-down",
+        dry_run=False,
+        switchback=True,
+        max_rto=None,
+        takeover_timeout=None,
+        as_json_output=False,
+        stop_alarms=("hulft-transfer-errors", "cpu-high"),
+    )
+    request = options.request("hulft-demo")
+    assert request["stopConditionAlarms"] == ["hulft-transfer-errors", "cpu-high"]
+    assert check_request(request) is None
+
+
+def test_a_fleet_drill_refuses_a_stop_alarm(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["drill", "--fleet", "--local", "--stop-alarm", "x", "--config", CONFIG]) == 2
+    assert "--stop-alarm" in capsys.readouterr().err
