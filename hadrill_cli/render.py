@@ -53,10 +53,17 @@ def summary_of(result: Any) -> str:
     if result.get("skipped"):
         # Setup steps say why in "message", drill phases in "summary".
         return t("step_skipped", message=result.get("message") or result.get("summary", ""))
-    if "checks" in result:
-        checks = result["checks"]
+    # Drill phases say what they did in "summary" (Lambda text, English); checks are counted.
+    summary = str(result.get("summary") or "")
+    checks = result.get("checks") or []
+    if checks:
         passed = sum(1 for c in checks if c.get("passed"))
-        return t("checks_passed", passed=passed, total=len(checks))
+        counted = t("checks_passed", passed=passed, total=len(checks))
+        if not summary:
+            return counted
+        return summary if f"{passed}/{len(checks)}" in summary else f"{summary} ({counted})"
+    if summary:
+        return summary
     if "nodes" in result:
         return "; ".join(f"{n['node']}: {n['message']}" for n in result["nodes"])
     if "outcome" in result:
