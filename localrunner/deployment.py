@@ -141,6 +141,7 @@ def deploy_local(
         data_device=config.lifekeeper.data_device,
         data_fstype=config.lifekeeper.data_fstype,
         mirror_mode=config.lifekeeper.mirror_mode,
+        node_log_group=f"/hadrill/{name}/nodes",
     )
     facts_document.update(facts_overrides or {})  # e.g. shorter base waits in tests
     facts = ClusterFacts.model_validate(facts_document)

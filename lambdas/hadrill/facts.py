@@ -78,6 +78,9 @@ class ClusterFacts(_Frozen):
     lk_start_wait_seconds: int = Field(default=300, ge=1, le=600)
     comm_path_wait_seconds: int = Field(default=120, ge=1, le=600)
     resync_wait_seconds: int = Field(default=600, ge=1, le=840)
+    # CloudWatch Logs group for the node commands' output (the cluster stack's node log group);
+    # empty: output stays in the Run Command history only.
+    node_log_group: str = Field(default="", pattern=r"^[A-Za-z0-9_/.#-]{0,512}$")
 
     @model_validator(mode="before")
     @classmethod

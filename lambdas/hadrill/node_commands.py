@@ -42,6 +42,9 @@ class NodeCommand:
     document: str
     parameters: DocumentParameters
     timeout_seconds: int
+    # The node log group: Run Command copies the script's stdout/stderr there too, so an
+    # installer's complaint outlives the command history (the node role may write to it).
+    output_log_group: str = ""
 
 
 @dataclass(frozen=True)
@@ -78,12 +81,19 @@ def offline_nodes(ssm: Any, instance_ids: list[str]) -> list[str]:
 
 
 def send(ssm: Any, command: NodeCommand, *, comment: str) -> str:
+    output: dict[str, Any] = {}
+    if command.output_log_group:
+        output["CloudWatchOutputConfig"] = {
+            "CloudWatchLogGroupName": command.output_log_group,
+            "CloudWatchOutputEnabled": True,
+        }
     response = ssm.send_command(
         InstanceIds=[command.instance_id],
         DocumentName=command.document,
         Parameters=command.parameters.to_ssm(),
         TimeoutSeconds=command.timeout_seconds,
         Comment=comment[:100],
+        **output,
     )
     command_id: str = response["Command"]["CommandId"]
     return command_id

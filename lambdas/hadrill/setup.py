@@ -131,7 +131,7 @@ def plan(step: SetupStep, facts: ClusterFacts) -> list[NodeCommand]:
     timeout = STEP_TIMEOUT_SECONDS[step]
 
     def on(node: NodeFacts, parameters: params.DocumentParameters) -> NodeCommand:
-        return NodeCommand(node.instance_id, node.name, document, parameters, timeout)
+        return NodeCommand(node.instance_id, node.name, document, parameters, timeout, facts.node_log_group)
 
     if step in ("preflight", "verify-hierarchy"):
         status = params.NodeStatusParameters(

@@ -110,6 +110,7 @@ class OrchestrationStack(cdk.Stack):
             data_device=config.lifekeeper.data_device,
             data_fstype=config.lifekeeper.data_fstype,
             mirror_mode=config.lifekeeper.mirror_mode,
+            node_log_group=cluster.node_log_group.log_group_name,
         )
         environment = {
             wiring.ENV_CLUSTER: self.to_json_string(facts),

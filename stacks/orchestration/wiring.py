@@ -193,6 +193,7 @@ def cluster_facts_document(
     data_device: str,
     data_fstype: str,
     mirror_mode: str,
+    node_log_group: str = "",
 ) -> dict[str, object]:
     """The HADRILL_CLUSTER document (see hadrill.facts.ClusterFacts) from deployment values.
 
@@ -221,6 +222,7 @@ def cluster_facts_document(
         "data_device": data_device,
         "data_fstype": data_fstype,
         "mirror_mode": mirror_mode,
+        "node_log_group": node_log_group,
     }
 
 

@@ -185,3 +185,15 @@ def test_failed_drill_alarm_notifies_and_dashboard_shows_rto(default_synth: Synt
     (dashboard,) = _resources(default_synth, "AWS::CloudWatch::Dashboard").values()
     body = json.dumps(dashboard["Properties"]["DashboardBody"])
     assert wiring.METRIC_DRILL_RTO in body and "max RTO (SLO)" in body
+
+
+def test_node_command_output_goes_to_the_node_log_group(default_synth: Synthesized) -> None:
+    """The cluster facts name the cluster stack's node log group, the one the node role may write."""
+    (function,) = [
+        f
+        for f in _resources(default_synth, "AWS::Lambda::Function").values()
+        if f["Properties"].get("Handler") == "handlers.setup.run_step"
+    ]
+    facts = json.dumps(function["Properties"]["Environment"]["Variables"][wiring.ENV_CLUSTER])
+    (log_group_id,) = default_synth.resources("cluster", "AWS::Logs::LogGroup")
+    assert '\\"node_log_group\\":\\"' in facts and log_group_id in facts

@@ -186,7 +186,7 @@ class Phase:
 def _command(
     facts: ClusterFacts, node: NodeFacts, document: str, parameters: params.DocumentParameters, timeout: int
 ) -> NodeCommand:
-    return NodeCommand(node.instance_id, node.name, facts.document(document), parameters, timeout)
+    return NodeCommand(node.instance_id, node.name, facts.document(document), parameters, timeout, facts.node_log_group)
 
 
 def status_command(facts: ClusterFacts, node: NodeFacts) -> NodeCommand:
