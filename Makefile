@@ -9,7 +9,7 @@ OUT ?= cdk.out
 # Node 22 from node_modules runs the CDK's jsii runtime (the machine's Node 20 is end-of-life for it).
 export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: install tools lint test test-fast synth demo bench clean
+.PHONY: install tools lint test test-fast synth demo bench report-check clean
 
 install: $(VENV)/.installed node_modules/.installed tools
 
@@ -64,6 +64,18 @@ demo: install
 # `make bench BENCH_ARGS=--quick` for fewer repetitions (about 2 minutes), see `python -m bench --help`.
 bench: install
 	python -m bench --config $(CONFIG) $(BENCH_ARGS)
+
+# The drill report as a person sees it: a fresh local drill's HTML page in headless Chromium (Debian's
+# package, installed when we may), a screenshot, and a pixel check that the timeline picture renders.
+REPORT_CHECK_DIR ?= reports/report-check
+report-check: install
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "chromium is missing: install it (apt-get install chromium)" >&2; exit 1; fi; }
+	rm -rf $(REPORT_CHECK_DIR)
+	hadrill drill --local --json --reports-dir $(REPORT_CHECK_DIR) >/dev/null
+	python tools/report_screenshot.py $$(ls $(REPORT_CHECK_DIR)/drill-*.json) --out $(REPORT_CHECK_DIR)/report.png
 
 clean:
 	rm -rf $(OUT) reports .pytest_cache .mypy_cache .ruff_cache
