@@ -59,9 +59,12 @@ def summary_of(result: Any) -> str:
     if checks:
         passed = sum(1 for c in checks if c.get("passed"))
         counted = t("checks_passed", passed=passed, total=len(checks))
-        if not summary:
-            return counted
-        return summary if f"{passed}/{len(checks)}" in summary else f"{summary} ({counted})"
+        # A summary that already counts the checks (in English) gets the count in the reader's language.
+        phrase = f"{passed}/{len(checks)} checks passed"
+        if phrase in summary:
+            rest = summary.replace(phrase, "").strip(" ;,")
+            return f"{counted}; {rest}" if rest else counted
+        return f"{summary} ({counted})" if summary else counted
     if summary:
         return summary
     if "nodes" in result:

@@ -31,6 +31,10 @@ def _checks(passed: int, failed: int = 0) -> list[dict[str, Any]]:
             "takeover complete: RTO 0.5 s (1/1 checks passed)",
         ),
         ({"summary": "13/13 checks passed", "checks": _checks(13)}, "13/13 checks passed"),
+        (
+            {"summary": "14/14 checks passed; lk-node-a active", "checks": _checks(14)},
+            "14/14 checks passed; lk-node-a active",
+        ),
         ({"checks": _checks(2, 1)}, "2/3 checks passed"),
         ({"skipped": True, "message": "already installed"}, "skipped: already installed"),
         ({"skipped": True, "summary": "dry run: no fault"}, "skipped: dry run: no fault"),
@@ -41,3 +45,9 @@ def _checks(passed: int, failed: int = 0) -> list[dict[str, Any]]:
 )
 def test_a_steps_line(result: Any, line: str) -> None:
     assert summary_of(result) == line
+
+
+def test_the_count_is_in_the_readers_language() -> None:
+    messages.use("ja")
+    line = summary_of({"summary": "14/14 checks passed; lk-node-a active", "checks": _checks(14)})
+    assert line.endswith("; lk-node-a active") and "件合格" in line and "checks passed" not in line
