@@ -314,7 +314,7 @@ def _setup_all(fleet: Any, concurrency: int, quiet: bool) -> bool:
     return not failed
 
 
-def run_aws(target: AwsTarget, options: FleetOptions) -> int:
+def run_aws(target: AwsTarget, options: FleetOptions, *, poll_seconds: float = 5.0) -> int:
     """Start the deployed fleet's drill (stack <fleet>-fleet), follow it, print its summary."""
     request = options.request(target.cluster)
     problem = check_request(request)
@@ -328,7 +328,11 @@ def run_aws(target: AwsTarget, options: FleetOptions) -> int:
     )["executionArn"]
     _say(t("fleet_started", scenario=options.scenario, fleet=target.cluster, arn=arn), options.as_json_output)
     execution = watch_fleet(
-        sfn, arn, say=lambda line: _say(line, options.as_json_output), poll_seconds=5.0, timeout_seconds=24 * 3600
+        sfn,
+        arn,
+        say=lambda line: _say(line, options.as_json_output),
+        poll_seconds=poll_seconds,
+        timeout_seconds=24 * 3600,
     )
     bucket = target.outputs().get("FleetReportsBucket", "")
     key = report_keys(target.cluster, fleet_id, "fleet-reports/")["json"]

@@ -22,6 +22,13 @@ LOCAL_MODE = "local (moto + simulated LifeKeeper/HULFT: a test double, not the r
 LOCAL_TIME_SCALE = 0.01
 
 
+def _quiet_local_logs() -> None:
+    # moto's interpreter logs every caught task failure at ERROR, and the world warns about node
+    # commands still running when it closes (a drill's cancelled watcher): the CLI reports itself.
+    logging.getLogger("moto").setLevel(logging.CRITICAL)
+    logging.getLogger("localworld").setLevel(logging.ERROR)
+
+
 @contextmanager
 def local_cluster(
     config: DeploymentConfig, *, timings: Timings | None = None, knobs: Knobs | None = None
@@ -30,8 +37,7 @@ def local_cluster(
     from localrunner import deploy_local
     from localworld import LocalWorld
 
-    # moto's interpreter logs every caught task failure at ERROR; the CLI reports them itself.
-    logging.getLogger("moto").setLevel(logging.CRITICAL)
+    _quiet_local_logs()
     with (
         tempfile.TemporaryDirectory(prefix="hadrill-local-") as root,
         LocalWorld(time_scale=LOCAL_TIME_SCALE, handler_paths=[LAMBDAS_DIR], strict_documents=True) as world,
@@ -61,7 +67,7 @@ def local_fleet(
     from localrunner.fleet import deploy_fleet_local
     from localworld import LocalWorld
 
-    logging.getLogger("moto").setLevel(logging.CRITICAL)
+    _quiet_local_logs()
     members: list[LocalDeployment] = []
     with (
         tempfile.TemporaryDirectory(prefix="hadrill-fleet-") as root,

@@ -159,3 +159,31 @@ def test_each_clusters_drill_metrics_carry_its_own_cluster(
         (dimensions,) = document["_aws"]["CloudWatchMetrics"][0]["Dimensions"]
         assert sorted(dimensions) == ["cluster", "service"]
         assert document["service"] == "hadrill-drill" and document["DrillPassed"] == [1.0]
+
+
+def test_the_cli_follows_a_deployed_fleet_through_the_aws_api(
+    fleet: LocalFleet, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`hadrill drill --fleet NAME` (AWS mode) against this world: moto answers the same API calls a
+    deployed fleet would. Only the stack's outputs are given, as CloudFormation would list them."""
+    from hadrill_cli.aws import AwsTarget
+    from hadrill_cli.fleet_command import FleetOptions, run_aws
+
+    target = AwsTarget(FLEET, region=fleet.world.region, stack_suffix="fleet")
+    target._outputs = {"FleetDrillStateMachineArn": fleet.state_machine, "FleetReportsBucket": fleet.reports_bucket}
+    options = FleetOptions(
+        scenario="network-down",
+        dry_run=True,
+        switchback=True,
+        max_rto=None,
+        takeover_timeout=None,
+        max_concurrency=2,
+        clusters=tuple(m.facts.cluster_name for m in fleet.members[:2]),
+        as_json_output=True,
+    )
+    capsys.readouterr()
+    assert run_aws(target, options, poll_seconds=0.5) == 0
+    out = capsys.readouterr().out  # the functions' metric lines come first (pytest holds their stdout)
+    summary, _ = json.JSONDecoder().raw_decode(out[out.index('{\n  "fleet_id"') :])
+    assert [row["cluster"] for row in summary["drills"]] == [m.facts.cluster_name for m in fleet.members[:2]]
+    assert summary["outcome"] == "PASSED" and summary["fleet_execution"]["status"] == "SUCCEEDED"
