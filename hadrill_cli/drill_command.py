@@ -13,9 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pydantic import ValidationError
-
 from hadrill.drill.model import DrillInput
+from hadrill.inputs import problem_with
 from hadrill.report_html import render_html
 from hadrill_cli.aws import AwsTarget
 from hadrill_cli.follow import Execution, follow
@@ -74,12 +73,7 @@ class DrillOptions:
 
 def check_request(request: dict[str, Any]) -> str | None:
     """The workflow validates its input too; checking here first gives exit code 2 and no execution."""
-    try:
-        DrillInput.model_validate(request)
-    except ValidationError as error:
-        first = error.errors(include_url=False)[0]
-        return f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}"
-    return None
+    return problem_with(DrillInput, request)
 
 
 def sim_timings(takeover_seconds: float | None) -> Timings:

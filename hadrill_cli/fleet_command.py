@@ -15,12 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
 from hadrill.fleet import FleetDrillInput, report_keys
+from hadrill.inputs import problem_with
 from hadrill.report_html import render_html
 from hadrill_cli.aws import AwsTarget
-from hadrill_cli.follow import FINAL_STATUSES, Execution, apply_events
+from hadrill_cli.follow import FINAL_STATUSES, Execution, follow
 from hadrill_cli.local import local_fleet
 from hadrill_cli.messages import outcome_text, t
 from hadrill_cli.render import display_width
@@ -64,12 +63,7 @@ class FleetOptions:
 
 def check_request(request: dict[str, Any]) -> str | None:
     """The fleet validates its input too; checking here first gives exit code 2 and no execution."""
-    try:
-        FleetDrillInput.model_validate(request)
-    except ValidationError as error:
-        first = error.errors(include_url=False)[0]
-        return f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}"
-    return None
+    return problem_with(FleetDrillInput, request)
 
 
 def local_fleet_name(config: DeploymentConfig) -> str:
@@ -127,26 +121,13 @@ def watch_fleet(
     sfn: Any, arn: str, *, say: Callable[[str], None], poll_seconds: float, timeout_seconds: float
 ) -> Execution:
     """Follow the fleet execution and each cluster's drill in it until the fleet ends."""
-    execution = Execution(arn)
     progress = ClusterProgress()
-    seen = 0
-    deadline = time.monotonic() + timeout_seconds
-    while True:
-        described = sfn.describe_execution(executionArn=arn)
-        events = sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
-        apply_events(execution, events[seen:])
-        seen = len(events)
+
+    def look_at_drills(execution: Execution) -> None:
         progress.plan_from(execution)
         progress.poll(sfn, say)
-        if described["status"] in FINAL_STATUSES or time.monotonic() >= deadline:
-            break
-        time.sleep(poll_seconds)
-    execution.status = described["status"]
-    execution.started = described.get("startDate")
-    execution.stopped = described.get("stopDate")
-    execution.error = described.get("error")
-    execution.cause = described.get("cause")
-    return execution
+
+    return follow(sfn, arn, poll_seconds=poll_seconds, timeout_seconds=timeout_seconds, on_poll=look_at_drills)
 
 
 def print_summary(summary: dict[str, Any], execution: Execution, as_json_output: bool) -> None:

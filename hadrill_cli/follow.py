@@ -93,8 +93,10 @@ def follow(
     on_change: Callable[[StateRun], None] = lambda run: None,
     poll_seconds: float = 1.0,
     timeout_seconds: float = 7200.0,
+    on_poll: Callable[[Execution], None] = lambda execution: None,
 ) -> Execution:
-    """Poll until the execution ends (or the timeout passes), reporting each state as it moves."""
+    """Poll until the execution ends (or the timeout passes), reporting each state as it moves;
+    ``on_poll`` sees the execution after every poll (the fleet command looks at its drills then)."""
     execution = Execution(execution_arn)
     seen = 0
     deadline = time.monotonic() + timeout_seconds
@@ -103,6 +105,7 @@ def follow(
         events = _history(sfn, execution_arn)
         apply_events(execution, events[seen:], on_change)
         seen = len(events)
+        on_poll(execution)
         if described["status"] in FINAL_STATUSES or time.monotonic() >= deadline:
             break
         time.sleep(poll_seconds)

@@ -20,7 +20,7 @@ from hadrill_cli import drill_command, fleet_command, messages, setup_command
 from hadrill_cli.aws import AwsTarget, AwsTargetError
 from hadrill_cli.messages import t
 from hadrill_cli.plan import AssemblyError, read_assembly, render
-from stacks.config import DEFAULT_CONFIG_PATH, ConfigError, load_config
+from stacks.config import DEFAULT_CONFIG_PATH, ConfigError, DeploymentConfig, load_config
 
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
@@ -172,8 +172,9 @@ def main(argv: list[str] | None = None) -> int:
         # interpreter's own flush at exit does not complain again.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
-    except (BotoCoreError, ClientError) as error:
-        # No region, no credentials, an unknown profile, access denied: the environment, not a bug.
+    except (BotoCoreError, ClientError, AwsTargetError) as error:
+        # No region, no credentials, an unknown profile, access denied, no such stack: the
+        # environment, not a bug.
         print(f"hadrill {args.command}: {t('aws_error', error=error)}", file=sys.stderr)
         return EXIT_ENVIRONMENT
 
@@ -196,6 +197,15 @@ def _run(args: argparse.Namespace) -> int:
     return EXIT_BAD_INPUT  # argparse rejects unknown commands before this
 
 
+def _load_config(args: argparse.Namespace) -> DeploymentConfig | None:
+    """The --config file, or None after saying what is wrong with it."""
+    try:
+        return load_config(args.config)
+    except ConfigError as error:
+        print(f"hadrill {args.command}: {t('config_error', error=error)}", file=sys.stderr)
+        return None
+
+
 def _fleet_drill(args: argparse.Namespace) -> int:
     options = fleet_command.FleetOptions(
         scenario=args.scenario,
@@ -214,10 +224,8 @@ def _fleet_drill(args: argparse.Namespace) -> int:
         if args.fleet or args.only:
             print(f"hadrill drill: {t('fleet_local_drop_name')}", file=sys.stderr)
             return EXIT_BAD_INPUT
-        try:
-            config = load_config(args.config)
-        except ConfigError as error:
-            print(f"hadrill drill: {t('config_error', error=error)}", file=sys.stderr)
+        config = _load_config(args)
+        if config is None:
             return EXIT_BAD_INPUT
         return fleet_command.run_local(
             config,
@@ -233,11 +241,7 @@ def _fleet_drill(args: argparse.Namespace) -> int:
         print(f"hadrill drill: {t('sim_needs_local')}", file=sys.stderr)
         return EXIT_BAD_INPUT
     target = AwsTarget(args.fleet, profile=args.profile, region=args.region, stack_suffix="fleet")
-    try:
-        return fleet_command.run_aws(target, options)
-    except AwsTargetError as error:
-        print(f"hadrill drill: {t('aws_error', error=error)}", file=sys.stderr)
-        return EXIT_ENVIRONMENT
+    return fleet_command.run_aws(target, options)
 
 
 def _drill(args: argparse.Namespace) -> int:
@@ -256,10 +260,8 @@ def _drill(args: argparse.Namespace) -> int:
         stop_alarms=tuple(args.stop_alarm or ()),
     )
     if args.local:
-        try:
-            config = load_config(args.config)
-        except ConfigError as error:
-            print(f"hadrill drill: {t('config_error', error=error)}", file=sys.stderr)
+        config = _load_config(args)
+        if config is None:
             return EXIT_BAD_INPUT
         if args.cluster and args.cluster != config.cluster_name:
             mismatch = t("cluster_mismatch", cluster=args.cluster, config=args.config, expected=config.cluster_name)
@@ -281,33 +283,25 @@ def _drill(args: argparse.Namespace) -> int:
     if args.sim_takeover_seconds is not None or args.sim_fault:
         print(f"hadrill drill: {t('sim_needs_local')}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    try:
-        return drill_command.run_aws(AwsTarget(args.cluster, profile=args.profile, region=args.region), options)
-    except AwsTargetError as error:
-        print(f"hadrill drill: {t('aws_error', error=error)}", file=sys.stderr)
-        return EXIT_ENVIRONMENT
+    return drill_command.run_aws(AwsTarget(args.cluster, profile=args.profile, region=args.region), options)
 
 
 def _history_or_report(args: argparse.Namespace) -> int:
     target = None if args.local else AwsTarget(args.cluster, profile=args.profile, region=args.region)
-    try:
-        if args.command == "history":
-            return drill_command.history(
-                target=target, reports_dir=args.reports_dir, limit=args.limit, as_json_output=args.json
-            )
-        if args.output is not None and not args.html:
-            print(f"hadrill report: {t('output_needs_html')}", file=sys.stderr)
-            return EXIT_BAD_INPUT
-        if args.html:
-            return drill_command.write_html_report(
-                args.drill_id, target=target, reports_dir=args.reports_dir, output=args.output, as_json_output=args.json
-            )
-        return drill_command.show_report(
-            args.drill_id, target=target, reports_dir=args.reports_dir, as_json_output=args.json
+    if args.command == "history":
+        return drill_command.history(
+            target=target, reports_dir=args.reports_dir, limit=args.limit, as_json_output=args.json
         )
-    except AwsTargetError as error:
-        print(f"hadrill {args.command}: {t('aws_error', error=error)}", file=sys.stderr)
-        return EXIT_ENVIRONMENT
+    if args.output is not None and not args.html:
+        print(f"hadrill report: {t('output_needs_html')}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if args.html:
+        return drill_command.write_html_report(
+            args.drill_id, target=target, reports_dir=args.reports_dir, output=args.output, as_json_output=args.json
+        )
+    return drill_command.show_report(
+        args.drill_id, target=target, reports_dir=args.reports_dir, as_json_output=args.json
+    )
 
 
 def _setup(args: argparse.Namespace) -> int:
@@ -315,24 +309,18 @@ def _setup(args: argparse.Namespace) -> int:
         print(f"hadrill setup: {t('repeat_at_least_one')}", file=sys.stderr)
         return EXIT_BAD_INPUT
     if args.local:
-        try:
-            config = load_config(args.config)
-        except ConfigError as error:
-            print(f"hadrill setup: {t('config_error', error=error)}", file=sys.stderr)
+        config = _load_config(args)
+        if config is None:
             return EXIT_BAD_INPUT
         return setup_command.run_local(
             config, steps=args.steps, dry_run=args.dry_run, repeat=args.repeat, as_json_output=args.json
         )
-    try:
-        return setup_command.run_aws(
-            AwsTarget(args.cluster, profile=args.profile, region=args.region),
-            steps=args.steps,
-            dry_run=args.dry_run,
-            as_json_output=args.json,
-        )
-    except AwsTargetError as error:
-        print(f"hadrill setup: {t('aws_error', error=error)}", file=sys.stderr)
-        return EXIT_ENVIRONMENT
+    return setup_command.run_aws(
+        AwsTarget(args.cluster, profile=args.profile, region=args.region),
+        steps=args.steps,
+        dry_run=args.dry_run,
+        as_json_output=args.json,
+    )
 
 
 if __name__ == "__main__":

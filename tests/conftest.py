@@ -7,6 +7,7 @@ synthesized once per test session for every test that reads templates.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -41,3 +42,15 @@ def byo_synth(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
 @pytest.fixture(scope="session")
 def fleet_synth(tmp_path_factory: pytest.TempPathFactory) -> SynthesizedFleet:
     return synthesize_fleet(FLEET_CONFIG, tmp_path_factory.mktemp("cdk-fleet"))
+
+
+@pytest.fixture
+def english_messages(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The CLI's English lines, whatever the test machine's locale (tests that read them use this)."""
+    from hadrill_cli import messages
+
+    for variable in ("HADRILL_LANG", "LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("LANG", "C.UTF-8")
+    yield
+    messages.use("en")  # the language is process-wide: a Japanese test must not leak into the next

@@ -22,10 +22,25 @@ def validate_execution_input(
     try:
         request = model.model_validate(event)
     except ValidationError as problem:
-        first = problem.errors(include_url=False)[0]
-        field = ".".join(str(part) for part in first["loc"]) or "(input)"
-        raise error(f"{field}: {first['msg']}") from None
+        raise error(first_problem(problem)) from None
     requested = getattr(request, owner_field, None)
     if requested != cluster:
         raise error(f"{owner_field}: {requested!r} is not this workflow's {owner_field} ({cluster!r})")
     return request
+
+
+def first_problem(error: ValidationError) -> str:
+    """ "<field>: <reason>" for the first thing wrong (how every workflow and the CLI name it)."""
+    first = error.errors(include_url=False)[0]
+    field = ".".join(str(part) for part in first["loc"]) or "(input)"
+    return f"{field}: {first['msg']}"
+
+
+def problem_with(model: type[BaseModel], data: object) -> str | None:
+    """What is wrong with ``data`` as a ``model`` (None: nothing). The CLI checks an execution's input
+    with this before starting it, so a bad one exits 2 and starts nothing."""
+    try:
+        model.model_validate(data)
+    except ValidationError as error:
+        return first_problem(error)
+    return None

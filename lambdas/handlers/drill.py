@@ -13,7 +13,7 @@ import time
 from datetime import datetime
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -23,11 +23,12 @@ from hadrill.drill.model import validate_input as validate_drill_input
 from hadrill.node_commands import MARGIN_SECONDS
 from hadrill.records import WorkflowRecord, save
 from hadrill.report_html import render_html
-from handlers.env import client, cluster_facts, handler_env
+from handlers.env import client, cluster_facts, emit_metric, handler_env
 
 logger = Logger(service="hadrill-drill")
 tracer = Tracer(service="hadrill-drill")
-metrics = Metrics(namespace="HADrill", service="hadrill-drill")
+METRIC_NAMESPACE = "HADrill"  # stacks.orchestration.wiring.METRIC_NAMESPACE
+SERVICE = "hadrill-drill"  # stacks.orchestration.wiring.DRILL_SERVICE
 
 REPORTS_BUCKET_ENV = "HADRILL_REPORTS_BUCKET"  # stacks.orchestration.wiring.ENV_REPORTS_BUCKET
 REPORTS_PREFIX = "reports/"  # stacks.orchestration.wiring.REPORTS_PREFIX
@@ -108,7 +109,6 @@ def _started_ms(state: dict[str, Any], started: str | None) -> int:
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
-@metrics.log_metrics
 def record_result(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Outcome and report: DynamoDB record + SNS (records.save), JSON and Markdown in S3, EMF metrics,
     a "Drill Completed" event. Returns what the last states need (outcome, reason)."""
@@ -161,12 +161,14 @@ def record_result(event: dict[str, Any], context: LambdaContext) -> dict[str, An
             }
         ]
     )
-    # Dimensions "service" (Powertools adds it) and "cluster": the stack's dashboard and alarm read
-    # exactly these, so clusters sharing an account (a fleet) keep their own numbers.
-    metrics.add_dimension(name=METRIC_DIMENSION_CLUSTER, value=facts.cluster_name)
-    metrics.add_metric(name=f"Drill{drill_report['outcome'].title()}", unit=MetricUnit.Count, value=1)
+    # Dimensions "service" and "cluster": the stack's dashboard and alarm read exactly these, so
+    # clusters sharing an account (a fleet) keep their own numbers.
+    dimensions = {"service": SERVICE, METRIC_DIMENSION_CLUSTER: facts.cluster_name}
+    outcome_metric = f"Drill{drill_report['outcome'].title()}"
+    emit_metric(outcome_metric, MetricUnit.Count, 1, namespace=METRIC_NAMESPACE, dimensions=dimensions)
     if drill_report["rto_seconds"] is not None:
-        metrics.add_metric(name="RtoSeconds", unit=MetricUnit.Seconds, value=float(drill_report["rto_seconds"]))
+        rto = float(drill_report["rto_seconds"])
+        emit_metric("RtoSeconds", MetricUnit.Seconds, rto, namespace=METRIC_NAMESPACE, dimensions=dimensions)
     logger.info("drill recorded", extra={"summary": summary})
     return {
         "outcome": drill_report["outcome"],

@@ -7,6 +7,7 @@ import threading
 from typing import Any
 
 import boto3
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from pydantic import BaseModel, ConfigDict, Field
 
 from hadrill.facts import ClusterFacts, load_cluster_facts
@@ -39,3 +40,14 @@ def client(service: str) -> Any:
         if service not in _CLIENTS:
             _CLIENTS[service] = boto3.client(service)  # type: ignore[call-overload]
         return _CLIENTS[service]
+
+
+def emit_metric(name: str, unit: MetricUnit, value: float, *, namespace: str, dimensions: dict[str, str]) -> None:
+    """One EMF metric with exactly these dimensions, printed now.
+
+    Not Powertools' module-level Metrics: its dimensions and metric set are shared by every
+    invocation in the process, which the local world runs concurrently (one cluster's drill
+    would stamp its cluster on another's numbers). Each call here is self-contained.
+    """
+    with single_metric(name=name, unit=unit, value=value, namespace=namespace, default_dimensions=dimensions):
+        pass

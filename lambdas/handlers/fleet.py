@@ -11,7 +11,7 @@ import os
 import time
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
@@ -19,11 +19,11 @@ from botocore.exceptions import ClientError
 from hadrill import fleet
 from hadrill.drill import report as drill_report
 from hadrill.drill.report import iso
-from handlers.env import client
+from handlers.env import client, emit_metric
 
 logger = Logger(service="hadrill-fleet")
 tracer = Tracer(service="hadrill-fleet")
-metrics = Metrics(namespace="HADrill", service="hadrill-fleet")
+METRIC_NAMESPACE = "HADrill"  # stacks.orchestration.wiring.METRIC_NAMESPACE
 
 FLEET_REPORTS_BUCKET_ENV = "HADRILL_FLEET_REPORTS_BUCKET"  # stacks.orchestration.wiring.ENV_FLEET_REPORTS_BUCKET
 FLEET_REPORTS_PREFIX = "fleet-reports/"  # stacks.orchestration.wiring.FLEET_REPORTS_PREFIX
@@ -62,7 +62,6 @@ def _read_report(bucket: str, key: str) -> dict[str, Any] | None:
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
-@metrics.log_metrics
 def summarize(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Read each cluster's drill report, write the fleet summary (JSON + Markdown) and announce it."""
     facts = _facts()
@@ -117,9 +116,10 @@ def summarize(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             }
         ]
     )
-    metrics.add_dimension(name="fleet", value=facts.fleet_name)
+    dimensions = {"service": "hadrill-fleet", "fleet": facts.fleet_name}
     for outcome, count in summary["counts"].items():
-        metrics.add_metric(name=f"FleetDrills{outcome.title().replace('_', '')}", unit=MetricUnit.Count, value=count)
+        name = f"FleetDrills{outcome.title().replace('_', '')}"
+        emit_metric(name, MetricUnit.Count, count, namespace=METRIC_NAMESPACE, dimensions=dimensions)
     logger.info("fleet drill summed up", extra={"outcome": summary["outcome"], "counts": summary["counts"]})
     return {
         "outcome": summary["outcome"],

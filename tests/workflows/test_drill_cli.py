@@ -5,27 +5,15 @@ It speaks Japanese when asked to."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from hadrill_cli import messages
 from hadrill_cli.main import main
 from stacks.config import DEFAULT_CONFIG_PATH
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("english_messages")]
 CONFIG = str(DEFAULT_CONFIG_PATH)
-
-
-@pytest.fixture(autouse=True)
-def english_unless_asked(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """These tests read the English lines: a Japanese locale on the test machine must not change them."""
-    for variable in ("HADRILL_LANG", "LC_ALL", "LC_MESSAGES"):
-        monkeypatch.delenv(variable, raising=False)
-    monkeypatch.setenv("LANG", "C.UTF-8")
-    yield
-    messages.use("en")
 
 
 def test_bad_input_exits_2_before_building_anything(capsys: pytest.CaptureFixture[str]) -> None:

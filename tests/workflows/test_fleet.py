@@ -153,7 +153,7 @@ def test_each_clusters_drill_metrics_carry_its_own_cluster(
     result, _ = _run(fleet, clusters=members, dryRun=True)
     assert result.succeeded, f"{result.error}: {result.cause}"
     lines = capsys.readouterr().out.splitlines()
-    drill_metrics = [json.loads(line) for line in lines if line.startswith('{"_aws"') and '"hadrill-drill"' in line]
+    drill_metrics = [json.loads(line) for line in lines if line.startswith('{"_aws"') and '"DrillPassed"' in line]
     assert sorted(document["cluster"] for document in drill_metrics) == members
     for document in drill_metrics:
         (dimensions,) = document["_aws"]["CloudWatchMetrics"][0]["Dimensions"]

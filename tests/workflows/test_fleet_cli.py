@@ -4,25 +4,15 @@ progress and summary, the files it keeps, and the options it refuses before buil
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from hadrill_cli import messages
 from hadrill_cli.main import main
 from stacks.config import DEFAULT_CONFIG_PATH
 
+pytestmark = pytest.mark.usefixtures("english_messages")
 CONFIG = str(DEFAULT_CONFIG_PATH)
-
-
-@pytest.fixture(autouse=True)
-def english(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for variable in ("HADRILL_LANG", "LC_ALL", "LC_MESSAGES"):
-        monkeypatch.delenv(variable, raising=False)
-    monkeypatch.setenv("LANG", "C.UTF-8")
-    yield
-    messages.use("en")
 
 
 @pytest.mark.parametrize(
