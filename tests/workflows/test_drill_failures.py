@@ -88,12 +88,14 @@ def test_dead_comm_path_aborts_at_preflight(world: DrillWorld) -> None:
     assert world.primary_is_home()
 
 
-def test_hung_fault_command_fails_without_takeover(world: DrillWorld) -> None:
-    # ifdown never answers: the network never goes down, so nothing takes over.
+def test_hung_fault_command_fails_as_a_fault_that_did_not_land(world: DrillWorld) -> None:
+    # ifdown never answers: the network never goes down, so nothing takes over, and the standby was
+    # right not to. The reason says so, rather than blaming the standby.
     world.set_knobs(Knobs(hang_command="ifdown"))
     run = world.run(scenario="network-down", takeoverTimeoutSeconds=2)
     _assert_recorded_and_alerted(world, run, "FAILED")
-    assert "NoTakeover" in run.reason
+    assert "WaitForTakeover: FaultNotInjected: the fault did not take effect" in run.reason
+    assert f"{world.facts.primary.name} still answers and holds hulft ISP" in run.reason
     assert run.report is not None and run.report["recovery"]["recovered"] is True
     assert world.primary_is_home()
 

@@ -41,6 +41,7 @@ from hadrill.node_commands import (
     CommandResult,
     CommandWaitExpired,
     NodeCommand,
+    NodesOffline,
     Waiting,
     offline_nodes,
     run_commands,
@@ -52,6 +53,9 @@ from hadrill.routes import vip_route_target
 from hadrill.verdicts import Check, daemons_as_expected, health_verdict, node_verdict, rto_seconds, takeover_complete
 
 NODE_STATUS = "HADrill-NodeStatus"
+# After no takeover, how long the primary gets to answer a status request (one that answers at
+# all answers in seconds; a primary that is really down does not answer).
+PRIMARY_PROBE_SECONDS = 20.0
 WATCH_TAKEOVER = "HADrill-WatchTakeover"
 INJECT_FAULT = "HADrill-InjectFault"
 HEALTH_CHECK = "HADrill-HealthCheck"
@@ -424,6 +428,27 @@ def _watcher_of(state: DrillState) -> dict[str, Any]:
     return dict(watcher)
 
 
+def fault_missed(phase: Phase) -> str | None:
+    """After no takeover: does the primary still answer and hold the hierarchy in service? Then the
+    fault never landed (a hung or wrong ifdown, an instance that did not stop) and the standby was
+    right to stay put: a different failure from a standby that should have taken over."""
+    facts = phase.tools.facts
+    primary = facts.primary
+    if offline_nodes(phase.tools.ssm, [primary.instance_id]):
+        return None
+    try:
+        [result] = phase.run([status_command(facts, primary)], limit=PRIMARY_PROBE_SECONDS)
+    except (CommandWaitExpired, NodesOffline):
+        return None
+    if not result.succeeded:
+        return None
+    status = parse_node_status(result.stdout)
+    root = status.lcdstatus.resource(facts.hulft_tag) if status.lcdstatus is not None else None
+    if root is None or root.state.value != "ISP":
+        return None
+    return f"the fault did not take effect: {primary.name} still answers and holds {facts.hulft_tag} ISP"
+
+
 def cancel_watchers(state: DrillState, tools: Tools) -> None:
     for name in ("StartWatcher", "InjectFault"):
         watcher = state.phase(name).get("watcher")
@@ -474,6 +499,9 @@ def wait_for_takeover(state: DrillState, tools: Tools) -> dict[str, Any]:
         raise NoTakeover(f"{WATCH_TAKEOVER} on {node.name} ended {result.status}: {error}") from None
     timeline = [{"epochMs": e.epoch_ms, "event": e.event} for e in outcome.timeline]
     if not outcome.complete or outcome.takeover_epoch_ms is None:
+        missed = fault_missed(phase) if request.expects_failover else None
+        if missed:
+            raise FaultNotInjected(f"{missed}; {node.name} rightly did not take over ({outcome.message})")
         raise NoTakeover(f"{node.name}: {outcome.message}")
     takeover_ms = outcome.takeover_epoch_ms
     rto = rto_seconds(fault_ms, takeover_ms)
