@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,3 +48,12 @@ class AwsTarget:
             return self.outputs()[key]
         except KeyError:
             raise AwsTargetError(f"stack {self.stack} has no output {key}: deploy this version") from None
+
+    def start_execution(self, machine: str, *, name_prefix: str, request: dict[str, Any]) -> tuple[str, str]:
+        """Start this stack's ``machine`` state machine under a UTC-timestamped name (the drill id for
+        a drill); returns (name, execution ARN)."""
+        name = f"{name_prefix}-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}"
+        started = self.client("stepfunctions").start_execution(
+            stateMachineArn=self.state_machine_arn(machine), name=name, input=json.dumps(request)
+        )
+        return name, str(started["executionArn"])

@@ -240,11 +240,8 @@ def run_aws(target: AwsTarget, options: DrillOptions) -> int:
     if problem:
         print(f"hadrill drill: {t('bad_input', problem=problem)}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    _, arn = target.start_execution("Drill", name_prefix="drill", request=request)
     sfn = target.client("stepfunctions")
-    drill_id = f"drill-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}"
-    arn = sfn.start_execution(
-        stateMachineArn=target.state_machine_arn("Drill"), name=drill_id, input=json.dumps(request)
-    )["executionArn"]
     _say(t("drill_started", scenario=options.scenario, cluster=target.cluster, arn=arn), options.as_json_output)
     with progress_reporter(as_json=options.as_json_output) as progress:
         execution = follow(sfn, arn, on_change=progress, poll_seconds=2.0)

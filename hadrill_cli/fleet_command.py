@@ -24,6 +24,7 @@ from hadrill_cli.local import local_fleet
 from hadrill_cli.messages import outcome_text, t
 from hadrill_cli.render import display_width
 from stacks.config import DeploymentConfig
+from stacks.orchestration.wiring import FLEET_REPORTS_PREFIX
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -302,11 +303,8 @@ def run_aws(target: AwsTarget, options: FleetOptions, *, poll_seconds: float = 5
     if problem:
         print(f"hadrill drill: {t('bad_input', problem=problem)}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    fleet_id, arn = target.start_execution("FleetDrill", name_prefix="fleet", request=request)
     sfn = target.client("stepfunctions")
-    fleet_id = f"fleet-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}"
-    arn = sfn.start_execution(
-        stateMachineArn=target.state_machine_arn("FleetDrill"), name=fleet_id, input=json.dumps(request)
-    )["executionArn"]
     _say(t("fleet_started", scenario=options.scenario, fleet=target.cluster, arn=arn), options.as_json_output)
     execution = watch_fleet(
         sfn,
@@ -316,7 +314,7 @@ def run_aws(target: AwsTarget, options: FleetOptions, *, poll_seconds: float = 5
         timeout_seconds=24 * 3600,
     )
     bucket = target.outputs().get("FleetReportsBucket", "")
-    key = report_keys(target.cluster, fleet_id, "fleet-reports/")["json"]
+    key = report_keys(target.cluster, fleet_id, FLEET_REPORTS_PREFIX)["json"]
     try:
         body = target.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
     except Exception as error:  # botocore raises many kinds; the message says which

@@ -64,12 +64,9 @@ def _report(cluster: str, execution: Execution, commands: int | None, as_json_ou
 
 def run_aws(target: AwsTarget, *, steps: list[str] | None, dry_run: bool, as_json_output: bool) -> int:
     """Start the deployed setup state machine and follow it (SSM commands are not counted here)."""
+    request = setup_input(target.cluster, steps=steps, dry_run=dry_run)
+    _, arn = target.start_execution("Setup", name_prefix="setup", request=request)
     sfn = target.client("stepfunctions")
-    arn = sfn.start_execution(
-        stateMachineArn=target.state_machine_arn("Setup"),
-        name=f"setup-{int(time.time())}",
-        input=json.dumps(setup_input(target.cluster, steps=steps, dry_run=dry_run)),
-    )["executionArn"]
     if not as_json_output:
         print(t("setup_started", cluster=target.cluster, arn=arn), flush=True)
     with progress_reporter(as_json=as_json_output) as report:
