@@ -155,16 +155,7 @@ def deploy_local(
             DocumentFormat="JSON",
         )
 
-    table = f"{name}-records"
-    world.client("dynamodb").create_table(
-        TableName=table,
-        KeySchema=[{"AttributeName": "cluster", "KeyType": "HASH"}, {"AttributeName": "recordId", "KeyType": "RANGE"}],
-        AttributeDefinitions=[
-            {"AttributeName": "cluster", "AttributeType": "S"},
-            {"AttributeName": "recordId", "AttributeType": "S"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    table = create_records_table(world.client("dynamodb"), f"{name}-records")
     reports_bucket = f"{name}-reports-local"
     s3.create_bucket(Bucket=reports_bucket)
     topic_arn = world.client("sns").create_topic(Name=f"{name}-notifications")["TopicArn"]
@@ -203,6 +194,20 @@ def deploy_local(
             {spec.substitution: arns[spec.name] for spec in machine.functions},
         )
     return deployment
+
+
+def create_records_table(dynamodb: Any, name: str) -> str:
+    """The records table as the orchestration stack defines it (cluster + recordId), on demand."""
+    dynamodb.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": "cluster", "KeyType": "HASH"}, {"AttributeName": "recordId", "KeyType": "RANGE"}],
+        AttributeDefinitions=[
+            {"AttributeName": "cluster", "AttributeType": "S"},
+            {"AttributeName": "recordId", "AttributeType": "S"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    return name
 
 
 class VipRoutes:

@@ -14,6 +14,7 @@ from moto import mock_aws
 from hadrill.report_html import render_html
 from hadrill_cli.aws import AwsTarget
 from hadrill_cli.main import EXIT_BAD_INPUT, EXIT_ENVIRONMENT, EXIT_OK, main
+from localrunner.deployment import create_records_table
 
 REPORT: dict[str, Any] = json.loads((Path(__file__).parent / "drill_report.json").read_text())
 DRILL_ID = REPORT["drill_id"]
@@ -121,18 +122,7 @@ def deployed(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         # The stack's outputs as AwsTarget reads them (moto's CloudFormation needs packages not installed here).
         monkeypatch.setattr(AwsTarget, "outputs", lambda self: {"RecordsTable": "hulft-demo-records"})
         dynamodb = boto3.client("dynamodb", region_name=REGION)
-        dynamodb.create_table(
-            TableName="hulft-demo-records",
-            KeySchema=[
-                {"AttributeName": "cluster", "KeyType": "HASH"},
-                {"AttributeName": "recordId", "KeyType": "RANGE"},
-            ],
-            AttributeDefinitions=[
-                {"AttributeName": "cluster", "AttributeType": "S"},
-                {"AttributeName": "recordId", "AttributeType": "S"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        create_records_table(dynamodb, "hulft-demo-records")
         key = f"reports/hulft-demo/{DRILL_ID}.json"
         detail = {"drill_id": DRILL_ID, "report": {"json": f"s3://hulft-demo-reports/{key}"}}
         dynamodb.put_item(

@@ -12,26 +12,10 @@ from moto import mock_aws
 
 from hadrill.drill import lock, report
 from hadrill.drill.model import DrillInput, DrillLocked, InvalidDrillInput, validate_input
-from hadrill.facts import ClusterFacts
+from localrunner.deployment import create_records_table
+from support.facts import sample_facts
 
-FACTS = ClusterFacts.model_validate(
-    {
-        "cluster_name": "hulft-demo",
-        "primary": {"role": "primary", "name": "lk-node-a", "instance_id": "i-0a", "eni_id": "eni-0a"},
-        "secondary": {"role": "secondary", "name": "lk-node-b", "instance_id": "i-0b", "eni_id": "eni-0b"},
-        "virtual_ip": "10.254.0.10",
-        "logical_host": "hulft-vip",
-        "route_table_ids": ["rtb-1"],
-        "media_bucket": "media-bucket",
-        "hulft_media": {"key": "media/hulft.iso", "sha256": "0" * 64},
-        "recovery_kit_media": {"key": "media/kit.iso", "sha256": "0" * 64},
-        "hulft_license_secret": "hadrill/license",
-        "hulft_version": "08.01.02",
-        "hulexep": "/usr/local/hulft/bin",
-        "hulpath": "/data/hulft/etc",
-        "document_prefix": "hulft-demo-",
-    }
-)
+FACTS = sample_facts(cluster_name="hulft-demo", document_prefix="hulft-demo-")
 
 
 def test_defaults_and_camel_case() -> None:
@@ -63,18 +47,7 @@ def test_bad_input_names_the_field(bad: dict[str, Any], message: str) -> None:
 def table() -> Iterator[Any]:
     with mock_aws():
         dynamodb = boto3.client("dynamodb", region_name="us-east-1")
-        dynamodb.create_table(
-            TableName="records",
-            KeySchema=[
-                {"AttributeName": "cluster", "KeyType": "HASH"},
-                {"AttributeName": "recordId", "KeyType": "RANGE"},
-            ],
-            AttributeDefinitions=[
-                {"AttributeName": "cluster", "AttributeType": "S"},
-                {"AttributeName": "recordId", "AttributeType": "S"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        create_records_table(dynamodb, "records")
         yield dynamodb
 
 

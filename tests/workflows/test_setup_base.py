@@ -16,11 +16,11 @@ from typing import Any
 import pytest
 
 from hadrill import setup
-from hadrill.facts import ClusterFacts
 from hadrill.lcdstatus import PathState, ResourceState, parse_lcdstatus
 from localrunner import LocalDeployment, deploy_local
 from localworld import ExecutionResult, LocalWorld
 from simulator import Knobs, SimulatedCluster, Timings
+from support.facts import sample_facts
 from support.local_cluster import config_named, records, run_setup, step_results
 
 _NAMES = itertools.count(1)
@@ -207,36 +207,8 @@ def test_bring_your_own_bare_cluster_without_the_base_fails_preflight(world: Loc
 # ---- the plan, without a world ---------------------------------------------------------------------
 
 
-def _facts(**changes: Any) -> ClusterFacts:
-    node = {"instance_id": "i-0123456789abcdef0", "eni_id": "eni-0123456789abcdef0"}
-    document: dict[str, Any] = {
-        "cluster_name": "plan-demo",
-        "primary": {**node, "role": "primary", "name": "lk-a", "addresses": ["10.0.1.10", "10.0.2.10"]},
-        "secondary": {
-            **node,
-            "instance_id": "i-0fedcba9876543210",
-            "role": "secondary",
-            "name": "lk-b",
-            "addresses": ["10.0.33.10"],
-        },
-        "virtual_ip": "10.254.0.10",
-        "logical_host": "hulft-vip",
-        "route_table_ids": ["rtb-1"],
-        "media_bucket": "media-bucket",
-        "hulft_media": {"key": "m/h.iso", "sha256": "0" * 64},
-        "recovery_kit_media": {"key": "m/k.iso", "sha256": "0" * 64},
-        "hulft_license_secret": "hadrill/plan-demo/hulft-license",
-        "hulft_version": "08.01.02",
-        "hulexep": "/usr/local/hulft/bin",
-        "hulpath": "/data/hulft/etc",
-        "document_prefix": "plan-demo-",
-    }
-    document.update(changes)
-    return ClusterFacts.model_validate(document)
-
-
 def test_plan_of_the_base_steps() -> None:
-    facts = _facts()
+    facts = sample_facts()
     assert facts.lifekeeper_license_secret == "hadrill/plan-demo/lifekeeper-license"
     licenses = setup.plan("license-and-start", facts)
     assert [c.parameters.to_ssm()["SecretId"] for c in licenses] == [["hadrill/plan-demo/lifekeeper-license"]] * 2
@@ -253,7 +225,7 @@ def test_plan_of_the_base_steps() -> None:
     (hulft,) = setup.plan("create-hulft-resource", facts)
     assert hulft.parameters.to_ssm()["VipTag"] == ["ec2-vip"]
     with pytest.raises(setup.SetupStepFailed, match="no address known for lk-b"):
-        setup.plan("comm-paths", _facts(secondary={**facts.secondary.model_dump(), "addresses": []}))
+        setup.plan("comm-paths", sample_facts(secondary={**facts.secondary.model_dump(), "addresses": []}))
 
 
 @pytest.mark.parametrize(
@@ -261,7 +233,7 @@ def test_plan_of_the_base_steps() -> None:
     [(True, None, True), (False, None, False), (False, True, True), (True, False, False)],
 )
 def test_configure_base_defaults_by_cluster_kind(created_by_app: bool, asked: bool | None, runs: bool) -> None:
-    facts = _facts(created_by_app=created_by_app)
+    facts = sample_facts(created_by_app=created_by_app)
     event: dict[str, Any] = {"cluster": "plan-demo"}
     if asked is not None:
         event["configureBase"] = asked
