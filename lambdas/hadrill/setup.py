@@ -245,14 +245,17 @@ class NodeOutcome:
 
 
 def outcomes(step: SetupStep, results: list[CommandResult]) -> list[NodeOutcome]:
-    """Each node's result line; any failure raises SetupStepFailed naming node and step."""
+    """Each node's result line; a failure raises SetupStepFailed naming the step and every node that
+    failed (both nodes often fail for the same reason, and the operator fixes both at once)."""
+    failed = [
+        f"{result.node} ({result.status}, exit {result.exit_code}): {_script_message(result)}"
+        for result in results
+        if not result.succeeded
+    ]
+    if failed:
+        raise SetupStepFailed(f"{step} failed on {'; '.join(failed)}")
     outcomes: list[NodeOutcome] = []
     for result in results:
-        message = _script_message(result)
-        if not result.succeeded:
-            raise SetupStepFailed(
-                f"{step} failed on {result.node} ({result.status}, exit {result.exit_code}): {message}"
-            )
         line = parse_result_line(result.stdout)
         reported = tuple((key, line[key]) for key in REPORTED_FIELDS if key in line)
         outcomes.append(NodeOutcome(result.node, bool(line["changed"]), str(line["message"]), reported))

@@ -137,7 +137,9 @@ def test_missing_license_fails_at_the_first_base_step(world: LocalWorld, tmp_pat
     assert result.states_entered[-3:] == ["LicenseAndStart", "RecordFailure", "SetupFailed"]
     cause = result.cause or ""
     assert cause.startswith("license-and-start failed on ")
-    assert f"cannot read the LifeKeeper license secret {secret}" in cause
+    # Both nodes lack the secret, and the cause names both: one fix for the two.
+    for node in (deployment.facts.primary.name, deployment.facts.secondary.name):
+        assert f"cannot read the LifeKeeper license secret {secret} on {node}" in cause
     assert "ResourceNotFoundException" in cause
     assert not any(node.lk_running or node.licensed for node in deployment.cluster.nodes)
     assert result.ssm_commands_sent == 4  # preflight and the license step, on both nodes
