@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from hadrill.fleet import FleetDrillInput, report_keys
+from hadrill.fleet_html import render_fleet_html
 from hadrill.inputs import problem_with
 from hadrill.report_html import render_html
 from hadrill_cli.aws import AwsTarget
@@ -252,6 +253,12 @@ def _write_local(
     fleet_id = str(summary["fleet_id"])
     (fleets / f"{fleet_id}.json").write_text(json.dumps(summary, indent=2) + "\n")
     (fleets / f"{fleet_id}.md").write_text(markdown)
+    # The page sits in fleets/, the clusters' reports one level up: link them, not the gone world's S3.
+    rows = [
+        {**row, "report": {"html": f"../{row['drill_id']}.html"} if row["report"] else {}} for row in summary["drills"]
+    ]
+    local = {**summary, "drills": rows}
+    (fleets / f"{fleet_id}.html").write_text(render_fleet_html(local, simulated=True))
     for drill_id, with_markdown in drill_reports.items():
         report = {k: v for k, v in with_markdown.items() if k != "_markdown"}
         (reports_dir / f"{drill_id}.json").write_text(json.dumps(report, indent=2) + "\n")

@@ -317,7 +317,7 @@ def _seconds(value: object) -> str:
 
 def report_keys(fleet: str, fleet_id: str, prefix: str) -> dict[str, str]:
     base = f"{prefix}{fleet}/{fleet_id}"
-    return {"json": f"{base}.json", "markdown": f"{base}.md"}
+    return {"json": f"{base}.json", "markdown": f"{base}.md", "html": f"{base}.html"}
 
 
 def load_fleet_facts(environ: dict[str, str]) -> FleetFacts:

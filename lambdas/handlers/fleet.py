@@ -19,6 +19,7 @@ from botocore.exceptions import ClientError
 from hadrill import fleet
 from hadrill.drill import report as drill_report
 from hadrill.drill.report import iso
+from hadrill.fleet_html import render_fleet_html
 from handlers.env import client, emit_metric
 
 logger = Logger(service="hadrill-fleet")
@@ -63,7 +64,7 @@ def _read_report(bucket: str, key: str) -> dict[str, Any] | None:
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 def summarize(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    """Read each cluster's drill report, write the fleet summary (JSON + Markdown) and announce it."""
+    """Read each cluster's drill report, write the fleet summary (JSON, Markdown, HTML), announce it."""
     facts = _facts()
     state: dict[str, Any] = event.get("state") or {}
     plan: dict[str, Any] = state.get("plan") or {}
@@ -101,6 +102,8 @@ def summarize(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     s3.put_object(
         Bucket=bucket, Key=keys["markdown"], Body=fleet.markdown(summary).encode(), ContentType="text/markdown"
     )
+    page = render_fleet_html(summary).encode()
+    s3.put_object(Bucket=bucket, Key=keys["html"], Body=page, ContentType="text/html; charset=utf-8")
     uris = {kind: f"s3://{bucket}/{key}" for kind, key in keys.items()}
     announced = {k: v for k, v in summary.items() if k != "drills"} | {
         "drills": [{k: r[k] for k in ("cluster", "outcome", "rto_seconds")} for r in summary["drills"]],

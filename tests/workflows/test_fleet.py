@@ -80,6 +80,8 @@ def test_a_fleet_drill_drills_every_cluster_at_most_max_concurrency_at_once(flee
     assert {json.loads(c["input"])[STARTED_BY_KEY] for c in children} == {result.execution_arn}
     markdown = fleet.read_markdown(fleet_id)
     assert markdown is not None and markdown.startswith(f"# Fleet drill {fleet_id}: PASSED")
+    page = fleet.world.read_object(fleet.reports_bucket, f"fleet-reports/{FLEET}/{fleet_id}.html")
+    assert page is not None and page.decode().count('<rect class="rto"') == 3
 
 
 def test_one_cluster_that_does_not_take_over_fails_the_fleet_and_only_that_row(fleet: LocalFleet) -> None:

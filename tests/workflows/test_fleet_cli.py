@@ -48,6 +48,9 @@ def test_a_local_fleet_drill_lists_every_cluster_and_keeps_the_reports(
     assert summary["fleet_execution"]["status"] == "SUCCEEDED"
     kept = json.loads((tmp_path / "fleets" / f"{summary['fleet_id']}.json").read_text())
     assert kept["drills"] == summary["drills"]
+    page = (tmp_path / "fleets" / f"{summary['fleet_id']}.html").read_text()
+    for row in summary["drills"]:  # the page links each cluster's report, kept one level up
+        assert f'href="../{row["drill_id"]}.html"' in page
     for row in summary["drills"]:
         report = json.loads((tmp_path / f"{row['drill_id']}.json").read_text())
         assert report["cluster"] == row["cluster"] and report["outcome"] == "PASSED"
