@@ -7,13 +7,14 @@ own; the world is gone when the process ends, so the reports are also written to
 from __future__ import annotations
 
 import json
+import math
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from hadrill.drill.model import DrillInput
+from hadrill.drill.model import MAX_TAKEOVER_TIMEOUT_SECONDS, DrillInput
 from hadrill.inputs import problem_with
 from hadrill.report_html import render_html
 from hadrill_cli.aws import AwsTarget
@@ -76,6 +77,17 @@ def check_request(request: dict[str, Any]) -> str | None:
     return problem_with(DrillInput, request)
 
 
+# Locally the simulated takeover takes about a second (or --sim-takeover-seconds): waiting the
+# production default of 300 s for one that will not come would only make a failing demo slow.
+MIN_LOCAL_TAKEOVER_TIMEOUT_SECONDS = 30
+
+
+def local_takeover_timeout(timings: Timings) -> int:
+    """How long a local drill waits for the takeover unless told: four simulated takeovers, at least 30 s."""
+    expected = timings.detection_seconds + timings.restore_seconds
+    return min(MAX_TAKEOVER_TIMEOUT_SECONDS, max(MIN_LOCAL_TAKEOVER_TIMEOUT_SECONDS, math.ceil(4 * expected)))
+
+
 def sim_timings(takeover_seconds: float | None) -> Timings:
     """Timings.fast(), or a takeover of about N seconds: 3/4 detection (3 missed heartbeats), 1/4 restore."""
     fast = Timings.fast()
@@ -98,7 +110,8 @@ def _say(text: str, as_json_output: bool) -> None:
         print(text, flush=True)
 
 
-def _apply_sim_fault(deployment: LocalDeployment, fault: str) -> None:
+def apply_sim_fault(deployment: LocalDeployment, fault: str) -> None:
+    """Set the simulator knob behind ``--sim-fault`` on one simulated cluster."""
     cluster = deployment.cluster
     cluster.set_knobs(SIM_FAULTS[fault])
     if fault == "mirror-out-of-sync":
@@ -116,17 +129,24 @@ def run_local(
     sim_fault: str | None,
     reports_dir: Path = DEFAULT_REPORTS_DIR,
 ) -> int:
+    timings = sim_timings(sim_takeover_seconds)
+    if options.takeover_timeout is None:
+        options = replace(options, takeover_timeout=local_takeover_timeout(timings))
     request = options.request(config.cluster_name)
     problem = check_request(request)
     if problem:
         print(f"hadrill drill: {t('bad_input', problem=problem)}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    timings = sim_timings(sim_takeover_seconds)
     with local_cluster(config, timings=timings) as deployment:
         sfn = deployment.world.client("stepfunctions")
         title = t("drill_local", scenario=options.scenario, cluster=config.cluster_name, mode=t("local_mode"))
         _say(title, options.as_json_output)
-        takeover = t("sim_takeover", detection=timings.detection_seconds, restore=timings.restore_seconds)
+        takeover = t(
+            "sim_takeover",
+            detection=timings.detection_seconds,
+            restore=timings.restore_seconds,
+            timeout=options.takeover_timeout,
+        )
         _say(takeover, options.as_json_output)
         setup_arn = sfn.start_execution(
             stateMachineArn=deployment.state_machines["Setup"],
@@ -138,7 +158,7 @@ def run_local(
         if setup.status != "SUCCEEDED":
             return EXIT_FAILED
         if sim_fault:
-            _apply_sim_fault(deployment, sim_fault)
+            apply_sim_fault(deployment, sim_fault)
             _say(t("sim_fault", fault=sim_fault), options.as_json_output)
         before = deployment.world.ssm.commands_sent
         drill_id = f"drill-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}"

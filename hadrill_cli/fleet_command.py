@@ -11,7 +11,7 @@ import json
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -20,10 +20,12 @@ from hadrill.fleet_html import render_fleet_html
 from hadrill.inputs import problem_with
 from hadrill.report_html import render_html
 from hadrill_cli.aws import AwsTarget
+from hadrill_cli.drill_command import apply_sim_fault, local_takeover_timeout
 from hadrill_cli.follow import FINAL_STATUSES, Execution, follow
 from hadrill_cli.local import local_fleet
 from hadrill_cli.messages import outcome_text, t
 from hadrill_cli.render import display_width
+from simulator import Timings
 from stacks.config import DeploymentConfig
 from stacks.orchestration.wiring import FLEET_REPORTS_PREFIX
 
@@ -179,6 +181,7 @@ def run_local(
     sim_clusters: int,
     sim_setup: bool,
     reports_dir: Path,
+    sim_fault: str | None = None,
 ) -> int:
     from localrunner.fleet import MAX_SIM_CLUSTERS, sim_fleet_configs
 
@@ -187,6 +190,8 @@ def run_local(
         return EXIT_BAD_INPUT
     fleet_name = local_fleet_name(config)
     concurrency = options.max_concurrency or min(DEFAULT_LOCAL_CONCURRENCY, sim_clusters)
+    if options.takeover_timeout is None:  # as `hadrill drill --local`: the simulated takeover is quick
+        options = replace(options, takeover_timeout=local_takeover_timeout(Timings.fast()))
     request = options.request(fleet_name)
     problem = check_request(request)
     if problem:
@@ -207,6 +212,11 @@ def run_local(
                 return EXIT_FAILED
         else:
             _say(t("fleet_no_setup"), quiet)
+        if sim_fault:
+            # One broken cluster (the last) among healthy ones: what an operator sees when one fails.
+            broken = fleet.members[-1]
+            apply_sim_fault(broken, sim_fault)
+            _say(t("fleet_sim_fault", fault=sim_fault, cluster=broken.facts.cluster_name), quiet)
         sfn = world.client("stepfunctions")
         fleet_id = f"fleet-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}"
         arn = sfn.start_execution(stateMachineArn=fleet.state_machine, name=fleet_id, input=json.dumps(request))[

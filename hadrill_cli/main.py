@@ -37,6 +37,7 @@ EPILOG = """examples:
   hadrill drill --local --sim-fault no-takeover   a drill that FAILS, recovers and says why
   hadrill drill --cluster hulft-demo --scenario switchover --max-rto 60
   hadrill drill --fleet --local --sim-clusters 20 --max-concurrency 5   a fleet drill on 20 simulated clusters
+  hadrill drill --fleet --local --sim-clusters 4 --sim-fault no-takeover   one cluster of four FAILS
   hadrill drill --fleet hulft-fleet --max-concurrency 2 --only hulft-demo --only hulft-edi
   hadrill history --local               drills whose reports are in ./reports
   hadrill report drill-20261125T233000Z --cluster hulft-demo
@@ -110,7 +111,11 @@ def _parser() -> argparse.ArgumentParser:
         metavar="N",
         help="with --local: simulated detection + restore of about N s",
     )
-    drill.add_argument("--sim-fault", choices=sorted(drill_command.SIM_FAULTS), help="with --local: force a bad path")
+    drill.add_argument(
+        "--sim-fault",
+        choices=sorted(drill_command.SIM_FAULTS),
+        help="with --local: force a bad path (with --fleet: on the last simulated cluster only)",
+    )
     drill.add_argument("--reports-dir", type=Path, default=drill_command.DEFAULT_REPORTS_DIR, help=argparse.SUPPRESS)
     drill.add_argument("--profile", help="AWS profile (with --cluster or --fleet NAME)")
     drill.add_argument("--region", help="AWS region (with --cluster or --fleet NAME)")
@@ -217,7 +222,7 @@ def _fleet_drill(args: argparse.Namespace) -> int:
         clusters=tuple(args.only) if args.only else None,
         as_json_output=args.json,
     )
-    if args.cluster or args.sim_fault or args.sim_takeover_seconds is not None or args.stop_alarm:
+    if args.cluster or args.sim_takeover_seconds is not None or args.stop_alarm:
         print(f"hadrill drill: {t('fleet_drop_cluster_options')}", file=sys.stderr)
         return EXIT_BAD_INPUT
     if args.local:
@@ -233,11 +238,12 @@ def _fleet_drill(args: argparse.Namespace) -> int:
             sim_clusters=args.sim_clusters if args.sim_clusters is not None else fleet_command.DEFAULT_SIM_CLUSTERS,
             sim_setup=args.sim_setup,
             reports_dir=args.reports_dir,
+            sim_fault=args.sim_fault,
         )
     if not args.fleet:
         print(f"hadrill drill: {t('need_fleet_or_local')}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    if args.sim_clusters is not None or args.sim_setup:
+    if args.sim_clusters is not None or args.sim_setup or args.sim_fault:
         print(f"hadrill drill: {t('sim_needs_local')}", file=sys.stderr)
         return EXIT_BAD_INPUT
     target = AwsTarget(args.fleet, profile=args.profile, region=args.region, stack_suffix="fleet")

@@ -90,10 +90,16 @@ CATALOG: dict[str, dict[Language, str]] = {
         "ja": "{cluster} で {scenario} のフェールオーバー訓練: {arn}",
     },
     "sim_takeover": {
-        "en": "simulated takeover: detection {detection:.2f} s + restore {restore:.2f} s",
-        "ja": "シミュレートするフェールオーバー: 検出 {detection:.2f} 秒 + 待機系での起動 {restore:.2f} 秒",
+        "en": "simulated takeover: detection {detection:.2f} s + restore {restore:.2f} s"
+        " (waited for at most {timeout} s)",
+        "ja": "シミュレートするフェールオーバー: 検出 {detection:.2f} 秒 + 待機系での起動 {restore:.2f} 秒"
+        " (最大 {timeout} 秒待ちます)",
     },
     "sim_fault": {"en": "simulated fault: {fault}", "ja": "シミュレートする障害: {fault}"},
+    "fleet_sim_fault": {
+        "en": "simulated fault on {cluster} only: {fault}",
+        "ja": "{cluster} だけにシミュレートする障害: {fault}",
+    },
     "step_skipped": {"en": "skipped: {message}", "ja": "スキップ: {message}"},
     "checks_passed": {"en": "{passed}/{total} checks passed", "ja": "チェック {passed}/{total} 件合格"},
     "live_interrupted": {"en": "interrupted", "ja": "中断"},
@@ -160,9 +166,9 @@ CATALOG: dict[str, dict[Language, str]] = {
     },
     # -- fleet drills (`hadrill drill --fleet`) ----------------------------------------------------
     "fleet_drop_cluster_options": {
-        "en": "--fleet drills every cluster: drop --cluster, --sim-fault, --sim-takeover-seconds, --stop-alarm",
+        "en": "--fleet drills every cluster: drop --cluster, --sim-takeover-seconds, --stop-alarm",
         "ja": "--fleet はフリートの全クラスタを訓練します: "
-        "--cluster、--sim-fault、--sim-takeover-seconds、--stop-alarm は外してください",
+        "--cluster、--sim-takeover-seconds、--stop-alarm は外してください",
     },
     "fleet_local_drop_name": {
         "en": "--fleet --local builds its own simulated fleet: drop the NAME and --only",

@@ -22,7 +22,8 @@ CONFIG = str(DEFAULT_CONFIG_PATH)
         (["--fleet", "hulft-fleet", "--local"], "drop the NAME and --only"),
         (["--fleet"], "give --fleet NAME (a deployed fleet) or --fleet --local"),
         (["--fleet", "--local", "--cluster", "hulft-demo"], "--fleet drills every cluster"),
-        (["--fleet", "--local", "--sim-fault", "no-takeover"], "--fleet drills every cluster"),
+        (["--fleet", "--local", "--sim-takeover-seconds", "5"], "--fleet drills every cluster"),
+        (["--fleet", "hulft-fleet", "--sim-fault", "no-takeover"], "--sim-"),
         (["--fleet", "--local", "--sim-clusters", "0"], "--sim-clusters must be between 1 and 99"),
         (["--fleet", "--local", "--max-concurrency", "0"], "maxConcurrency"),
         (["--fleet", "hulft-fleet", "--sim-clusters", "3"], "--sim-"),
@@ -79,7 +80,7 @@ def test_a_fleet_drill_shows_each_cluster_as_it_ends(tmp_path: Path, capsys: pyt
         (
             ["--fleet", "--local", "--cluster", "hulft-demo"],
             "hadrill drill: --fleet はフリートの全クラスタを訓練します: "
-            "--cluster、--sim-fault、--sim-takeover-seconds、--stop-alarm は外してください",
+            "--cluster、--sim-takeover-seconds、--stop-alarm は外してください",
         ),
         (
             ["--fleet", "hulft-fleet", "--local"],
@@ -153,3 +154,16 @@ def test_stop_alarms_go_into_the_drill_input() -> None:
 def test_a_fleet_drill_refuses_a_stop_alarm(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["drill", "--fleet", "--local", "--stop-alarm", "x", "--config", CONFIG]) == 2
     assert "--stop-alarm" in capsys.readouterr().err
+
+
+def test_a_local_fleet_with_one_broken_cluster_fails_on_that_cluster_only(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["drill", "--fleet", "--local", "--sim-clusters", "2", "--sim-fault", "no-takeover", "--config", CONFIG]
+    assert main([*argv, "--takeover-timeout", "3", "--json", "--reports-dir", str(tmp_path)]) == 1
+    summary = json.loads(capsys.readouterr().out)
+    assert {row["cluster"]: row["outcome"] for row in summary["drills"]} == {
+        "hulft-demo-01": "PASSED",
+        "hulft-demo-02": "FAILED",
+    }
+    assert summary["outcome"] == "FAILED" and "hulft-demo-02 FAILED" in summary["reason"]
