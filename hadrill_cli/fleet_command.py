@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from hadrill.fleet import FleetDrillInput, report_keys
+from hadrill.fleet import FleetDrillInput, drill_execution_arn, report_keys
 from hadrill.fleet_html import render_fleet_html
 from hadrill.inputs import problem_with
 from hadrill.report_html import render_html
@@ -47,6 +47,7 @@ class FleetOptions:
     max_concurrency: int | None
     clusters: tuple[str, ...] | None
     as_json_output: bool
+    max_failed: int | None = None  # the failure budget (the fleet's own when None)
 
     def request(self, fleet: str) -> dict[str, Any]:
         request: dict[str, Any] = {
@@ -60,6 +61,7 @@ class FleetOptions:
             "takeoverTimeoutSeconds": self.takeover_timeout,
             "maxConcurrency": self.max_concurrency,
             "clusters": list(self.clusters) if self.clusters else None,
+            "maxFailedDrills": self.max_failed,
         }
         request.update({k: v for k, v in optional.items() if v is not None})
         return request
@@ -92,9 +94,7 @@ class ClusterProgress:
             return
         planned = next((s.result for s in execution.states if s.name == "PlanDrills" and s.result), None)
         for drill in (planned or {}).get("drills", []):
-            machine = str(drill["drillStateMachineArn"])
-            # An execution's ARN is its state machine's, with "execution" and its name.
-            arn = machine.replace(":stateMachine:", ":execution:", 1) + f":{drill['drillId']}"
+            arn = drill_execution_arn(str(drill["drillStateMachineArn"]), str(drill["drillId"]))
             self.children[str(drill["cluster"])] = arn
 
     def poll(self, sfn: Any, say: Callable[[str], None]) -> None:

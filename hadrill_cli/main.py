@@ -129,6 +129,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     fleet.add_argument("--max-concurrency", type=int, metavar="C", help="at most C clusters at once (fleet default)")
     fleet.add_argument(
+        "--max-failed",
+        type=int,
+        metavar="N",
+        help="start no more drills once more than N have failed (0: stop at the first; fleet default)",
+    )
+    fleet.add_argument(
         "--only", action="append", metavar="CLUSTER", help="with --fleet NAME: drill only this cluster (repeatable)"
     )
     fleet.add_argument(
@@ -221,6 +227,7 @@ def _fleet_drill(args: argparse.Namespace) -> int:
         max_concurrency=args.max_concurrency,
         clusters=tuple(args.only) if args.only else None,
         as_json_output=args.json,
+        max_failed=args.max_failed,
     )
     if args.cluster or args.sim_takeover_seconds is not None or args.stop_alarm:
         print(f"hadrill drill: {t('fleet_drop_cluster_options')}", file=sys.stderr)
@@ -253,7 +260,8 @@ def _fleet_drill(args: argparse.Namespace) -> int:
 def _drill(args: argparse.Namespace) -> int:
     if args.fleet is not None:
         return _fleet_drill(args)
-    if args.max_concurrency is not None or args.only or args.sim_clusters is not None or args.sim_setup:
+    fleet_only = (args.max_concurrency, args.max_failed, args.sim_clusters)
+    if any(value is not None for value in fleet_only) or args.only or args.sim_setup:
         print(f"hadrill drill: {t('fleet_options_need_fleet')}", file=sys.stderr)
         return EXIT_BAD_INPUT
     options = drill_command.DrillOptions(

@@ -179,8 +179,9 @@ CATALOG: dict[str, dict[Language, str]] = {
         "ja": "--fleet NAME (デプロイ済みのフリート) か --fleet --local を指定してください",
     },
     "fleet_options_need_fleet": {
-        "en": "--max-concurrency, --only, --sim-clusters and --sim-setup need --fleet",
-        "ja": "--max-concurrency、--only、--sim-clusters、--sim-setup は --fleet と一緒に指定してください",
+        "en": "--max-concurrency, --max-failed, --only, --sim-clusters and --sim-setup need --fleet",
+        "ja": "--max-concurrency、--max-failed、--only、--sim-clusters、--sim-setup は"
+        " --fleet と一緒に指定してください",
     },
     "sim_clusters_range": {
         "en": "--sim-clusters must be between 1 and {maximum}",

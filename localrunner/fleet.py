@@ -75,13 +75,19 @@ def _member(deployment: LocalDeployment) -> dict[str, object]:
 
 
 def deploy_fleet_local(
-    world: LocalWorld, members: list[LocalDeployment], *, fleet_name: str, max_concurrency: int
+    world: LocalWorld,
+    members: list[LocalDeployment],
+    *,
+    fleet_name: str,
+    max_concurrency: int,
+    max_failed_drills: int | None = None,
 ) -> LocalFleet:
     """The fleet functions and state machine over already deployed ``members``."""
     facts = FleetFacts.model_validate(
         wiring.fleet_facts_document(
             fleet_name=fleet_name,
             max_concurrency=max_concurrency,
+            max_failed_drills=max_failed_drills,
             members=[_member(m) for m in members],
         )
     )

@@ -65,6 +65,9 @@ class FleetFacts(_Frozen):
     fleet_name: str = Field(pattern=CLUSTER_NAME)
     max_concurrency: int = Field(ge=1, le=MAX_CONCURRENCY_LIMIT)
     clusters: tuple[FleetMember, ...] = Field(min_length=1, max_length=MAX_CLUSTERS)
+    # The failure budget: after more than this many drills of a fleet execution failed, no more start
+    # (0: stop at the first failure; those running finish, with their own recovery). None: no budget.
+    max_failed_drills: int | None = Field(default=None, ge=0, le=MAX_CLUSTERS)
 
     @model_validator(mode="after")
     def _unique(self) -> FleetFacts:
@@ -96,6 +99,8 @@ class FleetDrillInput(BaseModel):
     clusters: tuple[str, ...] | None = Field(default=None, min_length=1, max_length=MAX_CLUSTERS)
     # At most the fleet's configured limit: an execution may lower it, never raise it.
     max_concurrency: int | None = Field(default=None, ge=1, le=MAX_CONCURRENCY_LIMIT)
+    # Stop starting drills after this many failed (the fleet's own budget when absent).
+    max_failed_drills: int | None = Field(default=None, ge=0, le=MAX_CLUSTERS)
 
 
 def validate_input(event: object, facts: FleetFacts) -> FleetDrillInput:
@@ -128,12 +133,15 @@ def plan(request: FleetDrillInput, facts: FleetFacts, *, fleet_id: str, executio
     """The Map's items (one per cluster: its drill state machine, execution name and input) and its
     concurrency, as the fleet state machine reads them."""
     names = list(request.clusters or [m.cluster for m in facts.clusters])
-    drills = [
+    # Each Map item checks the failure budget before it starts its drill.
+    budget = request.max_failed_drills if request.max_failed_drills is not None else facts.max_failed_drills
+    drills: list[dict[str, Any]] = [
         {
             "cluster": name,
             "drillId": drill_id(fleet_id, name),
             "drillStateMachineArn": facts.member(name).drill_state_machine_arn,
             "input": _drill_input(request, facts.member(name), execution),
+            "maxFailedDrills": budget,
         }
         for name in names
     ]
@@ -142,7 +150,24 @@ def plan(request: FleetDrillInput, facts: FleetFacts, *, fleet_id: str, executio
         "execution": execution,
         "request": request.model_dump(by_alias=True, mode="json", exclude_none=True),
         "maxConcurrency": min(request.max_concurrency or facts.max_concurrency, len(drills)),
+        "maxFailedDrills": budget,
         "drills": drills,
+    }
+
+
+def drill_execution_arn(drill_state_machine_arn: str, drill_name: str) -> str:
+    """An execution's ARN is its state machine's with "execution" and the execution's name."""
+    return drill_state_machine_arn.replace(":stateMachine:", ":execution:", 1) + f":{drill_name}"
+
+
+def budget_verdict(failed: list[str], max_failed_drills: int | None) -> dict[str, Any]:
+    """Whether the next cluster's drill may start, given the clusters whose drills already failed."""
+    if max_failed_drills is None or len(failed) <= max_failed_drills:
+        return {"go": True, "reason": ""}
+    return {
+        "go": False,
+        "reason": f"not started: {len(failed)} drill(s) of this fleet drill already failed ({', '.join(failed)}),"
+        f" over the failure budget of {max_failed_drills}",
     }
 
 
@@ -207,6 +232,9 @@ def cluster_result(
             "Cause": f"drill {item['drillId']} was started by {starter}, not by this fleet drill"
             " (an execution of that name already existed)",
         }
+    budget = item.get("budget") or {}
+    if report is None and budget.get("go") is False:
+        failure = {"Error": "FailureBudgetSpent", "Cause": str(budget.get("reason", ""))}
     if report is None:
         reason = failure_text(failure) if failure else "the drill wrote no report"
         return {

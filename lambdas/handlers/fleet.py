@@ -51,6 +51,36 @@ def plan_drills(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]
     return plan
 
 
+FAILED_STATUSES = ("FAILED", "TIMED_OUT", "ABORTED")
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+def check_budget(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """Before a cluster's drill starts: have more of this fleet execution's drills failed than the
+    budget allows? Reads the other clusters' drill executions (named <fleet execution>-<cluster>)."""
+    budget = event.get("maxFailedDrills")
+    if budget is None:
+        return fleet.budget_verdict([], None)
+    facts = _facts()
+    fleet_id = str(event["fleetExecution"]).rsplit(":", 1)[-1]
+    sfn = client("stepfunctions")
+    failed = []
+    for member in facts.clusters:
+        if member.cluster == event.get("cluster"):
+            continue
+        arn = fleet.drill_execution_arn(member.drill_state_machine_arn, fleet.drill_id(fleet_id, member.cluster))
+        try:
+            status = sfn.describe_execution(executionArn=arn)["status"]
+        except sfn.exceptions.ExecutionDoesNotExist:
+            continue  # not started (yet, or not in this fleet drill's subset)
+        if status in FAILED_STATUSES:
+            failed.append(member.cluster)
+    verdict = fleet.budget_verdict(failed, int(budget))
+    logger.info("failure budget", extra={"cluster": event.get("cluster"), "failed": failed, "go": verdict["go"]})
+    return verdict
+
+
 def _read_report(bucket: str, key: str) -> dict[str, Any] | None:
     try:
         body = client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()

@@ -42,6 +42,9 @@ class FleetConfig(_Model):
     clusters: Annotated[tuple[str, ...], Field(min_length=1, max_length=200)]
     # How many clusters are drilled at once: each drill is a real takeover, so keep it deliberate.
     max_concurrency: Annotated[int, Field(ge=1, le=MAX_CONCURRENCY_LIMIT)] = 5
+    # The failure budget: after more than this many failed drills, a fleet drill starts no more
+    # (0: stop at the first failure). Absent: every cluster is drilled whatever happens.
+    max_failed_drills: Annotated[int, Field(ge=0, le=200)] | None = None
     drill: FleetDrill = FleetDrill()
     schedules: tuple[DrillSchedule, ...] = ()
 

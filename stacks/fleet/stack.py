@@ -15,7 +15,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_stepfunctions as sfn
-from constructs import Construct
+from constructs import Construct, IConstruct
 
 from stacks.cluster.media import MediaBucket
 from stacks.config import Drills
@@ -61,6 +61,7 @@ class FleetStack(cdk.Stack):
         facts = wiring.fleet_facts_document(
             fleet_name=fleet.name,
             max_concurrency=fleet.config.max_concurrency,
+            max_failed_drills=fleet.config.max_failed_drills,
             members=[
                 wiring.fleet_member(
                     cluster=m.cluster_name,
@@ -142,6 +143,11 @@ class FleetStack(cdk.Stack):
                 f"AwsSolutions-IAM5[Resource::<{reports_id}.Arn>/{prefix}]",
                 "Each fleet drill writes new summary objects (named by fleet drill id) under fleet-reports/ only.",
             )
+        if "drill-executions-read" in access:
+            function.add_to_role_policy(
+                iam.PolicyStatement(actions=["states:DescribeExecution"], resources=self._drill_executions(members))
+            )
+            self._acknowledge_drill_executions(function, members)
         if "events-put" in access:
             default_bus = self.format_arn(service="events", resource="event-bus", resource_name="default")
             function.add_to_role_policy(iam.PolicyStatement(actions=["events:PutEvents"], resources=[default_bus]))
@@ -149,15 +155,7 @@ class FleetStack(cdk.Stack):
     def _allow_nested_drills(self, state_machine: sfn.StateMachine, members: list[FleetMember]) -> None:
         """startExecution.sync:2 on the members' Drill state machines, and nothing else."""
         drills = [self._drill_arn(m) for m in members]
-        executions = [
-            self.format_arn(
-                service="states",
-                resource="execution",
-                resource_name=f"{m.drill_state_machine_name}:*",
-                arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
-            )
-            for m in members
-        ]
+        executions = self._drill_executions(members)
         sync_rule = self.format_arn(service="events", resource="rule", resource_name=SYNC_EVENTS_RULE)
         state_machine.add_to_role_policy(iam.PolicyStatement(actions=["states:StartExecution"], resources=drills))
         state_machine.add_to_role_policy(
@@ -168,10 +166,25 @@ class FleetStack(cdk.Stack):
                 actions=["events:PutTargets", "events:PutRule", "events:DescribeRule"], resources=[sync_rule]
             )
         )
+        self._acknowledge_drill_executions(state_machine.role, members)
+
+    def _drill_executions(self, members: list[FleetMember]) -> list[str]:
+        """The executions of the members' Drill state machines (drill ids are made per run)."""
+        return [
+            self.format_arn(
+                service="states",
+                resource="execution",
+                resource_name=f"{m.drill_state_machine_name}:*",
+                arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+            )
+            for m in members
+        ]
+
+    def _acknowledge_drill_executions(self, construct: IConstruct, members: list[FleetMember]) -> None:
         for member in members:
             acknowledge(
-                state_machine.role,
+                construct,
                 "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:"
                 f"{export_name(member.cluster_name, 'drill-state-machine-name')}:*]",
-                f"Describe/stop the executions of {member.cluster_name}'s Drill state machine (drill ids are per run).",
+                f"The executions of {member.cluster_name}'s Drill state machine, named per run (drill ids).",
             )

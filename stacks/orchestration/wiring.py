@@ -29,6 +29,7 @@ Access = Literal[
     "events-put",  # events:PutEvents on the default bus ("Drill Completed")
     "alarms-read",  # cloudwatch:DescribeAlarms (stop conditions)
     "cluster-reports-read",  # s3:GetObject under reports/<cluster>/ in each fleet member's reports bucket
+    "drill-executions-read",  # states:DescribeExecution on the fleet members' drill executions
     "fleet-reports-write",  # s3:PutObject under fleet-reports/ in the fleet reports bucket
 ]
 
@@ -107,6 +108,13 @@ STATE_MACHINES = (SETUP, DRILL)  # one of each per cluster (the orchestration st
 FLEET_FUNCTIONS = (
     FunctionSpec("PlanFleetDrill", "handlers.fleet.plan_drills", "Validate a fleet drill's input, plan its drills", 30),
     FunctionSpec(
+        "CheckFleetFailureBudget",
+        "handlers.fleet.check_budget",
+        "Before a cluster's drill starts: have too many of this fleet drill's drills failed?",
+        60,
+        frozenset({"drill-executions-read"}),
+    ),
+    FunctionSpec(
         "SummarizeFleetDrill",
         "handlers.fleet.summarize",
         "Read the clusters' drill reports, write the fleet summary, announce it",
@@ -159,10 +167,15 @@ def fleet_member(
 
 
 def fleet_facts_document(
-    *, fleet_name: str, max_concurrency: int, members: list[dict[str, object]]
+    *, fleet_name: str, max_concurrency: int, members: list[dict[str, object]], max_failed_drills: int | None = None
 ) -> dict[str, object]:
     """The HADRILL_FLEET document (hadrill.fleet.FleetFacts); values may be CDK tokens."""
-    return {"fleet_name": fleet_name, "max_concurrency": max_concurrency, "clusters": members}
+    return {
+        "fleet_name": fleet_name,
+        "max_concurrency": max_concurrency,
+        "clusters": members,
+        "max_failed_drills": max_failed_drills,
+    }
 
 
 def document_files() -> list[Path]:

@@ -15,6 +15,7 @@ import yaml
 
 from stacks.config import ConfigError
 from stacks.fleet.config import load_fleet
+from stacks.orchestration import wiring
 from support.cfn_lint import ACCEPTED_CFN_LINT_WARNINGS, cfn_lint
 from support.synthesis import DEFAULT_CONFIG, FLEET_CONFIG, REPO, SynthesizedFleet
 
@@ -35,7 +36,7 @@ def test_the_example_fleet_loads_its_clusters_in_order() -> None:
     fleet = load_fleet(FLEET_CONFIG)
     assert fleet.name == "hulft-fleet"
     assert [c.cluster_name for c in fleet.clusters] == list(MEMBERS)
-    assert fleet.config.max_concurrency == 5
+    assert fleet.config.max_concurrency == 5 and fleet.config.max_failed_drills == 0
     assert [s.enabled for s in fleet.config.schedules] == [False]
 
 
@@ -131,7 +132,7 @@ def test_the_fleet_state_machine_is_the_asl_file_with_its_functions(fleet_synth:
     assert json.loads(text) == json.loads((REPO / "statemachines" / "fleet.asl.json").read_text())
     assert '"MaxConcurrencyPath": "$.plan.maxConcurrency"' in text
     assert "arn:aws:states:::states:startExecution.sync:2" in text
-    assert set(machine["DefinitionSubstitutions"]) == {"PlanFleetDrillFunctionArn", "SummarizeFleetDrillFunctionArn"}
+    assert set(machine["DefinitionSubstitutions"]) == {f.substitution for f in wiring.FLEET.functions}
 
 
 def _statements(fleet_synth: SynthesizedFleet, policy_prefix: str) -> list[dict[str, Any]]:
@@ -170,6 +171,11 @@ def test_the_summary_reads_only_the_members_reports(fleet_synth: SynthesizedFlee
     for member in MEMBERS:
         assert f'"{member}-drill-reports-bucket"' in rendered and f"/reports/{member}/*" in rendered
     assert all(_actions(s) == ["s3:GetObject"] for s in reads)
+    budget = _statements(fleet_synth, "CheckFleetFailureBudget")
+    reads = [s for s in budget if "states:DescribeExecution" in _actions(s)]
+    assert len(reads) == 1 and _actions(reads[0]) == ["states:DescribeExecution"]
+    for member in MEMBERS:
+        assert f'"{member}-drill-state-machine-name"' in json.dumps(reads[0]["Resource"])
     plan = _statements(fleet_synth, "PlanFleetDrill")
     assert {a for s in plan for a in _actions(s)} == {"xray:PutTelemetryRecords", "xray:PutTraceSegments"}
 
@@ -178,7 +184,7 @@ def test_the_fleet_functions_know_the_members_and_the_limit(fleet_synth: Synthes
     for function in fleet_synth.resources(FLEET_STACK, "AWS::Lambda::Function").values():
         variables = function["Properties"]["Environment"]["Variables"]
         facts = json.dumps(variables["HADRILL_FLEET"])
-        assert '\\"max_concurrency\\":5' in facts
+        assert '\\"max_concurrency\\":5' in facts and '\\"max_failed_drills\\":0' in facts
         for member in MEMBERS:
             assert f'\\"cluster\\":\\"{member}\\"' in facts
         # Each member's own SLO and takeover timeout (config/default.yaml and edi-cluster.yaml: 120, 300).

@@ -210,3 +210,42 @@ def test_each_drill_keeps_its_clusters_own_slo_and_stop_conditions_unless_the_fl
     assert first["takeoverTimeoutSeconds"] == 200
     for drill_input in (first, second):
         DrillInput.model_validate(drill_input)
+
+
+def test_the_failure_budget_comes_from_the_fleet_unless_the_execution_sets_it() -> None:
+    document = _facts(2).model_dump()
+    facts = fleet.FleetFacts.model_validate({**document, "max_failed_drills": 1})
+
+    def budgets(**request: Any) -> tuple[Any, set[Any]]:
+        validated = fleet.validate_input({"fleet": "hulft-fleet", **request}, facts)
+        planned = fleet.plan(validated, facts, fleet_id="f", execution=EXECUTION)
+        return planned["maxFailedDrills"], {d["maxFailedDrills"] for d in planned["drills"]}
+
+    assert budgets() == (1, {1})
+    assert budgets(maxFailedDrills=0) == (0, {0})
+    assert _plan()["maxFailedDrills"] is None  # the fleet has none: every cluster is drilled
+
+
+@pytest.mark.parametrize(
+    ("failed", "budget", "go"),
+    [([], 0, True), (["a"], 0, False), (["a"], 1, True), (["a", "b"], 1, False), (["a", "b", "c"], None, True)],
+)
+def test_the_budget_stops_new_drills_only_past_it(failed: list[str], budget: int | None, go: bool) -> None:
+    verdict = fleet.budget_verdict(failed, budget)
+    assert verdict["go"] is go
+    if not go:
+        assert verdict["reason"].startswith(f"not started: {len(failed)} drill(s) of this fleet drill already failed")
+
+
+def test_a_cluster_stopped_by_the_budget_is_not_run_with_the_budgets_reason() -> None:
+    reason = fleet.budget_verdict(["hulft-01"], 0)["reason"]
+    item = {"cluster": "hulft-02", "drillId": "f-hulft-02", "budget": {"go": False, "reason": reason}}
+    row = fleet.cluster_result(item, None, {}, fleet_execution=EXECUTION)
+    assert row["outcome"] == "NOT_RUN" and row["reason"] == f"FailureBudgetSpent: {reason}"
+
+
+def test_an_execution_arn_is_its_state_machines() -> None:
+    machine = f"{STATE_MACHINES}:hulft-01-Drill"
+    assert fleet.drill_execution_arn(machine, "f-hulft-01") == (
+        "arn:aws:states:ap-northeast-1:123456789012:execution:hulft-01-Drill:f-hulft-01"
+    )

@@ -189,3 +189,25 @@ def test_the_cli_follows_a_deployed_fleet_through_the_aws_api(
     summary, _ = json.JSONDecoder().raw_decode(out[out.index('{\n  "fleet_id"') :])
     assert [row["cluster"] for row in summary["drills"]] == [m.facts.cluster_name for m in fleet.members[:2]]
     assert summary["outcome"] == "PASSED" and summary["fleet_execution"]["status"] == "SUCCEEDED"
+
+
+def test_the_failure_budget_starts_no_more_drills_after_a_failure(fleet: LocalFleet) -> None:
+    """Budget 0, one cluster at a time, the first one broken: the other two are never faulted."""
+    broken = fleet.members[0]
+    broken.cluster.set_knobs(Knobs(standby_never_takes_over=True))
+    try:
+        result, fleet_id = _run(fleet, takeoverTimeoutSeconds=3, maxConcurrency=1, maxFailedDrills=0)
+    finally:
+        broken.cluster.set_knobs(Knobs())
+    assert result.status == "FAILED" and result.error == "FleetDrillFailed"
+    summary = fleet.read_summary(fleet_id)
+    assert summary is not None
+    rows = {row["cluster"]: row for row in summary["drills"]}
+    assert rows[broken.facts.cluster_name]["outcome"] == "FAILED"
+    for member in fleet.members[1:]:
+        row = rows[member.facts.cluster_name]
+        assert row["outcome"] == "NOT_RUN"
+        spent = f"1 drill(s) of this fleet drill already failed ({broken.facts.cluster_name})"
+        assert row["reason"].startswith(f"FailureBudgetSpent: not started: {spent}")
+    # Only the broken cluster's drill ever ran.
+    assert [c["name"] for c in _children(fleet, fleet_id)] == [f"{fleet_id}-{broken.facts.cluster_name}"]

@@ -29,6 +29,8 @@ CONFIG = str(DEFAULT_CONFIG_PATH)
         (["--fleet", "hulft-fleet", "--sim-clusters", "3"], "--sim-"),
         (["--local", "--max-concurrency", "3"], "need --fleet"),
         (["--local", "--sim-clusters", "3"], "need --fleet"),
+        (["--local", "--max-failed", "0"], "need --fleet"),
+        (["--fleet", "--local", "--max-failed", "-1"], "maxFailedDrills"),
     ],
 )
 def test_bad_fleet_options_exit_2_before_building_anything(
@@ -89,7 +91,8 @@ def test_a_fleet_drill_shows_each_cluster_as_it_ends(tmp_path: Path, capsys: pyt
         ),
         (
             ["--local", "--max-concurrency", "3"],
-            "hadrill drill: --max-concurrency、--only、--sim-clusters、--sim-setup は --fleet と一緒に指定してください",
+            "hadrill drill: --max-concurrency、--max-failed、--only、--sim-clusters、--sim-setup は"
+            " --fleet と一緒に指定してください",
         ),
         (
             ["--fleet", "--local", "--sim-clusters", "0"],
