@@ -7,7 +7,6 @@ phases live in hadrill.drill.phases) and RecordDrillResult (record, report, metr
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from datetime import datetime
@@ -23,7 +22,7 @@ from hadrill.drill.model import validate_input as validate_drill_input
 from hadrill.node_commands import MARGIN_SECONDS
 from hadrill.records import WorkflowRecord, save
 from hadrill.report_html import render_html
-from handlers.env import client, cluster_facts, emit_metric, handler_env
+from handlers.env import announce, client, cluster_facts, emit_metric, handler_env
 
 logger = Logger(service="hadrill-drill")
 tracer = Tracer(service="hadrill-drill")
@@ -33,7 +32,6 @@ SERVICE = "hadrill-drill"  # stacks.orchestration.wiring.DRILL_SERVICE
 REPORTS_BUCKET_ENV = "HADRILL_REPORTS_BUCKET"  # stacks.orchestration.wiring.ENV_REPORTS_BUCKET
 REPORTS_PREFIX = "reports/"  # stacks.orchestration.wiring.REPORTS_PREFIX
 METRIC_DIMENSION_CLUSTER = "cluster"  # stacks.orchestration.wiring.METRIC_DIMENSION_CLUSTER
-EVENT_SOURCE = "hadrill"
 EVENT_DETAIL_TYPE = "Drill Completed"
 
 
@@ -151,16 +149,7 @@ def record_result(event: dict[str, Any], context: LambdaContext) -> dict[str, An
         detail=summary,
     )
     save(client("dynamodb"), client("sns"), table=env.records_table, topic_arn=env.topic_arn, record=record)
-    client("events").put_events(
-        Entries=[
-            {
-                "Source": EVENT_SOURCE,
-                "DetailType": EVENT_DETAIL_TYPE,
-                "Detail": json.dumps(summary, default=str),
-                "EventBusName": "default",
-            }
-        ]
-    )
+    announce(EVENT_DETAIL_TYPE, summary)
     # Dimensions "service" and "cluster": the stack's dashboard and alarm read exactly these, so
     # clusters sharing an account (a fleet) keep their own numbers.
     dimensions = {"service": SERVICE, METRIC_DIMENSION_CLUSTER: facts.cluster_name}

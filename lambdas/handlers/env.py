@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 from typing import Any
@@ -51,3 +52,17 @@ def emit_metric(name: str, unit: MetricUnit, value: float, *, namespace: str, di
     """
     with single_metric(name=name, unit=unit, value=value, namespace=namespace, default_dimensions=dimensions):
         pass
+
+
+def announce(detail_type: str, detail: dict[str, Any]) -> None:
+    """One event from source "hadrill" on the default bus (rules route it to people and tickets)."""
+    client("events").put_events(
+        Entries=[
+            {
+                "Source": "hadrill",
+                "DetailType": detail_type,
+                "Detail": json.dumps(detail, default=str),
+                "EventBusName": "default",
+            }
+        ]
+    )

@@ -20,7 +20,7 @@ from hadrill import fleet
 from hadrill.drill import report as drill_report
 from hadrill.drill.report import iso
 from hadrill.fleet_html import render_fleet_html
-from handlers.env import client, emit_metric
+from handlers.env import announce, client, emit_metric
 
 logger = Logger(service="hadrill-fleet")
 tracer = Tracer(service="hadrill-fleet")
@@ -29,7 +29,6 @@ METRIC_NAMESPACE = "HADrill"  # stacks.orchestration.wiring.METRIC_NAMESPACE
 FLEET_REPORTS_BUCKET_ENV = "HADRILL_FLEET_REPORTS_BUCKET"  # stacks.orchestration.wiring.ENV_FLEET_REPORTS_BUCKET
 FLEET_REPORTS_PREFIX = "fleet-reports/"  # stacks.orchestration.wiring.FLEET_REPORTS_PREFIX
 REPORTS_PREFIX = "reports/"  # where each cluster's drill writes its report (wiring.REPORTS_PREFIX)
-EVENT_SOURCE = "hadrill"
 EVENT_DETAIL_TYPE = "Fleet Drill Completed"
 
 
@@ -139,16 +138,7 @@ def summarize(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         "drills": [{k: r[k] for k in ("cluster", "outcome", "rto_seconds")} for r in summary["drills"]],
         "report": uris,
     }
-    client("events").put_events(
-        Entries=[
-            {
-                "Source": EVENT_SOURCE,
-                "DetailType": EVENT_DETAIL_TYPE,
-                "Detail": json.dumps(announced, default=str),
-                "EventBusName": "default",
-            }
-        ]
-    )
+    announce(EVENT_DETAIL_TYPE, announced)
     dimensions = {"service": "hadrill-fleet", "fleet": facts.fleet_name}
     for outcome, count in summary["counts"].items():
         name = f"FleetDrills{outcome.title().replace('_', '')}"

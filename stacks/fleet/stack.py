@@ -9,8 +9,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import aws_cdk as cdk
-from aws_cdk import aws_events as events
-from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
@@ -22,6 +20,7 @@ from stacks.config import Drills
 from stacks.fleet.config import Fleet
 from stacks.nag import acknowledge
 from stacks.orchestration import wiring
+from stacks.orchestration.drill_operations import schedule_rule
 from stacks.orchestration.functions import lambda_code, powertools_layer, workflow_function, workflow_state_machine
 
 # Step Functions manages this rule to learn when a nested execution (startExecution.sync) ends.
@@ -93,17 +92,9 @@ class FleetStack(cdk.Stack):
         self._allow_nested_drills(self.state_machine, members)
 
         for schedule in fleet.config.schedules:
-            rule = events.Rule(
-                self,
-                f"Schedule-{schedule.name}",
-                description=f"{schedule.scenario} fleet drill of {fleet.name} ({schedule.name})",
-                schedule=events.Schedule.expression(schedule.schedule),
-                enabled=schedule.enabled,
-            )
             fleet_input = {"fleet": fleet.name, "scenario": schedule.scenario, "switchback": schedule.switchback}
-            rule.add_target(
-                targets.SfnStateMachine(self.state_machine, input=events.RuleTargetInput.from_object(fleet_input))
-            )
+            description = f"{schedule.scenario} fleet drill of {fleet.name} ({schedule.name})"
+            schedule_rule(self, schedule, self.state_machine, fleet_input, description=description)
 
         cdk.CfnOutput(self, "FleetDrillStateMachineArn", value=self.state_machine.state_machine_arn)
         cdk.CfnOutput(self, "FleetReportsBucket", value=self.reports.bucket_name)

@@ -11,10 +11,31 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from stacks.config import DeploymentConfig
+from stacks.config import DeploymentConfig, DrillSchedule
 from stacks.orchestration import wiring
 
 METRIC_PERIOD = cdk.Duration.days(1)
+
+
+def schedule_rule(
+    scope: Construct,
+    schedule: DrillSchedule,
+    machine: sfn.IStateMachine,
+    execution_input: dict[str, object],
+    *,
+    description: str,
+) -> events.Rule:
+    """An EventBridge rule that starts ``machine`` with ``execution_input`` on the schedule (off until
+    the config enables it: a drill takes production HULFT through a real takeover)."""
+    rule = events.Rule(
+        scope,
+        f"Schedule-{schedule.name}",
+        description=description,
+        schedule=events.Schedule.expression(schedule.schedule),
+        enabled=schedule.enabled,
+    )
+    rule.add_target(targets.SfnStateMachine(machine, input=events.RuleTargetInput.from_object(execution_input)))
+    return rule
 
 
 class DrillOperations(Construct):
@@ -33,13 +54,6 @@ class DrillOperations(Construct):
 
         self.schedules: list[events.Rule] = []
         for schedule in drills.schedules:
-            rule = events.Rule(
-                self,
-                f"Schedule-{schedule.name}",
-                description=f"{schedule.scenario} drill of {name} ({schedule.name})",
-                schedule=events.Schedule.expression(schedule.schedule),
-                enabled=schedule.enabled,
-            )
             drill_input = wiring.drill_input(
                 cluster=name,
                 scenario=schedule.scenario,
@@ -48,8 +62,8 @@ class DrillOperations(Construct):
                 takeover_timeout_seconds=drills.takeover_timeout_seconds,
                 stop_condition_alarms=list(drills.stop_condition_alarms),
             )
-            rule.add_target(targets.SfnStateMachine(drill, input=events.RuleTargetInput.from_object(drill_input)))
-            self.schedules.append(rule)
+            description = f"{schedule.scenario} drill of {name} ({schedule.name})"
+            self.schedules.append(schedule_rule(self, schedule, drill, drill_input, description=description))
 
         dimensions = {"service": wiring.DRILL_SERVICE, wiring.METRIC_DIMENSION_CLUSTER: name}
 
