@@ -88,6 +88,13 @@ def local_takeover_timeout(timings: Timings) -> int:
     return min(MAX_TAKEOVER_TIMEOUT_SECONDS, max(MIN_LOCAL_TAKEOVER_TIMEOUT_SECONDS, math.ceil(4 * expected)))
 
 
+def refused(problem: str | None) -> bool:
+    """Say what is wrong with an execution's input (checked here first: exit 2, nothing started)."""
+    if problem:
+        print(f"hadrill drill: {t('bad_input', problem=problem)}", file=sys.stderr)
+    return problem is not None
+
+
 def sim_timings(takeover_seconds: float | None) -> Timings:
     """Timings.fast(), or a takeover of about N seconds: 3/4 detection (3 missed heartbeats), 1/4 restore."""
     fast = Timings.fast()
@@ -133,9 +140,7 @@ def run_local(
     if options.takeover_timeout is None:
         options = replace(options, takeover_timeout=local_takeover_timeout(timings))
     request = options.request(config.cluster_name)
-    problem = check_request(request)
-    if problem:
-        print(f"hadrill drill: {t('bad_input', problem=problem)}", file=sys.stderr)
+    if refused(check_request(request)):
         return EXIT_BAD_INPUT
     with local_cluster(config, timings=timings) as deployment:
         sfn = deployment.world.client("stepfunctions")
@@ -256,9 +261,7 @@ def _head_lines(report: dict[str, Any]) -> list[str]:
 
 def run_aws(target: AwsTarget, options: DrillOptions) -> int:
     request = options.request(target.cluster)
-    problem = check_request(request)
-    if problem:
-        print(f"hadrill drill: {t('bad_input', problem=problem)}", file=sys.stderr)
+    if refused(check_request(request)):
         return EXIT_BAD_INPUT
     _, arn = target.start_execution("Drill", name_prefix="drill", request=request)
     sfn = target.client("stepfunctions")

@@ -20,7 +20,7 @@ from hadrill.fleet_html import render_fleet_html
 from hadrill.inputs import problem_with
 from hadrill.report_html import render_html
 from hadrill_cli.aws import AwsTarget
-from hadrill_cli.drill_command import apply_sim_fault, local_takeover_timeout
+from hadrill_cli.drill_command import apply_sim_fault, local_takeover_timeout, refused
 from hadrill_cli.follow import FINAL_STATUSES, Execution, follow
 from hadrill_cli.local import local_fleet
 from hadrill_cli.messages import outcome_text, t
@@ -193,9 +193,7 @@ def run_local(
     if options.takeover_timeout is None:  # as `hadrill drill --local`: the simulated takeover is quick
         options = replace(options, takeover_timeout=local_takeover_timeout(Timings.fast()))
     request = options.request(fleet_name)
-    problem = check_request(request)
-    if problem:
-        print(f"hadrill drill: {t('bad_input', problem=problem)}", file=sys.stderr)
+    if refused(check_request(request)):
         return EXIT_BAD_INPUT
     quiet = options.as_json_output
     configs = sim_fleet_configs(config, sim_clusters)
@@ -316,9 +314,7 @@ def _setup_all(fleet: Any, concurrency: int, quiet: bool) -> bool:
 def run_aws(target: AwsTarget, options: FleetOptions, *, poll_seconds: float = 5.0) -> int:
     """Start the deployed fleet's drill (stack <fleet>-fleet), follow it, print its summary."""
     request = options.request(target.cluster)
-    problem = check_request(request)
-    if problem:
-        print(f"hadrill drill: {t('bad_input', problem=problem)}", file=sys.stderr)
+    if refused(check_request(request)):
         return EXIT_BAD_INPUT
     fleet_id, arn = target.start_execution("FleetDrill", name_prefix="fleet", request=request)
     sfn = target.client("stepfunctions")
