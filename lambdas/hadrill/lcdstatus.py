@@ -4,7 +4,10 @@ The format (SIOS "Short Status Display"): a resource block with the header
 ``LOCAL TAG ID STATE PRIO PRIMARY`` (``BACKUP`` instead of ``LOCAL`` with ``-e``), child tags
 indented under their parent, then a ``Communication Status Information`` block with the header
 ``MACHINE NETWORK ADDRESSES/DEVICE STATE PRIO``. Section titles may or may not be printed.
-Anything that does not fit raises :class:`ParseError`: a wrong answer is worse than none.
+Both blocks are optional: with LifeKeeper running but no comm paths and no resources, LifeKeeper 9.8.1
+prints only the resource header line (docs/vendor-commands.md, row "lcdstatus -q, empty node"); a
+missing or empty block means no resources or no comm paths. Anything that does not fit raises
+:class:`ParseError`: a wrong answer is worse than none.
 """
 
 from __future__ import annotations
@@ -217,10 +220,6 @@ def parse_lcdstatus(text: str) -> LcdStatus:
             paths.append(_parse_comm_path(line, number))
         else:
             raise ParseError(_WHAT, f"text before any header: {line.strip()!r}", number)
-    if not seen_resource_header:
-        raise ParseError(_WHAT, "no 'LOCAL TAG ID STATE PRIO PRIMARY' header")
-    if not seen_comm_header:
-        raise ParseError(_WHAT, "no 'MACHINE NETWORK ADDRESSES/DEVICE STATE PRIO' header")
     tags = [r.tag for _, r in rows]
     duplicates = sorted({t for t in tags if tags.count(t) > 1})
     if duplicates:

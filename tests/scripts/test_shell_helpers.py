@@ -38,6 +38,8 @@ LCD_FIXTURES = [
     "lcdstatus_after_failover.txt",
     "lcdstatus_all_states.txt",
     "lcdstatus_backup_titles.txt",
+    "lcdstatus_header_only.txt",
+    "lcdstatus_no_comm_paths.txt",
 ]
 
 

@@ -68,6 +68,18 @@ def test_lkstart_needs_a_license(bare: SimulatedCluster, tmp_path: Path) -> None
     assert (bare.nodes[0].fs / "opt/LifeKeeper/config/LK_INITDONE").exists()
 
 
+def test_a_started_node_with_nothing_on_it_prints_only_the_resource_header(
+    bare: SimulatedCluster, tmp_path: Path
+) -> None:
+    """LifeKeeper 9.8.1 running with no comm paths and no resources: `lcdstatus -q` prints the
+    `LOCAL TAG ID STATE PRIO PRIMARY` line and nothing else (docs/vendor-commands.md)."""
+    start(bare, 0, tmp_path)
+    out = sh(bare, 0, "lcdstatus", "-q").stdout
+    assert [line.split() for line in out.splitlines()] == [["LOCAL", "TAG", "ID", "STATE", "PRIO", "PRIMARY"]]
+    status = parse_lcdstatus(out)
+    assert status.resources == () and status.comm_paths == ()
+
+
 def test_comm_paths_come_alive_with_both_sides_and_die_with_the_network(bare: SimulatedCluster, tmp_path: Path) -> None:
     start(bare, 0, tmp_path)
     start(bare, 1, tmp_path)

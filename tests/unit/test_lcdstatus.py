@@ -105,6 +105,27 @@ def test_tree_prefix_counts_as_indentation() -> None:
     ]
 
 
+def test_header_only_is_an_empty_node() -> None:
+    """LifeKeeper running, no comm paths, no resources: LifeKeeper 9.8.1 prints only the resource
+    header line (docs/vendor-commands.md). That is a node with nothing on it, not a parse error."""
+    status = parse_lcdstatus(load("lcdstatus_header_only.txt"))
+    assert status.resources == () and status.comm_paths == ()
+    assert status.resource("hulft") is None and status.hierarchy("hulft") == ()
+
+
+def test_either_block_may_be_missing() -> None:
+    """Resources without a comm path block mean no comm paths; a comm path block alone means no resources."""
+    resources_only = parse_lcdstatus(load("lcdstatus_no_comm_paths.txt"))
+    assert [r.tag for r in resources_only.roots()] == ["ec2-vip", "hulft"]
+    assert resources_only.comm_paths == ()
+    paths_only = parse_lcdstatus(
+        "MACHINE   NETWORK ADDRESSES/DEVICE                   STATE   PRIO\n"
+        "lk-node2  TCP     10.0.1.10/10.0.33.10               ALIVE      1\n"
+    )
+    assert paths_only.resources == ()
+    assert [(p.machine, p.state) for p in paths_only.comm_paths] == [("lk-node2", PathState.ALIVE)]
+
+
 def test_lifekeeper_not_running_is_its_own_error() -> None:
     """LifeKeeper down: a dedicated error, never an empty cluster."""
     with pytest.raises(LifeKeeperNotRunningError, match="not appear to be running"):
@@ -116,7 +137,7 @@ def test_lifekeeper_not_running_is_its_own_error() -> None:
     [
         ("", "empty"),
         ("   \n\n", "empty"),
-        (load("lcdstatus_truncated.txt"), "no 'MACHINE NETWORK"),
+        (load("lcdstatus_truncated.txt"), "resource line has 3 fields"),
         (load("lcdstatus_bad_state.txt"), "unknown resource state 'RUN'"),
         ("Segmentation fault\n", "text before any header"),
         (load("lcdstatus_primary_healthy.txt").replace("ALIVE        2", "ALIVE"), "comm path line has 4 fields"),
