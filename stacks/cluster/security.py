@@ -19,6 +19,9 @@ API_PORT = 779
 # DataKeeper: one port per mirror, 10000 + mirror number; sixteen mirrors is plenty for one HULFT.
 REPLICATION_PORTS = (10001, 10016)
 HTTPS_PORT = 443
+# ICMP echo between the nodes: DataKeeper and the IP kit check the peer with lkping (SIOS Japan KB
+# article 360037514152; docs/vendor-commands.md, row "ICMP echo between the nodes").
+ICMP_ECHO_REQUEST = 8
 
 
 class NodeSecurityGroup(Construct):
@@ -43,6 +46,10 @@ class NodeSecurityGroup(Construct):
         for port, why in peer_ports:
             sg.add_ingress_rule(sg, port, f"{why} from the other node")
             sg.add_egress_rule(sg, port, f"{why} to the other node")
+        # Echo requests both ways; the replies are return traffic (security groups are stateful).
+        echo = ec2.Port.icmp_type(ICMP_ECHO_REQUEST)
+        sg.add_ingress_rule(sg, echo, "ICMP echo (lkping) from the other node")
+        sg.add_egress_rule(sg, echo, "ICMP echo (lkping) to the other node")
 
         hulft = config.hulft
         for cidr in hulft.client_cidrs:

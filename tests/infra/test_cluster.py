@@ -120,7 +120,7 @@ def test_lifekeeper_ports_only_between_the_nodes(default_synth: Synthesized) -> 
         REPLICATION_PORTS,
     }
     expected |= {(port, port) for port in GUI_SERVER_PORTS}
-    peer_rules = [r for r in ingress if "SourceSecurityGroupId" in r]
+    peer_rules = [r for r in ingress if "SourceSecurityGroupId" in r and r["IpProtocol"] == "tcp"]
     assert {(r["FromPort"], r["ToPort"]) for r in peer_rules} == expected
     (group_id,) = default_synth.resources("cluster", "AWS::EC2::SecurityGroup")
     for rule in peer_rules:
@@ -136,9 +136,23 @@ def test_hulft_ports_only_from_client_cidrs(default_synth: Synthesized) -> None:
     )
 
 
+def test_icmp_echo_both_ways_between_the_nodes_only(default_synth: Synthesized) -> None:
+    """DataKeeper and the IP kit check the peer with lkping (docs/vendor-commands.md): each node may
+    send an echo request to the other (egress) and receive one from it (ingress); no other ICMP."""
+    ingress, egress = _rules(default_synth)
+    (group_id,) = default_synth.resources("cluster", "AWS::EC2::SecurityGroup")
+    group = {"Fn::GetAtt": [group_id, "GroupId"]}
+    icmp_in = [r for r in ingress if r["IpProtocol"] == "icmp"]
+    icmp_out = [r for r in egress if r["IpProtocol"] == "icmp"]
+    assert [(r["FromPort"], r["ToPort"], r.get("SourceSecurityGroupId")) for r in icmp_in] == [(8, -1, group)]
+    assert [(r["FromPort"], r["ToPort"], r.get("DestinationSecurityGroupId")) for r in icmp_out] == [(8, -1, group)]
+
+
 def test_outbound_is_limited(default_synth: Synthesized) -> None:
     _, egress = _rules(default_synth)
     for rule in egress:
+        if rule["IpProtocol"] == "icmp":
+            continue  # echo to the other node only: test_icmp_echo_both_ways_between_the_nodes_only
         assert rule["IpProtocol"] == "tcp", rule
         if rule.get("CidrIp") == "0.0.0.0/0":
             assert (rule["FromPort"], rule["ToPort"]) == (443, 443)
