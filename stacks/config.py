@@ -181,6 +181,20 @@ class LifeKeeper(_Model):
     # The /data EBS volume as the node sees it (attached as /dev/sdf; NVMe on Nitro instances).
     data_device: Annotated[str, Field(pattern=r"^/dev/[a-z0-9]+$")] = "/dev/nvme1n1"
     data_fstype: Literal["xfs", "ext4"] = "xfs"
+    # Switchback type of every resource hierarchy the setup creates. Only intelligent: the hierarchy
+    # holds a DataKeeper resource, and DataKeeper resources do not support automatic switchback (SIOS
+    # 9.9.0 "Intelligent Versus Automatic Switchback"; docs/vendor-commands.md).
+    switchback_type: Literal["intelligent", "automatic"] = "intelligent"
+
+    @model_validator(mode="after")
+    def _no_automatic_switchback(self) -> LifeKeeper:
+        if self.switchback_type == "automatic":
+            raise _FieldError(
+                "switchback_type",
+                "automatic is not supported: the hierarchy holds a DataKeeper resource, which does not support "
+                "automatic switchback (SIOS: the hierarchy would never switch back); use intelligent",
+            )
+        return self
 
 
 MAX_TAKEOVER_TIMEOUT_SECONDS = 780

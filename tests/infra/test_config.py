@@ -134,6 +134,13 @@ BAD_CONFIGS = [
         "used by another schedule",
     ),
     (
+        "automatic switchback with DataKeeper",
+        {"lifekeeper": {"switchback_type": "automatic"}},
+        "lifekeeper.switchback_type",
+        "DataKeeper resource, which does not support automatic switchback",
+    ),
+    ("unknown switchback type", {"lifekeeper": {"switchback_type": "manual"}}, "lifekeeper.switchback_type", "manual"),
+    (
         "takeover timeout below the SLO",
         {"drills": {"max_rto_seconds": 200, "takeover_timeout_seconds": 100}},
         "drills.takeover_timeout_seconds",
@@ -150,6 +157,13 @@ def test_bad_config_names_the_field_in_one_line(case: str, change: dict[str, Any
     assert "\n" not in message
     assert message.startswith(f"test.yaml: {field}: "), message
     assert reason in message
+
+
+def test_switchback_type_is_intelligent_unless_set() -> None:
+    """Intelligent by default and accepted when written out; automatic is refused above."""
+    assert parse_config(_with({})).lifekeeper.switchback_type == "intelligent"
+    chosen = parse_config(_with({"lifekeeper": {"switchback_type": "intelligent"}}))
+    assert chosen.lifekeeper.switchback_type == "intelligent"
 
 
 def test_byo_rejects_subnets_and_duplicate_nodes() -> None:
