@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from simulator import probe_standins
 from simulator.engine import KIT_RPM, Engine
 from simulator.state import DAEMONS, DATA_MOUNT, Node, write_text
 
@@ -36,6 +37,29 @@ SM_NOT_FOUND = (
     "\nAn error occurred (ResourceNotFoundException) when calling the GetSecretValue operation: "
     "Secrets Manager can't find the specified secret.\n"
 )
+
+
+# Fields of the Installation Information file that Express Installation does not take (HULFT8 UX-INS,
+# Table 3.1, "You cannot specify these fields").
+_EXPRESS_FIXED = (
+    "HULPATH",
+    "HULEXEP",
+    "INSTALLATIONTYPE",
+    "MYHOSTNAME",
+    "TMPDIR",
+    "HULLANG",
+    "CS4TRNSFR",
+    "DATEFMT",
+    "INSTALLNODE",
+    "PIDDIR",
+)
+
+
+def _leaf(path: str, leaf: str) -> str:
+    """HULEXEP/HULPATH: the directory itself when it ends in bin/etc, else that subdirectory of it (the
+    rule HULFT's Windows manual states; assumed for UNIX, docs/vendor-commands.md)."""
+    path = path.rstrip("/")
+    return path if path.rsplit("/", 1)[-1] == leaf else f"{path}/{leaf}"
 
 
 def _option(args: list[str], name: str) -> str | None:
@@ -177,6 +201,10 @@ class Commands:
         return Reply(252, err=f"aws {' '.join(args[:2])}: not simulated\n")
 
     def cmd_hadrill_sim_hulft_installer(self, node: Node, args: list[str], cwd: str, answer: Answer) -> Reply:
+        """The HULFT8 installer reading an Installation Information file (docs/vendor-commands.md, rows
+        "./installer -f", "INSTALLATIONROUTE", "Express: fields not specifiable", "INSTALLNODE", "HULEXEP,
+        HULPATH: directory or parent"). Express refuses the fields Table 3.1 marks as not specifiable and
+        installs a non-cluster HULFT under /usr/local/HULFT; Custom needs HULEXEP, HULPATH and INSTALLNODE."""
         info_path = Path(cwd, _option(args, "-f") or "")
         if not info_path.is_file():
             return Reply(1, err="installer: Installation Information file not found\n")
@@ -188,24 +216,38 @@ class Commands:
             return Reply(1, "HULFT installation failed: error while copying programs (simulated)\n")
         if not re.fullmatch(r"[0-9]{13}", info.get("SERIAL", "")) or len(info.get("PRODUCTKEY", "")) < 25:
             return Reply(1, "HULFT installation failed: the serial number or product key is invalid\n")
-        missing = [k for k in ("HULEXEP", "HULPATH", "MYHOSTNAME", "INSTALLNODE") if k not in info]
+        route = info.get("INSTALLATIONROUTE", "")
+        if route == "EXPRESS":
+            refused = [k for k in _EXPRESS_FIXED if k in info]
+            if refused:
+                return Reply(1, f"HULFT installation failed: {', '.join(refused)} cannot be specified for EXPRESS\n")
+            info.update(HULEXEP="/usr/local/HULFT/bin", HULPATH="/usr/local/HULFT/etc", INSTALLNODE="DEFAULT")
+        elif route != "CUSTOM":
+            return Reply(1, f"HULFT installation failed: INSTALLATIONROUTE {route!r} is not EXPRESS or CUSTOM\n")
+        missing = [k for k in ("HULEXEP", "HULPATH", "INSTALLNODE") if k not in info]
         if missing:
             return Reply(1, f"HULFT installation failed: missing {', '.join(missing)}\n")
-        programs = node.fs / info["HULEXEP"].lstrip("/") / "bin"
+        if info["INSTALLNODE"] not in ("DEFAULT", "ACTIVE", "STANDBY"):
+            return Reply(1, f"HULFT installation failed: INSTALLNODE {info['INSTALLNODE']!r} is unknown\n")
+        hulexep, hulpath = _leaf(info["HULEXEP"], "bin"), _leaf(info["HULPATH"], "etc")
+        myhostname = info.get("MYHOSTNAME", node.name)  # the manual's default: the local host name
+        programs = node.fs / hulexep.lstrip("/")
         for name in (*DAEMONS, "hulclusterobs", "hulclusterrcv", "hulclustersnd"):
             write_text(programs / name, "#!/bin/sh\n")
-        if info["INSTALLNODE"] == "ACTIVE":
-            settings = node.fs / info["HULPATH"].lstrip("/") / "etc"
+        if info["INSTALLNODE"] != "STANDBY":
+            settings = node.fs / hulpath.lstrip("/")
             if not settings.parent.parent.exists():
-                return Reply(1, f"HULFT installation failed: cannot create {info['HULPATH']}\n")
-            write_text(settings / "hulenv.conf", f"MYHOSTNAME={info['MYHOSTNAME']}\n")
-        node.hulft = {"role": info["INSTALLNODE"], "hulexep": info["HULEXEP"], "myhostname": info["MYHOSTNAME"]}
-        write_text(node.state_dir / "hulexep", f"{info['HULEXEP']}/bin\n")
+                return Reply(1, f"HULFT installation failed: cannot create {hulpath}\n")
+            write_text(settings / "hulenv.conf", f"MYHOSTNAME={myhostname}\n")
+        node.hulft = {"role": info["INSTALLNODE"], "hulexep": hulexep.removesuffix("/bin"), "myhostname": myhostname}
+        write_text(node.state_dir / "hulexep", f"{hulexep}\n")
         return Reply(0, f"HULFT installation completed ({info['INSTALLNODE']} node).\n")
 
     # ---- LifeKeeper ------------------------------------------------------------------------------------
 
     def cmd_lkcli(self, node: Node, args: list[str], cwd: str, answer: Answer) -> Reply:
+        if "--help" in args:  # the conformance probe reads it (simulator/probe_standins.py)
+            return Reply(*probe_standins.lkcli_help(args, self.engine.knobs))
         verbs: dict[tuple[str, ...], Callable[[Node, list[str]], Reply]] = {
             ("resource", "create", "hulft"): self._create,
             ("resource", "extend", "hulft"): self._extend,
@@ -223,6 +265,13 @@ class Commands:
         return handler(node, args)
 
     # ---- the cluster base ------------------------------------------------------------------------------
+
+    def cmd_lkping(self, node: Node, args: list[str], cwd: str, answer: Answer) -> Reply:
+        """lkping -c 1 -w 2 ADDRESS (the conformance probe; simulator/probe_standins.py says what it imitates)."""
+        address = args[-1] if args else ""
+        peer = next((n for n in self.engine.nodes if address in n.addresses), None)
+        answered = peer is not None and node.online and peer.online and not self.engine.knobs.no_icmp
+        return Reply(*probe_standins.lkping_reply(address, answered=answered))
 
     def cmd_lkkeyins(self, node: Node, args: list[str], cwd: str, answer: Answer) -> Reply:
         path = Path(cwd, args[-1]) if args else Path()

@@ -1,39 +1,63 @@
 # shellcheck shell=bash
 # Vendor command lines and output formats, in one place (inlined into the SSM documents that need them).
 #
-# The exact HULFT silent-install invocation and the LifeKeeper commands that create and extend a
-# HULFT resource were not found in public documentation (see FACTS.md). The defaults below are our
-# best reading; a site replaces any of them by defining the same function or variable in
+# Every vendor command, option, file, variable and output format used here has a row in
+# docs/vendor-commands.md: where it is used, its public source, and whether it is verified, unverified or
+# overridable. Where no public source confirms a detail, the default below is our best reading and a
+# site replaces it by defining the same function or variable in
 #   ${HADRILL_VENDOR_OVERRIDES:-/etc/hadrill/vendor-overrides.sh}
 # which is sourced last when it exists (root-owned, like the rest of /etc).
 
-# Key of the "Installation Information file" that says new install vs update: the manual names
-# INSTALLATIONTYPE, a public user example used INSTALLATIONMETHOD.
+# ---- HULFT8: the unattended install (docs/vendor-commands.md, section "HULFT8") ----------------------
+# The Installation Information file, HULFT8 UNIX/Linux installation manual (UX-INS, "Field list", Table
+# 3.1): on the Express route HULEXEP, HULPATH, INSTALLNODE, TMPDIR, PIDDIR, MYHOSTNAME, DATEFMT (and
+# more) cannot be specified, and Express installs a non-cluster HULFT under /usr/local/HULFT. A cluster
+# node takes the Custom route ("Clustering Environment (ACTIVE node)" / "(STANDBY node)").
+# Values the manual pages we reached do not spell out are variables here, overridable like the rest.
+HULFT_INSTALL_ROUTE="${HULFT_INSTALL_ROUTE:-CUSTOM}"
+# Key that says new install vs update: the manual names INSTALLATIONTYPE (values NEW, UPDATE).
 HULFT_INSTALL_TYPE_KEY="${HULFT_INSTALL_TYPE_KEY:-INSTALLATIONTYPE}"
-# What the detached network-down job runs ($1 = delay seconds, $2 = interface): the blog's
-# "service network stop", or ifdown.
+# INSTALLNODE values of the two cluster environments (Express's value is "Default").
+HULFT_INSTALLNODE_ACTIVE="${HULFT_INSTALLNODE_ACTIVE:-ACTIVE}"
+HULFT_INSTALLNODE_STANDBY="${HULFT_INSTALLNODE_STANDBY:-STANDBY}"
+# HULEXEP and HULPATH as the manual's values write them (/usr/local/HULFT/bin, /usr/local/HULFT/etc): the
+# directory itself, ending in bin and etc. Set both to "" to pass the parent directories instead.
+HULFT_HULEXEP_LEAF="${HULFT_HULEXEP_LEAF-/bin}"
+HULFT_HULPATH_LEAF="${HULFT_HULPATH_LEAF-/etc}"
+# DATEFMT: the reference procedure chose YYYY/MM/DD in the wizard; the file's spelling is unconfirmed.
+HULFT_DATEFMT="${HULFT_DATEFMT:-YYYY/MM/DD}"
+# What the detached network-down job runs ($1 = delay seconds, $2 = interface): the reference
+# procedure's "service network stop", or ifdown.
 # shellcheck disable=SC2016,SC2034  # run by bash -c with positional arguments
 HADRILL_NETWORK_DOWN_SCRIPT='sleep "$1"; ifdown "$2" || service network stop'
 
-# hulft_info_lines <role> <HULEXEP> <HULPATH> <MYHOSTNAME>: the non-secret lines of the
-# Installation Information file (SERIAL and PRODUCTKEY are added by the caller).
+# hulft_info_lines <role> <install dir> <settings dir> <MYHOSTNAME>: the non-secret lines of the
+# Installation Information file (SERIAL and PRODUCTKEY are added by the caller), Custom route.
+# active: programs on the local disk, settings on the mirror, the temp and pid paths of the reference
+# procedure (<install dir>/tmp, <install dir>/etc), the logical host. standby: programs only; the
+# reference procedure's standby wizard asked for nothing beyond HULEXEP, HULPATH and the environment.
 # shellcheck disable=SC2317  # a helper: not every document calls it
 hulft_info_lines() {
-  local node=ACTIVE
-  [[ "$1" == standby ]] && node=STANDBY
   printf '%s\n' \
-    "INSTALLATIONROUTE=EXPRESS" \
+    "INSTALLATIONROUTE=${HULFT_INSTALL_ROUTE}" \
     "${HULFT_INSTALL_TYPE_KEY}=NEW" \
-    "INSTALLNODE=${node}" \
-    "HULEXEP=$2" \
-    "HULPATH=$3" \
+    "HULEXEP=$2${HULFT_HULEXEP_LEAF}" \
+    "HULPATH=$3${HULFT_HULPATH_LEAF}"
+  if [[ "$1" == standby ]]; then
+    printf '%s\n' "INSTALLNODE=${HULFT_INSTALLNODE_STANDBY}"
+    return 0
+  fi
+  printf '%s\n' \
+    "INSTALLNODE=${HULFT_INSTALLNODE_ACTIVE}" \
     "MYHOSTNAME=$4" \
     "TMPDIR=$2/tmp" \
     "PIDDIR=$2/etc" \
-    "DATEFMT=YYYY/MM/DD"
+    "DATEFMT=${HULFT_DATEFMT}"
 }
 
-# hulft_run_installer <extracted dir> <info file>
+# hulft_run_installer <extracted dir> <info file>: the installer reads the Installation Information
+# file. The switch (-f) is unconfirmed (docs/vendor-commands.md): override this function if the
+# installer's usage text names another.
 # shellcheck disable=SC2317  # a helper: not every document calls it
 hulft_run_installer() {
   (cd "$1" && ./installer -f "$2")

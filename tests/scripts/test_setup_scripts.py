@@ -93,9 +93,71 @@ def test_install_hulft_keeps_the_license_secret(cluster: SimulatedCluster) -> No
         assert value not in ran.outcome.stdout and value not in ran.outcome.stderr
     (given,) = cluster.commands.installer_runs
     assert given["SERIAL"] == "<given>" and given["INSTALLNODE"] == "ACTIVE" and given["MYHOSTNAME"] == LOGICAL_HOST
-    assert given["HULEXEP"] == "/usr/local/hulft" and given["HULPATH"] == "/data/hulft"
+    assert given["HULEXEP"] == "/usr/local/hulft/bin" and given["HULPATH"] == "/data/hulft/etc"
     assert not Path(given["info_file"]).exists() and not Path(given["info_file"]).parent.exists()
     assert (cluster.root / "cluster/shared_data/hulft/etc/hulenv.conf").is_file(), "HULPATH is on the mirror"
+
+
+def test_install_hulft_takes_the_custom_route_with_the_cluster_fields(cluster: SimulatedCluster) -> None:
+    """HULFT8 UX-INS Table 3.1: Express cannot take HULEXEP, HULPATH, INSTALLNODE, TMPDIR, PIDDIR,
+    MYHOSTNAME or DATEFMT and installs a non-cluster HULFT; a cluster node takes the Custom route. The
+    active node gets the cluster settings, the standby only what the reference procedure's standby
+    wizard asked (docs/vendor-commands.md)."""
+    install_prerequisites(cluster)
+    assert run(cluster, 0, "InstallHulft", Role="active", **HULFT).outcome.response_code == 0
+    assert run(cluster, 1, "InstallHulft", Role="standby", **HULFT).outcome.response_code == 0
+    active, standby = cluster.commands.installer_runs
+    secrets = {"SERIAL": "<given>", "PRODUCTKEY": "<given>", "info_file": active["info_file"]}
+    assert active == {
+        **secrets,
+        "INSTALLATIONROUTE": "CUSTOM",
+        "INSTALLATIONTYPE": "NEW",
+        "HULEXEP": "/usr/local/hulft/bin",
+        "HULPATH": "/data/hulft/etc",
+        "INSTALLNODE": "ACTIVE",
+        "MYHOSTNAME": LOGICAL_HOST,
+        "TMPDIR": "/usr/local/hulft/tmp",
+        "PIDDIR": "/usr/local/hulft/etc",
+        "DATEFMT": "YYYY/MM/DD",
+    }
+    assert standby == {
+        **secrets,
+        "info_file": standby["info_file"],
+        "INSTALLATIONROUTE": "CUSTOM",
+        "INSTALLATIONTYPE": "NEW",
+        "HULEXEP": "/usr/local/hulft/bin",
+        "HULPATH": "/data/hulft/etc",
+        "INSTALLNODE": "STANDBY",
+    }
+    assert [node.hulft["role"] for node in cluster.nodes] == ["ACTIVE", "STANDBY"]
+
+
+def test_the_installer_refuses_cluster_fields_on_the_express_route(cluster: SimulatedCluster) -> None:
+    """The stand-in follows Table 3.1: the Express route with cluster fields fails the install (exit 6),
+    which is what the old EXPRESS default would have met on a real node."""
+    install_prerequisites(cluster)
+    overrides = cluster.nodes[0].fs / "etc/hadrill/vendor-overrides.sh"
+    overrides.parent.mkdir(parents=True)
+    overrides.write_text("HULFT_INSTALL_ROUTE=EXPRESS\n")
+    ran = run(cluster, 0, "InstallHulft", Role="active", **HULFT)
+    assert ran.outcome.response_code == 6, ran.result
+    assert "cannot be specified for EXPRESS" in ran.outcome.stderr
+    assert "HULEXEP" in ran.outcome.stderr and "INSTALLNODE" in ran.outcome.stderr
+    assert cluster.nodes[0].hulft == {}
+
+
+def test_install_hulft_can_pass_parent_directories(cluster: SimulatedCluster) -> None:
+    """HULEXEP/HULPATH as parent directories (the reference procedure's wizard input) is one override
+    away; programs still land in <dir>/bin, settings in <dir>/etc."""
+    install_prerequisites(cluster)
+    overrides = cluster.nodes[0].fs / "etc/hadrill/vendor-overrides.sh"
+    overrides.parent.mkdir(parents=True)
+    overrides.write_text('HULFT_HULEXEP_LEAF=""\nHULFT_HULPATH_LEAF=""\n')
+    assert run(cluster, 0, "InstallHulft", Role="active", **HULFT).outcome.response_code == 0
+    (given,) = cluster.commands.installer_runs
+    assert (given["HULEXEP"], given["HULPATH"]) == ("/usr/local/hulft", "/data/hulft")
+    assert (cluster.nodes[0].fs / "usr/local/hulft/bin/hulsndd").is_file()
+    assert (cluster.root / "cluster/shared_data/hulft/etc/hulenv.conf").is_file()
 
 
 def test_install_hulft_standby_gets_tight_tmp_and_etc(cluster: SimulatedCluster) -> None:
