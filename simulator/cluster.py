@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from simulator import probe_standins
 from simulator.commands import Commands, Reply
 from simulator.engine import KIT_RPM, Engine
 from simulator.model import CommandOutcome, Knobs, Timings
@@ -48,6 +49,7 @@ ENGINE_STANDINS = (
     "dep_create",
     "dep_list",
     "lsblk",
+    "lkping",
 )
 BASE_RPMS = ("steeleye-lk-9.8.1-7160.x86_64", "steeleye-lkDR-9.8.1-7160.noarch", "steeleye-lkECC-9.8.1-7160.noarch")
 # get-command-invocation returns at most this much of each stream (the rest is only in S3/CloudWatch).
@@ -128,6 +130,7 @@ class SimulatedCluster:
         )
         self.engine.handle_request = self._handle_request
         self.engine.files.knob_hang(self.engine.knobs.hang_command)
+        probe_standins.write_knob_files(self.root / "cluster" / "knobs", self.engine.knobs)
         self.engine.initialize(virtual_ip, bare=bare, data_device=data_device)
         if installed:
             self._install_directly()
@@ -199,6 +202,7 @@ class SimulatedCluster:
         with self.engine.lock:
             self.engine.knobs = knobs
             self.engine.files.knob_hang(knobs.hang_command)
+            probe_standins.write_knob_files(self.root / "cluster" / "knobs", knobs)
 
     def put_secret(self, secret_id: str, value: str) -> None:
         self._secrets[secret_id] = value

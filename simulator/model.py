@@ -27,6 +27,10 @@ class Knobs:
     install_fails: bool = False  # the HULFT installer exits non-zero
     secret_missing: bool = False  # Secrets Manager answers ResourceNotFoundException
     shutdown_switchover: bool = True  # LifeKeeper shutdown strategy: stop/reboot switches over first
+    # Mismatches for the conformance probe (simulator/probe_standins.py):
+    lkcli_without_option: str | None = None  # an older lkcli whose --help lacks this option ("--hulexep")
+    mirror_status_reworded: bool = False  # mirror_status words its status differently ("Synchronized: 100%")
+    no_icmp: bool = False  # ICMP echo blocked between the nodes: lkping gets no answer
 
 
 @dataclass(frozen=True)
