@@ -166,3 +166,22 @@ class DataMirrorParameters(DocumentParameters):
     wait_seconds: str = _param(
         "WaitSeconds", p.SECONDS, "Wait this long for the full resync, then fail with its progress.", "600"
     )
+
+
+# ---- the conformance probe (read-only, the first step of setup; issue 14) ----------------------------
+
+
+class ConformanceProbeParameters(DocumentParameters):
+    peer_addresses: str = _param(
+        "PeerAddresses",
+        p.OPTIONAL_ADDRESS_LIST,
+        "The peer's comm path addresses, comma-separated, lkping'd one by one (none: not known).",
+    )
+    configure_base: str = _param(
+        "ConfigureBase", p.YES_NO, "yes when the setup builds the cluster base (LifeKeeper may be stopped).", "yes"
+    )
+    data_device: str = _param("DataDevice", p.DEVICE_PATH, "Block device of the /data volume.", "/dev/nvme1n1")
+    fstype: str = _param("Fstype", p.FSTYPE, "File system the /data volume has or gets.", "xfs")
+    mirror_tag: str = _param("MirrorTag", p.LK_TAG, "LifeKeeper tag of the DataKeeper mirror.", "datarep-data")
+    hulft_media_file: str = _param("HulftMediaFile", p.FILE_NAME, "File name of the staged HULFT ISO.")
+    staging_dir: str = _param("StagingDir", p.ABSOLUTE_PATH, _STAGING, STAGING_DIR)

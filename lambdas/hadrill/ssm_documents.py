@@ -30,6 +30,15 @@ class DocumentSpec:
 
 
 DOCUMENTS: tuple[DocumentSpec, ...] = (
+    # The first step of setup (issue 14): read-only, checks the vendor assumptions the others rest on.
+    DocumentSpec(
+        "HADrill-ConformanceProbe",
+        "conformance-probe.sh",
+        "Check, read-only, the vendor commands, options, formats and node state that setup relies on.",
+        params.ConformanceProbeParameters,
+        ("lib.sh", "vendor.sh"),
+        300,
+    ),
     # The cluster base (issue 9): license + start, comm paths, virtual IP, /data mirror.
     DocumentSpec(
         "HADrill-LicenseAndStart",

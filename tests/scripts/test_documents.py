@@ -27,8 +27,10 @@ def shellcheck(*paths: Path) -> subprocess.CompletedProcess[str]:
 
 
 def test_document_names() -> None:
-    """The cluster base's documents first (in workflow order), then the setup and drill ones."""
-    assert NAMES[:4] == [
+    """The conformance probe (setup's first step), the cluster base's documents (in workflow order),
+    then the setup and drill ones."""
+    assert NAMES[0] == "HADrill-ConformanceProbe"
+    assert NAMES[1:5] == [
         "HADrill-LicenseAndStart",
         "HADrill-CommPaths",
         "HADrill-VirtualIpResource",
@@ -45,7 +47,7 @@ def test_document_names() -> None:
         "HADrill-InjectFault",
         "HADrill-HealthCheck",
     ]
-    assert [name for name in NAMES[4:] if name in setup_and_drill] == setup_and_drill
+    assert [name for name in NAMES[5:] if name in setup_and_drill] == setup_and_drill
 
 
 @pytest.mark.parametrize("document", DOCUMENTS, ids=NAMES)
