@@ -49,6 +49,10 @@ ENGINE_STANDINS = (
     "dep_create",
     "dep_list",
     "lsblk",
+    "vgdisplay",
+    "vgcreate",
+    "lvdisplay",
+    "lvcreate",
     "lkping",
 )
 BASE_RPMS = ("steeleye-lk-9.8.1-7160.x86_64", "steeleye-lkDR-9.8.1-7160.noarch", "steeleye-lkECC-9.8.1-7160.noarch")

@@ -55,6 +55,10 @@ _EXPRESS_FIXED = (
 )
 
 
+# What the simulated lcdremexec runs on the other node (SIOS's scripts use it for these).
+_REMOTE_COMMANDS = ("perform_action", "vgdisplay", "vgcreate", "lvdisplay", "lvcreate", "lsblk")
+
+
 def _leaf(path: str, leaf: str) -> str:
     """HULEXEP/HULPATH: the directory itself when it ends in bin/etc, else that subdirectory of it (the
     rule HULFT's Windows manual states; assumed for UNIX, docs/vendor-commands.md)."""
@@ -169,10 +173,56 @@ class Commands:
         return Reply(0)
 
     def cmd_lsblk(self, node: Node, args: list[str], cwd: str, answer: Answer) -> Reply:
+        """lsblk -dno FSTYPE|TYPE <device> (docs/vendor-commands.md, row "lsblk")."""
         device = args[-1] if args else ""
+        column = args[-2] if len(args) >= 2 and args[-2] in ("FSTYPE", "TYPE") else "FSTYPE"
         if device not in node.devices:
             return Reply(32, err=f"lsblk: {device}: not a block device\n")
+        if column == "TYPE":
+            return Reply(0, f"{node.device_types.get(device, 'disk')}\n")
         return Reply(0, f"{node.devices[device]}\n")
+
+    # ---- LVM (docs/vendor-commands.md, rows "vgcreate", "lvcreate", "vgdisplay, lvdisplay") -----------
+
+    def cmd_vgdisplay(self, node: Node, args: list[str], cwd: str, answer: Answer) -> Reply:
+        name = args[-1] if args else ""
+        if name not in node.volume_groups:
+            return Reply(5, err=f'  Volume group "{name}" not found\n')
+        return Reply(0, f"  --- Volume group ---\n  VG Name               {name}\n")
+
+    def cmd_vgcreate(self, node: Node, args: list[str], cwd: str, answer: Answer) -> Reply:
+        positional = [a for a in args if not a.startswith("-")]
+        if len(positional) != 2:
+            return Reply(3, err="vgcreate: a volume group name and one physical volume, please (simulated)\n")
+        name, device = positional
+        if name in node.volume_groups:
+            return Reply(5, err=f"  A volume group called {name} already exists.\n")
+        if device not in node.devices or node.device_types.get(device, "disk") != "disk":
+            return Reply(5, err=f"  No device found for {device}.\n")
+        if node.devices[device]:
+            return Reply(5, err=f"  Cannot use {device}: device has a {node.devices[device]} signature\n")
+        node.devices[device] = "LVM2_member"
+        node.volume_groups[name] = device
+        created = f'  Physical volume "{device}" successfully created.\n'
+        return Reply(0, f'{created}  Volume group "{name}" successfully created\n')
+
+    def cmd_lvdisplay(self, node: Node, args: list[str], cwd: str, answer: Answer) -> Reply:
+        path = args[-1] if args else ""
+        group, _, volume = path.partition("/")
+        if f"/dev/mapper/{group}-{volume}" not in node.devices:
+            return Reply(5, err=f'  Failed to find logical volume "{path}"\n')
+        return Reply(0, f"  --- Logical volume ---\n  LV Path                /dev/{group}/{volume}\n")
+
+    def cmd_lvcreate(self, node: Node, args: list[str], cwd: str, answer: Answer) -> Reply:
+        name, group = _option(args, "--name") or "", args[-1] if args else ""
+        if group not in node.volume_groups:
+            return Reply(5, err=f'  Volume group "{group}" not found\n')
+        device = f"/dev/mapper/{group}-{name}"
+        if not name or device in node.devices:
+            return Reply(5, err=f'  Logical Volume "{name}" already exists in volume group "{group}"\n')
+        node.devices[device] = ""
+        node.device_types[device] = "lvm"
+        return Reply(0, f'  Logical volume "{name}" created.\n')
 
     def cmd_umount(self, node: Node, args: list[str], cwd: str, answer: Answer) -> Reply:
         target = Path(cwd, args[-1]) if args else Path()
@@ -390,6 +440,10 @@ class Commands:
             return Reply(1, err="Error: --mode must be synchronous or asynchronous\n")
         if device not in node.devices:
             return Reply(1, err=f"Error: {device} is not a block device on {node.name}\n")
+        if node.device_types.get(device, "disk") == "disk":
+            # SIOS's own scripts never mirror a whole disk (a GPT partition, later an LVM volume;
+            # docs/vendor-commands.md, row "DataKeeper device"): the kit's exact refusal is not public.
+            return Reply(1, err=f"Error: {device} is a whole disk; mirror a partition or a logical volume\n")
         if mount != DATA_MOUNT:
             return Reply(1, err=f"Error: only {DATA_MOUNT} is simulated\n")
         if hierarchy == "new" and node.devices[device]:
@@ -460,9 +514,12 @@ class Commands:
             return Reply(1, err=f"lcdremexec: unknown system {dest}\n")
         if not self.engine.reachable(node, target):
             return Reply(1, err=f"lcdremexec: cannot reach {dest}\n")
-        if command and command[0].rsplit("/", 1)[-1] == "perform_action":
-            return self.cmd_perform_action(target, command[1:], cwd, answer)
-        return Reply(1, err="lcdremexec: only perform_action is simulated\n")
+        name = command[0].rsplit("/", 1)[-1] if command else ""
+        handler = getattr(self, "cmd_" + name.replace("-", "_"), None) if name in _REMOTE_COMMANDS else None
+        if handler is None:
+            return Reply(1, err=f"lcdremexec: {name or '(no command)'} is not simulated on a remote system\n")
+        result: Reply | None = handler(target, command[1:], cwd, answer)
+        return result
 
     def cmd_perform_action(self, node: Node, args: list[str], cwd: str, answer: Answer) -> Reply | None:
         tag, action = _option(args, "-t") or "", _option(args, "-a") or ""

@@ -21,6 +21,7 @@ from simulator.state import DAEMON_SUFFIX, DAEMONS, DATA_MOUNT, Node, ResourceDe
 TICK_SECONDS = 0.004
 MIRROR_TAG = "datarep-data"
 KIT_RPM = "steeleye-lkHUL"
+HAND_BUILT_MIRROR_DEVICE = "/dev/nvme1n1p1"
 
 
 class Engine:
@@ -122,11 +123,13 @@ class Engine:
             peer = self.peer(node)
             node.systems = [peer.name]
             node.paths = list(zip(node.addresses, peer.addresses, strict=True))
-            node.devices = {data_device: "xfs"}
+            # The hand-built base mirrors a partition of the data disk (the reference procedure's GUI build).
+            node.devices = {data_device: "", HAND_BUILT_MIRROR_DEVICE: "xfs"}
+            node.device_types = {HAND_BUILT_MIRROR_DEVICE: "part"}
         self.defs = [
             ResourceDef("ec2-vip", virtual_ip, None, "route"),
             ResourceDef(DATA_MOUNT, DATA_MOUNT, None, "fs"),
-            ResourceDef(MIRROR_TAG, "/dev/nvme1n1p1", DATA_MOUNT, "mirror"),
+            ResourceDef(MIRROR_TAG, HAND_BUILT_MIRROR_DEVICE, DATA_MOUNT, "mirror"),
         ]
         for node in self.nodes:
             node.resources = {d.tag: ("ISP" if node is primary else "OSU") for d in self.defs}

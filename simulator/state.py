@@ -54,6 +54,8 @@ class Node:
     systems: list[str] = field(default_factory=list)  # sys_list: the other systems this node knows
     paths: list[tuple[str, str]] = field(default_factory=list)  # comm paths: (local, peer address)
     devices: dict[str, str] = field(default_factory=dict)  # block device -> file system ("" = none)
+    device_types: dict[str, str] = field(default_factory=dict)  # block device -> lsblk TYPE (default disk)
+    volume_groups: dict[str, str] = field(default_factory=dict)  # LVM volume group -> its physical volume
 
     @property
     def online(self) -> bool:

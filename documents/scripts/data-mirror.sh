@@ -1,15 +1,21 @@
 #!/bin/bash
 # HADrill-DataMirror (run on the primary): the DataKeeper resource that replicates the /data volume to
-# the standby, with its file system resource (tagged by the mount point) above it. The file system is
-# created only when the device has none (--hierarchy new); a device that already holds one is mounted
-# and replicated as it is (--hierarchy existing); a different file system type stops the step. Then the
-# mirror is extended to the standby over the first comm path's addresses, and the step waits (at most
-# WaitSeconds) until the mirror is fully synced, reporting the resync progress. ins_list and eqv_list
-# are checked first, so a rerun on a configured cluster changes nothing.
+# the standby, with its file system resource (tagged by the mount point) above it.
+# DataKeeper mirrors a partition or an LVM volume, not a whole disk: when DataDevice is a whole disk, the
+# mirror goes on an LVM logical volume filling it (as SIOS's newest AWS scripts do; vendor.sh
+# lk_create_volume, names overridable), made on both nodes; a partition or logical volume given as
+# DataDevice is mirrored as it is. A whole disk that already holds a file system is left alone (the step
+# stops). The file system is created only when the mirrored device has none (--hierarchy new); a device
+# that already holds one is mounted and replicated as it is (--hierarchy existing); a different file
+# system type stops the step. Then the mirror is extended to the standby over the first comm path's
+# addresses, and the step waits (at most WaitSeconds) until the mirror is fully synced, reporting the
+# resync progress. ins_list, eqv_list and lvdisplay are checked first, so a rerun on a configured
+# cluster changes nothing. Every vendor command here has a row in docs/vendor-commands.md.
 # Exit codes: 0 mirrored and in sync (or already), 2 parameter missing, 3 LifeKeeper not running,
-#   4 data device missing or holding another file system, 5 create failed, 6 extend failed (or no comm
-#   path to the target), 7 the file system resource is not ISP here, 8 not in sync within WaitSeconds
-#   (the result carries the progress), 70 unexpected failure.
+#   4 data device missing, a whole disk holding a file system, or the volume cannot be made, 5 create
+#   failed, 6 extend failed (or no comm path to the target, or no volume on it), 7 the file system
+#   resource is not ISP here, 8 not in sync within WaitSeconds (the result carries the progress),
+#   70 unexpected failure.
 set -Eeuo pipefail
 # hadrill:include-begin
 # shellcheck source=lib.sh
@@ -35,25 +41,47 @@ lktest >/dev/null 2>&1 || hadrill_fail 3 "LifeKeeper is not running on ${node}"
 done_steps=()
 changed=false
 
+# What DataKeeper mirrors: the device itself when it is a partition or logical volume, else (a whole
+# disk) the LVM volume on it.
+device_type="$(lk_device_type "$device" 2>/dev/null)" || device_type=""
+on_volume=false
+mirrored="$device"
+case "$device_type" in
+  part | lvm) ;;
+  disk) on_volume=true mirrored="$(lk_volume_device)" ;;
+  "") ;;
+  *) hadrill_fail 4 "${device} is a ${device_type} device: give a disk, a partition or an LVM volume" ;;
+esac
+
 if [[ -n "$(ins_list -t "$tag" 2>/dev/null || true)" ]]; then
   done_steps+=("create: ${tag} already exists")
 else
-  found="$(lk_device_fstype "$device" 2>/dev/null)" || hadrill_fail 4 "data device ${device} not found on ${node}"
+  [[ -n "$device_type" ]] || hadrill_fail 4 "data device ${device} not found on ${node}"
+  if [[ "$on_volume" == true ]] && ! lk_volume_exists; then
+    whole="$(lk_device_fstype "$device" 2>/dev/null)" || whole=""
+    if [[ -n "$whole" && "$whole" != LVM2_member ]]; then
+      hadrill_fail 4 "${device} holds a ${whole} file system on the whole disk: DataKeeper mirrors a partition or an LVM volume; not touching it (move the data, or give the partition as DataDevice)"
+    fi
+    lk_create_volume "$device" >&2 \
+      || hadrill_fail 4 "cannot create LVM volume ${HADRILL_DATA_VG}/${HADRILL_DATA_LV} on ${device} on ${node}"
+    done_steps+=("LVM volume ${HADRILL_DATA_VG}/${HADRILL_DATA_LV} on ${device}")
+  fi
+  found="$(lk_device_fstype "$mirrored" 2>/dev/null)" || hadrill_fail 4 "data device ${mirrored} not found on ${node}"
   if [[ -z "$found" ]]; then
     hierarchy=new
-    done_steps+=("new ${fstype} file system on ${device}")
+    done_steps+=("new ${fstype} file system on ${mirrored}")
   elif [[ "$found" == "$fstype" ]]; then
     hierarchy=existing
     if ! mountpoint -q "${HADRILL_ROOT}${mount}"; then
-      lk_mount_device "$device" "$fstype" "${HADRILL_ROOT}${mount}" >&2 \
-        || hadrill_fail 4 "cannot mount the existing ${found} file system of ${device} on ${mount}"
+      lk_mount_device "$mirrored" "$fstype" "${HADRILL_ROOT}${mount}" >&2 \
+        || hadrill_fail 4 "cannot mount the existing ${found} file system of ${mirrored} on ${mount}"
     fi
-    done_steps+=("existing ${found} file system on ${device} kept")
+    done_steps+=("existing ${found} file system on ${mirrored} kept")
   else
-    hadrill_fail 4 "${device} already holds a ${found} file system, not ${fstype}: not touching it"
+    hadrill_fail 4 "${mirrored} already holds a ${found} file system, not ${fstype}: not touching it"
   fi
-  lk_create_mirror "$tag" "$mode" "$device" "$fstype" "$mount" "$hierarchy" >&2 \
-    || hadrill_fail 5 "creating DataKeeper resource ${tag} (${mode}, ${device} on ${mount}) on ${node} failed"
+  lk_create_mirror "$tag" "$mode" "$mirrored" "$fstype" "$mount" "$hierarchy" >&2 \
+    || hadrill_fail 5 "creating DataKeeper resource ${tag} (${mode}, ${mirrored} on ${mount}) on ${node} failed"
   done_steps+=("${tag} created (${mode})")
   changed=true
 fi
@@ -62,7 +90,8 @@ equivalencies="$(eqv_list -t "$tag" 2>/dev/null)" || equivalencies=""
 if grep -qwF -- "$target_node" <<<"$equivalencies"; then
   done_steps+=("extend to ${target_node}: already extended")
 else
-  # The replication addresses: those of the first comm path to the target (as the Quick Start does).
+  # The replication addresses: those of the first comm path to the target (as SIOS's CreateMirrorHierarchy.pl
+  # does with net_list; docs/vendor-commands.md).
   addresses=""
   while read -r machine network pair _state _prio; do
     if [[ "$machine" == "$target_node" && "$network" == TCP && "$pair" == */* ]]; then
@@ -71,6 +100,12 @@ else
     fi
   done < <(lcdstatus -q 2>/dev/null | sed -n '/^MACHINE/,$p' | tail -n +2)
   [[ -n "$addresses" ]] || hadrill_fail 6 "no TCP comm path from ${node} to ${target_node} to replicate over"
+  # The target needs the same volume (same names, so the same device path) before the extend.
+  if [[ "$on_volume" == true ]] && ! lk_volume_exists "$target_node"; then
+    lk_create_volume "$device" "$target_node" >&2 \
+      || hadrill_fail 6 "cannot create LVM volume ${HADRILL_DATA_VG}/${HADRILL_DATA_LV} on ${device} on ${target_node}"
+    done_steps+=("LVM volume ${HADRILL_DATA_VG}/${HADRILL_DATA_LV} on ${target_node}")
+  fi
   lk_extend_mirror "$tag" "$target_node" "$mode" "${addresses%%/*}" "${addresses#*/}" "$mount" "$switchback" \
     "$target_priority" >&2 || hadrill_fail 6 "extending ${tag} to ${target_node} failed"
   done_steps+=("extended to ${target_node} over ${addresses}")

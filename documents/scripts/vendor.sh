@@ -246,6 +246,55 @@ lk_device_fstype() {
   lsblk -dno FSTYPE "$1"
 }
 
+# lk_device_type <device>: lsblk's TYPE of the device (disk, part, lvm, ...); fails when there is none.
+# shellcheck disable=SC2317  # a helper: not every document calls it
+lk_device_type() {
+  lsblk -dno TYPE "$1"
+}
+
+# The DataKeeper mirror sits on an LVM logical volume that fills the data disk, not on the whole disk:
+# SIOS's newest AWS scripts (aws-ia/cfn-ps-sios-protection-suite, scripts/CreateMirrorHierarchy.pl)
+# moved from one GPT partition to LVM because the partition was not seen after a reboot. The names
+# are ours (the script uses Sample_VGroup/Sample_LVolume); avoid "-" in them (device-mapper doubles it).
+HADRILL_DATA_VG="${HADRILL_DATA_VG:-hadrill_data}"
+HADRILL_DATA_LV="${HADRILL_DATA_LV:-data}"
+
+# lk_volume_device: the device-mapper path of the data volume, the device DataKeeper mirrors.
+# shellcheck disable=SC2317  # a helper: not every document calls it
+lk_volume_device() {
+  printf '/dev/mapper/%s-%s' "$HADRILL_DATA_VG" "$HADRILL_DATA_LV"
+}
+
+# lk_on <node> <command...>: run the command on the node ("" = here), through lcdremexec as SIOS's
+# script does for the target server.
+# shellcheck disable=SC2317  # a helper: not every document calls it
+lk_on() {
+  local on_node="$1"
+  shift
+  if [[ -z "$on_node" ]]; then
+    "$@"
+  else
+    lcdremexec -d "$on_node" -- "$@"
+  fi
+}
+
+# lk_volume_exists [<node>]: the data volume's logical volume exists (lvdisplay VG/LV).
+# shellcheck disable=SC2317  # a helper: not every document calls it
+lk_volume_exists() {
+  lk_on "${1:-}" lvdisplay "${HADRILL_DATA_VG}/${HADRILL_DATA_LV}" >/dev/null 2>&1
+}
+
+# lk_create_volume <disk> [<node>]: the volume group on the disk (unless it exists) and one logical
+# volume using all of it: vgcreate -f VG DISK; lvcreate -y --name LV -l 100%FREE VG.
+# shellcheck disable=SC2317  # a helper: not every document calls it
+lk_create_volume() {
+  local on_node="${2:-}"
+  if ! lk_on "$on_node" vgdisplay "$HADRILL_DATA_VG" >/dev/null 2>&1; then
+    lk_on "$on_node" vgcreate -f "$HADRILL_DATA_VG" "$1" || return 1
+  fi
+  lk_on "$on_node" lvcreate -y --name "$HADRILL_DATA_LV" -l 100%FREE "$HADRILL_DATA_VG"
+}
+
 # lk_mount_device <device> <fstype> <mount point>
 # shellcheck disable=SC2317  # a helper: not every document calls it
 lk_mount_device() {

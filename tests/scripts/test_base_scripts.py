@@ -135,18 +135,78 @@ def _ready_for_resources(cluster: SimulatedCluster) -> None:
     assert all(r["ok"] for r in both_comm_paths(cluster))
 
 
+VOLUME = "/dev/mapper/hadrill_data-data"
+
+
+def _volume(cluster: SimulatedCluster, node: int, fstype: str) -> None:
+    """The data volume made by hand on a node (vgcreate + lvcreate), holding fstype ("" = none)."""
+    state = cluster.nodes[node]
+    with cluster.engine.lock:
+        state.devices[cluster.data_device] = "LVM2_member"
+        state.volume_groups["hadrill_data"] = cluster.data_device
+        state.devices[VOLUME] = fstype
+        state.device_types[VOLUME] = "lvm"
+
+
+def test_mirror_goes_on_an_lvm_volume_on_both_nodes(bare: SimulatedCluster) -> None:
+    """A whole data disk gets an LVM volume filling it on both nodes, and the mirror is on that volume,
+    as SIOS's newest AWS scripts do (docs/vendor-commands.md, "DataKeeper device"); a rerun changes nothing."""
+    _ready_for_resources(bare)
+    standby = bare.nodes[1].name
+    made = run(bare, 0, "DataMirror", TargetNode=standby, DataDevice=bare.data_device)
+    assert made.outcome.response_code == 0, made.result
+    message = made.result["message"]
+    assert f"LVM volume hadrill_data/data on {bare.data_device}" in message
+    assert f"new xfs file system on {VOLUME}" in message and f"LVM volume hadrill_data/data on {standby}" in message
+    for node in bare.nodes:
+        assert node.volume_groups == {"hadrill_data": bare.data_device}
+        assert node.device_types[VOLUME] == "lvm"
+    mirror = bare.engine.definition("datarep-data")
+    assert mirror is not None and mirror.id == VOLUME
+    again = run(bare, 0, "DataMirror", TargetNode=standby, DataDevice=bare.data_device)
+    assert again.result["changed"] is False, again.result
+
+
+def test_mirror_refuses_a_whole_disk_holding_a_file_system(bare: SimulatedCluster) -> None:
+    """A file system on the whole disk (no partition, no LVM) is left alone: DataKeeper would not mirror it."""
+    _ready_for_resources(bare)
+    bare.nodes[0].devices[bare.data_device] = "xfs"
+    ran = run(bare, 0, "DataMirror", TargetNode=bare.nodes[1].name, DataDevice=bare.data_device)
+    assert ran.outcome.response_code == 4
+    assert f"{bare.data_device} holds a xfs file system on the whole disk" in ran.result["message"]
+    assert bare.engine.definition("datarep-data") is None and bare.nodes[0].volume_groups == {}
+
+
 def test_mirror_keeps_an_existing_file_system_and_refuses_another(bare: SimulatedCluster) -> None:
     _ready_for_resources(bare)
     device = bare.data_device
-    bare.nodes[0].devices[device] = "ext4"
+    _volume(bare, 0, "ext4")
     other = run(bare, 0, "DataMirror", TargetNode=bare.nodes[1].name, DataDevice=device)
-    assert other.outcome.response_code == 4 and "already holds a ext4 file system, not xfs" in other.result["message"]
-    bare.nodes[0].devices[device] = "xfs"
+    assert (
+        other.outcome.response_code == 4
+        and f"{VOLUME} already holds a ext4 file system, not xfs" in other.result["message"]
+    )
+    _volume(bare, 0, "xfs")
     kept = run(bare, 0, "DataMirror", TargetNode=bare.nodes[1].name, DataDevice=device)
     assert kept.outcome.response_code == 0, kept.result
-    assert "existing xfs file system on /dev/nvme1n1 kept" in kept.result["message"]
+    assert f"existing xfs file system on {VOLUME} kept" in kept.result["message"]
     missing = run(bare, 0, "DataMirror", TargetNode=bare.nodes[1].name, DataDevice="/dev/xvdz", MirrorTag="other")
     assert missing.outcome.response_code == 4 and "data device /dev/xvdz not found" in missing.result["message"]
+
+
+def test_a_partition_given_as_the_data_device_is_mirrored_as_it_is(bare: SimulatedCluster) -> None:
+    """DataDevice naming a partition (as the older Quick Start made) is mirrored directly, no LVM."""
+    _ready_for_resources(bare)
+    partition = f"{bare.data_device}p1"
+    for node in bare.nodes:
+        with bare.engine.lock:
+            node.devices[partition] = ""
+            node.device_types[partition] = "part"
+    ran = run(bare, 0, "DataMirror", TargetNode=bare.nodes[1].name, DataDevice=partition)
+    assert ran.outcome.response_code == 0, ran.result
+    assert "LVM" not in ran.result["message"] and bare.nodes[0].volume_groups == {}
+    mirror = bare.engine.definition("datarep-data")
+    assert mirror is not None and mirror.id == partition
 
 
 def test_mirror_resync_is_reported_and_its_wait_bounded(tmp_path: Path) -> None:

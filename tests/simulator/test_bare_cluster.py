@@ -80,6 +80,23 @@ def test_a_started_node_with_nothing_on_it_prints_only_the_resource_header(
     assert status.resources == () and status.comm_paths == ()
 
 
+def test_the_kit_refuses_to_mirror_a_whole_disk(bare: SimulatedCluster, tmp_path: Path) -> None:
+    """The DataKeeper stand-in refuses a whole disk (SIOS's own scripts always mirror a partition or an
+    LVM volume); a logical volume made with vgcreate/lvcreate is accepted."""
+    start(bare, 0, tmp_path)
+    dk = ("lkcli", "resource", "create", "dk", "--tag", "datarep-data", "--mode", "synchronous")
+    rest = ("--fstype", "xfs", "--mount_point", "/data", "--fstag", "/data", "--hierarchy", "new")
+    whole = sh(bare, 0, *dk, "--device", bare.data_device, *rest)
+    assert whole.returncode == 1 and "is a whole disk" in whole.stderr
+    assert sh(bare, 0, "vgcreate", "-f", "vg1", bare.data_device).returncode == 0
+    assert sh(bare, 0, "lvcreate", "-y", "--name", "lv1", "-l", "100%FREE", "vg1").returncode == 0
+    assert sh(bare, 0, "lsblk", "-dno", "TYPE", "/dev/mapper/vg1-lv1").stdout == "lvm\n"
+    assert sh(bare, 0, "lsblk", "-dno", "FSTYPE", bare.data_device).stdout == "LVM2_member\n"
+    assert sh(bare, 0, "lvdisplay", "vg1/lv1").returncode == 0 and sh(bare, 0, "lvdisplay", "vg1/x").returncode == 5
+    volume = sh(bare, 0, *dk, "--device", "/dev/mapper/vg1-lv1", *rest)
+    assert volume.returncode == 0, volume.stderr
+
+
 def test_comm_paths_come_alive_with_both_sides_and_die_with_the_network(bare: SimulatedCluster, tmp_path: Path) -> None:
     start(bare, 0, tmp_path)
     start(bare, 1, tmp_path)
