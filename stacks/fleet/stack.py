@@ -20,8 +20,9 @@ from stacks.config import Drills
 from stacks.fleet.config import Fleet
 from stacks.nag import acknowledge
 from stacks.orchestration import wiring
+from stacks.orchestration.bundling import lambda_code
 from stacks.orchestration.drill_operations import schedule_rule
-from stacks.orchestration.functions import lambda_code, powertools_layer, workflow_function, workflow_state_machine
+from stacks.orchestration.functions import workflow_function, workflow_state_machine
 
 # Step Functions manages this rule to learn when a nested execution (startExecution.sync) ends.
 SYNC_EVENTS_RULE = "StepFunctionsGetEventsForStepFunctionsExecutionRule"
@@ -79,10 +80,9 @@ class FleetStack(cdk.Stack):
             "POWERTOOLS_METRICS_NAMESPACE": wiring.METRIC_NAMESPACE,
             "POWERTOOLS_LOG_LEVEL": "INFO",
         }
-        layer = powertools_layer(self)
         code = lambda_code()
         self.functions = {
-            spec.name: workflow_function(self, spec, code=code, layer=layer, environment=environment)
+            spec.name: workflow_function(self, spec, code=code, environment=environment)
             for spec in wiring.FLEET.functions
         }
         for spec in wiring.FLEET.functions:

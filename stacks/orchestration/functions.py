@@ -13,25 +13,11 @@ from constructs import Construct
 
 from stacks.nag import acknowledge
 from stacks.orchestration import wiring
+from stacks.orchestration.bundling import RUNTIME
 
-# Powertools for AWS Lambda (Python) v3, AWS-managed layer (includes pydantic and the X-Ray SDK).
-POWERTOOLS_LAYER_ACCOUNT = "017000801446"
-POWERTOOLS_LAYER_VERSION = 27
-LAMBDA_RUNTIME = lambda_.Runtime.PYTHON_3_13
+# The functions' runtime is the one their dependencies are bundled for (stacks.orchestration.bundling).
+LAMBDA_RUNTIME = RUNTIME
 LOG_RETENTION = logs.RetentionDays.THREE_MONTHS
-
-
-def powertools_layer(scope: Construct) -> lambda_.ILayerVersion:
-    return lambda_.LayerVersion.from_layer_version_arn(
-        scope,
-        "Powertools",
-        f"arn:{cdk.Aws.PARTITION}:lambda:{cdk.Aws.REGION}:{POWERTOOLS_LAYER_ACCOUNT}:layer:"
-        f"AWSLambdaPowertoolsPythonV3-python313-x86_64:{POWERTOOLS_LAYER_VERSION}",
-    )
-
-
-def lambda_code() -> lambda_.Code:
-    return lambda_.Code.from_asset(str(wiring.LAMBDAS_DIR), exclude=["**/__pycache__", "*.pyc"])
 
 
 def workflow_function(
@@ -39,10 +25,9 @@ def workflow_function(
     spec: wiring.FunctionSpec,
     *,
     code: lambda_.Code,
-    layer: lambda_.ILayerVersion,
     environment: Mapping[str, str],
 ) -> lambda_.Function:
-    """One function of the wiring: pinned runtime, Powertools layer, tracing, its own log group."""
+    """One function of the wiring: pinned runtime, bundled dependencies, tracing, its own log group."""
     function = lambda_.Function(
         scope,
         spec.name,
@@ -50,7 +35,6 @@ def workflow_function(
         architecture=lambda_.Architecture.X86_64,
         handler=spec.handler,
         code=code,
-        layers=[layer],
         description=spec.description,
         timeout=cdk.Duration.seconds(spec.timeout_seconds),
         memory_size=spec.memory_mb,
@@ -61,8 +45,8 @@ def workflow_function(
     acknowledge(
         function,
         "AwsSolutions-L1",
-        "Pinned to python3.13, the newest runtime with a published Powertools v3 managed layer we pin;"
-        " move both together.",
+        "Pinned to python3.13: the dependencies are bundled as wheels for it (requirements-lambda.txt),"
+        " and the local deploy test runs the handlers on it; move the runtime, the wheels and the test together.",
     )
     assert function.role is not None
     acknowledge(

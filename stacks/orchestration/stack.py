@@ -24,8 +24,9 @@ from stacks.cluster import ClusterStack
 from stacks.config import DeploymentConfig
 from stacks.nag import acknowledge
 from stacks.orchestration import wiring
+from stacks.orchestration.bundling import lambda_code
 from stacks.orchestration.drill_operations import DrillOperations
-from stacks.orchestration.functions import lambda_code, powertools_layer, workflow_function, workflow_state_machine
+from stacks.orchestration.functions import workflow_function, workflow_state_machine
 
 
 class OrchestrationStack(cdk.Stack):
@@ -121,10 +122,9 @@ class OrchestrationStack(cdk.Stack):
             "POWERTOOLS_METRICS_NAMESPACE": "HADrill",
             "POWERTOOLS_LOG_LEVEL": "INFO",
         }
-        layer = powertools_layer(self)
         code = lambda_code()
         self.functions: dict[str, lambda_.Function] = {
-            spec.name: workflow_function(self, spec, code=code, layer=layer, environment=environment)
+            spec.name: workflow_function(self, spec, code=code, environment=environment)
             for spec in wiring.all_functions()
         }
 
