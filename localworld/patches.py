@@ -49,6 +49,24 @@ def install_lambda(
     _patch(stack, lambda_models.LambdaFunction, "_invoke_lambda", _invoke_lambda)
 
 
+def install_lambda_runner(
+    stack: ExitStack,
+    runner: Callable[[Any, Any], tuple[str, bool, str]],
+    on_invoke: Callable[[str], None],
+    on_logs: Callable[[str, str], None],
+) -> None:
+    """``LambdaFunction._invoke_lambda`` -> ``runner(function, event)`` (the deployed code, in processes
+    of its own: nothing of this process's environment or output is shared, so nothing is patched)."""
+
+    def _invoke_lambda(function: Any, event: Any = None) -> tuple[str, bool, str]:
+        on_invoke(function.function_name)
+        payload, errored, logs = runner(function, event)
+        on_logs(function.function_name, logs)
+        return payload, errored, logs
+
+    _patch(stack, lambda_models.LambdaFunction, "_invoke_lambda", _invoke_lambda)
+
+
 def install_stepfunctions(stack: ExitStack, time_scale: float) -> None:
     """Scaled Wait and Retry, and shared clients for Task states (see localworld.stepfunctions)."""
     wait_module = importlib.import_module(stepfunctions.WAIT_MODULE)

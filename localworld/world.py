@@ -15,7 +15,7 @@ import threading
 import time
 import zipfile
 from collections import Counter, defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import ExitStack
 from pathlib import Path
 from types import TracebackType
@@ -80,6 +80,8 @@ class LocalWorld:
     strict_documents refuses SendCommand for a document not created in the world (InvalidDocument);
     registered documents always have their parameters checked (see localworld.documents).
     close_timeout_s bounds how long close() waits for commands still running on the nodes.
+    lambda_runner, when given, runs every invocation instead of the in-process handler call: the local
+    endpoint runs deployed functions from their deployed code (localworld.deployed_lambdas).
     """
 
     def __init__(
@@ -92,6 +94,7 @@ class LocalWorld:
         strict_documents: bool = False,
         close_timeout_s: float = 10.0,
         load_default_amis: bool = False,
+        lambda_runner: Callable[[Any, Any], tuple[str, bool, str]] | None = None,
     ) -> None:
         if time_scale <= 0:
             raise ValueError("time_scale must be positive")
@@ -103,6 +106,7 @@ class LocalWorld:
         self.strict_documents = strict_documents
         self.close_timeout_s = close_timeout_s
         self.load_default_amis = load_default_amis
+        self._lambda_runner = lambda_runner
         self.lambda_invocations: Counter[str] = Counter()  # by function name, however invoked
         # What each function printed (its CloudWatch Logs in AWS), one entry per invocation.
         self.function_logs: defaultdict[str, list[str]] = defaultdict(list)
@@ -170,7 +174,10 @@ class LocalWorld:
         self._stack.enter_context(mock.patch.object(sys, "path", [*self._handler_paths, *sys.path]))
         self._stack.enter_context(mock_aws(config=MOTO_CONFIG))
         self._open = True
-        patches.install_lambda(self._stack, self._count_lambda, self._keep_logs)
+        if self._lambda_runner is None:
+            patches.install_lambda(self._stack, self._count_lambda, self._keep_logs)
+        else:
+            patches.install_lambda_runner(self._stack, self._lambda_runner, self._count_lambda, self._keep_logs)
         patches.install_stepfunctions(self._stack, self.time_scale)
         patches.install_ssm(self._stack, self.ssm, self._check_send, self._nodes, self._private_ips)
         patches.install_ec2(self._stack, self.backend_for)

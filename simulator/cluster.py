@@ -13,6 +13,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +65,16 @@ HOSTS = "127.0.0.1   localhost localhost.localdomain\n::1         localhost loca
 LK_DEFAULTS = "LKROOT=/opt/LifeKeeper\nLCMHBEATTIME=5\nLCMNUMHBEATS=3\n"
 
 
+@dataclass(frozen=True)
+class NodeIdentity:
+    """Who a simulated node is in EC2: given when the nodes stand for deployed instances (the local
+    endpoint binds them to the instances and ENIs that CloudFormation created), drawn otherwise."""
+
+    instance_id: str
+    eni: str
+    addresses: tuple[str, ...]
+
+
 class InvalidDocumentParametersError(ValueError):
     """What SSM answers with InvalidParameters: unknown, missing or pattern-violating parameters."""
 
@@ -101,6 +112,8 @@ class SimulatedCluster:
         document_prefix: str = "",
         bare: bool = False,
         data_device: str = "/dev/nvme1n1",
+        identities: tuple[NodeIdentity, NodeIdentity] | None = None,
+        on_vip_route: Callable[[str], None] | None = None,
     ) -> None:
         if bare and installed:
             raise ValueError("a cluster is either bare (nothing set up) or installed (everything set up)")
@@ -116,6 +129,7 @@ class SimulatedCluster:
         self.root = Path(root) / name
         self.documents_dir = documents_dir
         self.virtual_ip = virtual_ip
+        self._identities = identities
         self.timings = timings or Timings()
         self._secrets: dict[str, str] = {}
         self._objects: dict[tuple[str, str], bytes] = {}
@@ -126,7 +140,7 @@ class SimulatedCluster:
         self.nodes: tuple[Node, Node] = (nodes[0], nodes[1])
         self.instance_ids: tuple[str, str] = (nodes[0].instance_id, nodes[1].instance_id)
         self._prepare_dirs()
-        self.engine = Engine(self.root, self.nodes, knobs or Knobs(), self.timings)
+        self.engine = Engine(self.root, self.nodes, knobs or Knobs(), self.timings, on_vip_route=on_vip_route)
         self.commands = Commands(
             self.engine,
             secrets or self._secrets.get,
@@ -145,11 +159,20 @@ class SimulatedCluster:
     def _make_node(self, index: int) -> Node:
         letter = "ab"[index]
         seed = f"{self.name}/{letter}"
+        identity = (
+            self._identities[index]
+            if self._identities
+            else NodeIdentity(
+                instance_id=f"i-0{_hex(seed, 16)}",
+                eni=f"eni-0{_hex(seed + '/eni', 16)}",
+                addresses=(f"10.0.{index * 32 + 1}.10", f"10.0.{index * 32 + 2}.10"),
+            )
+        )
         node = Node(
             name=self.node_names[index],
-            instance_id=f"i-0{_hex(seed, 16)}",
-            eni=f"eni-0{_hex(seed + '/eni', 16)}",
-            addresses=(f"10.0.{index * 32 + 1}.10", f"10.0.{index * 32 + 2}.10"),
+            instance_id=identity.instance_id,
+            eni=identity.eni,
+            addresses=identity.addresses,
             priority=1 if index == 0 else 10,
             root=self.root / "nodes" / self.node_names[index],
         )

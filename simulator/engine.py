@@ -25,8 +25,19 @@ HAND_BUILT_MIRROR_DEVICE = "/dev/nvme1n1p1"
 
 
 class Engine:
-    def __init__(self, root: Path, nodes: tuple[Node, Node], knobs: Knobs, timings: Timings) -> None:
+    def __init__(
+        self,
+        root: Path,
+        nodes: tuple[Node, Node],
+        knobs: Knobs,
+        timings: Timings,
+        *,
+        on_vip_route: Callable[[str], None] | None = None,
+    ) -> None:
         self.root = root
+        # What the EC2 Recovery Kit does when it points the VIP route at a node: ReplaceRoute through
+        # the EC2 API where one is given (the local endpoint), only the simulator's own record otherwise.
+        self.on_vip_route = on_vip_route
         self.nodes = nodes
         self.knobs = knobs
         self.timings = timings
@@ -294,7 +305,7 @@ class Engine:
         self.at(start + self.timings.restore_seconds, finished)
 
     def _restore_route(self, target: Node) -> None:
-        self.vip_route = target.eni
+        self.point_vip_route(target.eni)
         for definition in self.defs:
             if definition.kind in ("route", "ip") and definition.tag in target.resources:
                 self.set_resource(target, definition.tag, "ISP")
@@ -478,6 +489,11 @@ class Engine:
         self.set_resource(node, tag, "ISP")
         self._claim(node)
 
+    def point_vip_route(self, eni: str) -> None:
+        self.vip_route = eni
+        if self.on_vip_route is not None:
+            self.on_vip_route(eni)
+
     def create_ec2(self, node: Node, tag: str, ip_tag: str) -> None:
         """The EC2 resource (route table) above the IP resource; its restore points the route here."""
         ip = self.definition(ip_tag)
@@ -486,7 +502,7 @@ class Engine:
         ip.parent = tag
         self.files.definitions(self.defs)
         self.set_resource(node, tag, "ISP")
-        self.vip_route = node.eni
+        self.point_vip_route(node.eni)
         self.note(f"VIP route -> {node.eni}")
         self._claim(node)
 

@@ -38,7 +38,7 @@ class Node:
     name: str
     instance_id: str
     eni: str
-    addresses: tuple[str, str]
+    addresses: tuple[str, ...]  # one or two: a second pair gives a second comm path
     priority: int
     root: Path
     power: str = "running"  # running | stopped | pending

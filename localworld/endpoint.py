@@ -1,0 +1,261 @@
+"""The local AWS endpoint: moto served on loopback, with the local world's seams, for `cdk deploy`.
+
+One process holds everything (state lives as long as it does):
+- moto's server on 127.0.0.1:PORT, which the cdk CLI, the aws CLI and `hadrill` reach through
+  AWS_ENDPOINT_URL;
+- Step Functions executing the deployed ASL (moto's interpreter, the world's seams);
+- Lambda: the deployed functions from their deployed zip, each in a process of its runtime
+  (localworld.deployed_lambdas), their AWS calls recorded for the IAM audit;
+- SSM Run Command: the deployed documents run by a simulated cluster bound to the deployed instances,
+  ENIs and addresses, learnt from the cluster facts the orchestration stack gives its functions;
+- the simulated EC2 Recovery Kit moves the virtual IP with ReplaceRoute through this endpoint;
+- the CloudFormation gaps bridged in localworld.endpoint_seams.
+
+Run it with `hadrill local up` (a background process) or ``python -m localworld.endpoint serve``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+import time
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from unittest import mock
+
+import boto3
+from botocore.config import Config
+from moto.awslambda import models as lambda_models
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from localworld import endpoint_seams
+from localworld.deployed_lambdas import DeployedLambdas, read_calls
+from localworld.world import LocalWorld
+from simulator import SimulatedCluster, Timings
+from simulator.cluster import NodeIdentity
+
+LOG = logging.getLogger(__name__)
+
+DEFAULT_PORT = 4599
+DEFAULT_REGION = "ap-northeast-1"
+# Dummy credentials: the endpoint accepts any. Named so that nobody mistakes them for real ones.
+CREDENTIALS = {"AWS_ACCESS_KEY_ID": "hadrill-local", "AWS_SECRET_ACCESS_KEY": "hadrill-local"}
+ENV_CLUSTER = "HADRILL_CLUSTER"  # the facts variable of the orchestration functions (stacks.orchestration.wiring)
+
+
+def client_environment(port: int, region: str) -> dict[str, str]:
+    """What a client exports to use the endpoint (`hadrill local up` prints it)."""
+    return {
+        **CREDENTIALS,
+        "AWS_REGION": region,
+        "AWS_DEFAULT_REGION": region,
+        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}",
+        # The cdk CLI builds the template's S3 URL from this one; with the endpoint's address moto
+        # would read "127" as a bucket name.
+        "AWS_ENDPOINT_URL_S3_FOR_CLOUDFORMATION": f"http://localhost:{port}",
+    }
+
+
+@dataclass
+class BoundCluster:
+    name: str
+    cluster: SimulatedCluster
+    route_tables: tuple[str, ...]
+    virtual_ip: str
+
+
+@dataclass
+class LocalEndpoint:
+    """``start()`` serves until ``stop()``; ``bound`` are the simulated clusters bound so far."""
+
+    state_dir: Path
+    port: int = DEFAULT_PORT
+    region: str = DEFAULT_REGION
+    timings: Timings = field(default_factory=Timings.fast)
+    bound: dict[str, BoundCluster] = field(default_factory=dict)
+    undelivered: list[tuple[str, str]] = field(default_factory=list)  # (rule, target) events could not reach
+
+    def __post_init__(self) -> None:
+        self.state_dir = Path(self.state_dir).resolve()
+        self._stack = ExitStack()
+        self._server: BaseWSGIServer | None = None
+        self._thread: threading.Thread | None = None
+        self._bind_lock = threading.Lock()
+        self.lambdas = DeployedLambdas(
+            work_dir=self.state_dir / "lambda",
+            call_logs=self.state_dir / "calls",
+            environment={
+                **client_environment(self.port, self.region),
+                # Lambda's runtime gives the X-Ray SDK a trace header per invocation; there is none here.
+                "POWERTOOLS_TRACE_DISABLED": "true",
+            },
+            on_custom_resource_response=endpoint_seams.custom_resource_reply,
+        )
+        self.world = LocalWorld(
+            region=self.region,
+            strict_documents=True,
+            lambda_runner=self.lambdas.invoke,
+            close_timeout_s=5.0,
+        )
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    # -- lifecycle ---------------------------------------------------------------------------------
+    def start(self) -> None:
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        # The server must be able to bind before anything else is set up (a port in use says so at once).
+        app = DomainDispatcherApplication(create_backend_app)
+        self._server = make_server("127.0.0.1", self.port, app, threaded=True, request_handler=MotoRequestHandler)
+        self.world.start()
+        try:
+            endpoint_seams.install_cloudformation(self._stack)
+            endpoint_seams.install_events(self._stack, lambda rule, target: self.undelivered.append((rule, target)))
+            self._install_binding()
+        except BaseException:
+            self.stop()
+            raise
+        self._thread = threading.Thread(target=self._server.serve_forever, name="local-endpoint", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        if self._server is not None and self._thread is not None:
+            self._server.shutdown()
+            self._thread.join(timeout=10)
+        if self._server is not None:
+            self._server.server_close()
+            self._server = None
+        for bound in self.bound.values():
+            bound.cluster.close()
+        self.lambdas.close()
+        self._stack.close()
+        self.world.close()
+
+    def calls(self) -> list[dict[str, Any]]:
+        """Every AWS call the deployed functions (and the simulated nodes' route moves) made."""
+        return read_calls(self.state_dir / "calls")
+
+    # -- simulated nodes bound to the deployed instances -----------------------------------------
+    def _install_binding(self) -> None:
+        original = lambda_models.LambdaBackend.create_function
+
+        def create_function(backend: Any, spec: dict[str, Any]) -> Any:
+            function = original(backend, spec)
+            facts_json = (spec.get("Environment") or {}).get("Variables", {}).get(ENV_CLUSTER)
+            if facts_json:
+                self._bind(json.loads(facts_json))
+            return function
+
+        self._stack.enter_context(mock.patch.object(lambda_models.LambdaBackend, "create_function", create_function))
+
+    def _bind(self, facts: dict[str, Any]) -> None:
+        """A simulated cluster standing for the deployed nodes named by ``facts`` (once per cluster)."""
+        name = str(facts["cluster_name"])
+        with self._bind_lock:
+            if name in self.bound:
+                return
+            nodes = (facts["primary"], facts["secondary"])
+            identities = tuple(
+                NodeIdentity(
+                    instance_id=str(node["instance_id"]),
+                    eni=str(node["eni_id"]),
+                    addresses=tuple(str(a) for a in node.get("addresses") or ()),
+                )
+                for node in nodes
+            )
+            routes = tuple(str(t) for t in facts["route_table_ids"])
+            virtual_ip = str(facts["virtual_ip"])
+            cluster = SimulatedCluster(
+                self.state_dir / "nodes",
+                name=name,
+                timings=self.timings,
+                virtual_ip=virtual_ip,
+                node_names=(str(nodes[0]["name"]), str(nodes[1]["name"])),
+                document_prefix=f"{name}-",
+                secrets=self.world.read_secret,
+                objects=self.world.read_object,
+                bare=bool(facts.get("created_by_app", True)),
+                data_device=str(facts.get("data_device") or "/dev/nvme1n1"),
+                identities=(identities[0], identities[1]),
+                on_vip_route=lambda eni: self._move_vip_route(name, eni),
+            )
+            self.bound[name] = BoundCluster(name, cluster, routes, virtual_ip)
+            self.world.add_nodes(cluster, mirror_ec2=False)
+            LOG.info("bound simulated cluster %s to %s", name, ", ".join(cluster.instance_ids))
+
+    def _move_vip_route(self, cluster_name: str, eni: str) -> None:
+        """What the EC2 Recovery Kit does on the node taking over: ReplaceRoute on the cluster's route
+        tables, through this endpoint's EC2 API (recorded like the functions' calls, as the node role's)."""
+        bound = self.bound.get(cluster_name)
+        if bound is None:  # the engine points the route while the cluster is being built
+            return
+        ec2 = boto3.client(
+            "ec2",
+            endpoint_url=self.url,
+            region_name=self.region,
+            aws_access_key_id=CREDENTIALS["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+            config=Config(retries={"max_attempts": 2}),
+        )
+        log = self.state_dir / "calls" / "nodes.jsonl"
+        log.parent.mkdir(parents=True, exist_ok=True)
+        for table in bound.route_tables:
+            params = {
+                "RouteTableId": table,
+                "DestinationCidrBlock": f"{bound.virtual_ip}/32",
+                "NetworkInterfaceId": eni,
+            }
+            ec2.replace_route(**params)
+            with log.open("a", encoding="utf-8") as out:
+                entry = {"function": f"node:{cluster_name}", "service": "ec2", "operation": "ReplaceRoute"}
+                out.write(json.dumps({**entry, "params": params, "region": self.region}) + "\n")
+
+
+# ---- the background process ----------------------------------------------------------------------------
+def serve(state_dir: Path, port: int, region: str) -> int:
+    """Serve until SIGTERM/SIGINT; write ``ready`` into the state directory once serving."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("moto").setLevel(logging.ERROR)
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    endpoint = LocalEndpoint(state_dir=state_dir, port=port, region=region)
+    stopping = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    signal.signal(signal.SIGINT, lambda *_: stopping.set())
+    try:
+        endpoint.start()
+    except OSError as error:
+        print(f"cannot serve on 127.0.0.1:{port}: {error.strerror or error}", file=sys.stderr)
+        return 2
+    ready = {"pid": os.getpid(), "port": port, "region": region, "started": time.time(), "url": endpoint.url}
+    (endpoint.state_dir / "ready").write_text(json.dumps(ready), encoding="utf-8")
+    LOG.info("local endpoint serving on %s (region %s)", endpoint.url, region)
+    try:
+        while not stopping.wait(0.5):
+            pass
+    finally:
+        endpoint.stop()
+        (endpoint.state_dir / "ready").unlink(missing_ok=True)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m localworld.endpoint")
+    parser.add_argument("command", choices=["serve"])
+    parser.add_argument("--state-dir", type=Path, required=True)
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT)
+    parser.add_argument("--region", default=DEFAULT_REGION)
+    args = parser.parse_args(argv)
+    return serve(args.state_dir, args.port, args.region)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
