@@ -4,8 +4,9 @@
 # priority). With VipTag set, the hierarchy also depends on the virtual IP resource (dep_create on both
 # nodes), so a takeover brings up the IP, then /data, then the daemons. ins_list, eqv_list and dep_list
 # are checked first, so a rerun is a no-op. The create and extend command lines are lk_create_hulft /
-# lk_extend_hulft in vendor.sh (configurable; FACTS.md says why). A VipTag naming no resource is skipped
-# and said so in the message.
+# lk_extend_hulft in vendor.sh (lkcli, or the kit's scripts with HADRILL_RESOURCE_TOOL=kit-scripts;
+# docs/vendor-commands.md says why neither is confirmed). A VipTag naming no resource is skipped and
+# said so in the message.
 # Exit codes: 0 created and extended (or already), 2 parameter missing, 3 LifeKeeper not running,
 #   4 create failed, 5 extend failed, 6 the hierarchy is not ISP here afterwards, 7 dep_create failed,
 #   70 unexpected failure.

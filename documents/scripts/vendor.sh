@@ -63,18 +63,77 @@ hulft_run_installer() {
   (cd "$1" && ./installer -f "$2")
 }
 
+# ---- Creating and extending resources: lkcli, or the kits' own scripts --------------------------------
+# No public example runs `lkcli resource create|extend` for hulft, ip or ec2 (docs/vendor-commands.md):
+# those lkcli options are our reading. HADRILL_RESOURCE_TOOL picks how the hulft, ip and ec2 resources
+# are created and extended (the conformance probe sets it when lkcli's --help lacks an option):
+#   lkcli        (default) lkcli resource create|extend <kind> with the options below;
+#   kit-scripts  what SIOS's own scripts do without lkcli (aws-quickstart/quickstart-sios-protection-suite,
+#                scripts/CreateMirrorHierarchy.pl): the kit's $LKROOT/lkadm/subsys/<app>/<type>/bin/create,
+#                then canextend on the target through lcdremexec, then $LKROOT/lkadm/bin/extmgrDoExtend.pl.
+# The DataKeeper resource always uses lkcli (the one kind with a public lkcli example).
+HADRILL_RESOURCE_TOOL="${HADRILL_RESOURCE_TOOL:-lkcli}"
+# <app>/<type> of each kit under $LKROOT/lkadm/subsys (unconfirmed for hulft and ec2; overridable).
+HADRILL_KIT_HULFT="${HADRILL_KIT_HULFT:-appsuite/hulft}"
+HADRILL_KIT_IP="${HADRILL_KIT_IP:-comm/ip}"
+HADRILL_KIT_EC2="${HADRILL_KIT_EC2:-gen/ec2}"
+
+# lk_resource_tool: the selected tool, or a failure naming the variable when its value is unknown.
+# shellcheck disable=SC2317  # a helper: not every document calls it
+lk_resource_tool() {
+  case "$HADRILL_RESOURCE_TOOL" in
+    lkcli | kit-scripts) printf '%s' "$HADRILL_RESOURCE_TOOL" ;;
+    *)
+      printf 'HADRILL_RESOURCE_TOOL=%s: expected lkcli or kit-scripts\n' "$HADRILL_RESOURCE_TOOL" >&2
+      return 2
+      ;;
+  esac
+}
+
+# lk_kit_create <app/type> <arguments...>: the kit's create script, on this node.
+# shellcheck disable=SC2317  # a helper: not every document calls it
+lk_kit_create() {
+  local kit="$1"
+  shift
+  "${LKROOT}/lkadm/subsys/${kit}/bin/create" "$@"
+}
+
+# lk_kit_extend <app/type> <tag> <target node> <target priority> <switchback> [<extend answers>]: canextend
+# on the target (lcdremexec, with this node as the template), then the extend manager, as SIOS's script.
+# shellcheck disable=SC2317  # a helper: not every document calls it
+lk_kit_extend() {
+  local kit="$1" tag="$2" target="$3" priority="$4" switchback="$5" answers="${6:-$2}" here
+  here="${HADRILL_NODE_NAME:-$(uname -n)}"
+  lcdremexec -d "$target" -- "${LKROOT}/lkadm/subsys/${kit}/bin/canextend" "$here" "$tag" || return 1
+  "${LKROOT}/lkadm/bin/extmgrDoExtend.pl" -p1 -f, "$tag" "$target" "$priority" "$switchback" "$answers"
+}
+
 # lk_create_hulft <tag> <HULEXEP> <HULPATH> <filesystem tag> <switchback> <template priority>
+# kit-scripts: the answers of the kit's create dialog, in the order the reference procedure's GUI asked
+# them (switchback, HULEXEP, HULPATH, filesystem tag, HULFT tag); the script's argument syntax is not public.
 # shellcheck disable=SC2317  # a helper: not every document calls it
 lk_create_hulft() {
-  lkcli resource create hulft --tag "$1" --hulexep "$2" --hulpath "$3" --fstag "$4" \
-    --switchback "$5" --priority "$6"
+  case "$(lk_resource_tool)" in
+    lkcli)
+      lkcli resource create hulft --tag "$1" --hulexep "$2" --hulpath "$3" --fstag "$4" \
+        --switchback "$5" --priority "$6"
+      ;;
+    kit-scripts) lk_kit_create "$HADRILL_KIT_HULFT" "$5" "$2" "$3" "$4" "$1" ;;
+    *) return 2 ;;
+  esac
 }
 
 # lk_extend_hulft <tag> <target node> <target priority> <template priority> <switchback>
 # shellcheck disable=SC2317  # a helper: not every document calls it
 lk_extend_hulft() {
-  lkcli resource extend hulft --tag "$1" --dest "$2" --target_priority "$3" \
-    --template_priority "$4" --switchback "$5"
+  case "$(lk_resource_tool)" in
+    lkcli)
+      lkcli resource extend hulft --tag "$1" --dest "$2" --target_priority "$3" \
+        --template_priority "$4" --switchback "$5"
+      ;;
+    kit-scripts) lk_kit_extend "$HADRILL_KIT_HULFT" "$1" "$2" "$3" "$5" ;;
+    *) return 2 ;;
+  esac
 }
 
 # lk_switchover <tag> <target node>: bring the hierarchy in service on the target node.
@@ -145,11 +204,14 @@ hulft_daemons_up() {
 }
 
 # ---- The cluster base: license, comm paths, virtual IP, /data mirror ---------------------------------
-# Sources: the AWS Quick Start for SIOS Protection Suite (aws-quickstart/quickstart-sios-protection-suite,
-# scripts/InstallLicAndStartLK.pl: lkkeyins <file>, lkstart, wait for LK_INITDONE; CreateCommPath.pl:
-# sys_list / sys_create / net_create; CreateMirrorHierarchy.pl: lkcli resource create|extend dk). The
-# lkcli options of the IP and EC2 resources were NOT found in public documentation: lk_create_ip,
-# lk_create_ec2 and lk_extend_ec2 are our best reading, override them like the others.
+# Sources (rows in docs/vendor-commands.md): the AWS Quick Start for SIOS Protection Suite
+# (aws-quickstart/quickstart-sios-protection-suite, scripts/InstallLicAndStartLK.pl: lkkeyins <file>,
+# lkstart, wait for LK_INITDONE; scripts/CreateCommPath.pl: sys_list / sys_create / net_create) and its
+# successor aws-ia/cfn-ps-sios-protection-suite (scripts/CreateMirrorHierarchy.pl: the DataKeeper
+# resource with `lkcli resource create|extend dk` on an LVM volume). The older Quick Start's
+# CreateMirrorHierarchy.pl never calls lkcli (netraid create, then extmgrDoExtend.pl). The lkcli options
+# of the IP and EC2 resources were NOT found anywhere public: lk_create_ip, lk_create_ec2 and
+# lk_extend_ec2 are our reading (HADRILL_RESOURCE_TOOL above switches them to the kits' scripts).
 
 # lk_install_license <license file>
 # shellcheck disable=SC2317  # a helper: not every document calls it
@@ -193,23 +255,36 @@ lk_create_commpath() {
 # lk_create_ip <tag> <address> <netmask> <interface>: the IP resource the EC2 resource protects.
 # shellcheck disable=SC2317  # a helper: not every document calls it
 lk_create_ip() {
-  lkcli resource create ip --tag "$1" --ipaddr "$2" --netmask "$3" --device "$4"
+  case "$(lk_resource_tool)" in
+    lkcli) lkcli resource create ip --tag "$1" --ipaddr "$2" --netmask "$3" --device "$4" ;;
+    kit-scripts) lk_kit_create "$HADRILL_KIT_IP" "$1" "$2" "$3" "$4" ;;
+    *) return 2 ;;
+  esac
 }
 
 # lk_create_ec2 <tag> <IP resource tag>: EC2 Recovery Kit, route-table scenario (Backend Cluster).
 # shellcheck disable=SC2317  # a helper: not every document calls it
 lk_create_ec2() {
-  lkcli resource create ec2 --tag "$1" --type RouteTable --ip_resource "$2"
+  case "$(lk_resource_tool)" in
+    lkcli) lkcli resource create ec2 --tag "$1" --type RouteTable --ip_resource "$2" ;;
+    kit-scripts) lk_kit_create "$HADRILL_KIT_EC2" "$1" RouteTable "$2" ;;
+    *) return 2 ;;
+  esac
 }
 
 # lk_extend_ec2 <tag> <target node> <target priority> <switchback>
 # shellcheck disable=SC2317  # a helper: not every document calls it
 lk_extend_ec2() {
-  lkcli resource extend ec2 --tag "$1" --dest "$2" --target_priority "$3" --switchback "$4"
+  case "$(lk_resource_tool)" in
+    lkcli) lkcli resource extend ec2 --tag "$1" --dest "$2" --target_priority "$3" --switchback "$4" ;;
+    kit-scripts) lk_kit_extend "$HADRILL_KIT_EC2" "$1" "$2" "$3" "$4" ;;
+    *) return 2 ;;
+  esac
 }
 
 # lk_create_mirror <tag> <mode> <device> <fstype> <mount point> <new|existing>: the DataKeeper
-# resource with its file system resource (tagged by the mount point) above it.
+# resource with its file system resource (tagged by the mount point) above it. Flags as in
+# aws-ia/cfn-ps-sios-protection-suite scripts/CreateMirrorHierarchy.pl (which only ever passes new).
 # shellcheck disable=SC2317  # a helper: not every document calls it
 lk_create_mirror() {
   lkcli resource create dk --tag "$1" --mode "$2" --device "$3" --fstype "$4" --mount_point "$5" \
@@ -217,6 +292,7 @@ lk_create_mirror() {
 }
 
 # lk_extend_mirror <tag> <target> <mode> <local address> <peer address> <mount point> <switchback> <priority>
+# Flags as in the same aws-ia script (it writes "-raddr" with one dash, a typo we do not copy).
 # shellcheck disable=SC2317  # a helper: not every document calls it
 lk_extend_mirror() {
   lkcli resource extend dk --tag "$1" --dest "$2" --mode "$3" --laddr "$4" --raddr "$5" --fstag "$6" \

@@ -3,7 +3,8 @@
 # and, above it, the EC2 Recovery Kit resource in the route-table scenario (the kit moves the /32
 # route of the VIP to the active node's ENI), then extend the hierarchy to the standby. ins_list and
 # eqv_list are checked first, so a rerun is a no-op. Command lines: lk_create_ip, lk_create_ec2,
-# lk_extend_ec2 in vendor.sh (their lkcli options are unverified; see there).
+# lk_extend_ec2 in vendor.sh (lkcli, whose options for ip and ec2 are unverified, or the kits' scripts
+# with HADRILL_RESOURCE_TOOL=kit-scripts; docs/vendor-commands.md).
 # Exit codes: 0 created and extended (or already), 2 parameter missing, 3 LifeKeeper not running,
 #   4 create failed, 5 extend failed, 6 the EC2 resource is not ISP here afterwards, 70 unexpected failure.
 set -Eeuo pipefail

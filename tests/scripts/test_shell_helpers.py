@@ -98,3 +98,82 @@ def test_now_ms_is_epoch_milliseconds() -> None:
     before = int(time.time() * 1000)
     value = int(bash('hadrill_now_ms\nprintf "%s" "$HADRILL_NOW_MS"'))
     assert before <= value <= int(time.time() * 1000)
+
+
+def _recording_tools(tmp_path: Path) -> tuple[dict[str, str], Path]:
+    """lkcli, lcdremexec and the kits' scripts as recorders: each appends its argv to a log (a test
+    double of the commands, for the choice of tool; the simulator models lkcli)."""
+    log = tmp_path / "calls.log"
+    record = f'#!/bin/bash\nprintf "%s\\n" "${{0##*/}} $*" >>"{log}"\n'
+    bin_dir = tmp_path / "bin"
+    scripts = [bin_dir / "lkcli", tmp_path / "lk/lkadm/bin/extmgrDoExtend.pl"]
+    for kit in ("appsuite/hulft", "comm/ip", "gen/ec2"):
+        scripts += [tmp_path / "lk/lkadm/subsys" / kit / "bin" / name for name in ("create", "canextend")]
+    for script in scripts:
+        script.parent.mkdir(parents=True, exist_ok=True)
+        script.write_text(record)
+        script.chmod(0o755)
+    remexec = bin_dir / "lcdremexec"
+    remexec.write_text(record + 'while [[ "$1" != -- ]]; do shift; done\nshift\nexec "$@"\n')
+    remexec.chmod(0o755)
+    env = {
+        "PATH": f"{bin_dir}:/usr/bin:/bin",
+        "LKROOT": str(tmp_path / "lk"),
+        "HADRILL_NODE_NAME": "lk-node1",
+        "HADRILL_VENDOR_OVERRIDES": "/nonexistent",
+    }
+    return env, log
+
+
+def _calls(env: dict[str, str], body: str) -> subprocess.CompletedProcess[str]:
+    program = f'set -Eeuo pipefail\n. "{SCRIPTS}/lib.sh"\n. "{SCRIPTS}/vendor.sh"\n{body}'
+    return subprocess.run(["bash", "-c", program], capture_output=True, text=True, env=env, check=False)
+
+
+RESOURCE_CALLS = (
+    "lk_create_hulft hulft /usr/local/hulft/bin /data/hulft/etc /data intelligent 1\n"
+    "lk_extend_hulft hulft lk-node2 10 1 intelligent\n"
+    "lk_create_ip ip-vip 10.255.0.10 255.255.255.255 eth0\n"
+    "lk_create_ec2 ec2-vip ip-vip\n"
+    "lk_extend_ec2 ec2-vip lk-node2 10 intelligent\n"
+)
+
+
+def test_resources_are_made_with_lkcli_by_default(tmp_path: Path) -> None:
+    env, log = _recording_tools(tmp_path)
+    assert _calls(env, RESOURCE_CALLS).returncode == 0
+    assert log.read_text().splitlines() == [
+        "lkcli resource create hulft --tag hulft --hulexep /usr/local/hulft/bin --hulpath /data/hulft/etc "
+        "--fstag /data --switchback intelligent --priority 1",
+        "lkcli resource extend hulft --tag hulft --dest lk-node2 --target_priority 10 --template_priority 1 "
+        "--switchback intelligent",
+        "lkcli resource create ip --tag ip-vip --ipaddr 10.255.0.10 --netmask 255.255.255.255 --device eth0",
+        "lkcli resource create ec2 --tag ec2-vip --type RouteTable --ip_resource ip-vip",
+        "lkcli resource extend ec2 --tag ec2-vip --dest lk-node2 --target_priority 10 --switchback intelligent",
+    ]
+
+
+def test_kit_scripts_make_the_resources_the_way_sios_scripts_do(tmp_path: Path) -> None:
+    """HADRILL_RESOURCE_TOOL=kit-scripts: the kit's create, canextend on the target through lcdremexec
+    (this node as the template), then extmgrDoExtend.pl; lkcli is never called."""
+    env, log = _recording_tools(tmp_path)
+    assert _calls({**env, "HADRILL_RESOURCE_TOOL": "kit-scripts"}, RESOURCE_CALLS).returncode == 0
+    assert log.read_text().splitlines() == [
+        "create intelligent /usr/local/hulft/bin /data/hulft/etc /data hulft",
+        f"lcdremexec -d lk-node2 -- {tmp_path}/lk/lkadm/subsys/appsuite/hulft/bin/canextend lk-node1 hulft",
+        "canextend lk-node1 hulft",
+        "extmgrDoExtend.pl -p1 -f, hulft lk-node2 10 intelligent hulft",
+        "create ip-vip 10.255.0.10 255.255.255.255 eth0",
+        "create ec2-vip RouteTable ip-vip",
+        f"lcdremexec -d lk-node2 -- {tmp_path}/lk/lkadm/subsys/gen/ec2/bin/canextend lk-node1 ec2-vip",
+        "canextend lk-node1 ec2-vip",
+        "extmgrDoExtend.pl -p1 -f, ec2-vip lk-node2 10 intelligent ec2-vip",
+    ]
+
+
+def test_an_unknown_resource_tool_fails_naming_the_variable(tmp_path: Path) -> None:
+    env, log = _recording_tools(tmp_path)
+    body = 'rc=0; lk_create_ip ip-vip 10.255.0.10 255.255.255.255 eth0 || rc=$?; echo "rc=$rc"'
+    ran = _calls({**env, "HADRILL_RESOURCE_TOOL": "gui"}, body)
+    assert ran.stdout == "rc=2\n" and "HADRILL_RESOURCE_TOOL=gui: expected lkcli or kit-scripts" in ran.stderr
+    assert not log.exists()
