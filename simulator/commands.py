@@ -2,6 +2,12 @@
 
 Each handler gets the node, the arguments and the caller's working directory, and either answers
 at once or later (switchover waits for the takeover to complete). Messages imitate the real tools.
+Each command here is a row of docs/vendor-commands.md (same name): LifeKeeper (lkkeyins, lkstart,
+sys_list, sys_create, net_create, dep_create, dep_list, perform_action, lcdremexec), Resources (lkcli
+resource create|extend dk, hulft, ip, ec2), DataKeeper (lsblk, vgcreate, lvcreate, vgdisplay, lvdisplay),
+HULFT8 (the installer, hulcluster*, the Recovery Kit rpm), OS and AWS (ifdown, service network stop,
+mount of the ISO). Where a row is unverified or overridable, the answer here is our reading too, and a
+test against it shows only that the scripts and that reading agree.
 """
 
 from __future__ import annotations

@@ -2,6 +2,7 @@
 # Stand-in for the node commands whose effect the simulator's engine computes (LifeKeeper actions,
 # HULFT installer and cluster commands, rpm, mount, network stop, pkill, the aws CLI). The command
 # name is this link's name; the request goes to the engine's inbox and the answer is printed here.
+# Which docs/vendor-commands.md row each answer imitates is said in simulator/commands.py.
 set -euo pipefail
 # shellcheck source=_common.sh
 . "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/_common.sh"

@@ -61,8 +61,8 @@ INJECT_FAULT = "HADrill-InjectFault"
 HEALTH_CHECK = "HADrill-HealthCheck"
 DATA_MARKER = "HADrill-DataMarker"
 
-# The watcher polls the standby this often: the RTO's resolution (FACTS.md: 0.2 s polls measured
-# 2 s and 5 s takeovers within 0.2 s).
+# The watcher polls the standby this often: the RTO's resolution (measured here: a watcher polling
+# every 0.2 s timed 2 s and 5 s simulated takeovers within 0.2 s; `make bench` reports the RTO error).
 WATCH_POLL_MILLIS = 100
 # network-down starts this long after InjectFault answers, so the command can report first.
 NETWORK_DOWN_DELAY_SECONDS = 2
