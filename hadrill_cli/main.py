@@ -32,6 +32,7 @@ EPILOG = """examples:
   hadrill setup --local --json --repeat 2   run it twice: the second run changes nothing
   hadrill setup --cluster hulft-demo --region ap-northeast-1
   make synth && hadrill plan --assembly cdk.out
+  eval "$(hadrill local up)"            a local AWS endpoint to `cdk deploy` to (see make deploy-local)
   hadrill drill --local                 set up a simulated cluster, drill network-down, report
   hadrill drill --local --scenario instance-stop --sim-takeover-seconds 10
   hadrill drill --local --sim-fault no-takeover   a drill that FAILS, recovers and says why
@@ -66,6 +67,17 @@ def _parser() -> argparse.ArgumentParser:
     )
     _add_lang(parser, None)
     commands = parser.add_subparsers(dest="command", required=True)
+
+    local = commands.add_parser(
+        "local",
+        help="the local AWS endpoint (moto + simulated cluster) that `cdk deploy` and this CLI can target",
+    )
+    local.add_argument("action", choices=["up", "down", "status", "env"])
+    local.add_argument("--port", type=int, default=4599, help="port on 127.0.0.1 (default 4599)")
+    local.add_argument("--region", default="ap-northeast-1", help="the endpoint's region (default ap-northeast-1)")
+    local.add_argument(
+        "--state-dir", type=Path, default=Path(".hadrill-local"), help="logs and state (default .hadrill-local)"
+    )
 
     plan = commands.add_parser("plan", help="summarize what `cdk deploy` would create (reads cdk.out; deploys nothing)")
     plan.add_argument(
@@ -191,6 +203,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    if args.command == "local":
+        from hadrill_cli import local_endpoint
+
+        return local_endpoint.run(args.action, args.state_dir, args.port, args.region)
     if args.command == "plan":
         try:
             plans = read_assembly(args.assembly)

@@ -45,3 +45,29 @@ def recovery_kit_iso(rpm_name: str = "steeleye-lkHUL", rpm_version: str = "8.2.1
 
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def write_media(directory: str, version: str = "08.01.02") -> dict[str, str]:
+    """The simulated media and license files an operator would have, written to ``directory`` for the
+    deploy rehearsal (their sha256 go into the config, as README step 2 says). Returns name -> sha256."""
+    from pathlib import Path
+
+    from simulator.scenario import LK_LICENSE
+
+    target = Path(directory)
+    target.mkdir(parents=True, exist_ok=True)
+    files = {
+        "hulft-unix-linux-v812.iso": hulft_iso(version),
+        "HULFTARK072814.iso": recovery_kit_iso(),
+        "lifekeeper-license.lic": LK_LICENSE.encode(),
+    }
+    for name, data in files.items():
+        (target / name).write_bytes(data)
+    return {name: sha256(data) for name, data in files.items()}
+
+
+if __name__ == "__main__":
+    import sys
+
+    for name, digest in write_media(sys.argv[1]).items():
+        print(f"{digest}  {name}")
