@@ -81,6 +81,15 @@ CATALOG: dict[str, dict[Language, str]] = {
         "ja": "{cluster} のセットアップ (実行 {attempt}/{repeat}) - {mode}",
     },
     "setup_started": {"en": "setup of {cluster}: {arn}", "ja": "{cluster} のセットアップ: {arn}"},
+    "probe_table": {
+        "en": "conformance probe: {summary} (assumption: ok / MISMATCH / unchecked, what it saw)",
+        "ja": "適合性プローブ: {summary} (前提: ok / MISMATCH / unchecked、確認した内容)",
+    },
+    "probe_stop": {"en": "setup stops here: {line}", "ja": "ここでセットアップを止めます: {line}"},
+    "probe_raw": {
+        "en": "raw outputs the probe read (attach them to a bug report): {where}",
+        "ja": "プローブが読んだ生の出力 (不具合報告に添付してください): {where}",
+    },
     "drill_local": {
         "en": "drill {scenario} on {cluster} - {mode}",
         "ja": "{cluster} で {scenario} のフェールオーバー訓練 - {mode}",

@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
+from hadrill.conformance import stop_lines_of, table_lines
 from hadrill_cli.aws import AwsTarget
 from hadrill_cli.follow import Execution, follow
 from hadrill_cli.local import local_cluster
@@ -16,6 +18,8 @@ from stacks.config import DeploymentConfig
 
 EXIT_OK = 0
 EXIT_FAILED = 1
+PROBE_STATE = "ConformanceProbe"
+DEFAULT_REPORTS_DIR = Path("reports")
 
 
 def setup_input(cluster: str, *, steps: list[str] | None, dry_run: bool) -> dict[str, Any]:
@@ -25,8 +29,52 @@ def setup_input(cluster: str, *, steps: list[str] | None, dry_run: bool) -> dict
     return request
 
 
+def probe_output(execution: Execution) -> dict[str, Any] | None:
+    """The conformance probe's table (the ConformanceProbe state's result), when it ran."""
+    for run in execution.states:
+        if run.name == PROBE_STATE and isinstance(run.result, dict) and run.result.get("probe") == "conformance":
+            return run.result
+    return None
+
+
+def show_probe(output: dict[str, Any] | None, *, dry_run: bool, saved: list[str]) -> None:
+    """A dry run prints the probe's table; so does a probe that stopped setup, with its lines and the
+    place of the raw outputs it read."""
+    if output is None or (output.get("ok") and not dry_run):
+        return
+    print(t("probe_table", summary=output.get("summary", "")), flush=True)
+    for line in table_lines(output):
+        print(line, flush=True)
+    for line in stop_lines_of(output):
+        print(t("probe_stop", line=line), flush=True)
+    if saved:
+        print(t("probe_raw", where=", ".join(saved)), flush=True)
+
+
+def save_probe_raw_locally(deployment: Any, output: dict[str, Any] | None, reports_dir: Path) -> list[str]:
+    """The world is gone when the process ends: the probe's raw outputs are copied to
+    reports/conformance/<execution>/<node>.json (the same objects the reports bucket holds)."""
+    saved: list[str] = []
+    for url in (output or {}).get("rawKeys", []):
+        bucket, _, key = str(url).removeprefix("s3://").partition("/")
+        body = deployment.world.read_object(bucket, key)
+        if body is None:
+            continue
+        target = reports_dir / key
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(body if isinstance(body, bytes) else str(body).encode())
+        saved.append(str(target))
+    return saved
+
+
 def run_local(
-    config: DeploymentConfig, *, steps: list[str] | None, dry_run: bool, repeat: int, as_json_output: bool
+    config: DeploymentConfig,
+    *,
+    steps: list[str] | None,
+    dry_run: bool,
+    repeat: int,
+    as_json_output: bool,
+    reports_dir: Path = DEFAULT_REPORTS_DIR,
 ) -> int:
     """Run setup `repeat` times on one fresh simulated cluster (the second run shows idempotency)."""
     exit_code = EXIT_OK
@@ -44,6 +92,10 @@ def run_local(
             with progress_reporter(as_json=as_json_output) as report:
                 execution = follow(sfn, arn, on_change=report, poll_seconds=0.05, timeout_seconds=600)
             commands = deployment.world.ssm.commands_sent - before
+            probe = probe_output(execution)
+            saved = save_probe_raw_locally(deployment, probe, reports_dir)
+            if not as_json_output:
+                show_probe(probe, dry_run=dry_run, saved=saved)
             _report(config.cluster_name, execution, commands, as_json_output)
             if execution.status != "SUCCEEDED":
                 exit_code = EXIT_FAILED
@@ -71,5 +123,8 @@ def run_aws(target: AwsTarget, *, steps: list[str] | None, dry_run: bool, as_jso
         print(t("setup_started", cluster=target.cluster, arn=arn), flush=True)
     with progress_reporter(as_json=as_json_output) as report:
         execution = follow(sfn, arn, on_change=report, poll_seconds=2.0)
+    if not as_json_output:
+        probe = probe_output(execution)
+        show_probe(probe, dry_run=dry_run, saved=[str(k) for k in (probe or {}).get("rawKeys", [])])
     _report(target.cluster, execution, None, as_json_output)
     return EXIT_OK if execution.status == "SUCCEEDED" else EXIT_FAILED

@@ -15,7 +15,8 @@
 #   mirror-wording     mirror_status of the mirror (when one exists) reads as vendor.sh expects
 #   installer-switch   the staged HULFT installer's usage text names the switch hulft_run_installer
 #                      passes (the ISO is mounted read-only in a private temporary directory)
-#   data-device        DataDevice is a block device, empty or holding Fstype (or mirrored already)
+#   data-device        DataDevice is a block device, empty, an LVM physical volume or holding Fstype
+#                      (or mirrored already)
 #   peer-<address>     the peer answers lkping at each comm path address (ICMP between the nodes)
 #   lifekeeper-defaults  /etc/default/LifeKeeper is writable (LicenseAndStart sets NOBCASTPING=1)
 # The raw outputs it read are in the result ("raw"), for the Lambda to save to the reports bucket.
@@ -302,6 +303,8 @@ else
       "set lifekeeper.data_device in the cluster config to the /data volume's device"
   elif [[ -z "$RUN_OUT" ]]; then
     row data-device ok "$assumption" "no file system yet (DataMirror creates ${fstype})"
+  elif [[ "$RUN_OUT" == LVM2_member ]]; then
+    row data-device ok "$assumption" "an LVM physical volume (DataMirror mirrors an LVM volume on it)"
   elif [[ "$RUN_OUT" == "$fstype" ]]; then
     row data-device ok "$assumption" "holds ${fstype} (DataMirror mirrors it as it is)"
   else

@@ -18,6 +18,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from hadrill import params
+from hadrill.conformance import ProbeReport, parse_probe_result
 from hadrill.facts import ClusterFacts, NodeFacts
 from hadrill.inputs import validate_execution_input
 from hadrill.node_commands import CommandResult, NodeCommand
@@ -80,6 +81,9 @@ STEP_TIMEOUT_SECONDS: dict[SetupStep, int] = {
     "virtual-ip-resource": 900,
     "data-mirror": 3600,
 }
+# The conformance probe (issue 14): read-only, on both nodes, before any step that changes something.
+CONFORMANCE_PROBE = "HADrill-ConformanceProbe"
+CONFORMANCE_PROBE_TIMEOUT_SECONDS = 300
 # What a node's result line may add to the step's output besides changed and message.
 REPORTED_FIELDS = ("version", "paths", "resync")
 
@@ -187,6 +191,47 @@ def plan(step: SetupStep, facts: ClusterFacts) -> list[NodeCommand]:
     if step in BASE_STEPS:
         return [on(node, parameters) for node, parameters in _base_parameters(step, facts)]
     raise ValueError(f"unknown setup step {step!r}")
+
+
+def probe_plan(facts: ClusterFacts, *, configure_base: bool) -> list[NodeCommand]:
+    """HADrill-ConformanceProbe on both nodes, each pinging the other's comm path addresses."""
+    document = facts.document(CONFORMANCE_PROBE)
+    commands = []
+    for node, peer in ((facts.primary, facts.secondary), (facts.secondary, facts.primary)):
+        parameters = params.ConformanceProbeParameters(
+            peer_addresses=",".join(peer.addresses) or "none",
+            configure_base="yes" if configure_base else "no",
+            data_device=facts.data_device,
+            fstype=facts.data_fstype,
+            mirror_tag=facts.mirror_tag,
+            hulft_media_file=facts.hulft_media.file_name,
+        )
+        commands.append(
+            NodeCommand(
+                node.instance_id,
+                node.name,
+                document,
+                parameters,
+                CONFORMANCE_PROBE_TIMEOUT_SECONDS,
+                facts.node_log_group,
+            )
+        )
+    return commands
+
+
+def probe_reports(results: list[CommandResult]) -> list[ProbeReport]:
+    """Each node's probe rows. A probe that printed no result (timed out, not delivered, crashed) is a
+    setup failure naming the node, not a mismatch: there is nothing to judge."""
+    reports = []
+    for result in results:
+        try:
+            reports.append(parse_probe_result(result.stdout))
+        except ValueError as error:
+            raise SetupStepFailed(
+                f"conformance-probe failed on {result.node} ({result.status}, exit {result.exit_code}): "
+                f"{_script_message(result)} ({error})"
+            ) from None
+    return reports
 
 
 def _base_parameters(step: SetupStep, facts: ClusterFacts) -> list[tuple[NodeFacts, params.DocumentParameters]]:

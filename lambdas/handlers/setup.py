@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from hadrill import setup
+from hadrill import conformance, setup
 from hadrill.node_commands import MARGIN_SECONDS, Waiting, run_commands
 from hadrill.records import WorkflowError, WorkflowRecord, save
 from handlers.env import client, cluster_facts, handler_env
@@ -16,6 +17,9 @@ from handlers.env import client, cluster_facts, handler_env
 logger = Logger(service="hadrill-setup")
 tracer = Tracer(service="hadrill-setup")
 metrics = Metrics(namespace="HADrill", service="hadrill-setup")
+
+
+ENV_REPORTS_BUCKET = "HADRILL_REPORTS_BUCKET"  # stacks.orchestration.wiring.ENV_REPORTS_BUCKET
 
 
 class SetupChecksFailed(Exception):
@@ -62,6 +66,41 @@ def run_step(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     nodes = [outcome.as_dict() for outcome in setup.outcomes(step, results)]
     logger.info("step done", extra={"step": step, "nodes": nodes})
     return {"step": step, "changed": any(n["changed"] for n in nodes), "nodes": nodes}
+
+
+# Where the probe's raw outputs go in the reports bucket (stacks.orchestration.wiring.CONFORMANCE_PREFIX;
+# the function may put objects only under it, for this cluster).
+CONFORMANCE_PREFIX = "conformance/"
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+def probe_conformance(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """The conformance probe on both nodes (read-only, also in a dry run). Saves every raw output the
+    probe read to the reports bucket, then returns the table; the state machine stops setup before
+    its first change when ``ok`` is false, with ``stop`` (one line per mismatch, naming the fix)."""
+    request = setup.SetupInput.model_validate(event["request"])
+    execution = str(event.get("execution") or "manual")
+    facts = cluster_facts()
+    commands = setup.probe_plan(facts, configure_base=bool(request.configure_base))
+    waiting = Waiting(
+        poll_seconds=handler_env().poll_seconds,
+        budget_seconds=context.get_remaining_time_in_millis() / 1000 - MARGIN_SECONDS,
+    )
+    results = run_commands(client("ssm"), commands, waiting=waiting, comment="hadrill setup conformance-probe")
+    reports = setup.probe_reports(results)
+    bucket = os.environ.get(ENV_REPORTS_BUCKET, "")
+    keys: list[str] = []
+    if bucket:
+        s3 = client("s3")
+        for report in reports:
+            key = conformance.raw_key(CONFORMANCE_PREFIX, facts.cluster_name, execution, report.node)
+            body = conformance.raw_document(report, cluster=facts.cluster_name, execution=execution)
+            s3.put_object(Bucket=bucket, Key=key, Body=body.encode(), ContentType="application/json")
+            keys.append(f"s3://{bucket}/{key}")
+    output = conformance.step_output(reports, keys)
+    logger.info("conformance probe", extra={"ok": output["ok"], "stop": output["stop"], "raw": keys})
+    return output
 
 
 @logger.inject_lambda_context

@@ -41,6 +41,7 @@ class OrchestrationStack(cdk.Stack):
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         name = config.cluster_name
+        self.cluster_name = name
         node_ids = [cluster.targets.primary_instance_id, cluster.targets.secondary_instance_id]
 
         self.records = dynamodb.TableV2(
@@ -205,6 +206,18 @@ class OrchestrationStack(cdk.Stack):
                 function,
                 f"AwsSolutions-IAM5[Resource::<{reports_id}.Arn>/{wiring.REPORTS_PREFIX}*]",
                 "Each drill writes new report objects (named by drill id) under the reports/ prefix only.",
+            )
+        if "conformance-write" in access:
+            prefix = f"{wiring.CONFORMANCE_PREFIX}{self.cluster_name}/"
+            function.add_to_role_policy(
+                iam.PolicyStatement(actions=["s3:PutObject"], resources=[self.reports.arn_for_objects(f"{prefix}*")])
+            )
+            reports_id = self.get_logical_id(self.reports.node.default_child)  # type: ignore[arg-type]
+            acknowledge(
+                function,
+                f"AwsSolutions-IAM5[Resource::<{reports_id}.Arn>/{prefix}*]",
+                "The conformance probe writes each setup execution's raw node outputs (named by execution and"
+                " node) under conformance/<cluster>/ only.",
             )
         if "events-put" in access:
             default_bus = self.format_arn(service="events", resource="event-bus", resource_name="default")

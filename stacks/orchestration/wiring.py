@@ -26,6 +26,7 @@ Access = Literal[
     "records-read",  # the records table: get/query (history)
     "notify",  # sns:Publish on the cluster's topic
     "reports-write",  # s3:PutObject under reports/ in the reports bucket
+    "conformance-write",  # s3:PutObject under conformance/<cluster>/ in the reports bucket (probe raw outputs)
     "events-put",  # events:PutEvents on the default bus ("Drill Completed")
     "alarms-read",  # cloudwatch:DescribeAlarms (stop conditions)
     "cluster-reports-read",  # s3:GetObject under reports/<cluster>/ in each fleet member's reports bucket
@@ -63,6 +64,13 @@ class StateMachineSpec:
 # Waiting functions get Lambda's maximum: they wait for node commands inside the invocation.
 SETUP_FUNCTIONS = (
     FunctionSpec("ValidateSetupInput", "handlers.setup.validate_input", "Validate a setup execution's input", 30),
+    FunctionSpec(
+        "ProbeConformance",
+        "handlers.setup.probe_conformance",
+        "Run the read-only conformance probe on both nodes, save its raw outputs, return the table",
+        900,
+        frozenset({"node-commands", "conformance-write"}),
+    ),
     FunctionSpec(
         "RunSetupStep",
         "handlers.setup.run_step",
@@ -131,6 +139,7 @@ ENV_TOPIC_ARN = "HADRILL_TOPIC_ARN"
 ENV_POLL_SECONDS = "HADRILL_POLL_SECONDS"
 ENV_REPORTS_BUCKET = "HADRILL_REPORTS_BUCKET"
 REPORTS_PREFIX = "reports/"
+CONFORMANCE_PREFIX = "conformance/"  # + <cluster>/<setup execution>/<node>.json: the probe's raw outputs
 ENV_FLEET = "HADRILL_FLEET"  # hadrill.fleet.FleetFacts as JSON
 ENV_FLEET_REPORTS_BUCKET = "HADRILL_FLEET_REPORTS_BUCKET"
 FLEET_REPORTS_PREFIX = "fleet-reports/"

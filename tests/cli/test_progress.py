@@ -274,7 +274,10 @@ def test_setup_on_a_terminal_shows_every_state_once_then_the_closing_line(monkey
     screen = Screen().feed(terminal.getvalue())
     rows = screen.text
     assert rows[0].startswith("setup of hulft-demo, run 1/1")
-    states = rows[1:-1]
+    # A dry run prints the conformance probe's table after the states (one row per node and assumption).
+    table = next(i for i, row in enumerate(rows) if row.startswith("conformance probe: 2 nodes: "))
+    states = rows[1:table]
+    assert any(" unchecked " in row for row in rows[table + 1 : -1])
     assert all(row.startswith("  [ ok ] ") for row in states), states  # no spinner left behind
     assert len({row.split()[3] for row in states}) == len(states)  # each state on one row, once
     for name in ("ValidateInput", "Preflight", "InstallHulft", "VerifyHierarchy"):

@@ -31,7 +31,7 @@ def test_setup_local_json_twice_second_is_a_no_op(capsys: pytest.CaptureFixture[
     assert first["mode"] == "local-simulated"
     # 12 states: the base stage is skipped (Choice + Pass) on the hand-built simulated cluster.
     # The bare simulated nodes get the LifeKeeper base first: 15 states, 13 Lambda calls, 19 commands.
-    assert first["cost"] == {"state_transitions": 15, "lambda_invocations": 13, "ssm_commands": 19}
+    assert first["cost"] == {"state_transitions": 17, "lambda_invocations": 14, "ssm_commands": 21}
     changed = [
         node["changed"]
         for step in second["steps"]  # type: ignore[attr-defined]

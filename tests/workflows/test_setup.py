@@ -37,12 +37,12 @@ def test_setup_installs_hulft_and_builds_the_hierarchy(world: LocalWorld, tmp_pa
     assert record["outcome"] == "SUCCEEDED"
     (notification,) = deployment.notifications()
     assert notification["subject"] == f"[hadrill] setup SUCCEEDED on {deployment.facts.cluster_name}"
-    # The cost of one setup: 12 states (10 + the base stage's Choice and its SkipBase Pass: this cluster's
-    # base was built by hand), 9 Lambda invocations, 13 SSM commands (2 per two-node step, 1 for
-    # create-and-extend on the primary).
-    assert result.state_transitions == 12
-    assert result.lambda_invocations == 9
-    assert result.ssm_commands_sent == 13
+    # The cost of one setup: 14 states (10 + the base stage's Choice and its SkipBase Pass: this cluster's
+    # base was built by hand; the conformance probe and its verdict), 10 Lambda invocations, 15 SSM
+    # commands (2 per two-node step and for the probe, 1 for create-and-extend on the primary).
+    assert result.state_transitions == 14
+    assert result.lambda_invocations == 10
+    assert result.ssm_commands_sent == 15
 
 
 def test_second_setup_changes_nothing(world: LocalWorld, tmp_path: Path) -> None:
@@ -124,8 +124,8 @@ def test_dry_run_plans_without_changing_the_nodes(world: LocalWorld, tmp_path: P
     steps = step_results(result)
     assert steps["install-hulft"]["skipped"] is True
     assert "would run" in steps["install-hulft"]["message"]
-    # Only the read-only preflight touched the nodes.
-    assert result.ssm_commands_sent == 2
+    # Only the read-only conformance probe and preflight touched the nodes.
+    assert result.ssm_commands_sent == 4
     assert deployment.cluster.commands.installer_runs == []
 
 
@@ -137,5 +137,5 @@ def test_steps_rerun_only_the_chosen_ones(world: LocalWorld, tmp_path: Path) -> 
     steps = step_results(result)
     assert steps["install-hulft"]["skipped"] is True
     assert [n["changed"] for n in steps["hosts-entry"]["nodes"]] == [False, False]
-    # preflight (2) + hosts entry (2) + verify (2)
-    assert result.ssm_commands_sent == 6
+    # conformance probe (2) + preflight (2) + hosts entry (2) + verify (2)
+    assert result.ssm_commands_sent == 8

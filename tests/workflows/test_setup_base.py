@@ -75,7 +75,7 @@ def test_bare_pair_to_verified_hierarchy_in_one_execution(world: LocalWorld, tmp
     result = run_setup(deployment)
     elapsed = time.monotonic() - started
     assert result.status == "SUCCEEDED", (result.error, result.cause)
-    assert result.states_entered[2:7] == ["BaseStage", *BASE_STATES]
+    assert result.states_entered[4:9] == ["BaseStage", *BASE_STATES]
     steps = step_results(result)
     assert list(steps) == list(setup.ALL_STEPS)
     for step in setup.BASE_STEPS:
@@ -105,8 +105,9 @@ def test_bare_pair_to_verified_hierarchy_in_one_execution(world: LocalWorld, tmp
     assert cluster.vip_route_target() == cluster.nodes[0].eni
 
     # Cost of the base stage: 1 Choice + 4 Tasks, 4 Lambda invocations, 6 SSM commands
-    # (license and comm paths on both nodes, VIP and mirror on the primary).
-    assert (result.state_transitions, result.lambda_invocations, result.ssm_commands_sent) == (15, 13, 19)
+    # (license and comm paths on both nodes, VIP and mirror on the primary); the conformance probe
+    # adds a Task and a Choice, 1 invocation and 2 commands.
+    assert (result.state_transitions, result.lambda_invocations, result.ssm_commands_sent) == (17, 14, 21)
     assert 0 < base_seconds(result) < elapsed
     (record,) = records(deployment, "setup")
     assert record["outcome"] == "SUCCEEDED"
@@ -142,7 +143,7 @@ def test_missing_license_fails_at_the_first_base_step(world: LocalWorld, tmp_pat
         assert f"cannot read the LifeKeeper license secret {secret} on {node}" in cause
     assert "ResourceNotFoundException" in cause
     assert not any(node.lk_running or node.licensed for node in deployment.cluster.nodes)
-    assert result.ssm_commands_sent == 4  # preflight and the license step, on both nodes
+    assert result.ssm_commands_sent == 6  # the probe, preflight and the license step, on both nodes
 
 
 def test_comm_path_never_alive_names_node_and_path(world: LocalWorld, tmp_path: Path) -> None:
@@ -198,12 +199,14 @@ def test_hand_built_cluster_skips_the_base_unless_asked(world: LocalWorld, tmp_p
             assert node["changed"] is False and "already" in node["message"], (step, node)
 
 
-def test_bring_your_own_bare_cluster_without_the_base_fails_preflight(world: LocalWorld, tmp_path: Path) -> None:
+def test_bring_your_own_bare_cluster_without_the_base_stops_at_the_probe(world: LocalWorld, tmp_path: Path) -> None:
+    """Without the base stage LifeKeeper must already run: the conformance probe says so, before preflight."""
     deployment = deploy_bare(world, tmp_path)
     result = run_setup(deployment, {"cluster": deployment.facts.cluster_name, "configureBase": False})
-    assert result.status == "FAILED"
-    assert result.states_entered[-3:] == ["Preflight", "RecordFailure", "SetupFailed"]
-    assert "LifeKeeper running: not running" in (result.cause or "")
+    assert (result.status, result.error) == ("FAILED", "ConformanceMismatch")
+    assert result.states_entered[-3:] == ["ConformanceMismatch", "RecordFailure", "SetupFailed"]
+    fix = "start LifeKeeper (lkstart) here, or run setup with configureBase: true"
+    assert f"saw LifeKeeper is not running -> {fix}" in (result.cause or "")
 
 
 # ---- the plan, without a world ---------------------------------------------------------------------
