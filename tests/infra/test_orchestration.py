@@ -83,6 +83,19 @@ def test_functions_without_node_access_cannot_send_commands(default_synth: Synth
             assert not {"ec2:StopInstances", "ec2:StartInstances", "ec2:RebootInstances"} & actions, spec.name
 
 
+def test_only_the_probe_function_writes_probe_outputs_and_only_under_its_prefix(default_synth: Synthesized) -> None:
+    """ProbeConformance may put objects under conformance/<cluster>/ of the reports bucket, nowhere else;
+    the setup functions that change the nodes get no S3 access at all."""
+    statements = _policy_of(default_synth, "ProbeConformance")
+    puts = [s for s in statements if "s3:PutObject" in _as_list(s["Action"])]
+    assert len(puts) == 1 and _as_list(puts[0]["Action"]) == ["s3:PutObject"]
+    (resource,) = _as_list(puts[0]["Resource"])
+    assert json.dumps(resource).endswith(f'/{wiring.CONFORMANCE_PREFIX}hulft-demo/*"]]}}')
+    for name in ("RunSetupStep", "ValidateSetupInput"):
+        actions = {a for s in _policy_of(default_synth, name) for a in _as_list(s["Action"])}
+        assert not any(a.startswith("s3:") for a in actions), name
+
+
 # Step Functions' own log delivery: AWS documents these as needing Resource "*".
 LOG_DELIVERY_ACTIONS = {
     "logs:CreateLogDelivery",
