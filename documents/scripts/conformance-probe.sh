@@ -150,7 +150,7 @@ else
   row lkcli MISMATCH "lkcli is on PATH (LifeKeeper 9.5 or later)" \
     "lkcli not found (LifeKeeper ${lk_version_seen:-not installed})" \
     "set HADRILL_RESOURCE_TOOL=kit-scripts in ${overrides}"
-  selected_tool=kit-scripts
+  selected_tool="kit-scripts"
 fi
 while IFS= read -r call; do
   [[ -n "$call" && -n "$lkcli_path" ]] || continue
@@ -173,7 +173,7 @@ while IFS= read -r call; do
   elif [[ "$kit_kind" == true ]]; then
     row "lkcli-${verb}-${kind}" MISMATCH "$assumption" "not listed: ${missing} (exit ${RUN_RC})" \
       "set HADRILL_RESOURCE_TOOL=kit-scripts in ${overrides}"
-    selected_tool=kit-scripts
+    selected_tool="kit-scripts"
   else
     row "lkcli-${verb}-${kind}" MISMATCH "$assumption" "not listed: ${missing} (exit ${RUN_RC})" \
       "redefine ${call_functions[$call]} in ${overrides} with the options this lkcli lists"
