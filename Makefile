@@ -9,7 +9,7 @@ OUT ?= cdk.out
 # Node 22 from node_modules runs the CDK's jsii runtime (the machine's Node 20 is end-of-life for it).
 export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: install tools lint test test-fast synth demo bench report-check clean
+.PHONY: install tools lint test test-fast synth demo demo-deploy deploy-local local-down bench report-check clean
 
 install: $(VENV)/.installed node_modules/.installed tools
 
@@ -35,7 +35,7 @@ lint: install
 	ruff check .
 	ruff format --check .
 	mypy app.py stacks hadrill_cli bench tools $(wildcard lambdas simulator localworld localrunner)
-	@scripts=$$(find documents -name '*.sh' -type f 2>/dev/null || true); \
+	@scripts=$$(find documents tools -name '*.sh' -type f 2>/dev/null || true); \
 	  if [ -n "$$scripts" ]; then shellcheck -S style $$scripts; fi
 	@machines=$$(find statemachines -name '*.asl.json' -type f 2>/dev/null || true); \
 	  for m in $$machines; do asl-validator --json-path "$$m" --silent; done
@@ -59,6 +59,22 @@ demo: install
 	cdk synth --quiet --output $(OUT) -c config=$(CONFIG)
 	hadrill plan --assembly $(OUT) --config $(CONFIG)
 	hadrill drill --local --scenario network-down --config $(CONFIG)
+
+# The app deployed for real on this machine: a local AWS endpoint (moto + the simulated cluster, on
+# 127.0.0.1), then the README's deploy steps with the real cdk and aws CLIs and hadrill in AWS mode
+# (bootstrap, deploy, media, setup, drills, history, report), then the deploy checks and the IAM audit.
+# The endpoint stays up: `eval "$$(hadrill local env)"` to use it, `make local-down` to stop it.
+LOCAL_STATE ?= .hadrill-local
+deploy-local: install
+	STATE_DIR=$(LOCAL_STATE) KEEP_ENDPOINT=1 tools/rehearse-deploy.sh $(CONFIG)
+	python -m localworld.deploy_checks $(LOCAL_STATE) $(LOCAL_STATE)/rehearsal/cdk.out
+
+# The same flow as a demo that cleans up after itself (about 3 minutes; `make demo` is the 30 s one).
+demo-deploy: install
+	STATE_DIR=$(LOCAL_STATE) tools/rehearse-deploy.sh $(CONFIG)
+
+local-down:
+	hadrill local down --state-dir $(LOCAL_STATE)
 
 # One table on stdout (progress on stderr), the same rows as JSON in bench/results.json;
 # `make bench BENCH_ARGS=--quick` for fewer repetitions (about 2 minutes), see `python -m bench --help`.

@@ -73,9 +73,7 @@ def up(state_dir: Path, port: int, region: str) -> Running:
     log = (state_dir / "endpoint.log").open("ab")
     command = [sys.executable, "-m", "localworld.endpoint", "serve", "--state-dir", str(state_dir), "--port",
                str(port), "--region", region]  # fmt: skip
-    process = subprocess.Popen(  # noqa: S603 - our own module, with this interpreter
-        command, stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True
-    )
+    process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True)
     deadline = time.monotonic() + READY_TIMEOUT_S
     while time.monotonic() < deadline:
         running = status(state_dir)
@@ -127,14 +125,14 @@ def run(action: str, state_dir: Path, port: int, region: str) -> int:
             stopped = down(state_dir)
             print("stopped" if stopped else f"no endpoint runs from {state_dir}", file=sys.stderr)
             return 0
-        running = status(state_dir)
-        if running is None:
+        serving = status(state_dir)
+        if serving is None:
             print(f"no endpoint runs from {state_dir}", file=sys.stderr)
             return 1
         if action == "env":
-            print(exports(running))
+            print(exports(serving))
         else:
-            print(f"serving on {running.url} (region {running.region}, pid {running.pid})")
+            print(f"serving on {serving.url} (region {serving.region}, pid {serving.pid})")
         return 0
     except EndpointError as error:
         print(f"hadrill local {action}: {error}", file=sys.stderr)

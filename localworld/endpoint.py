@@ -48,6 +48,7 @@ DEFAULT_PORT = 4599
 DEFAULT_REGION = "ap-northeast-1"
 # Dummy credentials: the endpoint accepts any. Named so that nobody mistakes them for real ones.
 CREDENTIALS = {"AWS_ACCESS_KEY_ID": "hadrill-local", "AWS_SECRET_ACCESS_KEY": "hadrill-local"}
+SKIPPED_TYPES_FILE = "skipped-types.json"  # resource types moto's CloudFormation did not create
 ENV_CLUSTER = "HADRILL_CLUSTER"  # the facts variable of the orchestration functions (stacks.orchestration.wiring)
 
 
@@ -62,6 +63,18 @@ def client_environment(port: int, region: str) -> dict[str, str]:
         # would read "127" as a bucket name.
         "AWS_ENDPOINT_URL_S3_FOR_CLOUDFORMATION": f"http://localhost:{port}",
     }
+
+
+def endpoint_client(service: str, port: int, region: str) -> Any:
+    """A boto3 client of the endpoint serving on ``port`` (for checks and tests run beside it)."""
+    env = client_environment(port, region)
+    return boto3.client(  # type: ignore[call-overload]  # the service name is a plain str here
+        service,
+        endpoint_url=env["AWS_ENDPOINT_URL"],
+        region_name=region,
+        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+    )
 
 
 @dataclass
@@ -104,6 +117,7 @@ class LocalEndpoint:
             strict_documents=True,
             lambda_runner=self.lambdas.invoke,
             close_timeout_s=5.0,
+            load_aws_managed_policies=True,
         )
 
     @property
@@ -117,6 +131,7 @@ class LocalEndpoint:
         app = DomainDispatcherApplication(create_backend_app)
         self._server = make_server("127.0.0.1", self.port, app, threaded=True, request_handler=MotoRequestHandler)
         self.world.start()
+        endpoint_seams.SKIPPED.report_to = self.state_dir / SKIPPED_TYPES_FILE
         try:
             endpoint_seams.install_cloudformation(self._stack)
             endpoint_seams.install_events(self._stack, lambda rule, target: self.undelivered.append((rule, target)))

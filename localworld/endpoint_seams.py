@@ -17,6 +17,7 @@ import threading
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from unittest import mock
 
@@ -97,15 +98,21 @@ UNEMULATED_TYPES: dict[str, str] = {
 
 
 class _Skipped:
-    """Types moto skipped during this endpoint's life (read by the deploy test)."""
+    """Types moto skipped during this endpoint's life, also written to ``report_to`` (a JSON list) for
+    the deploy test, which runs in another process."""
 
     def __init__(self) -> None:
         self.types: set[str] = set()
+        self.report_to: Path | None = None
         self._lock = threading.Lock()
 
     def add(self, resource_type: str) -> None:
         with self._lock:
+            if resource_type in self.types:
+                return
             self.types.add(resource_type)
+            if self.report_to is not None:
+                self.report_to.write_text(json.dumps(sorted(self.types)), encoding="utf-8")
 
 
 SKIPPED = _Skipped()
@@ -148,8 +155,9 @@ class GlobalTableAsTable:
             table_properties["TimeToLiveSpecification"] = properties["TimeToLiveSpecification"]
         if "PointInTimeRecoverySpecification" in replica:
             table_properties["PointInTimeRecoverySpecification"] = replica["PointInTimeRecoverySpecification"]
+        name = properties.get("TableName") or resource_name
         return Table.create_from_cloudformation_json(
-            resource_name, {"Properties": table_properties}, account_id, region_name, **kwargs
+            name, {"Properties": table_properties}, account_id, region_name, **kwargs
         )
 
     @classmethod
@@ -204,8 +212,8 @@ class AlarmModel:
                 cw.MetricDataQuery(
                     query["Id"],
                     query.get("Label", ""),
-                    str(query.get("Period", "")),
-                    str(query.get("ReturnData", True)),
+                    query.get("Period"),
+                    query.get("ReturnData", True),
                     query.get("Expression"),
                     stat,
                 )

@@ -95,6 +95,7 @@ class LocalWorld:
         close_timeout_s: float = 10.0,
         load_default_amis: bool = False,
         lambda_runner: Callable[[Any, Any], tuple[str, bool, str]] | None = None,
+        load_aws_managed_policies: bool = False,
     ) -> None:
         if time_scale <= 0:
             raise ValueError("time_scale must be positive")
@@ -107,6 +108,9 @@ class LocalWorld:
         self.close_timeout_s = close_timeout_s
         self.load_default_amis = load_default_amis
         self._lambda_runner = lambda_runner
+        self._moto_config: DefaultConfig = {**MOTO_CONFIG}
+        if load_aws_managed_policies:  # so a role's AWS-managed policies attach (the IAM audit reads them)
+            self._moto_config["iam"] = {"load_aws_managed_policies": True}
         self.lambda_invocations: Counter[str] = Counter()  # by function name, however invoked
         # What each function printed (its CloudWatch Logs in AWS), one entry per invocation.
         self.function_logs: defaultdict[str, list[str]] = defaultdict(list)
@@ -172,7 +176,7 @@ class LocalWorld:
             os.environ.pop(name, None)  # patch.dict puts them back at close
         # A new list, put back at close: entries added to sys.path meanwhile are dropped then.
         self._stack.enter_context(mock.patch.object(sys, "path", [*self._handler_paths, *sys.path]))
-        self._stack.enter_context(mock_aws(config=MOTO_CONFIG))
+        self._stack.enter_context(mock_aws(config=self._moto_config))
         self._open = True
         if self._lambda_runner is None:
             patches.install_lambda(self._stack, self._count_lambda, self._keep_logs)

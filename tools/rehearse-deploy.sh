@@ -85,11 +85,11 @@ rm -f "${WORK}/hulft-license.json"
 done_step
 
 step "4a. cdk bootstrap"
-cdk bootstrap "aws://${ACCOUNT}/${AWS_REGION}" >"${WORK}/bootstrap.log" 2>&1 || { cat "${WORK}/bootstrap.log" >&2; exit 1; }
+cdk bootstrap "aws://${ACCOUNT}/${AWS_REGION}" --output "${WORK}/cdk.out" >"${WORK}/bootstrap.log" 2>&1 || { cat "${WORK}/bootstrap.log" >&2; exit 1; }
 done_step
 
 step "4b. cdk deploy --all"
-cdk deploy --all -c "config=${WORK}/config.yaml" --method direct --require-approval never \
+cdk deploy --all -c "config=${WORK}/config.yaml" --method direct --require-approval never --output "${WORK}/cdk.out" \
   >"${WORK}/deploy.log" 2>&1 || { tail -40 "${WORK}/deploy.log" >&2; exit 1; }
 grep -E '✅|❌' "${WORK}/deploy.log" >&2
 done_step
@@ -127,6 +127,21 @@ hadrill history --cluster "${CLUSTER}" --region "${AWS_REGION}"
 drill_id="$(python -c 'import json, sys; print(json.load(open(sys.argv[1]))["drill_id"])' "${WORK}/drill.json")"
 hadrill report "${drill_id}" --cluster "${CLUSTER}" --region "${AWS_REGION}" >"${WORK}/report.md"
 head -5 "${WORK}/report.md" >&2
+done_step
+
+step "8e. a plain aws stepfunctions start-execution (setup rerun)"
+execution="$(aws stepfunctions start-execution \
+  --state-machine-arn "$(output_of "${CLUSTER}-orchestration" SetupStateMachineArn)" \
+  --name "setup-$(date +%Y%m%d-%H%M%S)" \
+  --input "{\"cluster\": \"${CLUSTER}\"}" --query executionArn --output text)"
+status=RUNNING
+for _ in $(seq 600); do
+  status="$(aws stepfunctions describe-execution --execution-arn "${execution}" --query status --output text)"
+  [[ "${status}" != RUNNING ]] && break
+  sleep 0.5
+done
+echo "setup rerun: ${status}" >&2
+[[ "${status}" == SUCCEEDED ]]
 done_step
 
 echo "rehearsal: ${STEPS} passed, 0 failed"

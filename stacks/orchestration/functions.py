@@ -57,7 +57,7 @@ def workflow_function(
     acknowledge(
         function.role,
         "AwsSolutions-IAM5[Resource::*]",
-        "X-Ray PutTraceSegments/PutTelemetryRecords and SSM GetCommandInvocation/"
+        "X-Ray PutTraceSegments/PutTelemetryRecords and SSM GetCommandInvocation/CancelCommand/"
         "DescribeInstanceInformation support no resource-level permissions.",
     )
     return function

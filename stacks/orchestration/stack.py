@@ -177,7 +177,10 @@ class OrchestrationStack(cdk.Stack):
             )
             function.add_to_role_policy(
                 iam.PolicyStatement(
-                    actions=["ssm:GetCommandInvocation", "ssm:DescribeInstanceInformation"], resources=["*"]
+                    # CancelCommand: a drill stops its own watcher once the takeover is seen (found by the
+                    # IAM audit of the local deploy: without it the cancel was refused and went unnoticed).
+                    actions=["ssm:GetCommandInvocation", "ssm:DescribeInstanceInformation", "ssm:CancelCommand"],
+                    resources=["*"],
                 )
             )
         if "node-power" in access:

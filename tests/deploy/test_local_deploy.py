@@ -1,0 +1,234 @@
+"""The deployed app, on this machine: `cdk deploy` to the local AWS endpoint, then the production
+commands against what was deployed.
+
+The fixture runs tools/rehearse-deploy.sh (the README's deploy steps 0-8 with the real aws and cdk
+CLIs and hadrill in AWS mode) against a fresh endpoint on a free port, once for this module, and
+leaves the endpoint up for the checks below. Each failure case of the deploy checks is shown against
+the same deployment (a missing export, a wrong Lambda variable, a new unsupported resource type,
+a removed grant).
+
+What this cannot show: anything about real AWS or the real LifeKeeper/HULFT (the endpoint is moto and
+the nodes are the simulator), nor the resource types on the allowlist (UNEMULATED_TYPES), which
+moto does not create.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from localworld import deploy_checks, iam_audit
+from localworld.endpoint import SKIPPED_TYPES_FILE, endpoint_client
+
+pytestmark = pytest.mark.deploy
+
+REPO = Path(__file__).resolve().parents[2]
+REGION = "ap-northeast-1"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class Deployed:
+    state_dir: Path
+    work: Path
+    port: int
+    stdout: str
+    stderr: str
+
+    def client(self, service: str) -> Any:
+        return endpoint_client(service, self.port, REGION)
+
+    def templates(self) -> dict[str, dict[str, Any]]:
+        return deploy_checks.assembly_templates(self.work / "cdk.out")
+
+    def skipped_types(self) -> set[str]:
+        path = self.state_dir / SKIPPED_TYPES_FILE
+        return set(json.loads(path.read_text())) if path.exists() else set()
+
+    def env_check(self) -> list[str]:
+        clients = {s: self.client(s) for s in ("dynamodb", "sns", "s3", "ec2")}
+        return deploy_checks.check_function_environments(
+            self.client("cloudformation"), self.client("lambda"), clients, self.templates()
+        )
+
+    def audit(self, drop: tuple[str, str] | None = None) -> iam_audit.AuditReport:
+        """The IAM audit of every recorded call; ``drop`` = (function name part, action) removes that
+        action from the role policies first, as if the grant had not been deployed."""
+        lambda_client = self.client("lambda")
+        functions = [f["FunctionName"] for f in lambda_client.list_functions()["Functions"]]
+        roles = {name: lambda_client.get_function_configuration(FunctionName=name)["Role"] for name in functions}
+        deployed = deploy_checks.deployed_policies(self.client("iam"), lambda_client, functions)
+        if drop is not None:
+            deployed = _without(deployed, roles, *drop)
+        raw = [c for c in _calls(self.state_dir) if c["function"] in roles]
+        return iam_audit.audit(deploy_checks.recorded_calls(raw, roles, "123456789012"), deployed)
+
+
+def _calls(state_dir: Path) -> list[dict[str, Any]]:
+    from localworld.deployed_lambdas import read_calls
+
+    return read_calls(state_dir / "calls")
+
+
+def _without(
+    deployed: iam_audit.Deployed, roles: dict[str, str], function_part: str, action: str
+) -> iam_audit.Deployed:
+    role = next(arn for name, arn in roles.items() if function_part in name)
+    policies = []
+    for policy in deployed.role_policies[role]:
+        document = json.loads(json.dumps(policy.document))
+        for statement in document["Statement"]:
+            actions = statement.get("Action")
+            if isinstance(actions, list) and action in actions:
+                statement["Action"] = [a for a in actions if a != action] or ["none:None"]
+            elif actions == action:
+                statement["Action"] = "none:None"
+        policies.append(iam_audit.RolePolicy(name=policy.name, document=document))
+    return deployed.model_copy(update={"role_policies": {**deployed.role_policies, role: policies}})
+
+
+@pytest.fixture(scope="module")
+def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployed]:
+    state_dir = tmp_path_factory.mktemp("local-endpoint")
+    port = _free_port()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("AWS_")},
+        "PORT": str(port),
+        "STATE_DIR": str(state_dir),
+        "KEEP_ENDPOINT": "1",
+        "HADRILL_LANG": "en",
+    }
+    done = subprocess.run(
+        ["bash", str(REPO / "tools" / "rehearse-deploy.sh")],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1200,
+        check=False,
+    )
+    result = Deployed(state_dir, state_dir / "rehearsal", port, done.stdout, done.stderr)
+    try:
+        assert done.returncode == 0, (
+            f"rehearsal failed ({done.returncode}):\n{done.stdout[-3000:]}\n{done.stderr[-6000:]}"
+        )
+        yield result
+    finally:
+        subprocess.run(
+            [str(REPO / ".venv" / "bin" / "hadrill"), "local", "down", "--state-dir", str(state_dir)],
+            cwd=REPO,
+            capture_output=True,
+            check=False,
+        )
+
+
+def test_the_readme_deploy_steps_run_against_the_endpoint(deployed: Deployed) -> None:
+    """Steps 0-8 end with setup SUCCEEDED (hadrill setup exits 0 only then), both drills PASSED, and
+    history and report reading them back."""
+    assert "rehearsal: 15 passed, 0 failed" in deployed.stdout
+    drill = json.loads((deployed.work / "drill.json").read_text())
+    assert drill["outcome"] == "PASSED"
+    assert drill["scenario"] == "network-down"
+    assert drill["rto_seconds"] > 0
+    assert drill["drill_id"] in deployed.stdout  # listed by `hadrill history`
+    assert drill["drill_id"] in (deployed.work / "report.md").read_text()
+    times = (deployed.work / "times.txt").read_text().splitlines()
+    assert len(times) == 15, times
+
+
+def test_every_stack_is_complete_with_its_outputs_and_exports(deployed: Deployed) -> None:
+    templates = deployed.templates()
+    assert set(templates) == {"hulft-demo-network", "hulft-demo-cluster", "hulft-demo-orchestration"}
+    assert deploy_checks.check_stacks(deployed.client("cloudformation"), templates) == []
+
+
+def test_a_missing_export_fails_the_stack_check(deployed: Deployed) -> None:
+    templates = deployed.templates()
+    outputs = templates["hulft-demo-cluster"]["Outputs"]
+    outputs["NotDeployed"] = {"Value": "x", "Export": {"Name": "hulft-demo-cluster:NotDeployed"}}
+    problems = deploy_checks.check_stacks(deployed.client("cloudformation"), templates)
+    assert problems == [
+        "hulft-demo-cluster: output NotDeployed missing",
+        "hulft-demo-cluster: export hulft-demo-cluster:NotDeployed missing",
+    ]
+
+
+def test_the_functions_have_the_template_environment(deployed: Deployed) -> None:
+    assert deployed.env_check() == []
+
+
+def test_a_wrong_lambda_environment_variable_fails_the_environment_check(deployed: Deployed) -> None:
+    lambda_client = deployed.client("lambda")
+    name = next(
+        f["FunctionName"] for f in lambda_client.list_functions()["Functions"] if "RunDrillPhase" in f["FunctionName"]
+    )
+    variables = lambda_client.get_function_configuration(FunctionName=name)["Environment"]["Variables"]
+    wrong = {**variables, "HADRILL_RECORDS_TABLE": "hulft-demo-no-such-table"}
+    lambda_client.update_function_configuration(FunctionName=name, Environment={"Variables": wrong})
+    try:
+        problems = deployed.env_check()
+    finally:
+        lambda_client.update_function_configuration(FunctionName=name, Environment={"Variables": variables})
+    assert len(problems) == 1, problems
+    assert "HADRILL_RECORDS_TABLE='hulft-demo-no-such-table' names nothing that exists" in problems[0]
+    assert deployed.env_check() == []
+
+
+def test_every_type_moto_skipped_is_on_the_allowlist(deployed: Deployed) -> None:
+    skipped = deployed.skipped_types()
+    assert "AWS::CDK::Metadata" in skipped  # the record works: CDK puts one in every stack
+    assert deploy_checks.check_resource_types(skipped) == []
+
+
+def test_a_new_unsupported_resource_type_fails_the_type_check(deployed: Deployed) -> None:
+    template = {"Resources": {"Agent": {"Type": "AWS::Bedrock::Agent", "Properties": {"AgentName": "x"}}}}
+    cloudformation = deployed.client("cloudformation")
+    cloudformation.create_stack(StackName="hulft-demo-unsupported", TemplateBody=json.dumps(template))
+    try:
+        problems = deploy_checks.check_resource_types(deployed.skipped_types())
+    finally:
+        cloudformation.delete_stack(StackName="hulft-demo-unsupported")
+    assert len(problems) == 1
+    assert problems[0].startswith("AWS::Bedrock::Agent: moto's CloudFormation does not create it")
+
+
+def test_the_deployed_functions_ran_from_the_deployed_zip_on_their_runtime(deployed: Deployed) -> None:
+    """Each unzipped asset holds the bundled dependencies, and the drill function's code is the asset's."""
+    code_dirs = list((deployed.state_dir / "lambda" / "code").iterdir())
+    python_assets = [d for d in code_dirs if (d / "handlers").is_dir()]
+    assert len(python_assets) == 1
+    asset = python_assets[0]
+    assert (asset / "pydantic_core").is_dir()
+    assert any(p.name.endswith("cpython-313-x86_64-linux-gnu.so") for p in (asset / "pydantic_core").iterdir())
+    assert (asset / "aws_lambda_powertools").is_dir()
+
+
+def test_the_iam_audit_finds_no_denial(deployed: Deployed) -> None:
+    report = deployed.audit()
+    print(report.render())  # the numbers for the build log
+    assert report.calls_recorded > 100
+    assert report.denials == (), report.render()
+    functions = {t.function for t in report.triples}
+    assert any("RunDrillPhase" in f for f in functions)
+    assert any("RunSetupStep" in f for f in functions)
+
+
+def test_removing_one_grant_makes_the_audit_fail(deployed: Deployed) -> None:
+    report = deployed.audit(drop=("RunDrillPhase", "ssm:SendCommand"))
+    denied = {(d.action, d.function.split("-")[-1]) for d in report.denials}
+    assert denied, report.render()
+    assert all(action == "ssm:SendCommand" for action, _ in denied)
+    assert all("RunDrillPhase" in d.function for d in report.denials)
