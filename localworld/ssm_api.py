@@ -13,7 +13,8 @@ from typing import Any
 
 from localworld.protocol import NodeBackend
 
-AGENT_VERSION = "3.3.2746.0"  # the first agent with ENV_VAR interpolation (FACTS.md)
+# The first agent with ENV_VAR interpolation (AWS Systems Manager user guide, "Data elements and parameters").
+AGENT_VERSION = "3.3.2746.0"
 
 # DescribeInstanceInformation filter keys we can answer; others fail like a bad request would.
 _SUPPORTED_FILTERS = {"InstanceIds", "PingStatus", "ResourceType", "PlatformTypes"}

@@ -1,6 +1,6 @@
 """The setup workflow's steps: which document runs on which node with which parameters.
 
-Order (DESIGN.md "Setup workflow"): preflight, the cluster base (LifeKeeper license and start, comm
+Order (README "The setup workflow"): preflight, the cluster base (LifeKeeper license and start, comm
 paths, the virtual IP resource, the /data mirror; issue 9), stage media, hosts entry, install HULFT
 (active on the primary, standby on the secondary), Recovery Kit on both, create the hulft hierarchy on
 the primary and extend it to the standby, verify. Every document is idempotent: a rerun reports

@@ -130,7 +130,7 @@ class OrchestrationStack(cdk.Stack):
         }
 
         for spec in wiring.all_functions():
-            self._grant(self.functions[spec.name], spec.access, node_ids)
+            self._grant(self.functions[spec.name], spec, node_ids)
 
         self.state_machines: dict[str, sfn.StateMachine] = {}
         for machine in wiring.STATE_MACHINES:
@@ -164,13 +164,16 @@ class OrchestrationStack(cdk.Stack):
         for machine_name, state_machine in self.state_machines.items():
             cdk.CfnOutput(self, f"{machine_name}StateMachineArn", value=state_machine.state_machine_arn)
 
-    def _grant(self, function: lambda_.Function, access: frozenset[wiring.Access], node_ids: list[str]) -> None:
+    def _grant(self, function: lambda_.Function, spec: wiring.FunctionSpec, node_ids: list[str]) -> None:
         """Each kind of access as statements on this cluster's named resources."""
+        access = spec.access
         instances = [self.format_arn(service="ec2", resource="instance", resource_name=i) for i in node_ids]
         if "node-commands" in access:
+            # Only the documents this function sends: setup's function cannot inject a fault, the drill's
+            # cannot install anything (the IAM audit of the local deploy listed the rest as never used).
             documents = [
-                self.format_arn(service="ssm", resource="document", resource_name=doc.ref)
-                for doc in self.documents.values()
+                self.format_arn(service="ssm", resource="document", resource_name=self.documents[name].ref)
+                for name in sorted(spec.documents)
             ]
             function.add_to_role_policy(
                 iam.PolicyStatement(actions=["ssm:SendCommand"], resources=documents + instances)

@@ -45,6 +45,9 @@ class FunctionSpec:
     timeout_seconds: int
     access: frozenset[Access] = frozenset()
     memory_mb: int = 256
+    # With "node-commands": the SSM documents (base names) it may send, and no others. A test keeps
+    # these equal to the documents the domain code sends (hadrill.setup, hadrill.drill.phases).
+    documents: frozenset[str] = frozenset()
 
     @property
     def substitution(self) -> str:
@@ -70,6 +73,7 @@ SETUP_FUNCTIONS = (
         "Run the read-only conformance probe on both nodes, save its raw outputs, return the table",
         900,
         frozenset({"node-commands", "conformance-write"}),
+        documents=frozenset({"HADrill-ConformanceProbe"}),
     ),
     FunctionSpec(
         "RunSetupStep",
@@ -77,6 +81,20 @@ SETUP_FUNCTIONS = (
         "Run one setup step on the nodes and wait for it",
         900,
         frozenset({"node-commands"}),
+        documents=frozenset(
+            {
+                "HADrill-NodeStatus",
+                "HADrill-LicenseAndStart",
+                "HADrill-CommPaths",
+                "HADrill-VirtualIpResource",
+                "HADrill-DataMirror",
+                "HADrill-StageMedia",
+                "HADrill-HostsEntry",
+                "HADrill-InstallHulft",
+                "HADrill-InstallRecoveryKit",
+                "HADrill-CreateHulftResource",
+            }
+        ),
     ),
     FunctionSpec(
         "RecordSetupResult",
@@ -99,6 +117,15 @@ DRILL_FUNCTIONS = (
         "Run one drill phase (lock, preflight, fault, takeover wait, recovery, switchback) and wait for it",
         900,
         frozenset({"node-commands", "node-power", "route-read", "alarms-read", "records-read", "records-write"}),
+        documents=frozenset(
+            {
+                "HADrill-NodeStatus",
+                "HADrill-WatchTakeover",
+                "HADrill-InjectFault",
+                "HADrill-HealthCheck",
+                "HADrill-DataMarker",
+            }
+        ),
     ),
     FunctionSpec(
         "RecordDrillResult",

@@ -215,3 +215,36 @@ def test_node_command_output_goes_to_the_node_log_group(default_synth: Synthesiz
     facts = json.dumps(function["Properties"]["Environment"]["Variables"][wiring.ENV_CLUSTER])
     (log_group_id,) = default_synth.resources("cluster", "AWS::Logs::LogGroup")
     assert '\\"node_log_group\\":\\"' in facts and log_group_id in facts
+
+
+def test_each_function_may_send_exactly_the_documents_its_domain_code_sends() -> None:
+    """The wiring's documents per function equal what hadrill.setup and hadrill.drill.phases send, so a
+    new document in the code without its grant (or a grant nobody uses) fails here, not in AWS."""
+    from hadrill import setup
+    from hadrill.drill import phases
+
+    specs = {spec.name: spec for spec in wiring.all_functions()}
+    assert specs["RunSetupStep"].documents == set(setup.STEP_DOCUMENTS.values())
+    drill = {phases.NODE_STATUS, phases.WATCH_TAKEOVER, phases.INJECT_FAULT, phases.HEALTH_CHECK, phases.DATA_MARKER}
+    assert specs["RunDrillPhase"].documents == drill
+    assert specs["ProbeConformance"].documents == {setup.CONFORMANCE_PROBE}
+    known = {path.stem for path in wiring.document_files()}
+    for spec in specs.values():
+        assert spec.documents <= known, spec.name
+        assert bool(spec.documents) == ("node-commands" in spec.access), spec.name
+
+
+def test_send_command_names_only_the_functions_own_documents(default_synth: Synthesized) -> None:
+    def documents_of(function: str) -> set[str]:
+        sent = set()
+        for statement in _policy_of(default_synth, function):
+            if "ssm:SendCommand" in _as_list(statement["Action"]):
+                for resource in _as_list(statement["Resource"]):
+                    text = json.dumps(resource)
+                    refs = {path.stem: f'"Ref": "{path.stem.replace("-", "")}"' for path in wiring.document_files()}
+                    sent |= {stem for stem, ref in refs.items() if ref in text}
+        return sent
+
+    assert "HADrill-InjectFault" not in documents_of("RunSetupStep")
+    assert "HADrill-InstallHulft" not in documents_of("RunDrillPhase")
+    assert documents_of("ProbeConformance") == {"HADrill-ConformanceProbe"}
