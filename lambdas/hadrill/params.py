@@ -21,7 +21,9 @@ def _param(alias: str, pattern: str, description: str, default: str | None = Non
 
 
 class DocumentParameters(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    # defer_build: a document's validator is built when a command for it is first made, not at import
+    # (eighteen models; a cold start needs two or three of them).
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
 
     def to_ssm(self) -> dict[str, list[str]]:
         """The ``Parameters`` argument of ``ssm:SendCommand``."""

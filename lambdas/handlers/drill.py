@@ -12,7 +12,7 @@ import time
 from datetime import datetime
 from typing import Any
 
-from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -22,10 +22,9 @@ from hadrill.drill.model import validate_input as validate_drill_input
 from hadrill.node_commands import MARGIN_SECONDS
 from hadrill.records import WorkflowRecord, save
 from hadrill.report_html import render_html
-from handlers.env import announce, client, cluster_facts, emit_metric, handler_env
+from handlers.env import announce, client, cluster_facts, emit_metric, handler_env, traced
 
 logger = Logger(service="hadrill-drill")
-tracer = Tracer(service="hadrill-drill")
 METRIC_NAMESPACE = "HADrill"  # stacks.orchestration.wiring.METRIC_NAMESPACE
 SERVICE = "hadrill-drill"  # stacks.orchestration.wiring.DRILL_SERVICE
 
@@ -45,7 +44,7 @@ def _billing(started: float, context: LambdaContext) -> dict[str, Any]:
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
+@traced("hadrill-drill")
 def validate_input(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """The first state: nothing is sent, locked or written before the input is known to be good."""
     started = time.monotonic()
@@ -78,7 +77,7 @@ def _tools(context: LambdaContext) -> phases.Tools:
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
+@traced("hadrill-drill")
 def run_phase(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """One phase of the drill (``event["phase"]``), over the whole state document (``event["state"]``)."""
     started = time.monotonic()
@@ -106,7 +105,7 @@ def _started_ms(state: dict[str, Any], started: str | None) -> int:
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
+@traced("hadrill-drill")
 def record_result(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Outcome and report: DynamoDB record + SNS (records.save), JSON and Markdown in S3, EMF metrics,
     a "Drill Completed" event. Returns what the last states need (outcome, reason)."""

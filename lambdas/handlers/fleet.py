@@ -11,7 +11,7 @@ import os
 import time
 from typing import Any
 
-from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
@@ -20,10 +20,9 @@ from hadrill import fleet
 from hadrill.drill import report as drill_report
 from hadrill.drill.report import iso
 from hadrill.fleet_html import render_fleet_html
-from handlers.env import announce, client, emit_metric
+from handlers.env import announce, client, emit_metric, traced
 
 logger = Logger(service="hadrill-fleet")
-tracer = Tracer(service="hadrill-fleet")
 METRIC_NAMESPACE = "HADrill"  # stacks.orchestration.wiring.METRIC_NAMESPACE
 
 FLEET_REPORTS_BUCKET_ENV = "HADRILL_FLEET_REPORTS_BUCKET"  # stacks.orchestration.wiring.ENV_FLEET_REPORTS_BUCKET
@@ -37,7 +36,7 @@ def _facts() -> fleet.FleetFacts:
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
+@traced("hadrill-fleet")
 def plan_drills(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """The first state: validate the input, then one Map item per cluster. Nothing is started yet."""
     facts = _facts()
@@ -54,7 +53,7 @@ FAILED_STATUSES = ("FAILED", "TIMED_OUT", "ABORTED")
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
+@traced("hadrill-fleet")
 def check_budget(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Before a cluster's drill starts: have more of this fleet execution's drills failed than the
     budget allows? Reads the other clusters' drill executions (named <fleet execution>-<cluster>)."""
@@ -91,7 +90,7 @@ def _read_report(bucket: str, key: str) -> dict[str, Any] | None:
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
+@traced("hadrill-fleet")
 def summarize(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Read each cluster's drill report, write the fleet summary (JSON, Markdown, HTML), announce it."""
     facts = _facts()

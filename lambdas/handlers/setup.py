@@ -5,17 +5,16 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from hadrill import conformance, setup
 from hadrill.node_commands import MARGIN_SECONDS, Waiting, run_commands
 from hadrill.records import WorkflowError, WorkflowRecord, save
-from handlers.env import client, cluster_facts, handler_env
+from handlers.env import client, cluster_facts, handler_env, traced
 
 logger = Logger(service="hadrill-setup")
-tracer = Tracer(service="hadrill-setup")
 metrics = Metrics(namespace="HADrill", service="hadrill-setup")
 
 
@@ -27,7 +26,7 @@ class SetupChecksFailed(Exception):
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
+@traced("hadrill-setup")
 def validate_input(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """The first state: nothing is sent to a node before the input is known to be good."""
     request = setup.validate_input(event.get("input"), cluster_facts())
@@ -36,7 +35,7 @@ def validate_input(event: dict[str, Any], context: LambdaContext) -> dict[str, A
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
+@traced("hadrill-setup")
 def run_step(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     step: setup.SetupStep = event["step"]
     request = setup.SetupInput.model_validate(event["request"])
@@ -74,7 +73,7 @@ CONFORMANCE_PREFIX = "conformance/"
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
+@traced("hadrill-setup")
 def probe_conformance(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """The conformance probe on both nodes (read-only, also in a dry run). Saves every raw output the
     probe read to the reports bucket, then returns the table; the state machine stops setup before
@@ -104,7 +103,7 @@ def probe_conformance(event: dict[str, Any], context: LambdaContext) -> dict[str
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
+@traced("hadrill-setup")
 @metrics.log_metrics
 def record_result(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Record SUCCEEDED or FAILED with the steps' results and the failure's own words, then notify."""
