@@ -10,32 +10,18 @@ from __future__ import annotations
 import ipaddress
 import re
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from hadrill import fields as f
+from hadrill.errors import shown
+from stacks import yaml_file
 
 DEFAULT_CONFIG_PATH = Path("config/default.yaml")
 
-# Names end up in stack names, tags, SSM document targets and /etc/hosts: keep them boring.
-CLUSTER_NAME = r"^[a-z][a-z0-9-]{1,30}[a-z0-9]$"
-HOST_NAME = r"^[a-z][a-z0-9-]{0,62}$"
-LOGICAL_HOST = r"^[a-z][a-z0-9-]{0,62}(\.[a-z0-9][a-z0-9-]{0,62})*$"
-AZ_NAME = r"^[a-z]{2}(-gov)?-[a-z]+-\d[a-z]$"
-INSTANCE_TYPE = r"^[a-z][a-z0-9-]*\.[a-z0-9]+$"
-AMI_ID = r"^ami-[0-9a-f]{8,17}$"
-SSM_PARAMETER_PATH = r"^/[A-Za-z0-9_.\-/]+$"
-S3_KEY = r"^[A-Za-z0-9][A-Za-z0-9_.\-/]{0,1000}$"
-SHA256 = r"^[0-9a-f]{64}$"
-SECRET_NAME = r"^[A-Za-z0-9/_+=.@-]{1,512}$"  # noqa: S105 - a name pattern, not a secret
-ABSOLUTE_PATH = r"^/[A-Za-z0-9_.\-/]+$"
-INSTANCE_ID = r"^i-[0-9a-f]{8,17}$"
-ENI_ID = r"^eni-[0-9a-f]{8,17}$"
-ROUTE_TABLE_ID = r"^rtb-[0-9a-f]{8,17}$"
-VPC_ID = r"^vpc-[0-9a-f]{8,17}$"
-TAG_KEY = r"^[A-Za-z0-9 _.:/=+\-@]{1,128}$"
-
-Port = Annotated[int, Field(ge=1, le=65535)]
+# The field types (hadrill.fields) are the workflows' own: a value synth accepts, setup accepts too.
+Port = f.Port
 
 
 class ConfigError(Exception):
@@ -49,13 +35,13 @@ class _Model(BaseModel):
 class Subnet(_Model):
     """One clustering subnet; each node lives in one, each in its own AZ."""
 
-    name: Annotated[str, Field(pattern=HOST_NAME)]
-    cidr: ipaddress.IPv4Network
-    availability_zone: Annotated[str, Field(pattern=AZ_NAME)]
+    name: f.Name
+    cidr: f.SubnetCidr
+    availability_zone: f.AvailabilityZone
 
 
 class Network(_Model):
-    vpc_cidr: ipaddress.IPv4Network
+    vpc_cidr: f.VpcCidr
     # Absent for a bring-your-own cluster, whose subnets already exist.
     subnets: tuple[Subnet, Subnet] | None = None
 
@@ -74,6 +60,12 @@ class Network(_Model):
         for index, subnet in enumerate(self.subnets):
             if not subnet.cidr.subnet_of(self.vpc_cidr):
                 raise _FieldError(f"subnets.{index}.cidr", f"{subnet.cidr} is not inside vpc_cidr {self.vpc_cidr}")
+        if f.region_of(a.availability_zone) != f.region_of(b.availability_zone):
+            raise _FieldError(
+                "subnets.1.availability_zone",
+                f"{b.availability_zone} is in region {f.region_of(b.availability_zone)}, subnets.0 in "
+                f"{f.region_of(a.availability_zone)}; a stack deploys into one region",
+            )
         if a.availability_zone == b.availability_zone:
             raise _FieldError(
                 "subnets.1.availability_zone",
@@ -89,15 +81,15 @@ class Network(_Model):
 class VirtualIp(_Model):
     """The address clients use; a /32 route points it at the active node's ENI."""
 
-    address: ipaddress.IPv4Address
-    logical_host: Annotated[str, Field(pattern=LOGICAL_HOST, max_length=253)]
+    address: f.VirtualIpAddress
+    logical_host: f.LogicalHost
 
 
 class Ami(_Model):
     """Exactly one of an SSM parameter path (resolved at deploy time) or an AMI id."""
 
-    ssm_parameter: Annotated[str, Field(pattern=SSM_PARAMETER_PATH)] | None = None
-    id: Annotated[str, Field(pattern=AMI_ID)] | None = None
+    ssm_parameter: f.SsmParameterPath | None = None
+    id: f.AmiId | None = None
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Ami:
@@ -107,18 +99,18 @@ class Ami(_Model):
 
 
 class Node(_Model):
-    name: Annotated[str, Field(pattern=HOST_NAME)]
+    name: f.NodeName
 
 
 class Nodes(_Model):
     primary: Node
     secondary: Node
-    instance_type: Annotated[str, Field(pattern=INSTANCE_TYPE)] = "t3.large"
+    instance_type: f.InstanceType = "t3.large"
     ami: Ami | None = None
     # RHEL-family AMIs name their root device /dev/sda1; a wrong name adds a volume instead.
-    root_device_name: Annotated[str, Field(pattern=r"^/dev/(sd[a-z]1?|xvd[a-z])$")] = "/dev/sda1"
-    root_volume_gib: Annotated[int, Field(ge=10, le=1024)] = 30
-    data_volume_gib: Annotated[int, Field(ge=1, le=16384)] = 20
+    root_device_name: f.RootDevice = "/dev/sda1"
+    root_volume_gib: f.StrictWhole = Field(default=30, ge=10, le=1024)
+    data_volume_gib: f.StrictWhole = Field(default=20, ge=1, le=16384)
     termination_protection: bool = True
 
     @model_validator(mode="after")
@@ -129,16 +121,16 @@ class Nodes(_Model):
 
 
 class Hulft(_Model):
-    version: Annotated[str, Field(pattern=r"^\d{2}\.\d{2}\.\d{2}$")] = "08.01.02"
-    hulexep: Annotated[str, Field(pattern=ABSOLUTE_PATH)] = "/usr/local/hulft/bin"
-    hulpath: Annotated[str, Field(pattern=ABSOLUTE_PATH)] = "/data/hulft/etc"
+    version: f.HulftVersion = "08.01.02"
+    hulexep: f.HulftDir = "/usr/local/hulft/bin"
+    hulpath: f.HulftDir = "/data/hulft/etc"
     # LifeKeeper tag of the /data file system resource the hulft hierarchy depends on; "none" as
     # in the blog when HULFT should not depend on it.
-    filesystem_tag: Annotated[str, Field(pattern=r"^(none|/[A-Za-z0-9._/-]{0,255})$")] = "/data"
+    filesystem_tag: f.FilesystemTag = "/data"
     receive_port: Port = 30000
     observe_port: Port = 31000
     # Partners that send to / request from this HULFT; may be empty until there are any.
-    client_cidrs: tuple[ipaddress.IPv4Network, ...] = ()
+    client_cidrs: tuple[ipaddress.IPv4Network, ...] = Field(default=(), max_length=50)
 
     @field_validator("client_cidrs")
     @classmethod
@@ -156,8 +148,8 @@ class Hulft(_Model):
 
 
 class MediaObject(_Model):
-    key: Annotated[str, Field(pattern=S3_KEY)]
-    sha256: Annotated[str, Field(pattern=SHA256)]
+    key: f.MediaKey
+    sha256: f.Sha256
 
 
 class Media(_Model):
@@ -167,10 +159,10 @@ class Media(_Model):
 
 class Secrets(_Model):
     # The secret holds the HULFT serial and product key; it is read on the node only.
-    hulft_license: Annotated[str, Field(pattern=SECRET_NAME)]
+    hulft_license: f.SecretName
     # The LifeKeeper license file (lkkeyins input) for the base stage; default
     # hadrill/<cluster_name>/lifekeeper-license.
-    lifekeeper_license: Annotated[str, Field(pattern=SECRET_NAME)] | None = None
+    lifekeeper_license: f.SecretName | None = None
 
 
 class LifeKeeper(_Model):
@@ -179,7 +171,7 @@ class LifeKeeper(_Model):
     # DataKeeper replication of /data: synchronous keeps the standby's copy identical at takeover.
     mirror_mode: Literal["synchronous", "asynchronous"] = "synchronous"
     # The /data EBS volume as the node sees it (attached as /dev/sdf; NVMe on Nitro instances).
-    data_device: Annotated[str, Field(pattern=r"^/dev/[a-z0-9]+$")] = "/dev/nvme1n1"
+    data_device: f.DataDevice = "/dev/nvme1n1"
     data_fstype: Literal["xfs", "ext4"] = "xfs"
     # Switchback type of every resource hierarchy the setup creates. Only intelligent: the hierarchy
     # holds a DataKeeper resource, and DataKeeper resources do not support automatic switchback (SIOS
@@ -199,15 +191,13 @@ class LifeKeeper(_Model):
 
 MAX_TAKEOVER_TIMEOUT_SECONDS = 780
 DrillScenario = Literal["network-down", "instance-stop", "instance-reboot", "hulft-daemon-kill", "switchover"]
-SCHEDULE_EXPRESSION = r"^(cron\([0-9A-Za-z*?/,#\- ]+\)|rate\([1-9][0-9]* (minute|minutes|hour|hours|day|days)\))$"
-ALARM_NAME = r"^[A-Za-z0-9 _.:/#+=@-]{1,255}$"
 
 
 class DrillSchedule(_Model):
     """One EventBridge rule that starts a drill on a schedule."""
 
-    name: Annotated[str, Field(pattern=HOST_NAME)]
-    schedule: Annotated[str, Field(pattern=SCHEDULE_EXPRESSION)]
+    name: f.Name
+    schedule: f.ScheduleExpression
     scenario: DrillScenario = "network-down"
     # Off by default: a drill takes production HULFT through a real takeover.
     enabled: bool = False
@@ -216,13 +206,13 @@ class DrillSchedule(_Model):
 
 class Drills(_Model):
     # The SLO: a takeover slower than this makes the drill FAILED (it still recovers).
-    max_rto_seconds: Annotated[int, Field(ge=1, le=3600)] = 120
+    max_rto_seconds: f.StrictWhole = Field(default=120, ge=1, le=3600)
     # At most the drill workflow's own limit (hadrill.drill.model.MAX_TAKEOVER_TIMEOUT_SECONDS: the
     # wait runs inside one 900 s Lambda invocation), or every scheduled drill would be refused.
-    takeover_timeout_seconds: Annotated[int, Field(ge=10, le=MAX_TAKEOVER_TIMEOUT_SECONDS)] = 300
+    takeover_timeout_seconds: f.StrictWhole = Field(default=300, ge=10, le=MAX_TAKEOVER_TIMEOUT_SECONDS)
     # CloudWatch alarms that, in ALARM, stop a drill before the fault or abort it while waiting.
-    stop_condition_alarms: tuple[Annotated[str, Field(pattern=ALARM_NAME)], ...] = ()
-    schedules: tuple[DrillSchedule, ...] = ()
+    stop_condition_alarms: tuple[f.AlarmName, ...] = Field(default=(), max_length=20)
+    schedules: tuple[DrillSchedule, ...] = Field(default=(), max_length=50)
 
     @model_validator(mode="after")
     def _consistent(self) -> Drills:
@@ -239,17 +229,17 @@ class Drills(_Model):
 
 
 class ExistingNode(_Model):
-    instance_id: Annotated[str, Field(pattern=INSTANCE_ID)]
-    eni_id: Annotated[str, Field(pattern=ENI_ID)]
+    instance_id: f.InstanceId
+    eni_id: f.EniId
 
 
 class ExistingCluster(_Model):
     """Bring your own cluster: two running LifeKeeper nodes this app does not create."""
 
-    vpc_id: Annotated[str, Field(pattern=VPC_ID)]
+    vpc_id: f.VpcId
     primary: ExistingNode
     secondary: ExistingNode
-    route_table_ids: Annotated[tuple[Annotated[str, Field(pattern=ROUTE_TABLE_ID)], ...], Field(min_length=1)]
+    route_table_ids: tuple[f.RouteTableId, ...] = Field(min_length=1, max_length=50)
 
     @model_validator(mode="after")
     def _two_nodes(self) -> ExistingCluster:
@@ -263,7 +253,7 @@ class ExistingCluster(_Model):
 
 
 class DeploymentConfig(_Model):
-    cluster_name: Annotated[str, Field(pattern=CLUSTER_NAME)]
+    cluster_name: f.ClusterName
     network: Network
     virtual_ip: VirtualIp
     nodes: Nodes
@@ -272,7 +262,7 @@ class DeploymentConfig(_Model):
     secrets: Secrets
     lifekeeper: LifeKeeper = LifeKeeper()
     drills: Drills = Drills()
-    tags: dict[Annotated[str, Field(pattern=TAG_KEY)], Annotated[str, Field(max_length=256)]] = {}
+    tags: dict[f.TagKey, f.TagValue] = Field(default={}, max_length=50)
     existing_cluster: ExistingCluster | None = None
 
     @property
@@ -320,32 +310,38 @@ def parse_config(data: Any, *, source: str = "config") -> DeploymentConfig:
         return DeploymentConfig.model_validate(data)
     except ValidationError as error:
         raise ConfigError(f"{source}: {_describe(error)}") from None
+    except RecursionError:  # a structure pydantic cannot walk; yaml_file bounds depth, data may not be from it
+        raise ConfigError(f"{source}: the settings are nested too deeply") from None
+
+
+def read_settings_file(path: Path, what: str = "config file") -> Any:
+    """The YAML data in ``path``; ConfigError ("PATH: ...", one line) for anything unreadable."""
+    try:
+        return yaml_file.read(path)
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot read the {what} ({error.strerror or type(error).__name__})") from None
+    except yaml_file.YamlFileError as error:
+        raise ConfigError(f"{path}: {error}") from None
 
 
 def load_config(path: Path | str = DEFAULT_CONFIG_PATH) -> DeploymentConfig:
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise ConfigError(f"{path}: cannot read the config file ({error.strerror})") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        problem = getattr(error, "problem", None) or "invalid YAML"
-        raise ConfigError(f"{path}: not valid YAML{where}: {problem}") from None
-    return parse_config(data, source=str(path))
+    return parse_config(read_settings_file(path), source=str(path))
+
+
+# How much of a field path a message shows: a long unknown key is cut like any other quoted value.
+_FIELD_PART_LIMIT = 64
 
 
 def _describe(error: ValidationError) -> str:
-    """One line: the dotted field path and the reason, plus how many more problems there are."""
+    """One line: the dotted field path and the reason, plus how many more problems there are. Every
+    value it quotes (the input, an unknown key) is cut to a few dozen characters."""
     problems = error.errors(include_url=False)
     first = problems[0]
-    location = [str(part) for part in first["loc"]]
+    location = [_field_part(part) for part in first["loc"]]
     message = str(first["msg"])
     # Our own validators name a nested field in the message ("subnets.1.cidr: ...").
-    match = re.match(r"^(?:Value error, )?([a-z0-9_][a-z0-9_.]*): (.*)$", message, flags=re.DOTALL)
+    match = re.match(r"^(?:Value error, )?([a-z0-9_][a-z0-9_.]*): (.*)$", message, flags=re.DOTALL | re.ASCII)
     if match:
         location += match.group(1).split(".")
         message = match.group(2)
@@ -356,9 +352,19 @@ def _describe(error: ValidationError) -> str:
     elif first["type"] == "missing":
         message = "required setting is missing"
     elif first["type"] == "string_pattern_mismatch":
-        message = f"{first['input']!r} is not valid here (expected to match {first['ctx']['pattern']})"
+        message = f"{shown(first['input'])} is not valid here (expected to match {first['ctx']['pattern']})"
     elif "input" in first and first["type"] not in ("value_error", "assertion_error"):
-        message = f"{message} (got {first['input']!r})"
+        message = f"{_without_input(message)} (got {shown(first['input'])})"
     field = ".".join(part for part in location if not part.startswith("function-")) or "(top level)"
     more = f" (and {len(problems) - 1} more problem(s))" if len(problems) > 1 else ""
-    return f"{field}: {message}{more}"
+    return " ".join(f"{field}: {message}{more}".split())
+
+
+def _field_part(part: object) -> str:
+    text = str(part)
+    return text if len(text) <= _FIELD_PART_LIMIT and text.isprintable() else shown(text, _FIELD_PART_LIMIT)
+
+
+def _without_input(message: str) -> str:
+    """pydantic's own message, which may repeat the input (an enum's or a literal's), cut."""
+    return message if len(message) <= 200 else message[:200] + "\u2026"

@@ -11,6 +11,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Property tests (issue 15): derandomized with few examples in `make test`; `make fuzz` selects the
+# "fuzz" profile (HADRILL_HYPOTHESIS_PROFILE=fuzz) for many more, still derandomized.
+settings.register_profile(
+    "test", max_examples=60, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.register_profile(
+    "fuzz", max_examples=2000, derandomize=True, deadline=None, suppress_health_check=list(HealthCheck)
+)
+settings.load_profile(os.environ.get("HADRILL_HYPOTHESIS_PROFILE", "test"))
 
 REPO = Path(__file__).resolve().parent.parent
 NODE_BIN = REPO / "node_modules" / ".bin"

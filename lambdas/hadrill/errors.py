@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import reprlib
+
 
 class ParseError(ValueError):
     """Command output could not be understood; never guess an answer from it."""
@@ -23,3 +25,38 @@ class LifeKeeperNotRunningError(ParseError):
 
 class RouteError(ValueError):
     """The virtual IP route is missing, ambiguous or not pointing at a network interface."""
+
+
+# How much of a value any message may quote: enough to recognise it, never a whole file.
+QUOTE_LIMIT = 80
+_ELLIPSIS = "\u2026"
+
+
+def shown(value: object, limit: int = QUOTE_LIMIT) -> str:
+    """``repr(value)`` cut to at most ``limit`` characters (then "…"): every message that quotes
+    something a user or a node gave us quotes it through this, so no input makes a long message."""
+    if isinstance(value, str | bytes):
+        text = repr(value[: limit + 1])
+    else:
+        try:
+            text = _SHORT_REPR.repr(value)
+        except ValueError:  # an int too long for repr (over 4,300 digits), possibly nested
+            text = f"<a {type(value).__name__} too long to show>"
+    return text if len(text) <= limit else text[:limit] + _ELLIPSIS
+
+
+def cut(text: str, limit: int = QUOTE_LIMIT) -> str:
+    """``text`` itself (no quotes) cut to ``limit`` characters, then "…": for messages of our own or of
+    a library that may carry a long input."""
+    return text if len(text) <= limit else text[:limit] + _ELLIPSIS
+
+
+def _short_repr() -> reprlib.Repr:
+    short = reprlib.Repr()
+    short.maxlevel = 3
+    short.maxstring = short.maxother = short.maxlong = QUOTE_LIMIT
+    short.maxlist = short.maxtuple = short.maxdict = short.maxset = short.maxfrozenset = 6
+    return short
+
+
+_SHORT_REPR = _short_repr()

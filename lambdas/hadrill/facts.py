@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from hadrill import fields as f
 from hadrill import patterns as p
 
 NodeRole = Literal["primary", "secondary"]
@@ -25,7 +26,7 @@ class _Frozen(BaseModel):
 
 class NodeFacts(_Frozen):
     role: NodeRole
-    name: str = Field(pattern=p.NODE_NAME)  # the LifeKeeper system name (host name)
+    name: f.NodeName  # the LifeKeeper system name (host name)
     instance_id: str
     eni_id: str
     # Addresses the LifeKeeper comm paths use, in order (one or two; a second address pair gives a
@@ -34,8 +35,8 @@ class NodeFacts(_Frozen):
 
 
 class MediaFacts(_Frozen):
-    key: str = Field(pattern=p.S3_KEY)
-    sha256: str = Field(pattern=p.SHA256)
+    key: f.MediaKey
+    sha256: f.Sha256
 
     @property
     def file_name(self) -> str:
@@ -43,21 +44,21 @@ class MediaFacts(_Frozen):
 
 
 class ClusterFacts(_Frozen):
-    cluster_name: str
+    cluster_name: f.ClusterName
     primary: NodeFacts
     secondary: NodeFacts
-    virtual_ip: str = Field(pattern=p.IPV4)
-    logical_host: str = Field(pattern=p.HOSTNAME)
+    virtual_ip: f.VirtualIpText
+    logical_host: f.LogicalHost
     route_table_ids: tuple[str, ...]
     media_bucket: str = Field(pattern=p.S3_BUCKET)
     hulft_media: MediaFacts
     recovery_kit_media: MediaFacts
-    hulft_license_secret: str = Field(pattern=p.SECRET_ID)
-    hulft_version: str = Field(pattern=p.HULFT_VERSION)
-    hulexep: str = Field(pattern=p.ABSOLUTE_PATH)  # programs: <install dir>/bin
-    hulpath: str = Field(pattern=p.ABSOLUTE_PATH)  # settings: <settings dir>/etc on /data
+    hulft_license_secret: f.SecretName
+    hulft_version: f.HulftVersion
+    hulexep: f.HulftDir  # programs: <install dir>/bin
+    hulpath: f.HulftDir  # settings: <settings dir>/etc on /data
     hulft_tag: str = Field(default="hulft", pattern=p.LK_TAG)
-    filesystem_tag: str = Field(default="/data", pattern=p.FILESYSTEM_TAG)
+    filesystem_tag: f.FilesystemTag = "/data"
     mirror_tag: str = Field(default="datarep-data", pattern=p.LK_TAG)
     data_mount: str = Field(default="/data", pattern=p.ABSOLUTE_PATH)
     document_prefix: str = Field(pattern=r"^[A-Za-z0-9_.-]{0,64}$")
@@ -67,10 +68,10 @@ class ClusterFacts(_Frozen):
     created_by_app: bool = True
     # Secrets Manager secret whose SecretString is the LifeKeeper license file (lkkeyins input);
     # defaults to hadrill/<cluster>/lifekeeper-license.
-    lifekeeper_license_secret: str = Field(default="", pattern=p.SECRET_ID)
+    lifekeeper_license_secret: f.SecretName = ""
     vip_resource_tag: str = Field(default="ec2-vip", pattern=p.LK_TAG)  # EC2 Recovery Kit (route table)
     ip_resource_tag: str = Field(default="ip-vip", pattern=p.LK_TAG)  # IP Recovery Kit, below it
-    data_device: str = Field(default="/dev/nvme1n1", pattern=p.DEVICE_PATH)  # the /data EBS volume
+    data_device: f.DataDevice = "/dev/nvme1n1"  # the /data EBS volume
     data_fstype: str = Field(default="xfs", pattern=p.FSTYPE)
     mirror_mode: str = Field(default="synchronous", pattern=p.MIRROR_MODE)
     # How long the base scripts wait on the node (each inside its document timeout and the Lambda's

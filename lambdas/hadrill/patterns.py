@@ -19,11 +19,14 @@ HOSTNAME = f"^{_LABEL}([.]{_LABEL}){{0,8}}$"
 ABSOLUTE_PATH = "^(/[A-Za-z0-9_][A-Za-z0-9._+-]{0,127}){1,16}$"
 FILE_NAME = "^[A-Za-z0-9_][A-Za-z0-9._+-]{0,254}$"
 S3_BUCKET = "^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$"
-S3_KEY = "^[A-Za-z0-9_][A-Za-z0-9_.+=/-]{0,1023}$"
+# Segments that never start with a dot (no "." or ".." segment, no empty one) and a last segment that
+# is a FILE_NAME: the staged file is named after it.
+_SEGMENT = "[A-Za-z0-9_][A-Za-z0-9._+=-]{0,254}"
+S3_KEY = f"^({_SEGMENT}/){{0,15}}[A-Za-z0-9_][A-Za-z0-9._+-]{{0,254}}$"
 SHA256 = "^[a-f0-9]{64}$"
 SECRET_ID = "^[A-Za-z0-9_][A-Za-z0-9/_+=.@:-]{0,2047}$"  # noqa: S105 - a pattern for secret names
 INSTALL_ROLE = "^(active|standby)$"
-HULFT_VERSION = "^[0-9]{1,2}[.][0-9]{1,2}[.][0-9]{1,2}$"
+HULFT_VERSION = "^[0-9]{2}[.][0-9]{2}[.][0-9]{2}$"  # as HULFT writes it: 08.01.02
 RPM_NAME = "^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$"
 RPM_VERSION = "^[0-9][A-Za-z0-9._+]{0,63}-[A-Za-z0-9._+]{1,63}$"
 LK_TAG = "^/?[A-Za-z0-9_][A-Za-z0-9._-]{0,127}(/[A-Za-z0-9_][A-Za-z0-9._-]{0,127}){0,8}$"
@@ -33,7 +36,7 @@ PRIORITY = "^[1-9][0-9]{0,2}$"
 SWITCHBACK = "^(intelligent|automatic)$"
 FAULT = "^(network-down|hulft-daemon-kill|switchover)$"
 HULFT_DAEMON = "^(hulobsd|hulrcvd|hulsndd)$"
-INTERFACE = "^[A-Za-z0-9_.-]{1,15}$"
+INTERFACE = "^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$"  # never a leading dash: it reaches ifdown "$2"
 MILLISECONDS = "^[1-9][0-9]{0,5}$"
 SECONDS = "^[0-9]{1,5}$"
 EXPECTED_ROLE = "^(active|standby)$"
@@ -47,3 +50,26 @@ FSTYPE = "^(xfs|ext4|ext3)$"
 MIRROR_MODE = "^(synchronous|asynchronous)$"
 MARKER_ACTION = "^(write|check|remove)$"
 OPTIONAL_ADDRESS_LIST = f"^(none|{_IP_LIST})$"  # the conformance probe: "none" when no address is known
+
+# ---- the deployment config and the execution inputs (hadrill.fields builds its types on these) ----
+_NAME_LABEL = "[a-z]([a-z0-9-]{0,61}[a-z0-9])?"  # starts with a letter, never ends with a dash
+_LOWER_LABEL = "[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?"
+CLUSTER_NAME = "^[a-z][a-z0-9-]{1,30}[a-z0-9]$"
+NAME = f"^{_NAME_LABEL}$"  # node, subnet and schedule names: one lowercase DNS label
+LOGICAL_HOST = f"^{_NAME_LABEL}([.]{_LOWER_LABEL}){{0,8}}$"  # at most 9 labels, like HOSTNAME
+# HULEXEP and HULPATH: the installer gets their parent directory, so at least two segments.
+HULFT_DIR = "^(/[A-Za-z0-9_][A-Za-z0-9._+-]{0,127}){2,16}$"
+SECRET_NAME = "^[A-Za-z0-9_][A-Za-z0-9/_+=.@-]{0,511}$"  # noqa: S105 - a pattern for secret names
+ALARM_NAME = "^[A-Za-z0-9_.:/#+=@-]([A-Za-z0-9 _.:/#+=@-]{0,253}[A-Za-z0-9_.:/#+=@-])?$"
+DATA_DEVICE = "^/dev/[a-z0-9]{1,63}$"
+ROOT_DEVICE = "^/dev/(sd[a-z]1?|xvd[a-z])$"
+AZ_NAME = "^[a-z]{2}(-gov)?-[a-z]{1,20}-[0-9]{1,2}[a-z]$"
+INSTANCE_TYPE = "^[a-z][a-z0-9-]{0,30}[.][a-z0-9]{1,30}$"
+AMI_ID = "^ami-[0-9a-f]{8,17}$"
+SSM_PARAMETER_PATH = "^(/[A-Za-z0-9_.-]{1,255}){1,15}$"
+INSTANCE_ID = "^i-[0-9a-f]{8,17}$"
+ENI_ID = "^eni-[0-9a-f]{8,17}$"
+ROUTE_TABLE_ID = "^rtb-[0-9a-f]{8,17}$"
+VPC_ID = "^vpc-[0-9a-f]{8,17}$"
+TAG_KEY = "^[A-Za-z0-9 _.:/=+@-]{1,128}$"
+TAG_VALUE = "^[^\\x00-\\x1f\\x7f]{0,256}$"  # any letter (tags may be Japanese), no control character

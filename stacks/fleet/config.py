@@ -10,11 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any
 
-import yaml
 from pydantic import Field, ValidationError, model_validator
 
+from hadrill import fields as f
 from stacks.config import (
-    CLUSTER_NAME,
     ConfigError,
     DeploymentConfig,
     DrillScenario,
@@ -23,6 +22,7 @@ from stacks.config import (
     _FieldError,
     _Model,
     load_config,
+    read_settings_file,
 )
 
 # Matches hadrill.fleet.MAX_CONCURRENCY_LIMIT (the Lambda package is not imported by the CDK side).
@@ -37,16 +37,16 @@ class FleetDrill(_Model):
 
 
 class FleetConfig(_Model):
-    fleet_name: Annotated[str, Field(pattern=CLUSTER_NAME)]
+    fleet_name: f.ClusterName
     # Cluster config files, relative to the fleet file.
     clusters: Annotated[tuple[str, ...], Field(min_length=1, max_length=200)]
     # How many clusters are drilled at once: each drill is a real takeover, so keep it deliberate.
-    max_concurrency: Annotated[int, Field(ge=1, le=MAX_CONCURRENCY_LIMIT)] = 5
+    max_concurrency: f.StrictWhole = Field(default=5, ge=1, le=MAX_CONCURRENCY_LIMIT)
     # The failure budget: after more than this many failed drills, a fleet drill starts no more
     # (0: stop at the first failure). Absent: every cluster is drilled whatever happens.
-    max_failed_drills: Annotated[int, Field(ge=0, le=200)] | None = None
+    max_failed_drills: Annotated[f.StrictWhole, Field(ge=0, le=200)] | None = None
     drill: FleetDrill = FleetDrill()
-    schedules: tuple[DrillSchedule, ...] = ()
+    schedules: tuple[DrillSchedule, ...] = Field(default=(), max_length=50)
 
     @model_validator(mode="after")
     def _consistent(self) -> FleetConfig:
@@ -75,12 +75,7 @@ class Fleet:
 def load_fleet(path: Path | str) -> Fleet:
     """Read and validate the fleet file and every cluster config it lists; one-line ConfigError."""
     path = Path(path)
-    try:
-        data: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise ConfigError(f"{path}: cannot read the fleet file ({error.strerror})") from None
-    except yaml.YAMLError as error:
-        raise ConfigError(f"{path}: not valid YAML: {getattr(error, 'problem', None) or error}") from None
+    data: Any = read_settings_file(path, "fleet file")
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: the file must hold a mapping of settings, got {type(data).__name__}")
     try:

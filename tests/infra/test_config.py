@@ -115,7 +115,7 @@ BAD_CONFIGS = [
         "bad schedule expression",
         {"drills": {"schedules": [{"name": "x", "schedule": "every sunday"}]}},
         "drills.schedules.0.schedule",
-        "not valid",
+        "'every sunday' is neither cron(...) nor rate(...)",
     ),
     (
         "unknown drill scenario",

@@ -37,7 +37,7 @@ DRILL_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$")
 # The key Step Functions reads in a nested execution's input to link it to its parent in the
 # console; a fleet drill sets it on each cluster's drill.
 STARTED_BY_KEY = "AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID"
-EXECUTION_ARN = r"^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:execution:[A-Za-z0-9_.-]{1,80}:[A-Za-z0-9_.-]{1,80}$"
+EXECUTION_ARN = r"^arn:aws[a-z-]*:states:[a-z0-9-]+:[0-9]{12}:execution:[A-Za-z0-9_.-]{1,80}:[A-Za-z0-9_.-]{1,80}$"
 
 Outcome = Literal["PASSED", "FAILED", "ABORTED"]
 AlarmName = Annotated[str, StringConstraints(min_length=1, max_length=255)]
