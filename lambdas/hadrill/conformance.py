@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from hadrill.errors import ParseError
+from hadrill.errors import ParseError, shown
 from hadrill.lcdstatus import parse_lcdstatus
 from hadrill.results import parse_result_line
 
@@ -69,7 +69,7 @@ def _tool(result: dict[str, Any], key: str) -> ResourceTool:
     for tool in RESOURCE_TOOLS:
         if value == tool:
             return tool
-    raise ParseError(_WHAT, f"field {key!r} is {value!r}, not one of {', '.join(RESOURCE_TOOLS)}")
+    raise ParseError(_WHAT, f"field {key!r} is {shown(value)}, not one of {', '.join(RESOURCE_TOOLS)}")
 
 
 def _check(item: object) -> ProbeCheck:
@@ -78,7 +78,7 @@ def _check(item: object) -> ProbeCheck:
     status = item.get("status")
     matched = next((s for s in STATUSES if s == status), None)
     if matched is None:
-        raise ParseError(_WHAT, f"check {item.get('id')!r} has status {status!r}")
+        raise ParseError(_WHAT, f"check {shown(item.get('id'))} has status {shown(status)}")
     return ProbeCheck(
         id=_string(item, "id"),
         status=matched,

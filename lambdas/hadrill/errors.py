@@ -10,6 +10,7 @@ class ParseError(ValueError):
 
     def __init__(self, what: str, reason: str, line_number: int | None = None) -> None:
         where = f" (line {line_number})" if line_number is not None else ""
+        reason = cut(reason, REASON_LIMIT)  # a backstop: each reason quotes through shown() already
         super().__init__(f"cannot parse {what}{where}: {reason}")
         self.what = what
         self.reason = reason
@@ -29,6 +30,7 @@ class RouteError(ValueError):
 
 # How much of a value any message may quote: enough to recognise it, never a whole file.
 QUOTE_LIMIT = 80
+REASON_LIMIT = 300
 _ELLIPSIS = "\u2026"
 
 

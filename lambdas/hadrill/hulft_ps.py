@@ -11,14 +11,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from hadrill.errors import ParseError
+from hadrill.errors import ParseError, shown
 
 DAEMONS = ("hulobsd", "hulrcvd", "hulsndd")
 _WHAT = "ps -ef output"
+# ASCII digits only (\d would take any Unicode digit) and PIDs short enough for int().
 _PROCESS = re.compile(
-    r"^\s*(?P<uid>\S+)\s+(?P<pid>\d+)\s+(?P<ppid>\d+)\s+\d+\s+\S+\s+\S+\s+[\d:.-]+(?:\s+(?P<cmd>.*))?$"
+    r"^[ \t]*(?P<uid>[^ \t]+)[ \t]+(?P<pid>[0-9]{1,10})[ \t]+(?P<ppid>[0-9]{1,10})[ \t]+[0-9]{1,10}[ \t]+[^ \t]+"
+    r"[ \t]+[^ \t]+[ \t]+[0-9:.-]+(?:[ \t]+(?P<cmd>.*))?$",
+    flags=re.ASCII,
 )
-_HEADER = re.compile(r"^\s*UID\s+PID\s+PPID\b")
+_HEADER = re.compile(r"^[ \t]*UID[ \t]+PID[ \t]+PPID([ \t]|$)", flags=re.ASCII)
 
 
 @dataclass(frozen=True)
@@ -43,7 +46,9 @@ def _records(text: str) -> list[tuple[str, str, str, str, int]]:
             uid, pid, ppid, cmd, first = records[-1]
             records[-1] = (uid, pid, ppid, f"{cmd} {line.strip()}".strip(), first)
         else:
-            raise ParseError(_WHAT, f"expected 'UID PID PPID C STIME TTY TIME CMD' columns: {line.strip()!r}", number)
+            raise ParseError(
+                _WHAT, f"expected 'UID PID PPID C STIME TTY TIME CMD' columns: {shown(line.strip())}", number
+            )
     return records
 
 

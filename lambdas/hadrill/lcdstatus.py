@@ -12,11 +12,12 @@ missing or empty block means no resources or no comm paths. Anything that does n
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import re
+from collections import Counter
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from hadrill.errors import LifeKeeperNotRunningError, ParseError
+from hadrill.errors import LifeKeeperNotRunningError, ParseError, shown
 
 _WHAT = "lcdstatus output"
 _RESOURCE_HEADERS = (
@@ -26,6 +27,8 @@ _RESOURCE_HEADERS = (
 _COMM_HEADER_FIRST = "MACHINE"
 _TITLES = ("Resource Hierarchy Information", "Communication Status Information")
 _TREE_CHARS = "|-\u2014\u2013`+"  # Windows-style "|--" tree prefixes count as indentation
+# A priority: ASCII digits only (str.isdigit() also passes "²" and "٣"), short enough for int().
+_PRIORITY = re.compile(r"[0-9]{1,9}", flags=re.ASCII)
 
 
 class ResourceState(StrEnum):
@@ -86,12 +89,14 @@ class LcdStatus:
         if root_tag not in by_tag:
             return ()
 
-        def walk(tag: str) -> Iterator[Resource]:
-            yield by_tag[tag]
-            for child in by_tag[tag].children:
-                yield from walk(child)
-
-        return tuple(walk(root_tag))
+        # Depth first without recursion: a hierarchy may be deeper than Python's recursion limit.
+        found: list[Resource] = []
+        pending = [root_tag]
+        while pending:
+            resource = by_tag[pending.pop()]
+            found.append(resource)
+            pending.extend(reversed(resource.children))
+        return tuple(found)
 
     def roots(self) -> tuple[Resource, ...]:
         return tuple(r for r in self.resources if r.parent is None)
@@ -121,18 +126,18 @@ def _tag_column(line: str) -> tuple[int, str]:
 def _parse_resource(line: str, number: int) -> tuple[int, Resource]:
     tokens = line.split()
     if len(tokens) < 6:
-        raise ParseError(_WHAT, f"resource line has {len(tokens)} fields, expected 6: {line.strip()!r}", number)
+        raise ParseError(_WHAT, f"resource line has {len(tokens)} fields, expected 6: {shown(line.strip())}", number)
     column, tag = _tag_column(line)
     try:
         state = ResourceState(tokens[-3])
     except ValueError:
-        raise ParseError(_WHAT, f"unknown resource state {tokens[-3]!r}", number) from None
-    if not tokens[-2].isdigit():
-        raise ParseError(_WHAT, f"priority {tokens[-2]!r} is not a number", number)
+        raise ParseError(_WHAT, f"unknown resource state {shown(tokens[-3])}", number) from None
+    if not _PRIORITY.fullmatch(tokens[-2]):
+        raise ParseError(_WHAT, f"priority {shown(tokens[-2])} is not a number", number)
     tag_index = next((i for i, t in enumerate(tokens[1:], start=1) if t.endswith(tag)), 1)
     ident = " ".join(tokens[tag_index + 1 : -3])
     if not tag or not ident:
-        raise ParseError(_WHAT, f"resource line lacks a tag or an id: {line.strip()!r}", number)
+        raise ParseError(_WHAT, f"resource line lacks a tag or an id: {shown(line.strip())}", number)
     resource = Resource(
         node=tokens[0],
         tag=tag,
@@ -149,14 +154,14 @@ def _parse_resource(line: str, number: int) -> tuple[int, Resource]:
 def _parse_comm_path(line: str, number: int) -> CommPath:
     tokens = line.split()
     if len(tokens) != 5:
-        raise ParseError(_WHAT, f"comm path line has {len(tokens)} fields, expected 5: {line.strip()!r}", number)
+        raise ParseError(_WHAT, f"comm path line has {len(tokens)} fields, expected 5: {shown(line.strip())}", number)
     machine, network, addresses, state_text, prio = tokens
     try:
         state = PathState(state_text)
     except ValueError:
-        raise ParseError(_WHAT, f"unknown comm path state {state_text!r}", number) from None
-    if prio != "--" and not prio.isdigit():
-        raise ParseError(_WHAT, f"comm path priority {prio!r} is neither a number nor --", number)
+        raise ParseError(_WHAT, f"unknown comm path state {shown(state_text)}", number) from None
+    if prio != "--" and not _PRIORITY.fullmatch(prio):
+        raise ParseError(_WHAT, f"comm path priority {shown(prio)} is neither a number nor --", number)
     return CommPath(machine, network, addresses, state, None if prio == "--" else int(prio))
 
 
@@ -219,9 +224,10 @@ def parse_lcdstatus(text: str) -> LcdStatus:
         elif section == "paths":
             paths.append(_parse_comm_path(line, number))
         else:
-            raise ParseError(_WHAT, f"text before any header: {line.strip()!r}", number)
-    tags = [r.tag for _, r in rows]
-    duplicates = sorted({t for t in tags if tags.count(t) > 1})
+            raise ParseError(_WHAT, f"text before any header: {shown(line.strip())}", number)
+    counts = Counter(r.tag for _, r in rows)  # linear: a listing of 10,000 resources is not quadratic
+    duplicates = sorted(tag for tag, count in counts.items() if count > 1)
     if duplicates:
-        raise ParseError(_WHAT, f"tag listed twice: {', '.join(duplicates)}")
+        listed = ", ".join(shown(tag) for tag in duplicates[:5]) + (" …" if len(duplicates) > 5 else "")
+        raise ParseError(_WHAT, f"tag listed twice: {listed}")
     return LcdStatus(resources=_link(rows), comm_paths=tuple(paths))

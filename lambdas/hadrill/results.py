@@ -6,11 +6,34 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from hadrill.errors import ParseError
+from hadrill.errors import ParseError, cut, shown
 from hadrill.hulft_ps import HulftProcess, parse_hulft_processes
 from hadrill.lcdstatus import LcdStatus, parse_lcdstatus
 
 _WHAT = "script result line"
+# Longest integer a result carries (epoch milliseconds have 13 digits); int() of a 5,000-digit one
+# raises ValueError, not ParseError.
+_MAX_INT_DIGITS = 20
+
+
+def _bounded_int(text: str) -> int:
+    if len(text.lstrip("-")) > _MAX_INT_DIGITS:
+        raise ParseError(_WHAT, f"a number with {len(text.lstrip('-'))} digits")
+    return int(text)
+
+
+def _load(line: str) -> object:
+    """json.loads that raises only ParseError: not JSON, an integer too long, nesting too deep."""
+    try:
+        return json.loads(line, parse_int=_bounded_int)
+    except ParseError:
+        raise
+    except json.JSONDecodeError as error:
+        raise ParseError(_WHAT, f"last line is not JSON ({error.msg}): {shown(line)}") from None
+    except RecursionError:
+        raise ParseError(_WHAT, "last line is JSON nested too deeply") from None
+    except ValueError as error:  # e.g. a float Python cannot hold
+        raise ParseError(_WHAT, f"last line is not usable JSON ({shown(str(error))})") from None
 
 
 def parse_result_line(stdout: str) -> dict[str, Any]:
@@ -18,10 +41,7 @@ def parse_result_line(stdout: str) -> dict[str, Any]:
     lines = [line for line in stdout.splitlines() if line.strip()]
     if not lines:
         raise ParseError(_WHAT, "the script printed nothing")
-    try:
-        result = json.loads(lines[-1])
-    except json.JSONDecodeError as error:
-        raise ParseError(_WHAT, f"last line is not JSON ({error.msg}): {lines[-1][:120]!r}") from None
+    result = _load(lines[-1])
     if not isinstance(result, dict):
         raise ParseError(_WHAT, "last line is JSON but not an object")
     for key, kind in (("ok", bool), ("changed", bool), ("message", str)):
@@ -142,5 +162,5 @@ def parse_watch_result(stdout: str) -> WatchOutcome:
 def parse_fault_result(stdout: str) -> FaultInjected:
     result = parse_result_line(stdout)
     if result["ok"] is not True:
-        raise ParseError(_WHAT, f"the fault was not injected: {result['message']}")
+        raise ParseError(_WHAT, f"the fault was not injected: {cut(result['message'], 200)}")
     return FaultInjected(_text(result, "fault"), _int(result, "fault_epoch_ms"), result["message"])
