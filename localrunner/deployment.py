@@ -21,6 +21,10 @@ from stacks.orchestration import wiring
 LOCAL_BUCKET_SUFFIX = "media-local"
 # Local Lambdas poll SSM often: the simulated commands take milliseconds, not minutes.
 LOCAL_POLL_SECONDS = "0.05"
+# What the drill's functions expect the cluster to take (hadrill.drill.phases.Expected) and how the world
+# shortens Wait states: their waits are sized to the simulator, as a real cluster's are to LifeKeeper's.
+ENV_TIME_SCALE = "HADRILL_TIME_SCALE"
+ENV_EXPECTED_SECONDS = "HADRILL_EXPECTED_SECONDS"
 LICENSE_SECRET_VALUE = json.dumps({"serial": "0000000000000", "productKey": "SIMULATED-PRODUCT-KEY-00000"})
 
 
@@ -166,6 +170,8 @@ def deploy_local(
         wiring.ENV_RECORDS_TABLE: table,
         wiring.ENV_TOPIC_ARN: topic_arn,
         wiring.ENV_POLL_SECONDS: LOCAL_POLL_SECONDS,
+        ENV_TIME_SCALE: repr(world.time_scale),
+        ENV_EXPECTED_SECONDS: json.dumps(expected_seconds(cluster.timings)),
         wiring.ENV_REPORTS_BUCKET: reports_bucket,
         "POWERTOOLS_METRICS_NAMESPACE": "HADrill",
         "POWERTOOLS_LOG_LEVEL": "WARNING",
@@ -194,6 +200,17 @@ def deploy_local(
             {spec.substitution: arns[spec.name] for spec in machine.functions},
         )
     return deployment
+
+
+def expected_seconds(timings: Timings) -> dict[str, float]:
+    """The simulator's durations as the drill expects them (hadrill.drill.phases.Expected's fields)."""
+    return {
+        "takeover": timings.detection_seconds + timings.restore_seconds,
+        "local_recovery": timings.local_recovery_seconds,
+        "boot": timings.reboot_seconds,
+        "resync": timings.resync_seconds,
+        "switchover": timings.restore_seconds,
+    }
 
 
 def create_records_table(dynamodb: Any, name: str) -> str:

@@ -17,7 +17,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from hadrill.drill import phases, report
-from hadrill.drill.model import DrillContext, drill_context
+from hadrill.drill.model import DrillContext, drill_context, unwrap_phases
 from hadrill.drill.model import validate_input as validate_drill_input
 from hadrill.node_commands import MARGIN_SECONDS
 from hadrill.records import WorkflowRecord, save
@@ -38,9 +38,16 @@ def _now_ms() -> int:
     return int(time.time() * 1000)
 
 
-def _billing(started: float, context: LambdaContext) -> dict[str, Any]:
-    """What this invocation costs, for the report's Lambda GB-seconds."""
-    return {"lambdaMs": round((time.monotonic() - started) * 1000, 1), "memoryMb": int(context.memory_limit_in_mb)}
+def _billing(started: float, context: LambdaContext, slept: float = 0.0) -> dict[str, Any]:
+    """What this invocation costs, for the report's Lambda GB-seconds (``sleptMs``: of which it slept polling
+    node commands, which the bench scales with the simulator's delays)."""
+    billing: dict[str, Any] = {
+        "lambdaMs": round((time.monotonic() - started) * 1000, 1),
+        "memoryMb": int(context.memory_limit_in_mb),
+    }
+    if slept:
+        billing["sleptMs"] = round(slept * 1000, 1)
+    return billing
 
 
 @logger.inject_lambda_context
@@ -73,6 +80,8 @@ def _tools(context: LambdaContext) -> phases.Tools:
         records_table=env.records_table,
         poll_seconds=env.poll_seconds,
         budget_seconds=context.get_remaining_time_in_millis() / 1000 - MARGIN_SECONDS,
+        expected=phases.Expected.from_mapping(env.expected()),
+        time_scale=env.time_scale,
     )
 
 
@@ -92,7 +101,12 @@ def run_phase(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             raise ValueError(f"unknown drill phase {name!r}")
         result = phases.PHASES[name](phases.DrillState.from_event(state), tools)
     logger.info("phase done", extra={"phase": name, "summary": result.get("summary")})
-    return {**result, **_billing(started, context)}
+    billing = _billing(started, context, tools.slept)
+    # A phase woken from a Wait state adds this invocation to what its earlier ones cost.
+    earlier = unwrap_phases(state.get("phases")).get(phases.WAITING_STATES.get(name, ""), {})
+    if "waitSeconds" in earlier:  # lambdaMs is the phase's total for the report; sleptMs stays this run's
+        billing["lambdaMs"] = round(billing["lambdaMs"] + float(earlier.get("lambdaMs", 0)), 1)
+    return {**result, **billing}
 
 
 def _started_ms(state: dict[str, Any], started: str | None) -> int:

@@ -32,6 +32,14 @@ class HandlerEnv(BaseModel):
     topic_arn: str = Field(alias="HADRILL_TOPIC_ARN")
     # How often a waiting function asks SSM for a command's status (seconds).
     poll_seconds: float = Field(default=2.0, gt=0, alias="HADRILL_POLL_SECONDS")
+    # Wait state seconds per wall-clock second: 1 in AWS; the local world shortens its Wait states.
+    time_scale: float = Field(default=1.0, gt=0, alias="HADRILL_TIME_SCALE")
+    # How long the cluster is expected to take, JSON {"takeover": s, "boot": s, ...} (hadrill.drill.phases.Expected).
+    expected_seconds: str = Field(default="", alias="HADRILL_EXPECTED_SECONDS")
+
+    def expected(self) -> dict[str, float]:
+        values = json.loads(self.expected_seconds) if self.expected_seconds.strip() else {}
+        return {str(k): float(v) for k, v in values.items()} if isinstance(values, dict) else {}
 
 
 def handler_env() -> HandlerEnv:

@@ -92,8 +92,30 @@ def test_cost_counts_transitions_from_the_states_passed() -> None:
     names += ["VerifyTakeover", "RecoverPrimary", "Switchback", "Postflight"]
     state = _state(**{name: {"lambdaMs": 1000, "memoryMb": 1024, "ssmCommands": 1} for name in names})
     cost = report.count_cost(state, record_ms=0, memory_mb=1024)
-    # 10 Lambda states + SwitchbackWanted + RecordResult + ReleaseLock + DrillOutcome + DrillPassed
-    assert cost["state_transitions"] == 15 and cost["lambda_invocations"] == 12 and cost["ssm_commands"] == 10
-    assert cost["estimated_usd"]["step_functions"] == pytest.approx(15 * 0.025 / 1000)
+    # 10 Lambda states + SwitchbackWanted + RecordResult + ReleaseLock + DrillOutcome + DrillPassed, and the
+    # Choice after each of the three states that may ask for a Wait (none did here)
+    assert cost["state_transitions"] == 18 and cost["lambda_invocations"] == 12 and cost["ssm_commands"] == 10
+    assert cost["estimated_usd"]["step_functions"] == pytest.approx(18 * 0.025 / 1000)
     # 10 phases of 1 GB-s, plus the release estimated as long as taking the lock (1 s).
     assert cost["lambda_gb_seconds"] == pytest.approx(11.0)
+
+
+def test_cost_counts_each_wait_a_phase_asked_for() -> None:
+    """A phase that waited n times ran n + 1 times, entered n Wait states and n + 1 Choices; one that
+    failed after n waits ran n + 1 times and entered n Choices (its Catch skips the last)."""
+    names = ["ValidateInput", "TakeLock", "Preflight", "StartWatcher", "InjectFault", "VerifyTakeover", "Postflight"]
+    phases = {name: {"lambdaMs": 100, "memoryMb": 256} for name in names}
+    phases["WaitForTakeover"] = {"lambdaMs": 300, "memoryMb": 256, "waits": 2}
+    phases["RecoverPrimary"] = {"lambdaMs": 100, "memoryMb": 256, "waits": 2}
+    phases["Switchback"] = {"lambdaMs": 100, "memoryMb": 256}
+    passed = report.count_cost(_state(**phases), record_ms=0, memory_mb=256)
+    # 15 as above, + 3 Choices, + WaitForTakeover and RecoverPrimary 2 x (Wait + run + Choice) each
+    assert passed["state_transitions"] == 15 + 3 + 12 and passed["lambda_invocations"] == 12 + 4
+    state = _state(**phases)
+    state["failed"] = {"RecoverPrimary": {"Error": "RecoveryFailed", "Cause": "{}"}}
+    del state["phases"]["Switchback"], state["phases"]["Postflight"]
+    failed = report.count_cost(state, record_ms=0, memory_mb=256)
+    # ValidateInput..InjectFault 5, WaitForTakeover 3 runs + 3 TakeoverPending + 2 TakeoverWait, VerifyTakeover,
+    # RecoverPrimary 3 runs + 2 RecoveryPending + 2 RecoveryWait (its Catch skips the third Choice and
+    # SwitchbackWanted), RecordResult, ReleaseLock, DrillOutcome, DrillFailed
+    assert failed["state_transitions"] == 5 + 8 + 1 + 7 + 4 and failed["lambda_invocations"] == 5 + 3 + 1 + 3 + 2

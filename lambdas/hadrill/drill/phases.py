@@ -7,13 +7,22 @@ machine keeps under ``$.phases.<State>``: ``summary`` (one line), ``checks`` ({n
 detail}), ``events`` (timeline entries {phase, epochMs}) and ``ssmCommands`` (how many commands it
 sent), plus what later phases need (the watcher's CommandId, the fault time stamp, the RTO).
 
-Waiting happens inside the invocation (hadrill.node_commands), never in Wait/Choice loops, so a
-long takeover costs the same state transitions as a short one.
+Waiting (issue 18): no function is paid to wait for anything long. The three phases that wait for the
+cluster (WaitForTakeover for the watcher, RecoverPrimary for boot and resync, Switchback for the
+switchover) return ``waitSeconds`` instead of polling: the state machine's Wait state sleeps that long
+(free of charge) and runs the phase again, which looks once (with a few seconds' grace) and finishes or
+asks for another wait. The first wait is sized to the expected duration (``Expected``: what a real
+cluster takes, or locally what the simulator is set to take), so a wait that goes as expected costs the
+same transitions whatever its length; one that runs over is looked at again after half the time spent
+so far (a few more transitions, growing with the overrun's ratio, not its length). The RTO stays exact:
+both its ends are stamped on the nodes. Short commands (status, marker, fault) still wait inside the
+invocation: a few seconds of a function cost less than the two transitions a Wait would add.
 """
 
 from __future__ import annotations
 
 import contextlib
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -69,14 +78,25 @@ NETWORK_DOWN_DELAY_SECONDS = 2
 # The watcher reports "no takeover" itself; wait this much longer for its answer before calling
 # the standby unreachable.
 WATCHER_GRACE_SECONDS = 5
-# How often stop-condition alarms are read while the takeover is awaited.
-ALARM_CHECK_SECONDS = 5.0
+# How often stop-condition alarms are read while the takeover is awaited (only drills that name alarms
+# look this often: each look is a Wait, a run and a Choice, three transitions).
+ALARM_CHECK_SECONDS = 10.0
 # The VIP route is replaced early in a takeover; EC2's API is eventually consistent: poll briefly.
 ROUTE_SETTLE_SECONDS = 15.0
 # After a switchback the mirror needs a moment to report in sync again.
 POSTFLIGHT_WAIT_SECONDS = 120
 # Leave this much of an invocation for the work after a wait.
 RESERVE_SECONDS = 15.0
+# A phase that woke from a Wait state gives its commands this long to end before asking for another wait.
+CHECK_GRACE_SECONDS = 5.0
+# After a wait that ran over, look again after this share of the time waited so far.
+RECHECK_SHARE = 0.5
+# The phases that may wait in a Wait state, by the state that runs them.
+WAITING_STATES = {
+    "wait-for-takeover": "WaitForTakeover",
+    "recover-primary": "RecoverPrimary",
+    "switchback": "Switchback",
+}
 # Timeouts of the documents' executions as the drill sends them (the delivery timeout in SSM).
 STATUS_TIMEOUT = 120
 MARKER_TIMEOUT = 60
@@ -88,6 +108,26 @@ FAULT_SIDE_STATES = ("InjectFault", "WaitForTakeover", "VerifyTakeover")
 
 def now_ms() -> int:
     return int(time.time() * 1000)
+
+
+@dataclass(frozen=True)
+class Expected:
+    """How long the cluster is expected to take (seconds, wall clock): the first wait of each kind.
+
+    Defaults are a real cluster's (LifeKeeper's 15 s detection plus the restore, LKCHECKINTERVAL for a
+    daemon's local recovery, an EC2 boot, a full DataKeeper resync of a small volume, a planned
+    switchover); ``HADRILL_EXPECTED_SECONDS`` overrides them (the local world sets the simulator's)."""
+
+    takeover: float = 60.0
+    local_recovery: float = 120.0
+    boot: float = 120.0
+    resync: float = 300.0
+    switchover: float = 30.0
+
+    @classmethod
+    def from_mapping(cls, values: dict[str, float]) -> Expected:
+        known = {k: float(v) for k, v in values.items() if k in cls.__dataclass_fields__}
+        return cls(**known)
 
 
 @dataclass
@@ -104,13 +144,25 @@ class Tools:
     budget_seconds: float  # the invocation's remaining time less a margin
     clock: Callable[[], int] = now_ms
     started: float = field(default_factory=time.monotonic)
+    expected: Expected = field(default_factory=Expected)
+    # Wait state seconds per wall second: 1 in AWS; the local world shortens Wait states (its time_scale).
+    time_scale: float = 1.0
+    slept: float = 0.0  # seconds this invocation slept polling (the bench scales them with the simulator)
 
     def remaining(self) -> float:
         return self.budget_seconds - (time.monotonic() - self.started)
 
+    def sleep(self, seconds: float) -> None:
+        self.slept += seconds
+        time.sleep(seconds)
+
     def waiting(self, limit: float | None = None) -> Waiting:
         budget = self.remaining() if limit is None else min(limit, self.remaining())
-        return Waiting(poll_seconds=self.poll_seconds, budget_seconds=max(budget, 0.0))
+        return Waiting(poll_seconds=self.poll_seconds, budget_seconds=max(budget, 0.0), sleep=self.sleep)
+
+    def wait_state_seconds(self, wall_seconds: float) -> int:
+        """The Wait state's Seconds for a wait of ``wall_seconds`` (a whole number, at least 1)."""
+        return max(1, math.ceil(max(wall_seconds, 0.0) / self.time_scale))
 
 
 @dataclass(frozen=True)
@@ -134,6 +186,11 @@ class DrillState:
     def phase(self, name: str) -> dict[str, Any]:
         return self.phases.get(name) or {}
 
+    def pending(self, name: str) -> dict[str, Any] | None:
+        """This state's own result when it asked for a Wait (it is running again after it), else None."""
+        result = self.phase(name)
+        return result if "waitSeconds" in result else None
+
     def to_node_facts(self, facts: ClusterFacts) -> NodeFacts:
         """Where the hierarchy should be after the fault: the node that took over (or the primary)."""
         name = self.phase("WaitForTakeover").get("toNode")
@@ -143,12 +200,14 @@ class DrillState:
 class Phase:
     """Collects what one phase found and did, and turns it into the result the state keeps."""
 
-    def __init__(self, tools: Tools, name: str) -> None:
+    def __init__(self, tools: Tools, name: str, resumed: dict[str, Any] | None = None) -> None:
         self.tools = tools
         self.name = name
         self.checks: list[Check] = []
-        self.events: list[dict[str, Any]] = []
-        self.commands = 0
+        # A phase woken from a Wait state goes on from its own earlier result: events, commands, waits.
+        self.events: list[dict[str, Any]] = list((resumed or {}).get("events", []))
+        self.commands = int((resumed or {}).get("ssmCommands", 0))
+        self.waits = int((resumed or {}).get("waits", 0))
 
     # -- nodes --------------------------------------------------------------------------------
     def run(self, commands: list[NodeCommand], *, limit: float | None = None) -> list[CommandResult]:
@@ -175,13 +234,36 @@ class Phase:
         return [c for c in self.checks if not c.passed]
 
     def result(self, summary: str, **extra: Any) -> dict[str, Any]:
+        waits = {"waits": self.waits} if self.waits else {}
         return {
             "summary": summary,
             "checks": [{"name": c.name, "passed": c.passed, "detail": c.detail} for c in self.checks],
             "events": self.events,
             "ssmCommands": self.commands,
+            **waits,
             **extra,
         }
+
+    def wait(self, summary: str, wall_seconds: float, **carry: Any) -> dict[str, Any]:
+        """Ask the state machine to wait ``wall_seconds`` and run this phase again (``carry`` comes back)."""
+        self.waits += 1
+        seconds = self.tools.wait_state_seconds(wall_seconds)
+        return self.result(summary, waitSeconds=seconds, **carry)
+
+    def collect(self, sent: dict[str, NodeCommand], limit: float = CHECK_GRACE_SECONDS) -> list[CommandResult] | None:
+        """The results of commands sent earlier, waiting at most ``limit`` seconds; None while running."""
+        try:
+            return wait_for(self.tools.ssm, sent, waiting=self.tools.waiting(limit))
+        except CommandWaitExpired:
+            return None
+
+
+def next_look(started_epoch_ms: int, now_epoch_ms: int, deadline_epoch_ms: int, *, floor: float = 1.0) -> float:
+    """Seconds until the next look after a wait that ran over: half the time spent so far, not past the
+    deadline (plus a second, so the deadline has passed by then)."""
+    spent = max(now_epoch_ms - started_epoch_ms, 0) / 1000
+    left = max(deadline_epoch_ms - now_epoch_ms, 0) / 1000
+    return min(max(spent * RECHECK_SHARE, floor), left + 1.0)
 
 
 # -- commands -----------------------------------------------------------------------------------------
@@ -280,7 +362,7 @@ def route_check(phase: Phase, node: NodeFacts, *, settle_seconds: float = 0.0) -
             detail, passed = str(error), False
         if passed or time.monotonic() >= deadline:
             return phase.check(Check(f"VIP route on {node.name}", passed, detail))
-        time.sleep(phase.tools.poll_seconds)
+        phase.tools.sleep(phase.tools.poll_seconds)
 
 
 def _eni_owner(facts: ClusterFacts, eni: str) -> str:
@@ -404,10 +486,17 @@ def inject_fault(state: DrillState, tools: Tools) -> dict[str, Any]:
         else:
             tools.ec2.reboot_instances(InstanceIds=[primary.instance_id])
         summary = f"{request.scenario}: EC2 API call for {primary.name} ({primary.instance_id})"
+    elif request.scenario == "switchover":
+        # The switchover runs as long as the takeover: WaitForTakeover collects it with the watcher and
+        # takes the fault stamp from it (stamped on the primary as the switchover starts).
+        fault_ms = tools.clock()
+        command_id = phase.send(fault_command(facts, primary, "switchover", secondary, SWITCHOVER_TIMEOUT))
+        phase.event(f"switchover to {secondary.name} requested", fault_ms)
+        running = {"commandId": command_id, "node": primary.name, "timeoutSeconds": SWITCHOVER_TIMEOUT}
+        summary = f"switchover of {facts.hulft_tag} to {secondary.name} started ({command_id})"
+        return phase.result(summary, faultEpochMs=fault_ms, fault=request.scenario, faultCommand=running)
     else:
-        target = secondary if request.scenario == "switchover" else None
-        timeout = SWITCHOVER_TIMEOUT if request.scenario == "switchover" else STATUS_TIMEOUT
-        [result] = phase.run([fault_command(facts, primary, request.scenario, target, timeout)])
+        [result] = phase.run([fault_command(facts, primary, request.scenario, None, STATUS_TIMEOUT)])
         if not result.succeeded:
             raise FaultNotInjected(f"{INJECT_FAULT} {request.scenario} on {primary.name}: {_last_words(result)}")
         injected = parse_fault_result(result.stdout)
@@ -458,40 +547,73 @@ def cancel_watchers(state: DrillState, tools: Tools) -> None:
                 tools.ssm.cancel_command(CommandId=watcher["commandId"])
 
 
+def _expected_takeover(tools: Tools, request: DrillInput) -> float:
+    return tools.expected.takeover if request.expects_failover else tools.expected.local_recovery
+
+
+def _alarm_interval(tools: Tools) -> float:
+    """Seconds between stop-condition looks: ALARM_CHECK_SECONDS, or every 20 polls when polling is fast
+    (local runs, where a takeover takes a second or two)."""
+    return max(1.0, min(ALARM_CHECK_SECONDS, 20 * tools.poll_seconds))
+
+
 def wait_for_takeover(state: DrillState, tools: Tools) -> dict[str, Any]:
-    """Wait for the watcher inside this invocation, checking stop conditions meanwhile; work out the
-    RTO from the fault stamp (primary or Lambda) and the watcher's takeover stamp (standby)."""
-    phase = Phase(tools, "WaitForTakeover")
+    """Wait (in Wait states) for the watcher's answer, reading the stop conditions at each look; work out
+    the RTO from the fault stamp (primary or Lambda) and the watcher's takeover stamp (standby)."""
+    pending = state.pending("WaitForTakeover")
+    phase = Phase(tools, "WaitForTakeover", pending)
     facts, request = tools.facts, state.request
     if request.dry_run:
         return phase.result("dry run: no fault, no takeover to wait for", skipped=True, toNode=facts.primary.name)
     watcher = _watcher_of(state)
     node = next(n for n in facts.nodes if n.name == watcher["node"])
-    fault_ms = int(state.phase("InjectFault")["faultEpochMs"])
-    command = watcher_command(facts, node, int(watcher["timeoutSeconds"]))
-    sent = {watcher["commandId"]: command}
+    injected = state.phase("InjectFault")
+    fault_ms = int(injected["faultEpochMs"])
     # The watcher gives up by itself takeoverTimeoutSeconds after the fault; past that plus a grace for
     # its answer to reach SSM, silence means the standby itself is gone.
-    deadline = fault_ms / 1000 + request.takeover_timeout_seconds + WATCHER_GRACE_SECONDS
-    # Read the alarms every ALARM_CHECK_SECONDS, or every 20 polls when polling is fast (local runs).
-    alarm_interval = max(1.0, min(ALARM_CHECK_SECONDS, 20 * tools.poll_seconds))
-    results: list[CommandResult] = []
-    while not results:
-        left = min(deadline - time.time(), tools.remaining())
-        if left <= 0:
+    deadline_ms = fault_ms + (request.takeover_timeout_seconds + WATCHER_GRACE_SECONDS) * 1000
+    if pending is None:
+        first = fault_ms / 1000 + _expected_takeover(tools, request) - tools.clock() / 1000
+        if request.stop_condition_alarms:
+            first = min(first, _alarm_interval(tools))
+        return phase.wait(f"waiting for the takeover on {node.name}", first)
+    sent = {watcher["commandId"]: watcher_command(facts, node, int(watcher["timeoutSeconds"]))}
+    fault_run = injected.get("faultCommand")
+    if fault_run:
+        primary = facts.primary
+        sent[fault_run["commandId"]] = fault_command(
+            facts, primary, request.scenario, facts.secondary, int(fault_run["timeoutSeconds"])
+        )
+    # With stop conditions to read, the grace is no longer than the time between two looks.
+    grace = min(CHECK_GRACE_SECONDS, _alarm_interval(tools)) if request.stop_condition_alarms else CHECK_GRACE_SECONDS
+    results = phase.collect(sent, min(grace, max(deadline_ms - tools.clock(), 0) / 1000))
+    if results is None:
+        try:
+            stop_if_alarm(phase, request, "while waiting for the takeover")
+        except StopConditionAlarm:
+            cancel_watchers(state, tools)
+            raise
+        now = tools.clock()
+        if now >= deadline_ms:
             cancel_watchers(state, tools)
             raise NoTakeover(
                 f"no answer from the watcher on {node.name} within {request.takeover_timeout_seconds} s of the fault "
                 "(is the standby reachable?)"
             )
-        try:
-            results = wait_for(tools.ssm, sent, waiting=tools.waiting(min(left, alarm_interval)))
-        except CommandWaitExpired:
-            try:
-                stop_if_alarm(phase, request, "while waiting for the takeover")
-            except StopConditionAlarm:
-                cancel_watchers(state, tools)
-                raise
+        again = next_look(fault_ms, now, deadline_ms)
+        if request.stop_condition_alarms:
+            again = min(again, _alarm_interval(tools))
+        return phase.wait(f"still waiting for the takeover on {node.name}", again)
+    if fault_run:
+        [result, fault_result] = results
+        if not fault_result.succeeded:
+            cancel_watchers(state, tools)
+            raise FaultNotInjected(
+                f"{INJECT_FAULT} {request.scenario} on {facts.primary.name}: {_last_words(fault_result)}"
+            )
+        fault_ms = parse_fault_result(fault_result.stdout).fault_epoch_ms
+        phase.event(f"fault injected ({request.scenario})", fault_ms)
+        results = [result]
     [result] = results
     try:
         outcome = parse_watch_result(result.stdout)
@@ -635,7 +757,7 @@ def _wait_online(phase: Phase, nodes: list[NodeFacts], limit: float) -> list[Nod
         offline = set(offline_nodes(tools.ssm, [n.instance_id for n in nodes])) if nodes else set()
         if not offline or time.monotonic() >= deadline:
             return [n for n in nodes if n.instance_id in offline]
-        time.sleep(tools.poll_seconds)
+        tools.sleep(tools.poll_seconds)
 
 
 def _health(phase: Phase, active: NodeFacts, wait_seconds: int) -> list[Check]:
@@ -644,8 +766,12 @@ def _health(phase: Phase, active: NodeFacts, wait_seconds: int) -> list[Check]:
     facts = phase.tools.facts
     wait = max(1, min(wait_seconds, int(phase.tools.remaining() - RESERVE_SECONDS - 5)))
     commands = [health_command(facts, n, "active" if n is active else "standby", wait) for n in facts.nodes]
+    return _health_evaluate(phase, phase.run(commands, limit=wait + RESERVE_SECONDS))
+
+
+def _health_evaluate(phase: Phase, results: list[CommandResult]) -> list[Check]:
     failed: list[Check] = []
-    for result in phase.run(commands, limit=wait + RESERVE_SECONDS):
+    for result in results:
         try:
             checks = health_verdict(result.stdout).checks
         except ParseError:
@@ -657,20 +783,134 @@ def _health(phase: Phase, active: NodeFacts, wait_seconds: int) -> list[Check]:
     return failed
 
 
+def _health_commands(facts: ClusterFacts, active: NodeFacts, wait_seconds: int) -> list[NodeCommand]:
+    return [health_command(facts, n, "active" if n is active else "standby", wait_seconds) for n in facts.nodes]
+
+
 def recover_primary(state: DrillState, tools: Tools) -> dict[str, Any]:
     """Bring the primary back (start after a stop, reboot when unreachable), wait until it is online
-    with comm paths ALIVE and the mirror resynced. Raises RecoveryFailed when it does not get there."""
-    phase = Phase(tools, "RecoverPrimary")
+    with comm paths ALIVE and the mirror resynced. Raises RecoveryFailed when it does not get there.
+
+    Runs in stages, each wait a Wait state: ``start`` (EC2 start or reboot), ``own-reboot`` (an
+    instance-reboot primary gets recoveryTimeoutSeconds / 2 to come back by itself), ``online`` (until
+    SSM sees every node online), ``health`` (HealthCheck on both nodes, which waits on the node for comm
+    paths and the resync)."""
+    pending = state.pending("RecoverPrimary")
+    phase = Phase(tools, "RecoverPrimary", pending)
     facts, request = tools.facts, state.request
     if request.dry_run:
         return phase.result("dry run: nothing to recover", skipped=True, recovered=True, actions=[])
-    actions: list[str] = []
-    still = _bring_back(phase, request, actions=actions)
-    if still:
-        names = ", ".join(n.name for n in still)
-        raise RecoveryFailed(f"{names} not online in SSM after {'; '.join(actions) or 'waiting'}: needs an operator")
+    carry: dict[str, Any] = dict((pending or {}).get("recovery") or {"stage": "start", "actions": []})
+    actions: list[str] = list(carry["actions"])
+    now = tools.clock()
+
+    def wait(summary: str, seconds: float, **changes: Any) -> dict[str, Any]:
+        return phase.wait(summary, seconds, recovery={**carry, **changes, "actions": actions})
+
+    if carry["stage"] == "start":
+        nodes = list(facts.nodes)
+        offline = set(offline_nodes(tools.ssm, [n.instance_id for n in nodes]))
+        if offline:
+            described = tools.ec2.describe_instances(InstanceIds=sorted(offline))
+            states = {i["InstanceId"]: i["State"]["Name"] for r in described["Reservations"] for i in r["Instances"]}
+            own_reboot = False
+            for node in nodes:
+                if node.instance_id not in offline:
+                    continue
+                instance_state = states.get(node.instance_id, "unknown")
+                if instance_state in ("stopped", "stopping"):
+                    if instance_state == "stopping":
+                        tools.ec2.get_waiter("instance_stopped").wait(InstanceIds=[node.instance_id])
+                    tools.ec2.start_instances(InstanceIds=[node.instance_id])
+                    actions.append(f"started {node.name} ({node.instance_id})")
+                    phase.event(f"{node.name} started")
+                elif request.scenario == "instance-reboot" and node is facts.primary:
+                    own_reboot = True  # it is rebooting already: give it its boot time first
+                else:
+                    tools.ec2.reboot_instances(InstanceIds=[node.instance_id])
+                    actions.append(f"rebooted {node.name} ({node.instance_id}): unreachable")
+                    phase.event(f"{node.name} rebooted")
+            waiting_for = sorted(offline)
+            deadline = now + request.recovery_timeout_seconds * 1000
+            if own_reboot:
+                own_deadline = now + request.recovery_timeout_seconds * 500
+                return wait(
+                    f"{facts.primary.name} rebooting by itself",
+                    tools.expected.boot,
+                    stage="own-reboot",
+                    since=now,
+                    ownDeadline=own_deadline,
+                    offline=waiting_for,
+                    deadline=deadline,
+                )
+            return wait(
+                "waiting for the nodes to come online",
+                tools.expected.boot,
+                stage="online",
+                since=now,
+                offline=waiting_for,
+                deadline=deadline,
+            )
+        carry = {**carry, "stage": "health", "broughtBack": False}
+
+    if carry["stage"] == "own-reboot":
+        primary = facts.primary
+        if offline_nodes(tools.ssm, [primary.instance_id]):
+            if now < int(carry["ownDeadline"]):
+                return wait(f"{primary.name} rebooting by itself", next_look(carry["since"], now, carry["ownDeadline"]))
+            tools.ec2.reboot_instances(InstanceIds=[primary.instance_id])
+            actions.append(f"rebooted {primary.name}: still unreachable after its own reboot")
+            phase.event(f"{primary.name} rebooted")
+            return wait("waiting for the nodes to come online", tools.expected.boot, stage="online", since=now)
+        carry = {**carry, "stage": "online"}
+
+    if carry["stage"] == "online":
+        expected_offline = [n for n in facts.nodes if n.instance_id in carry["offline"]]
+        still = set(offline_nodes(tools.ssm, [n.instance_id for n in expected_offline]))
+        if still:
+            if now < int(carry["deadline"]):
+                return wait("waiting for the nodes to come online", next_look(carry["since"], now, carry["deadline"]))
+            names = ", ".join(n.name for n in expected_offline if n.instance_id in still)
+            raise RecoveryFailed(
+                f"{names} not online in SSM after {'; '.join(actions) or 'waiting'}: needs an operator"
+            )
+        for node in expected_offline:
+            phase.event(f"{node.name} online in SSM")
+        carry = {**carry, "stage": "health", "broughtBack": True}
+
     active = state.to_node_facts(facts)
-    failed = _health(phase, active, request.recovery_timeout_seconds)
+    if carry["stage"] == "health" and not carry.get("broughtBack"):
+        # No node was down: nothing to resync, the check answers in seconds (cheaper than two transitions).
+        failed = _health(phase, active, request.recovery_timeout_seconds)
+    elif carry["stage"] == "health":
+        commands = _health_commands(facts, active, request.recovery_timeout_seconds)
+        sent = {phase.send(command): command for command in commands}
+        deadline = now + (request.recovery_timeout_seconds + STATUS_TIMEOUT) * 1000
+        return wait(
+            "waiting for comm paths and the mirror",
+            tools.expected.resync,
+            stage="checking",
+            since=now,
+            deadline=deadline,
+            commands={command_id: command.node for command_id, command in sent.items()},
+        )
+    else:  # stage "checking": the HealthCheck commands sent before the last wait
+        by_node = {n.name: n for n in facts.nodes}
+        wait_seconds = request.recovery_timeout_seconds
+        sent = {
+            command_id: health_command(
+                facts, by_node[node], "active" if by_node[node] is active else "standby", wait_seconds
+            )
+            for command_id, node in carry["commands"].items()
+        }
+        results = phase.collect(sent)
+        if results is None:
+            if now >= int(carry["deadline"]):
+                raise RecoveryFailed(
+                    f"HealthCheck still running {request.recovery_timeout_seconds} s after it was sent"
+                )
+            return wait("waiting for comm paths and the mirror", next_look(carry["since"], now, carry["deadline"]))
+        failed = _health_evaluate(phase, results)
     if failed:
         raise RecoveryFailed("primary not recovered: " + "; ".join(f"{c.name}: {c.detail}" for c in failed))
     phase.event(f"{facts.primary.name} healthy as {'active' if active is facts.primary else 'standby'}")
@@ -679,14 +919,38 @@ def recover_primary(state: DrillState, tools: Tools) -> dict[str, Any]:
 
 
 def switchback(state: DrillState, tools: Tools) -> dict[str, Any]:
-    """Planned switchover from the node that is active now back to the primary, then the route."""
-    phase = Phase(tools, "Switchback")
+    """Planned switchover from the node that is active now back to the primary, then the route. The
+    switchover is sent, waited for in a Wait state (sized to the expected switchover), then collected."""
+    pending = state.pending("Switchback")
+    phase = Phase(tools, "Switchback", pending)
     facts = tools.facts
     active = state.to_node_facts(facts)
     if state.request.dry_run or active is facts.primary:
         return phase.result("not needed: the hierarchy is on the primary", skipped=True, switchedBack=False)
-    started = phase.event(f"switchback to {facts.primary.name} started")
-    [result] = phase.run([fault_command(facts, active, "switchover", facts.primary, SWITCHOVER_TIMEOUT)])
+    command = fault_command(facts, active, "switchover", facts.primary, SWITCHOVER_TIMEOUT)
+    if pending is None:
+        started = phase.event(f"switchback to {facts.primary.name} started")
+        command_id = phase.send(command)
+        return phase.wait(
+            f"switching back to {facts.primary.name}",
+            tools.expected.switchover,
+            switchover={"commandId": command_id, "started": started},
+        )
+    running = dict(pending["switchover"])
+    results = phase.collect({running["commandId"]: command})
+    if results is None:
+        started, now = int(running["started"]), tools.clock()
+        deadline = started + (SWITCHOVER_TIMEOUT + STATUS_TIMEOUT) * 1000
+        if now >= deadline:
+            raise SwitchbackFailed(f"switchover from {active.name} to {facts.primary.name} still running")
+        return phase.wait(
+            f"switching back to {facts.primary.name}", next_look(started, now, deadline), switchover=running
+        )
+    return _switchback_done(phase, active, results[0], int(running["started"]))
+
+
+def _switchback_done(phase: Phase, active: NodeFacts, result: CommandResult, started: int) -> dict[str, Any]:
+    facts = phase.tools.facts
     if not result.succeeded:
         raise SwitchbackFailed(f"switchover from {active.name} to {facts.primary.name}: {_last_words(result)}")
     done = parse_result_line(result.stdout).get("completed_epoch_ms")
@@ -698,6 +962,18 @@ def switchback(state: DrillState, tools: Tools) -> dict[str, Any]:
     return phase.result(
         f"hierarchy back on {facts.primary.name} in {seconds:.1f} s", switchedBack=True, seconds=seconds
     )
+
+
+def switchback_now(state: DrillState, tools: Tools) -> dict[str, Any]:
+    """The switchback inside one invocation (the best-effort recovery after a failure uses it)."""
+    phase = Phase(tools, "Switchback")
+    facts = tools.facts
+    active = state.to_node_facts(facts)
+    if state.request.dry_run or active is facts.primary:
+        return phase.result("not needed: the hierarchy is on the primary", skipped=True, switchedBack=False)
+    started = phase.event(f"switchback to {facts.primary.name} started")
+    [result] = phase.run([fault_command(facts, active, "switchover", facts.primary, SWITCHOVER_TIMEOUT)])
+    return _switchback_done(phase, active, result, started)
 
 
 def postflight(state: DrillState, tools: Tools) -> dict[str, Any]:
@@ -775,7 +1051,7 @@ def recover_after_failure(state: DrillState, tools: Tools) -> dict[str, Any]:
             if found is not None or time.monotonic() >= deadline:
                 active.extend([found] if found is not None else [])
                 return
-            time.sleep(max(tools.poll_seconds, 1.0))
+            tools.sleep(max(tools.poll_seconds, 1.0))
 
     attempt("find the active node", find_active)
     unhealthy: list[Check] = []
@@ -785,7 +1061,7 @@ def recover_after_failure(state: DrillState, tools: Tools) -> dict[str, Any]:
 
             def back() -> None:
                 nonlocal switched
-                result = switchback(_with_to_node(state, facts.secondary), tools)
+                result = switchback_now(_with_to_node(state, facts.secondary), tools)
                 phase.commands += int(result["ssmCommands"])
                 phase.events.extend(result["events"])
                 switched = bool(result.get("switchedBack"))

@@ -26,6 +26,8 @@ BEFORE_FAULT = ("ValidateInput", "TakeLock", "Preflight", "StartWatcher")
 ABORT_ERRORS = ("InvalidDrillInput", "DrillLocked", "PreflightFailed", "StopConditionAlarm")
 # States after RecordResult on every path: ReleaseLock, DrillOutcome (Choice), DrillPassed/DrillFailed.
 TAIL_STATES = 3
+# States followed by a Choice that loops through a Wait state back to them while they ask for a wait.
+WAITING_STATES = ("WaitForTakeover", "RecoverPrimary", "Switchback")
 
 
 def iso(epoch_ms: int) -> str:
@@ -78,11 +80,21 @@ def count_cost(state: dict[str, Any], *, record_ms: float, memory_mb: int) -> di
     passes = 0
     if "ValidateInput" in failed:
         passes += 1  # InputRejected
-    if "RecoverPrimary" in phases:
+    if "RecoverPrimary" in phases and "RecoverPrimary" not in failed:
         passes += 1  # SwitchbackWanted
     # + RecordResult itself, then the tail every path runs.
     transitions = lambda_states + passes + 1 + TAIL_STATES
     invocations = lambda_states + 2  # + RecordResult + ReleaseLock
+    for name in WAITING_STATES:
+        if name not in phases:
+            continue
+        waits = int(phases[name].get("waits", 0))  # Wait states entered, each followed by one more run
+        if name in failed:  # counted twice above (its result and its failure): it ran waits + 1 times
+            runs, choices = waits - 1, waits
+        else:
+            runs, choices = waits, waits + 1
+        transitions += runs + waits + choices
+        invocations += runs
     gb_seconds = 0.0
     for result in phases.values():
         gb_seconds += float(result.get("lambdaMs", 0)) / 1000 * int(result.get("memoryMb", memory_mb)) / 1024
@@ -105,7 +117,8 @@ def count_cost(state: dict[str, Any], *, record_ms: float, memory_mb: int) -> di
             "total": round(step_usd + lambda_usd, 6),
         },
         "method": (
-            "counted from the states this execution passed (its state document); retries are not included; "
+            "counted from the states this execution passed (its state document, with the Wait states each "
+            "waiting phase asked for); retries are not included; "
             "prices: Step Functions standard $0.025 per 1,000 transitions, Lambda $0.0000166667 per GB-s "
             "+ $0.20 per 1M requests, SSM Run Command free"
         ),
@@ -126,7 +139,7 @@ def _timeline(state: dict[str, Any], started_ms: int, finished_ms: int, outcome:
 
 
 def _recovery(phases: dict[str, Any], failed: dict[str, Any], dry_run: bool) -> dict[str, Any]:
-    if "RecoverPrimary" in phases:
+    if "RecoverPrimary" in phases and "RecoverPrimary" not in failed:  # a failed run leaves its last wait's result
         result = phases["RecoverPrimary"]
         return {
             "recovered": bool(result.get("recovered")),
@@ -152,7 +165,7 @@ def _recovery(phases: dict[str, Any], failed: dict[str, Any], dry_run: bool) -> 
 
 
 def _switchback(phases: dict[str, Any], failed: dict[str, Any], requested: bool) -> dict[str, Any]:
-    if "Switchback" in phases:
+    if "Switchback" in phases and "Switchback" not in failed:  # a failed run leaves its last wait's result
         result = phases["Switchback"]
         return {
             "requested": requested,
