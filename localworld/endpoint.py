@@ -97,6 +97,8 @@ class LocalEndpoint:
     undelivered: list[tuple[str, str]] = field(default_factory=list)  # (rule, target) events could not reach
 
     def __post_init__(self) -> None:
+        from localrunner.deployment import ENV_EXPECTED_SECONDS, expected_seconds
+
         self.state_dir = Path(self.state_dir).resolve()
         self._stack = ExitStack()
         self._server: BaseWSGIServer | None = None
@@ -109,6 +111,9 @@ class LocalEndpoint:
                 **client_environment(self.port, self.region),
                 # Lambda's runtime gives the X-Ray SDK a trace header per invocation; there is none here.
                 "POWERTOOLS_TRACE_DISABLED": "true",
+                # The drill sizes its Wait states to what the cluster takes (issue 18): this simulator's
+                # durations, where a real cluster's defaults (a 60 s takeover, a 300 s resync) would idle.
+                ENV_EXPECTED_SECONDS: json.dumps(expected_seconds(self.timings)),
             },
             on_custom_resource_response=endpoint_seams.custom_resource_reply,
         )
