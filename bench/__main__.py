@@ -76,6 +76,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--config", default="config/default.yaml", help="deployment config (default %(default)s)")
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="JSON results (default bench/results.json)")
     parser.add_argument("--rto-drills", type=int, help="network-down drills for the RTO error (default 5, quick 3)")
+    parser.add_argument(
+        "--real-scale",
+        type=float,
+        default=0.02,
+        help="the real-duration row runs the simulator and Step Functions waits at this share of real time "
+        "and prices the drill at full scale (default %(default)s; 1 runs it at full length, ~10 min a drill)",
+    )
     keys = [section.key for section in SECTIONS]
     parser.add_argument("--only", help=f"comma-separated sections to run, of: {','.join(keys)}")
     args = parser.parse_args(argv)
@@ -94,6 +101,7 @@ def main(argv: list[str] | None = None) -> int:
         rto_drills=args.rto_drills or (3 if args.quick else 5),
         synth_runs=2 if args.quick else 3,
         import_runs=3,
+        real_scale=args.real_scale,
     )
     # The reused scripts (bench/synth.py) start `cdk` from PATH: the project's, as the Makefile sets it.
     os.environ["PATH"] = tool_path()

@@ -29,7 +29,7 @@ for entry in (str(REPO), str(REPO / "lambdas")):
 
 from hadrill.drill.model import SCENARIOS  # noqa: E402
 from hadrill_cli.drill_command import sim_timings  # noqa: E402
-from hadrill_cli.local import local_cluster  # noqa: E402
+from hadrill_cli.local import LOCAL_TIME_SCALE, local_cluster  # noqa: E402
 from simulator import Timings  # noqa: E402
 from stacks.config import DEFAULT_CONFIG_PATH, DeploymentConfig, load_config  # noqa: E402
 
@@ -49,6 +49,7 @@ class DrillRun:
     reason: str | None
     rto: float | None  # seconds, from the report; None when the drill measured none
     transitions: int  # StateEntered events in the execution history
+    waits: int  # of which Wait states (issue 18: the functions wait in them, not inside themselves)
     reported_transitions: int | None  # what the report's cost section counted
     lambdas: int
     ssm: int
@@ -70,9 +71,13 @@ def setup_cluster(deployment: LocalDeployment, cluster: str) -> None:
 
 
 @contextmanager
-def drill_world(config: DeploymentConfig, timings: Timings) -> Iterator[LocalDeployment]:
-    """A fresh simulated cluster with setup done, ready for drills."""
-    with local_cluster(config, timings=timings) as deployment:
+def drill_world(
+    config: DeploymentConfig, timings: Timings, time_scale: float | None = None
+) -> Iterator[LocalDeployment]:
+    """A fresh simulated cluster with setup done, ready for drills (``time_scale``: the world's, for Step
+    Functions waits; the CLI's by default)."""
+    scale = LOCAL_TIME_SCALE if time_scale is None else time_scale
+    with local_cluster(config, timings=timings, time_scale=scale) as deployment:
         setup_cluster(deployment, config.cluster_name)
         yield deployment
 
@@ -91,6 +96,7 @@ def run_drill(deployment: LocalDeployment, cluster: str, **request: Any) -> Dril
         reason=report.get("reason", result.cause),
         rto=report.get("rto_seconds"),
         transitions=result.state_transitions,
+        waits=sum(1 for e in result.events if e["type"] == "WaitStateEntered"),
         reported_transitions=cost.get("state_transitions"),
         lambdas=result.lambda_invocations,
         ssm=result.ssm_commands_sent,

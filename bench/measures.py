@@ -21,7 +21,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from bench.record import Row, Section, Settings, progress, run_json, run_tool
+from bench.record import Row, Section, Settings, progress, run_json_peak, run_tool
 
 
 def _runs_note(values: list[float], unit: str, scale: float = 1.0) -> str:
@@ -85,6 +85,56 @@ def drills(settings: Settings) -> list[Row]:
     return rows
 
 
+def real_durations(settings: Settings) -> list[Row]:
+    """Every scenario twice, priced the same way (bench/cost.py): at Timings.fast() and at real-world
+    durations (60 s takeover, 120 s reboot, 300 s resync) run at settings.real_scale and priced at full scale."""
+    from bench.cost import DEFAULT_SCALE, drill_cost, lambda_meter, real_timings
+    from bench.drill import SCENARIOS, drill_world
+    from simulator import Timings
+    from stacks.config import load_config
+
+    config = load_config(settings.config)
+    scale = settings.real_scale or DEFAULT_SCALE
+    fast: dict[str, Any] = {}
+    with drill_world(config, Timings.fast()) as deployment, lambda_meter() as meter:
+        for scenario in SCENARIOS:
+            fast[scenario] = drill_cost(deployment, meter, 1.0, scenario=scenario)
+            progress(f"  fast {scenario}: {fast[scenario].transitions} transitions, ${fast[scenario].usd:.6f}")
+    rows: list[Row] = []
+    with drill_world(config, real_timings(scale), time_scale=scale) as deployment, lambda_meter() as meter:
+        for scenario in SCENARIOS:
+            # A killed daemon comes back after the (real) 60 s local recovery: within the 120 s SLO.
+            real = drill_cost(deployment, meter, scale, scenario=scenario, takeoverTimeoutSeconds=300)
+            quick = fast[scenario]
+            progress(
+                f"  real {scenario}: {real.outcome}, {real.transitions} transitions ({real.waits} waits), "
+                f"{real.lambdas} invocations, {real.gb_seconds:.2f} GB-s, ${real.usd:.6f}, "
+                f"wall {real.wall_seconds:.1f} s"
+            )
+            rows += [
+                Row(
+                    f"{scenario}: cost, real durations",
+                    real.usd,
+                    "USD",
+                    f"{real.outcome}; fast row ${quick.usd:.6f}; Step Functions ${real.step_functions_usd:.6f}, "
+                    f"Lambda {real.gb_seconds:.2f} GB-s at full scale (slept {real.slept_seconds:.2f} s at x{scale:g})",
+                ),
+                Row(
+                    f"{scenario}: transitions, real durations",
+                    real.transitions,
+                    "count",
+                    f"fast row {quick.transitions}; {real.waits} Wait states (fast {quick.waits})",
+                ),
+                Row(
+                    f"{scenario}: Lambda invocations, real durations",
+                    real.lambdas,
+                    "count",
+                    f"fast row {quick.lambdas}; wall {real.wall_seconds:.1f} s at x{scale:g}",
+                ),
+            ]
+    return rows
+
+
 def rto_error(settings: Settings) -> list[Row]:
     """Measured RTO minus the simulator's configured takeover (detection + restore), network-down drills."""
     from bench.drill import configured_takeover, drill_world, run_drill
@@ -119,14 +169,34 @@ def rto_error(settings: Settings) -> list[Row]:
 
 
 def handler_imports(settings: Settings) -> list[Row]:
-    """Cold import of each module under lambdas/handlers/ in a fresh interpreter (a Lambda cold start's share)."""
-    from bench.setup import handler_modules, median_import_seconds
+    """Cold import of each module under lambdas/handlers/ in a fresh interpreter (a Lambda cold start's share):
+    from lambdas/ with the venv's Python, then from the synthesized Lambda asset (the code and the pinned
+    dependencies as deployed) with python3.13, the functions' runtime, when it is on this machine."""
+    from bench.setup import fresh_asset, handler_modules, lambda_python, median_import_seconds
 
     rows = []
     for module in handler_modules():
         median, times = median_import_seconds(module, settings.import_runs)
         progress(f"  import {module}: {median * 1000:.0f} ms")
         rows.append(Row(f"import {module}", median * 1000, "ms", _runs_note(times, "ms", scale=1000)))
+    python = lambda_python()
+    if python is None:
+        rows.append(Row("import from the Lambda asset", None, "", "skipped: no python3.13 on this machine"))
+        return rows
+    with tempfile.TemporaryDirectory(prefix="bench-asset-") as tmp:
+        asset = fresh_asset(Path("cdk.out").resolve())
+        where = "cdk.out"
+        if asset is None:  # stale or missing: synthesize the app once, into a scratch directory
+            progress("  no up-to-date Lambda asset in cdk.out: synthesizing one")
+            run_tool(["cdk", "synth", "--quiet", "--output", tmp, "-c", f"config={settings.config}"])
+            asset, where = fresh_asset(Path(tmp)), "a fresh synth"
+        if asset is None:
+            raise RuntimeError("the synthesized Lambda asset does not hold the current lambdas/ sources")
+        for module in handler_modules():
+            median, times = median_import_seconds(module, settings.import_runs, python=python, root=asset)
+            progress(f"  import {module} (asset, python3.13): {median * 1000:.0f} ms")
+            note = f"{_runs_note(times, 'ms', scale=1000)}; {asset.name[:16]}... from {where}"
+            rows.append(Row(f"import {module} (asset, 3.13)", median * 1000, "ms", note))
     return rows
 
 
@@ -169,32 +239,45 @@ def setup(settings: Settings) -> list[Row]:
 
 
 def fleet(settings: Settings) -> list[Row]:
-    """A fleet drill of 20 simulated clusters at concurrency 5 (10 with --quick) against a fleet of one,
-    through the CLI: the same path, so the ratio is what concurrency and the Map cost."""
-    clusters = 10 if settings.quick else 20
+    """A fleet drill of 50 simulated clusters at concurrency 10 (10 at 5 with --quick) against a fleet of
+    one, through the CLI: the same path, so the ratio is what concurrency and the Map cost. Peak memory is
+    the largest resident set of the command's processes (the local world runs in one)."""
+    clusters, concurrency = (10, 5) if settings.quick else (50, 10)
+    waves = -(-clusters // concurrency)
 
-    def run(count: int, concurrency: int) -> tuple[float, dict[str, Any]]:
+    def run(count: int, at: int) -> tuple[float, dict[str, Any], float]:
         with tempfile.TemporaryDirectory(prefix="bench-fleet-") as tmp:
             command = ["hadrill", "drill", "--fleet", "--local", "--sim-clusters", str(count)]
-            command += ["--max-concurrency", str(concurrency), "--json", "--config", settings.config]
-            seconds, summary = run_json([*command, "--reports-dir", tmp])
-        return seconds, dict(summary)
+            command += ["--max-concurrency", str(at), "--json", "--config", settings.config]
+            seconds, summary, peak_mb = run_json_peak([*command, "--reports-dir", tmp])
+        return seconds, dict(summary), peak_mb
 
-    progress(f"fleet: 1 cluster, then {clusters} at concurrency 5")
-    one_s, one = run(1, 1)
-    many_s, many = run(clusters, 5)
+    progress(f"fleet: 1 cluster, then {clusters} at concurrency {concurrency}")
+    one_s, one, one_mb = run(1, 1)
+    many_s, many, many_mb = run(clusters, concurrency)
     listed = len(many["drills"])
     children = sum((row.get("cost") or {}).get("state_transitions") or 0 for row in many["drills"])
     own = many["fleet_execution"]["state_transitions"]
-    return [
-        Row("fleet of 1: wall time", one_s, "s", f"{one['outcome']}, fleet execution {_seconds(one)} s"),
+    one_exec, many_exec = one["fleet_execution"]["seconds"], many["fleet_execution"]["seconds"]
+    name = f"fleet of {clusters} @ {concurrency}"
+    rows = [
         Row(
-            f"fleet of {clusters} @ 5: wall time",
+            "fleet of 1: wall time", one_s, "s", f"{one['outcome']}, fleet execution {_seconds(one)} s, {one_mb:.0f} MB"
+        ),
+        Row(
+            f"{name}: wall time",
             many_s,
             "s",
             f"{many['outcome']}, {listed} of {clusters} listed, fleet execution {_seconds(many)} s",
         ),
-        Row(f"fleet of {clusters} @ 5 / fleet of 1", many_s / one_s, "x", f"{clusters / 5:.0f} waves of 5 clusters"),
+        Row(f"{name} / fleet of 1", many_s / one_s, "x", f"whole commands; {waves} waves of {concurrency} clusters"),
+    ]
+    if one_exec and many_exec:
+        rows.append(
+            Row(f"{name} / fleet of 1, executions", many_exec / one_exec, "x", "the fleet executions alone (no deploy)")
+        )
+    rows += [
+        Row(f"{name}: peak memory", many_mb, "MB", "largest resident set (ru_maxrss) of the command's processes"),
         Row(
             f"fleet of {clusters}: RTO max / median",
             many["rto_seconds"]["max"],
@@ -208,6 +291,7 @@ def fleet(settings: Settings) -> list[Row]:
             f"fleet {own} + its {listed} drills {children}",
         ),
     ]
+    return rows
 
 
 def _seconds(summary: dict[str, Any]) -> str:
@@ -218,9 +302,10 @@ def _seconds(summary: dict[str, Any]) -> str:
 SECTIONS: list[Section] = [
     Section("demo", "demo wall time (make demo's steps)", demo),
     Section("drills", "per drill (Timings.fast())", drills),
+    Section("real", "per drill at real durations (60 s takeover, 120 s reboot, 300 s resync)", real_durations),
     Section("rto", "RTO error (network-down)", rto_error),
     Section("imports", "handler cold import", handler_imports),
     Section("synth", "synth", synth),
     Section("setup", "setup workflow", setup),
-    Section("fleet", "fleet drill: 20 clusters @ 5 (10 with --quick) vs 1", fleet),
+    Section("fleet", "fleet drill: 50 clusters @ 10 (10 @ 5 with --quick) vs 1", fleet),
 ]

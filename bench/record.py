@@ -42,6 +42,7 @@ class Settings:
     rto_drills: int  # network-down drills for the RTO error
     synth_runs: int  # synths for the synth time and the byte comparison (at least 2)
     import_runs: int  # fresh interpreters per handler module (median)
+    real_scale: float = 0.0  # the real-duration row runs at this share of real time (0: bench.cost's default)
 
 
 Measure = Callable[[Settings], Row | Sequence[Row]]
@@ -89,3 +90,25 @@ def run_json(args: Sequence[str], *, timeout: float = 1800) -> tuple[float, Any]
     """run_tool for a command that prints JSON on stdout (e.g. `hadrill drill --local --json`)."""
     seconds, stdout = run_tool(args, timeout=timeout)
     return seconds, json.loads(stdout)
+
+
+# Runs a command and then prints, on stderr, the largest resident set of the processes it waited for.
+_PEAK = (
+    "import resource, subprocess, sys; code = subprocess.call(sys.argv[1:]); "
+    "print(f'BENCH_PEAK_KB={resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}', file=sys.stderr); "
+    "sys.exit(code)"
+)
+
+
+def run_json_peak(args: Sequence[str], *, timeout: float = 1800) -> tuple[float, Any, float]:
+    """run_json, plus the peak memory (MB) of the command: the largest ru_maxrss among its processes."""
+    env = {**os.environ, "PATH": tool_path()}
+    started = time.perf_counter()
+    command = [sys.executable, "-c", _PEAK, *args]
+    result = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout)
+    seconds = time.perf_counter() - started
+    if result.returncode != 0:
+        tail = (result.stderr.strip() or result.stdout.strip()).splitlines()[-5:]
+        raise ToolFailed(f"`{' '.join(args)}` exited {result.returncode}: " + " | ".join(tail))
+    peaks = [line.split("=", 1)[1] for line in result.stderr.splitlines() if line.startswith("BENCH_PEAK_KB=")]
+    return seconds, json.loads(result.stdout), int(peaks[-1]) / 1024 if peaks else float("nan")

@@ -66,12 +66,13 @@ def handler_modules() -> list[str]:
     return [f"handlers.{path.stem}" for path in sorted(HANDLERS_DIR.glob("*.py")) if path.stem != "__init__"]
 
 
-def import_seconds(module: str) -> float:
-    """Cold import time of a handler module in a fresh interpreter (what a Lambda cold start pays)."""
+def import_seconds(module: str, *, python: str | None = None, root: Path | None = None) -> float:
+    """Cold import time of a handler module in a fresh interpreter (what a Lambda cold start pays);
+    ``python`` and ``root`` (the code directory, first on sys.path) default to the venv and lambdas/."""
     code = f"import time; t = time.perf_counter(); import {module}; print(time.perf_counter() - t)"
     result = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=REPO / "lambdas",
+        [python or sys.executable, "-s", "-c", code],
+        cwd=root or REPO / "lambdas",
         env={"POWERTOOLS_TRACE_DISABLED": "true", "PATH": "/usr/bin:/bin"},
         capture_output=True,
         text=True,
@@ -80,10 +81,36 @@ def import_seconds(module: str) -> float:
     return float(result.stdout.strip())
 
 
-def median_import_seconds(module: str, runs: int = 3) -> tuple[float, list[float]]:
+def median_import_seconds(
+    module: str, runs: int = 3, *, python: str | None = None, root: Path | None = None
+) -> tuple[float, list[float]]:
     """The median of `runs` cold imports, and every run's time."""
-    times = [import_seconds(module) for _ in range(runs)]
+    times = [import_seconds(module, python=python, root=root) for _ in range(runs)]
     return statistics.median(times), times
+
+
+def lambda_python() -> str | None:
+    """The functions' runtime (python3.13) on this machine: HADRILL_LAMBDA_PYTHON, PATH, or pyenv."""
+    import os
+    import shutil
+
+    found = os.environ.get("HADRILL_LAMBDA_PYTHON") or shutil.which("python3.13")
+    if found:
+        return found
+    candidates = sorted(Path.home().glob(".pyenv/versions/3.13*/bin/python3.13"))
+    return str(candidates[-1]) if candidates else None
+
+
+def fresh_asset(assembly: Path) -> Path | None:
+    """The newest Lambda asset under ``assembly`` (cdk.out/asset.*/handlers) whose handlers and domain
+    package match lambdas/ byte for byte, or None (stale or never synthesized)."""
+    assets = sorted((d for d in assembly.glob("asset.*") if (d / "handlers").is_dir()), key=lambda d: d.stat().st_mtime)
+    sources = [p for p in (REPO / "lambdas").rglob("*.py") if "__pycache__" not in p.parts]
+    for asset in reversed(assets):
+        copies = [asset / p.relative_to(REPO / "lambdas") for p in sources]
+        if all(c.is_file() and c.read_bytes() == p.read_bytes() for c, p in zip(copies, sources, strict=True)):
+            return asset
+    return None
 
 
 def main() -> int:

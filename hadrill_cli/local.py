@@ -31,8 +31,14 @@ def _quiet_local_logs() -> None:
 
 @contextmanager
 def local_cluster(
-    config: DeploymentConfig, *, timings: Timings | None = None, knobs: Knobs | None = None
+    config: DeploymentConfig,
+    *,
+    timings: Timings | None = None,
+    knobs: Knobs | None = None,
+    time_scale: float = LOCAL_TIME_SCALE,
 ) -> Iterator[LocalDeployment]:
+    """A local world with one simulated cluster. ``time_scale`` shortens Step Functions waits and retries
+    (the bench's real-duration row scales them and the simulator's delays by the same factor)."""
     # Imported here: moto takes about a second to import, which `hadrill --help` need not pay.
     from localrunner import deploy_local
     from localworld import LocalWorld
@@ -40,7 +46,7 @@ def local_cluster(
     _quiet_local_logs()
     with (
         tempfile.TemporaryDirectory(prefix="hadrill-local-") as root,
-        LocalWorld(time_scale=LOCAL_TIME_SCALE, handler_paths=[LAMBDAS_DIR], strict_documents=True) as world,
+        LocalWorld(time_scale=time_scale, handler_paths=[LAMBDAS_DIR], strict_documents=True) as world,
     ):
         # Bare nodes, as `cdk deploy` leaves them: setup builds the LifeKeeper base first.
         deployment = deploy_local(
