@@ -14,8 +14,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from hadrill.drill.model import MAX_TAKEOVER_TIMEOUT_SECONDS, DrillInput
-from hadrill.inputs import problem_with
+from hadrill.drill.model import DRILL_ID, MAX_TAKEOVER_TIMEOUT_SECONDS, input_problem
+from hadrill.errors import cut, shown
 from hadrill.report_html import render_html
 from hadrill_cli.aws import AwsTarget
 from hadrill_cli.follow import Execution, follow
@@ -74,7 +74,7 @@ class DrillOptions:
 
 def check_request(request: dict[str, Any]) -> str | None:
     """The workflow validates its input too; checking here first gives exit code 2 and no execution."""
-    return problem_with(DrillInput, request)
+    return input_problem(request)
 
 
 # Locally the simulated takeover takes about a second (or --sim-takeover-seconds): waiting the
@@ -313,14 +313,49 @@ def _drill_records(target: AwsTarget, limit: int) -> list[dict[str, Any]]:
     )
     rows = []
     for item in response.get("Items", []):
-        detail = json.loads(item.get("detail", {}).get("S", "{}"))
-        rows.append({"started": item["started"]["S"], "outcome": item["outcome"]["S"], **detail})
+        try:
+            detail = json.loads(item.get("detail", {}).get("S", "{}"))
+            rows.append({"started": item["started"]["S"], "outcome": item["outcome"]["S"], **detail})
+        except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as error:
+            _skipped(f"record {shown(item.get('recordId', {}))}", error)
     return rows
 
 
+def _skipped(what: str, error: BaseException | str) -> None:
+    """One line on stderr for a record or report file history cannot use (it lists the others)."""
+    reason = error if isinstance(error, str) else f"{type(error).__name__}: {error}"
+    print(
+        f"hadrill history: {t('skipped_record', what=what, error=cut(' '.join(reason.split()), 120))}", file=sys.stderr
+    )
+
+
 def _local_reports(reports_dir: Path) -> list[dict[str, Any]]:
-    rows = [json.loads(path.read_text()) for path in sorted(reports_dir.glob("*.json"))]
+    """Every report under reports_dir, newest first; a file that is not a drill report (corrupt, not
+    UTF-8, not an object) is named on stderr and left out, never a traceback."""
+    rows = []
+    for path in sorted(reports_dir.glob("*.json")):
+        try:
+            row = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, ValueError, RecursionError) as error:
+            _skipped(str(path), error)
+            continue
+        if not isinstance(row, dict):
+            _skipped(str(path), f"not a JSON object but {type(row).__name__}")
+            continue
+        rows.append(row)
     return sorted(rows, key=lambda r: str(r.get("started", "")), reverse=True)
+
+
+def _text(value: object, width: int) -> str:
+    """A report field as a column: whatever type a report file holds, never longer than ``width``."""
+    text = value if isinstance(value, str) else "?" if value is None else shown(value, width)
+    return cut(" ".join(text.split()), width)
+
+
+def _rto_text(value: object) -> str:
+    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+        return f"{value:.3f}s"
+    return "-"
 
 
 def history(*, target: AwsTarget | None, reports_dir: Path, limit: int, as_json_output: bool) -> int:
@@ -332,11 +367,11 @@ def history(*, target: AwsTarget | None, reports_dir: Path, limit: int, as_json_
         where = t("cluster_named", cluster=target.cluster) if target is not None else f"{reports_dir}/"
         print(t("no_drills", where=where))
     for row in rows:
-        rto = row.get("rto_seconds")
-        rto_text = "-" if rto is None else f"{rto:.3f}s"
+        rto_text = _rto_text(row.get("rto_seconds"))
         print(
-            f"{row.get('started', '?'):<25} {row.get('drill_id', '?'):<28} {row.get('scenario', '?'):<18} "
-            f"{row.get('outcome', '?'):<8} RTO {rto_text:<9} {row.get('reason', '')}"[:200]
+            f"{_text(row.get('started'), 40):<25} {_text(row.get('drill_id'), 80):<28} "
+            f"{_text(row.get('scenario'), 40):<18} {_text(row.get('outcome'), 20):<8} RTO {rto_text:<9} "
+            f"{_text(row.get('reason', ''), 120)}"[:200]
         )
     return EXIT_OK
 
@@ -346,10 +381,14 @@ class ReportProblem(Exception):
 
 
 def _local_report_path(reports_dir: Path, drill_id: str, suffix: str) -> Path:
-    # The id names a file under reports_dir: one that climbs out of it ("../x") is not a drill id.
-    if not drill_id or drill_id.startswith(".") or any(sep in drill_id for sep in ("/", "\\")):
-        raise ReportProblem(t("bad_drill_id", drill_id=drill_id))
+    # The id names a file under reports_dir: only a drill id's shape (no "../x", no 5,000 characters).
+    if not DRILL_ID.fullmatch(drill_id):
+        raise ReportProblem(t("bad_drill_id", drill_id=cut(drill_id)))
     return reports_dir / f"{drill_id}.{suffix}"
+
+
+def _reason(error: BaseException) -> str:
+    return cut(" ".join(f"{type(error).__name__}: {error}".split()), 160)
 
 
 def _recorded_uris(target: AwsTarget, drill_id: str) -> dict[str, str]:
@@ -366,7 +405,10 @@ def show_report(drill_id: str, *, target: AwsTarget | None, reports_dir: Path, a
             path = _local_report_path(reports_dir, drill_id, "json" if as_json_output else "md")
             if not path.is_file():
                 raise ReportProblem(t("no_report", path=path))
-            text: str | None = path.read_text()
+            try:
+                text: str | None = path.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as error:
+                raise ReportProblem(t("unreadable_report", path=path, error=_reason(error))) from None
         else:
             text = _read_s3_text(target, _recorded_uris(target, drill_id).get("json" if as_json_output else "markdown"))
     except ReportProblem as problem:
@@ -388,9 +430,9 @@ def load_report(drill_id: str, *, target: AwsTarget | None, reports_dir: Path) -
     if not path.is_file():
         raise ReportProblem(t("no_report", path=path))
     try:
-        report = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ReportProblem(t("unreadable_report", path=path, error=error)) from None
+        report = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as error:
+        raise ReportProblem(t("unreadable_report", path=path, error=_reason(error))) from None
     if not isinstance(report, dict):
         raise ReportProblem(t("unreadable_report", path=path, error="not a JSON object"))
     return report

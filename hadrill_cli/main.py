@@ -14,7 +14,10 @@ from pathlib import Path
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from hadrill.drill.model import SCENARIOS
+from hadrill import fields
+from hadrill.drill.model import DRILL_ID, SCENARIOS
+from hadrill.errors import cut
+from hadrill.inputs import value_problem
 from hadrill.setup import ALL_STEPS
 from hadrill_cli import drill_command, fleet_command, messages, setup_command
 from hadrill_cli.aws import AwsTarget, AwsTargetError
@@ -202,7 +205,40 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_ENVIRONMENT
 
 
+# Names and ids that reach AWS, checked with the workflows' own field types before anything is called:
+# the same bounds everywhere (hadrill.fields), and a bad one exits 2 with nothing started.
+_NAMED_ARGUMENTS = (
+    ("cluster", "--cluster", fields.ClusterName),
+    ("fleet", "--fleet", fields.ClusterName),
+    ("only", "--only", fields.ClusterName),
+    ("stop_alarm", "--stop-alarm", fields.AlarmName),
+)
+MAX_HISTORY_LIMIT = 1000
+
+
+def argument_problem(args: argparse.Namespace) -> str | None:
+    """The line that says what is wrong with a name, id or count on the command line (None: nothing)."""
+    for attribute, option, kind in _NAMED_ARGUMENTS:
+        value = getattr(args, attribute, None)
+        for item in value if isinstance(value, list) else [value]:
+            if item:  # None or "" (--fleet with --local): not given
+                problem = value_problem(kind, item, option)
+                if problem:
+                    return t("bad_input", problem=problem)
+    drill_id = getattr(args, "drill_id", None)
+    if drill_id is not None and not DRILL_ID.fullmatch(drill_id):
+        return t("bad_drill_id", drill_id=cut(" ".join(drill_id.split()) or repr(drill_id)))
+    limit = getattr(args, "limit", None)
+    if limit is not None and not 1 <= limit <= MAX_HISTORY_LIMIT:
+        return t("limit_at_least_one")
+    return None
+
+
 def _run(args: argparse.Namespace) -> int:
+    problem = argument_problem(args)
+    if problem:
+        print(f"hadrill {args.command}: {problem}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     if args.command == "local":
         from hadrill_cli import local_endpoint
 

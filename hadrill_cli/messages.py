@@ -62,6 +62,14 @@ CATALOG: dict[str, dict[Language, str]] = {
         "ja": "{drill_id} は訓練 ID ではありません",
     },
     "no_report": {"en": "no report {path}", "ja": "レポートがありません: {path}"},
+    "skipped_record": {
+        "en": "skipped {what}: {error}",
+        "ja": "{what} を読み飛ばしました: {error}",
+    },
+    "limit_at_least_one": {
+        "en": "--limit must be between 1 and 1000",
+        "ja": "--limit は 1 以上 1000 以下で指定してください",
+    },
     "unreadable_report": {"en": "cannot read {path}: {error}", "ja": "{path} を読めません: {error}"},
     "cannot_write": {"en": "cannot write {path}: {error}", "ja": "{path} に書き込めません: {error}"},
     "no_drill_recorded": {

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from hadrill.errors import cut, shown
+
 
 class AssemblyError(Exception):
     """The cloud assembly is missing or not what `cdk synth` writes."""
@@ -24,23 +26,43 @@ class StackPlan:
 
 
 def read_assembly(assembly: Path) -> list[StackPlan]:
+    """Every stack's summary; AssemblyError (one line) for anything that is not what `cdk synth` writes:
+    a file instead of a directory, a manifest or template that is missing, not UTF-8, not JSON, or
+    of another shape."""
+    if assembly.exists() and not assembly.is_dir():
+        raise AssemblyError(f"{assembly} is a file, not a cloud assembly directory (give the cdk.out directory)")
     manifest_path = assembly / "manifest.json"
     try:
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise AssemblyError(f"{manifest_path} not found: run `make synth` first") from None
-    except json.JSONDecodeError as error:
-        raise AssemblyError(f"{manifest_path} is not JSON: {error}") from None
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as error:
+        raise AssemblyError(f"{manifest_path} is not a cloud assembly manifest: {_reason(error)}") from None
+    artifacts = manifest.get("artifacts", {}) if isinstance(manifest, dict) else None
+    if not isinstance(artifacts, dict):
+        raise AssemblyError(f"{manifest_path} is not a cloud assembly manifest: no artifacts object")
     plans = []
-    for name, artifact in sorted(manifest.get("artifacts", {}).items()):
-        if artifact.get("type") != "aws:cloudformation:stack":
+    for name, artifact in sorted(artifacts.items()):
+        if not isinstance(artifact, dict) or artifact.get("type") != "aws:cloudformation:stack":
             continue
-        template_file = assembly / artifact["properties"]["templateFile"]
-        template = json.loads(template_file.read_text(encoding="utf-8"))
-        plans.append(summarize_template(name, template))
+        try:
+            template_file = assembly / str(artifact["properties"]["templateFile"])
+        except (KeyError, TypeError):
+            raise AssemblyError(f"{manifest_path}: stack {shown(name)} names no template file") from None
+        try:
+            template = json.loads(template_file.read_text(encoding="utf-8"))
+            plans.append(summarize_template(str(name), template))
+        except FileNotFoundError:
+            raise AssemblyError(f"{template_file} not found: run `make synth` again") from None
+        except (OSError, UnicodeDecodeError, ValueError, RecursionError, KeyError, TypeError, AttributeError) as error:
+            raise AssemblyError(f"{template_file} is not a CloudFormation template: {_reason(error)}") from None
     if not plans:
         raise AssemblyError(f"{assembly} holds no stacks")
     return plans
+
+
+def _reason(error: BaseException) -> str:
+    return cut(" ".join(f"{type(error).__name__}: {error}".split()), 160)
 
 
 def summarize_template(name: str, template: dict[str, Any]) -> StackPlan:

@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from hadrill.conformance import stop_lines_of, table_lines
+from hadrill.inputs import problem_with
+from hadrill.setup import SetupInput
 from hadrill_cli.aws import AwsTarget
 from hadrill_cli.follow import Execution, follow
 from hadrill_cli.local import local_cluster
@@ -18,6 +20,7 @@ from stacks.config import DeploymentConfig
 
 EXIT_OK = 0
 EXIT_FAILED = 1
+EXIT_BAD_INPUT = 2
 PROBE_STATE = "ConformanceProbe"
 DEFAULT_REPORTS_DIR = Path("reports")
 
@@ -117,6 +120,10 @@ def _report(cluster: str, execution: Execution, commands: int | None, as_json_ou
 def run_aws(target: AwsTarget, *, steps: list[str] | None, dry_run: bool, as_json_output: bool) -> int:
     """Start the deployed setup state machine and follow it (SSM commands are not counted here)."""
     request = setup_input(target.cluster, steps=steps, dry_run=dry_run)
+    problem = problem_with(SetupInput, request)  # as drill does: exit 2 and no execution on a bad input
+    if problem:
+        print(f"hadrill setup: {t('bad_input', problem=problem)}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     _, arn = target.start_execution("Setup", name_prefix="setup", request=request)
     sfn = target.client("stepfunctions")
     if not as_json_output:

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import json
 import statistics
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 from pydantic.alias_generators import to_camel
 
+from hadrill import fields as f
+from hadrill import patterns as p
 from hadrill.drill.model import (
     DRILL_ID,
     MAX_TAKEOVER_TIMEOUT_SECONDS,
@@ -24,7 +26,7 @@ from hadrill.drill.model import (
 from hadrill.inputs import validate_execution_input
 
 ENV_VAR = "HADRILL_FLEET"
-CLUSTER_NAME = r"^[a-z][a-z0-9-]{1,30}[a-z0-9]$"
+CLUSTER_NAME = p.CLUSTER_NAME
 # Step Functions runs at most 40 Map iterations at once for an inline Map; and a fleet drill is a
 # fault on every cluster it touches: keep the blast radius a deliberate, small number.
 MAX_CONCURRENCY_LIMIT = 40
@@ -88,19 +90,26 @@ class FleetDrillInput(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True, alias_generator=to_camel, populate_by_name=True)
 
-    fleet: str = Field(pattern=CLUSTER_NAME)
+    fleet: f.ClusterName
     scenario: Scenario = "network-down"
-    dry_run: bool = False
-    switchback: bool = True
+    dry_run: StrictBool = False
+    switchback: StrictBool = True
     # Passed to every cluster's drill; absent: each drill's own default.
-    max_rto_seconds: float | None = Field(default=None, gt=0, le=3600)
-    takeover_timeout_seconds: int | None = Field(default=None, ge=1, le=MAX_TAKEOVER_TIMEOUT_SECONDS)
+    max_rto_seconds: Annotated[f.Seconds, Field(gt=0, le=3600)] | None = None
+    takeover_timeout_seconds: Annotated[f.StrictWhole, Field(ge=1, le=MAX_TAKEOVER_TIMEOUT_SECONDS)] | None = None
     # A subset of the fleet, in the order given; absent: every cluster.
-    clusters: tuple[str, ...] | None = Field(default=None, min_length=1, max_length=MAX_CLUSTERS)
+    clusters: tuple[f.ClusterName, ...] | None = Field(default=None, min_length=1, max_length=MAX_CLUSTERS)
     # At most the fleet's configured limit: an execution may lower it, never raise it.
-    max_concurrency: int | None = Field(default=None, ge=1, le=MAX_CONCURRENCY_LIMIT)
+    max_concurrency: Annotated[f.StrictWhole, Field(ge=1, le=MAX_CONCURRENCY_LIMIT)] | None = None
     # Stop starting drills after this many failed (the fleet's own budget when absent).
-    max_failed_drills: int | None = Field(default=None, ge=0, le=MAX_CLUSTERS)
+    max_failed_drills: Annotated[f.StrictWhole, Field(ge=0, le=MAX_CLUSTERS)] | None = None
+
+    @model_validator(mode="after")
+    def _takeover_outlasts_the_slo(self) -> FleetDrillInput:
+        rto, takeover = self.max_rto_seconds, self.takeover_timeout_seconds
+        if rto is not None and takeover is not None and takeover < rto:
+            raise ValueError(f"takeoverTimeoutSeconds: {takeover} is shorter than maxRtoSeconds {rto:g}")
+        return self
 
 
 def validate_input(event: object, facts: FleetFacts) -> FleetDrillInput:

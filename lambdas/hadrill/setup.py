@@ -15,8 +15,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
+from hadrill import fields as f
 from hadrill import params
 from hadrill.conformance import ProbeReport, parse_probe_result
 from hadrill.facts import ClusterFacts, NodeFacts
@@ -101,11 +102,11 @@ class SetupInput(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
-    cluster: str = Field(pattern=r"^[a-z][a-z0-9-]{1,30}[a-z0-9]$")
-    steps: tuple[SetupStep, ...] | None = Field(default=None, min_length=1)
-    dry_run: bool = Field(default=False, alias="dryRun")
+    cluster: f.ClusterName
+    steps: tuple[SetupStep, ...] | None = Field(default=None, min_length=1, max_length=len(ALL_STEPS))
+    dry_run: StrictBool = Field(default=False, alias="dryRun")
     # Build the cluster base (license, comm paths, VIP, /data mirror)? None: the cluster's default.
-    configure_base: bool | None = Field(default=None, alias="configureBase")
+    configure_base: StrictBool | None = Field(default=None, alias="configureBase")
 
 
 def validate_input(event: object, facts: ClusterFacts) -> SetupInput:

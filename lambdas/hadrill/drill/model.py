@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 from pydantic.alias_generators import to_camel
 
+from hadrill import fields as f
 from hadrill.facts import ClusterFacts
-from hadrill.inputs import validate_execution_input
+from hadrill.inputs import problem_with, validate_execution_input
 
 Scenario = Literal["network-down", "instance-stop", "instance-reboot", "hulft-daemon-kill", "switchover"]
 SCENARIOS: tuple[Scenario, ...] = (
@@ -40,7 +41,7 @@ STARTED_BY_KEY = "AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID"
 EXECUTION_ARN = r"^arn:aws[a-z-]*:states:[a-z0-9-]+:[0-9]{12}:execution:[A-Za-z0-9_.-]{1,80}:[A-Za-z0-9_.-]{1,80}$"
 
 Outcome = Literal["PASSED", "FAILED", "ABORTED"]
-AlarmName = Annotated[str, StringConstraints(min_length=1, max_length=255)]
+AlarmName = f.AlarmName
 
 
 class InvalidDrillInput(ValueError):
@@ -88,20 +89,21 @@ class DrillInput(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True, alias_generator=to_camel, populate_by_name=True)
 
-    cluster: str = Field(pattern=r"^[a-z][a-z0-9-]{1,30}[a-z0-9]$")
+    cluster: f.ClusterName
     scenario: Scenario = "network-down"
-    dry_run: bool = False
-    switchback: bool = True
-    # The SLO: a takeover slower than this makes the drill FAILED (it still recovers).
-    max_rto_seconds: float = Field(default=120.0, gt=0, le=3600)
+    dry_run: StrictBool = False
+    switchback: StrictBool = True
+    # The SLO: a takeover slower than this makes the drill FAILED (it still recovers). Strict numbers
+    # (hadrill.fields): JSON true is not 1 s.
+    max_rto_seconds: f.Seconds = Field(default=120.0, gt=0, le=3600)
     # How long to wait for the takeover after the fault before calling it failed.
-    takeover_timeout_seconds: int = Field(default=300, ge=1, le=MAX_TAKEOVER_TIMEOUT_SECONDS)
+    takeover_timeout_seconds: f.StrictWhole = Field(default=300, ge=1, le=MAX_TAKEOVER_TIMEOUT_SECONDS)
     # How long the recovery waits for a node to boot, and then for comm paths and the mirror resync.
-    recovery_timeout_seconds: int = Field(default=600, ge=1, le=MAX_TAKEOVER_TIMEOUT_SECONDS)
+    recovery_timeout_seconds: f.StrictWhole = Field(default=600, ge=1, le=MAX_TAKEOVER_TIMEOUT_SECONDS)
     # CloudWatch alarm names: any of them in ALARM before or during the fault stops the drill.
     stop_condition_alarms: tuple[AlarmName, ...] = Field(default=(), max_length=20)
     # The whole drill's time limit (the lock's lifetime is this plus the recovery allowance).
-    max_drill_seconds: int = Field(default=3600, ge=60, le=MAX_DRILL_SECONDS)
+    max_drill_seconds: f.StrictWhole = Field(default=3600, ge=60, le=MAX_DRILL_SECONDS)
     # Set by a fleet drill: the fleet execution that started this one.
     started_by: str | None = Field(
         default=None, alias="AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID", pattern=EXECUTION_ARN
@@ -136,8 +138,34 @@ def unwrap_phases(raw: object) -> dict[str, dict[str, Any]]:
     return phases
 
 
+def timing_problem(request: DrillInput) -> str | None:
+    """The config's rule (drills.takeover_timeout_seconds >= max_rto_seconds) for an input that sets both:
+    a drill that stops waiting before the SLO is up can never measure a slow takeover. Checked on the
+    execution's own input (ValidateInput, and the CLI before it starts one), not on the copies later
+    states validate: a local drill's shorter wait with the default SLO stays allowed. A drill a fleet
+    started is exempt: its SLO is the member's config and its wait the fleet's override, and the fleet
+    checked the pair it was given (FleetDrillInput)."""
+    both = {"max_rto_seconds", "takeover_timeout_seconds"} <= request.model_fields_set
+    if both and request.started_by is None and request.takeover_timeout_seconds < request.max_rto_seconds:
+        return (
+            f"takeoverTimeoutSeconds: {request.takeover_timeout_seconds} is shorter than maxRtoSeconds "
+            f"{request.max_rto_seconds:g}"
+        )
+    return None
+
+
+def input_problem(event: object) -> str | None:
+    """What is wrong with a drill execution's input (None: nothing); the CLI's check before it starts one."""
+    problem = problem_with(DrillInput, event)
+    return problem or timing_problem(DrillInput.model_validate(event))
+
+
 def validate_input(event: object, facts: ClusterFacts) -> DrillInput:
-    return validate_execution_input(event, DrillInput, cluster=facts.cluster_name, error=InvalidDrillInput)
+    request = validate_execution_input(event, DrillInput, cluster=facts.cluster_name, error=InvalidDrillInput)
+    problem = timing_problem(request)
+    if problem:
+        raise InvalidDrillInput(problem)
+    return request
 
 
 def drill_context(request: DrillInput, *, execution: str, execution_name: str, now_ms: int) -> DrillContext:
