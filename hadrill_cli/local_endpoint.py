@@ -61,7 +61,7 @@ def port_in_use(port: int) -> bool:
         return probe.connect_ex(("127.0.0.1", port)) == 0
 
 
-def up(state_dir: Path, port: int, region: str) -> Running:
+def up(state_dir: Path, port: int, region: str, time_scale: float = 0.01) -> Running:
     running = status(state_dir)
     if running is not None:
         if running.port != port:
@@ -72,7 +72,7 @@ def up(state_dir: Path, port: int, region: str) -> Running:
     state_dir.mkdir(parents=True, exist_ok=True)
     log = (state_dir / "endpoint.log").open("ab")
     command = [sys.executable, "-m", "localworld.endpoint", "serve", "--state-dir", str(state_dir), "--port",
-               str(port), "--region", region]  # fmt: skip
+               str(port), "--region", region, "--time-scale", str(time_scale)]  # fmt: skip
     process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True)
     deadline = time.monotonic() + READY_TIMEOUT_S
     while time.monotonic() < deadline:
@@ -112,11 +112,11 @@ def exports(running: Running) -> str:
     return "\n".join(f"export {name}={value}" for name, value in variables.items())
 
 
-def run(action: str, state_dir: Path, port: int, region: str) -> int:
+def run(action: str, state_dir: Path, port: int, region: str, time_scale: float = 0.01) -> int:
     """The command; returns the exit code (0 ok, 1 not running for status, 3 could not start)."""
     try:
         if action == "up":
-            running = up(state_dir, port, region)
+            running = up(state_dir, port, region, time_scale)
             print(exports(running))
             print(f"# local AWS endpoint (moto + simulated LifeKeeper/HULFT, a test double) on {running.url}, "
                   f"pid {running.pid}; stop it with: hadrill local down", file=sys.stderr)  # fmt: skip

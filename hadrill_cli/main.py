@@ -81,6 +81,12 @@ def _parser() -> argparse.ArgumentParser:
     local.add_argument(
         "--state-dir", type=Path, default=Path(".hadrill-local"), help="logs and state (default .hadrill-local)"
     )
+    local.add_argument(
+        "--time-scale",
+        type=float,
+        default=0.01,
+        help="multiplies Step Functions Wait and Retry intervals (the simulated cluster is fast); 1 = as deployed",
+    )
 
     plan = commands.add_parser("plan", help="summarize what `cdk deploy` would create (reads cdk.out; deploys nothing)")
     plan.add_argument(
@@ -242,7 +248,10 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "local":
         from hadrill_cli import local_endpoint
 
-        return local_endpoint.run(args.action, args.state_dir, args.port, args.region)
+        if args.time_scale <= 0:
+            print("hadrill local: --time-scale must be positive", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        return local_endpoint.run(args.action, args.state_dir, args.port, args.region, args.time_scale)
     if args.command == "plan":
         try:
             plans = read_assembly(args.assembly)

@@ -46,6 +46,9 @@ LOG = logging.getLogger(__name__)
 
 DEFAULT_PORT = 4599
 DEFAULT_REGION = "ap-northeast-1"
+# Step Functions Wait and Retry intervals are multiplied by this: the simulated cluster takes over in
+# about a second where a real one takes a minute, so the deployed waits would only idle. 1 runs them as deployed.
+DEFAULT_TIME_SCALE = 0.01
 # Dummy credentials: the endpoint accepts any. Named so that nobody mistakes them for real ones.
 CREDENTIALS = {"AWS_ACCESS_KEY_ID": "hadrill-local", "AWS_SECRET_ACCESS_KEY": "hadrill-local"}
 SKIPPED_TYPES_FILE = "skipped-types.json"  # resource types moto's CloudFormation did not create
@@ -92,6 +95,7 @@ class LocalEndpoint:
     state_dir: Path
     port: int = DEFAULT_PORT
     region: str = DEFAULT_REGION
+    time_scale: float = DEFAULT_TIME_SCALE
     timings: Timings = field(default_factory=Timings.fast)
     bound: dict[str, BoundCluster] = field(default_factory=dict)
     undelivered: list[tuple[str, str]] = field(default_factory=list)  # (rule, target) events could not reach
@@ -119,6 +123,7 @@ class LocalEndpoint:
         )
         self.world = LocalWorld(
             region=self.region,
+            time_scale=self.time_scale,
             strict_documents=True,
             lambda_runner=self.lambdas.invoke,
             close_timeout_s=5.0,
@@ -241,12 +246,12 @@ class LocalEndpoint:
 
 
 # ---- the background process ----------------------------------------------------------------------------
-def serve(state_dir: Path, port: int, region: str) -> int:
+def serve(state_dir: Path, port: int, region: str, time_scale: float = DEFAULT_TIME_SCALE) -> int:
     """Serve until SIGTERM/SIGINT; write ``ready`` into the state directory once serving."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("moto").setLevel(logging.ERROR)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    endpoint = LocalEndpoint(state_dir=state_dir, port=port, region=region)
+    endpoint = LocalEndpoint(state_dir=state_dir, port=port, region=region, time_scale=time_scale)
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     signal.signal(signal.SIGINT, lambda *_: stopping.set())
@@ -273,8 +278,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--state-dir", type=Path, required=True)
     parser.add_argument("--port", type=int, default=DEFAULT_PORT)
     parser.add_argument("--region", default=DEFAULT_REGION)
+    parser.add_argument("--time-scale", type=float, default=DEFAULT_TIME_SCALE)
     args = parser.parse_args(argv)
-    return serve(args.state_dir, args.port, args.region)
+    return serve(args.state_dir, args.port, args.region, args.time_scale)
 
 
 if __name__ == "__main__":

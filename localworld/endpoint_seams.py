@@ -71,6 +71,12 @@ GAPS = (
         "render ${Name} placeholders with the CDK's own values and create it in the executing backend",
     ),
     Gap(
+        "cfn-update-previous-parameter",
+        "UpdateStack with UsePreviousValue for a parameter the stack was created with its default (cdk does this "
+        "for the AMI's SSM parameter) fails with KeyError",
+        "a parameter with no stored previous value keeps its template default, as CloudFormation does",
+    ),
+    Gap(
         "cfn-custom-resource-reply",
         "a custom resource's FAILED reply is ignored (the stack waits forever); replies come over HTTP from Docker",
         "take the reply from the handler's process and mark the stack CREATE_FAILED on FAILED",
@@ -316,6 +322,20 @@ def install_cloudformation(stack: ExitStack) -> None:
 
     _patch(stack, sfn_models.StateMachine, "create_from_cloudformation_json", classmethod(create_state_machine))
     _patch(stack, sfn_models.StateMachine, "delete_from_cloudformation_json", classmethod(delete_state_machine))
+    install_update_parameters(stack)
+
+
+# ---- cfn-update-previous-parameter ------------------------------------------------------------------
+def install_update_parameters(stack: ExitStack) -> None:
+    def resolve(backend: Any, instance: Any, incoming_params: list[dict[str, Any]]) -> dict[str, str]:
+        parameters = {p["ParameterKey"]: p["ParameterValue"] for p in incoming_params if "ParameterValue" in p}
+        for parameter in incoming_params:
+            key = parameter["ParameterKey"]
+            if parameter.get("UsePreviousValue") and key in instance.parameters:
+                parameters[key] = instance.parameters[key]
+        return parameters
+
+    _patch(stack, cfn_models.CloudFormationBackend, "_resolve_update_parameters", resolve)
 
 
 # ---- cfn-custom-resource-reply ------------------------------------------------------------------------

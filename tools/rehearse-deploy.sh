@@ -6,10 +6,12 @@
 # change sets clash across stacks), `--require-approval never` (no one to ask), simulated media and
 # license files, and an AMI id that only names an image.
 #
-# Usage: tools/rehearse-deploy.sh [CONFIG]   (env: PORT, STATE_DIR, KEEP_ENDPOINT=1 to leave it up)
+# Usage: tools/rehearse-deploy.sh [CONFIG]   (env: PORT, STATE_DIR, KEEP_ENDPOINT=1 to leave it up,
+#        FLEET=config/fleet.yaml to add step 10: the fleet app on the same endpoint, its new clusters set
+#        up, and a fleet drill over all of them)
 # Prints each step's wall time; the last lines are "rehearsal: N steps passed, 0 failed".
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "${REHEARSAL_REPO:-$(dirname "$0")/..}"  # the repository (a copy of this script runs elsewhere)
 
 CONFIG="${1:-config/default.yaml}"
 PORT="${PORT:-4599}"
@@ -32,6 +34,15 @@ output_of() {  # output_of STACK KEY
   aws cloudformation describe-stacks --stack-name "$1" \
     --query "Stacks[0].Outputs[?OutputKey=='$2'].OutputValue" --output text
 }
+# with_checksums SOURCE TARGET: the config with the simulated media's sha256; the first sha256 under
+# media: is the HULFT ISO's, the second the Recovery Kit's (config/default.yaml's order).
+with_checksums() {
+  mkdir -p "$(dirname "$2")"
+  awk -v first="${hulft_sha}" -v second="${kit_sha}" '
+    /^ *sha256:/ { n++; sub(/"[0-9a-f]+"/, "\"" (n == 1 ? first : second) "\"") } { print }
+  ' "$1" >"$2"
+}
+
 stop_endpoint() {
   if [[ "${KEEP_ENDPOINT:-0}" != 1 ]]; then
     hadrill local down --state-dir "${STATE_DIR}" || true
@@ -58,10 +69,7 @@ done_step
 step "2. the config with the media checksums"
 hulft_sha="$(sha256sum "${WORK}/media/hulft-unix-linux-v812.iso" | cut -d' ' -f1)"
 kit_sha="$(sha256sum "${WORK}/media/HULFTARK072814.iso" | cut -d' ' -f1)"
-# The first sha256 of media: is the HULFT ISO's, the second the Recovery Kit's (config/default.yaml's order).
-awk -v first="${hulft_sha}" -v second="${kit_sha}" '
-  /^ *sha256:/ { n++; sub(/"[0-9a-f]+"/, "\"" (n == 1 ? first : second) "\"") } { print }
-' "${CONFIG}" >"${WORK}/config.yaml"
+with_checksums "${CONFIG}" "${WORK}/config.yaml"
 done_step
 
 step "3. the license secrets"
@@ -143,5 +151,51 @@ done
 echo "setup rerun: ${status}" >&2
 [[ "${status}" == SUCCEEDED ]]
 done_step
+
+if [[ -n "${FLEET:-}" ]]; then
+  step "10a. a fleet: configs, secrets"
+  fleet_dir="$(dirname "${FLEET}")"
+  mkdir -p "${WORK}/fleet"
+  cp "${FLEET}" "${WORK}/fleet/fleet.yaml"
+  mapfile -t members < <(python -c 'import sys, yaml; print("\n".join(yaml.safe_load(open(sys.argv[1]))["clusters"]))' "${FLEET}")
+  fleet_name="$(python -c 'import sys, yaml; print(yaml.safe_load(open(sys.argv[1]))["fleet_name"])' "${FLEET}")"
+  new_clusters=()
+  for member in "${members[@]}"; do
+    with_checksums "${fleet_dir}/${member}" "${WORK}/fleet/${member}"
+    name="$(python -c 'import sys, yaml; print(yaml.safe_load(open(sys.argv[1]))["cluster_name"])' "${fleet_dir}/${member}")"
+    [[ "${name}" == "${CLUSTER}" ]] && continue
+    new_clusters+=("${name}")
+    aws secretsmanager create-secret --name "hadrill/${name}/lifekeeper-license" \
+      --secret-string "file://${WORK}/media/lifekeeper-license.lic" >/dev/null
+    (
+      umask 077
+      printf '{"serial": "%s", "productKey": "%s"}\n' 0000000000000 SIMULATED-PRODUCT-KEY-00000 >"${WORK}/hulft-license.json"
+    )
+    aws secretsmanager create-secret --name "hadrill/${name}/hulft-license" \
+      --secret-string "file://${WORK}/hulft-license.json" >/dev/null
+    rm -f "${WORK}/hulft-license.json"
+  done
+  done_step
+
+  step "10b. cdk deploy --all -c fleet=..."
+  cdk deploy --all -c "fleet=${WORK}/fleet/fleet.yaml" --method direct --require-approval never \
+    --output "${WORK}/cdk.out.fleet" >"${WORK}/deploy-fleet.log" 2>&1 || { tail -40 "${WORK}/deploy-fleet.log" >&2; exit 1; }
+  grep -E '✅|❌' "${WORK}/deploy-fleet.log" >&2
+  done_step
+
+  step "10c. media and setup of the fleet's new clusters"
+  for name in "${new_clusters[@]}"; do
+    bucket="$(output_of "${name}-cluster" MediaBucketName)"
+    aws s3 cp "${WORK}/media/hulft-unix-linux-v812.iso" "s3://${bucket}/media/hulft-unix-linux-v812.iso" >/dev/null
+    aws s3 cp "${WORK}/media/HULFTARK072814.iso" "s3://${bucket}/media/HULFTARK072814.iso" >/dev/null
+    hadrill setup --cluster "${name}" --region "${AWS_REGION}"
+  done
+  done_step
+
+  step "10d. fleet drill --dry-run, then the fleet drill"
+  hadrill drill --fleet "${fleet_name}" --region "${AWS_REGION}" --dry-run --max-concurrency 1
+  hadrill drill --fleet "${fleet_name}" --region "${AWS_REGION}" --max-concurrency 2 --json >"${WORK}/fleet.json"
+  done_step
+fi
 
 echo "rehearsal: ${STEPS} passed, 0 failed"

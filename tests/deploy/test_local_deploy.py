@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 from collections.abc import Iterator
@@ -106,13 +107,18 @@ def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployed]:
     port = _free_port()
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("AWS_")},
+        "FLEET": "config/fleet.yaml",
+        "REHEARSAL_REPO": str(REPO),
         "PORT": str(port),
         "STATE_DIR": str(state_dir),
         "KEEP_ENDPOINT": "1",
         "HADRILL_LANG": "en",
     }
+    # bash reads a script as it runs: run a copy, so an edit to the file meanwhile cannot derail it.
+    script = state_dir / "rehearse-deploy.sh"
+    shutil.copy(REPO / "tools" / "rehearse-deploy.sh", script)
     done = subprocess.run(
-        ["bash", str(REPO / "tools" / "rehearse-deploy.sh")],
+        ["bash", str(script), "config/default.yaml"],
         cwd=REPO,
         env=env,
         capture_output=True,
@@ -138,7 +144,7 @@ def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployed]:
 def test_the_readme_deploy_steps_run_against_the_endpoint(deployed: Deployed) -> None:
     """Steps 0-8 end with setup SUCCEEDED (hadrill setup exits 0 only then), both drills PASSED, and
     history and report reading them back."""
-    assert "rehearsal: 15 passed, 0 failed" in deployed.stdout
+    assert "rehearsal: 19 passed, 0 failed" in deployed.stdout
     drill = json.loads((deployed.work / "drill.json").read_text())
     assert drill["outcome"] == "PASSED"
     assert drill["scenario"] == "network-down"
@@ -146,7 +152,22 @@ def test_the_readme_deploy_steps_run_against_the_endpoint(deployed: Deployed) ->
     assert drill["drill_id"] in deployed.stdout  # listed by `hadrill history`
     assert drill["drill_id"] in (deployed.work / "report.md").read_text()
     times = (deployed.work / "times.txt").read_text().splitlines()
-    assert len(times) == 15, times
+    assert len(times) == 19, times
+
+
+def test_the_fleet_app_deploys_beside_it_and_its_fleet_drill_passes(deployed: Deployed) -> None:
+    """README step 10 on the same endpoint: the fleet app adds the second cluster's stacks and the fleet
+    stack, the new cluster is set up, and a fleet drill over both clusters PASSES."""
+    templates = deploy_checks.assembly_templates(deployed.work / "cdk.out.fleet")
+    assert set(templates) == {
+        *(f"{c}-{s}" for c in ("hulft-demo", "hulft-edi") for s in ("network", "cluster", "orchestration")),
+        "hulft-fleet-fleet",
+    }
+    assert deploy_checks.check_stacks(deployed.client("cloudformation"), templates) == []
+    summary = json.loads((deployed.work / "fleet.json").read_text())
+    assert summary["outcome"] == "PASSED", summary["reason"]
+    assert sorted(d["cluster"] for d in summary["drills"]) == ["hulft-demo", "hulft-edi"]
+    assert all(d["outcome"] == "PASSED" for d in summary["drills"])
 
 
 def test_every_stack_is_complete_with_its_outputs_and_exports(deployed: Deployed) -> None:

@@ -211,6 +211,26 @@ def test_cfn_custom_resource_reply(aws: None) -> None:
     assert stack.status == "CREATE_FAILED"
 
 
+def test_cfn_update_previous_parameter(aws: None) -> None:
+    template = {
+        "Parameters": {"Ami": {"Type": "String", "Default": "ami-12c6146b"}},
+        "Resources": {"Topic": {"Type": "AWS::SNS::Topic"}},
+        "Outputs": {"Ami": {"Value": {"Ref": "Ami"}}},
+    }
+    cfn = boto3.client("cloudformation", region_name=REGION)
+    previous = [{"ParameterKey": "Ami", "UsePreviousValue": True}]
+    for name in ("without", "with"):
+        cfn.create_stack(StackName=name, TemplateBody=json.dumps(template))  # no parameters: the default
+    template["Resources"]["Queue"] = {"Type": "AWS::SQS::Queue"}
+    with pytest.raises(KeyError):  # the gap (a 500 to a client of the endpoint)
+        cfn.update_stack(StackName="without", TemplateBody=json.dumps(template), Parameters=previous)
+    with _seams():
+        cfn.update_stack(StackName="with", TemplateBody=json.dumps(template), Parameters=previous)
+        stack = cfn.describe_stacks(StackName="with")["Stacks"][0]
+        assert stack["StackStatus"] == "UPDATE_COMPLETE"
+        assert stack["Outputs"][0]["OutputValue"] == "ami-12c6146b"
+
+
 def test_events_scheduled_rule(aws: None) -> None:
     events = boto3.client("events", region_name=REGION)
     events.put_rule(Name="weekly-drill", ScheduleExpression="cron(0 17 ? * SUN *)")
