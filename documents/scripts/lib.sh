@@ -84,6 +84,12 @@ hadrill_param() {
   if [[ -z "${!env_name+set}" ]]; then
     hadrill_fail 2 "parameter $2 missing: ${env_name} is not set (SSM Agent 3.3.2746.0 or later passes parameters as environment variables)"
   fi
+  # allowedPattern is "^...$": in some regex engines "$" also matches before a final line break, and
+  # no allowedPattern admits a leading dash (an option to the command it reaches). Refuse both here too.
+  case "${!env_name}" in
+    *$'\n'* | *$'\r'*) hadrill_fail 2 "parameter $2 contains a line break: refused" ;;
+    -*) hadrill_fail 2 "parameter $2 starts with a dash: refused" ;;
+  esac
   printf -v "$1" '%s' "${!env_name}"
 }
 
