@@ -18,6 +18,7 @@ Every value quoted in a message is cut (``hadrill.errors.shown``). Imports no CD
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,8 @@ MAX_DEPTH = 32
 MAX_ALIASES = 100
 MAX_NODES = 100_000
 MAX_INT_DIGITS = 30
+# C0 controls but tab, line feed and carriage return; and DEL.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 class YamlFileError(ValueError):
@@ -76,6 +79,15 @@ class _Loader(yaml.SafeLoader):
                     )
                 seen[key] = key_node
         return super().construct_mapping(node, deep=deep)
+
+    def construct_object(self, node: Node, deep: bool = False) -> Any:
+        try:
+            return super().construct_object(node, deep=deep)
+        except YamlFileError:
+            raise
+        except (ValueError, TypeError, OverflowError) as error:  # a date like 2001-13-45
+            reason = cut(" ".join(str(error).split()))
+            raise YamlFileError(f"a value YAML cannot build{_where(node.start_mark)}: {reason}") from None
 
     def construct_yaml_int(self, node: ScalarNode) -> int:
         digits = sum(character.isdigit() for character in str(node.value))
@@ -139,10 +151,10 @@ def decode(raw: bytes) -> str:
         raise YamlFileError(
             f"not UTF-8 text (byte 0x{raw[error.start]:02x} at line {line}); save the file as UTF-8"
         ) from None
-    for number, line_text in enumerate(text.splitlines(), start=1):
-        bad = next((c for c in line_text if (ord(c) < 0x20 and c != "\t") or ord(c) == 0x7F), None)
-        if bad is not None:
-            raise YamlFileError(f"control character U+{ord(bad):04X} at line {number}; a settings file is text")
+    bad = _CONTROL.search(text)
+    if bad is not None:
+        line = text.count("\n", 0, bad.start()) + 1
+        raise YamlFileError(f"control character U+{ord(bad.group()):04X} at line {line}; a settings file is text")
     return text.removeprefix("\ufeff")
 
 
