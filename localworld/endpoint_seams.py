@@ -77,6 +77,12 @@ GAPS = (
         "a parameter with no stored previous value keeps its template default, as CloudFormation does",
     ),
     Gap(
+        "cfn-update-exports",
+        "UpdateStack never registers the exports of outputs it adds (nor drops removed ones), so a stack "
+        "importing them fails with 'No export named ...' (the fleet stack, after its members are updated)",
+        "after an update, the stack's exports are its outputs' exports again",
+    ),
+    Gap(
         "cfn-custom-resource-reply",
         "a custom resource's FAILED reply is ignored (the stack waits forever); replies come over HTTP from Docker",
         "take the reply from the handler's process and mark the stack CREATE_FAILED on FAILED",
@@ -336,6 +342,20 @@ def install_update_parameters(stack: ExitStack) -> None:
         return parameters
 
     _patch(stack, cfn_models.CloudFormationBackend, "_resolve_update_parameters", resolve)
+
+    # cfn-update-exports
+    original_update = cfn_models.CloudFormationBackend.update_stack
+
+    def update_stack(backend: Any, name: str, *args: Any, **kwargs: Any) -> Any:
+        updated = original_update(backend, name, *args, **kwargs)
+        for key, export in list(backend.exports.items()):
+            if export.exporting_stack_id == updated.stack_id:
+                del backend.exports[key]
+        for export in updated.exports:
+            backend.exports[export.name] = export
+        return updated
+
+    _patch(stack, cfn_models.CloudFormationBackend, "update_stack", update_stack)
 
 
 # ---- cfn-custom-resource-reply ------------------------------------------------------------------------

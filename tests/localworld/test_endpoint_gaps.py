@@ -231,6 +231,28 @@ def test_cfn_update_previous_parameter(aws: None) -> None:
         assert stack["Outputs"][0]["OutputValue"] == "ami-12c6146b"
 
 
+def test_cfn_update_exports(aws: None) -> None:
+    template: dict[str, Any] = {"Resources": {"Topic": {"Type": "AWS::SNS::Topic"}}}
+    cfn = boto3.client("cloudformation", region_name=REGION)
+    for name in ("without", "with"):
+        cfn.create_stack(StackName=name, TemplateBody=json.dumps(template))
+
+    def exported() -> set[str]:
+        return {e["Name"] for e in cfn.list_exports()["Exports"]}
+
+    def add_export(name: str) -> None:
+        output = {"Value": {"Ref": "Topic"}, "Export": {"Name": f"{name}-topic"}}
+        cfn.update_stack(StackName=name, TemplateBody=json.dumps({**template, "Outputs": {"Topic": output}}))
+
+    add_export("without")
+    assert exported() == set()  # the gap: the added output's export is not registered
+    with _seams():
+        add_export("with")
+        assert exported() == {"with-topic"}
+        cfn.update_stack(StackName="with", TemplateBody=json.dumps(template))  # and a removed one goes
+        assert exported() == set()
+
+
 def test_events_scheduled_rule(aws: None) -> None:
     events = boto3.client("events", region_name=REGION)
     events.put_rule(Name="weekly-drill", ScheduleExpression="cron(0 17 ? * SUN *)")
