@@ -9,7 +9,7 @@ OUT ?= cdk.out
 # Node 22 from node_modules runs the CDK's jsii runtime (the machine's Node 20 is end-of-life for it).
 export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: install tools lint test test-fast synth demo demo-deploy deploy-local local-down bench report-check clean
+.PHONY: install tools lint test test-fast synth demo demo-deploy deploy-local local-down bench fuzz report-check clean
 
 install: $(VENV)/.installed node_modules/.installed tools
 
@@ -34,7 +34,7 @@ tools:
 lint: install
 	ruff check .
 	ruff format --check .
-	mypy app.py stacks hadrill_cli bench tools $(wildcard lambdas simulator localworld localrunner)
+	mypy app.py stacks hadrill_cli bench tools $(wildcard lambdas simulator localworld localrunner fuzz)
 	@scripts=$$(find documents tools -name '*.sh' -type f 2>/dev/null || true); \
 	  if [ -n "$$scripts" ]; then shellcheck -S style $$scripts; fi
 	@machines=$$(find statemachines -name '*.asl.json' -type f 2>/dev/null || true); \
@@ -80,6 +80,15 @@ local-down:
 # `make bench BENCH_ARGS=--quick` for fewer repetitions (about 2 minutes), see `python -m bench --help`.
 bench: install
 	python -m bench --config $(CONFIG) $(BENCH_ARGS)
+
+# Hostile inputs per surface (config, execution input, SSM parameters, node output, routes, CLI): counts
+# of refusals, crashes, hangs and accepted-but-invalid, then the worst time and memory to refuse an
+# input under 64 KB; numbers in fuzz/results.json. Then the property tests with many more examples.
+FUZZ_EXAMPLES ?= 2000
+fuzz: install
+	python -m fuzz --examples $(FUZZ_EXAMPLES)
+	HADRILL_HYPOTHESIS_PROFILE=fuzz pytest -q -p no:xdist tests/unit/test_config_fields.py tests/unit/test_config_file.py \
+	  tests/unit/test_parsers_fuzz.py tests/unit/test_ssm_parameters_fuzz.py tests/cli/test_bad_arguments.py
 
 # The drill report as a person sees it: a fresh local drill's HTML page in headless Chromium (Debian's
 # package, installed when we may), a screenshot, and a pixel check that the timeline picture renders.

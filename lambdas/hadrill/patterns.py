@@ -72,4 +72,4 @@ ENI_ID = "^eni-[0-9a-f]{8,17}$"
 ROUTE_TABLE_ID = "^rtb-[0-9a-f]{8,17}$"
 VPC_ID = "^vpc-[0-9a-f]{8,17}$"
 TAG_KEY = "^[A-Za-z0-9 _.:/=+@-]{1,128}$"
-TAG_VALUE = "^[^\\x00-\\x1f\\x7f]{0,256}$"  # any letter (tags may be Japanese), no control character
+TAG_VALUE = "^[^\\x00-\\x1f\\x7f-\\x9f]{0,256}$"  # any letter (tags may be Japanese), no control character

@@ -72,7 +72,7 @@ def test_a_bad_argument_exits_2_before_aws(
 @given(st.text(max_size=40))
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
 def test_the_cli_takes_exactly_the_cluster_names_the_workflows_take(name: str) -> None:
-    args = cli._parser().parse_args(["setup", "--cluster", name or "x"])
+    args = cli._parser().parse_args(["setup", f"--cluster={name or 'x'}"])  # "=": a leading "-" is a value
     workflow_ok = problem_with(SetupInput, {"cluster": args.cluster}) is None
     drill_ok = problem_with(DrillInput, {"cluster": args.cluster}) is None
     assert workflow_ok == drill_ok == (cli.argument_problem(args) is None)

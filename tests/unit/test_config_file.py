@@ -184,7 +184,7 @@ LONG_VALUES = [
         "a 100 KB plain key (YAML's own limit)",
         "nodes:\n",
         "nodes:\n  " + "k" * 100_000 + ": 1\n",
-        "mapping values are not allowed here",
+        "mapping values are not allowed",
     ),
     ("a 100 KB schedule", 'schedule: "cron(0 17 ? * SUN *)"', "schedule: cron(" + "1 " * 50_000 + ")", "\u2026"),
 ]
@@ -252,3 +252,26 @@ def test_shown_is_bounded(value: object) -> None:
 
 def test_shown_survives_a_number_too_long_for_repr() -> None:
     assert shown([10**5000 if os.environ.get("NEVER") else int("9" * 4000) * 10**400]).startswith("<a list")
+
+
+PURE_PYTHON_CASES = [
+    (_billion_laughs(9), "expands to more than"),
+    ("[" * 5000 + "]" * 5000, "nested deeper than"),
+    ("a: &a [1, *a]\n", "recursive alias"),
+    ("a: 1\na: 2\n", "given twice"),
+    ("a: " + "9" * 5000 + "\n", "a number with 5000 digits"),
+    ("\n".join(f"k{i}: *x" for i in range(102)).replace("k0: *x", "k0: &x 1"), "more than 100 aliases"),
+]
+
+
+@pytest.mark.parametrize(("text", "said"), PURE_PYTHON_CASES, ids=[s for _, s in PURE_PYTHON_CASES])
+def test_the_pure_python_loader_has_the_same_bounds(monkeypatch: pytest.MonkeyPatch, text: str, said: str) -> None:
+    """Without libyaml the pure-Python composer applies the bounds itself."""
+    monkeypatch.setattr(yaml_file, "_CLoader", None)
+    with pytest.raises(yaml_file.YamlFileError, match=said):
+        yaml_file.parse(text)
+    assert yaml_file.parse(DEFAULT_TEXT)["cluster_name"] == "hulft-demo"
+
+
+def test_libyaml_is_used_when_present() -> None:
+    assert yaml_file._CLoader is not None  # the 64 KB benchmark's times assume it (python -m fuzz)
