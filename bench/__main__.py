@@ -1,8 +1,10 @@
 """One benchmark table: `python -m bench [--quick] [--only demo,synth] [--output bench/results.json]`.
 
-Runs every section of bench/measures.py (demo wall time, per-drill cost, RTO error, handler cold imports,
-synth, setup), prints one table on stdout (Markdown, so a note can paste it), progress on stderr, and writes
-the same rows as JSON. Asserts nothing about speed; exits 1 when a section failed to measure.
+Runs every section of bench/measures.py (demo wall time, per-drill cost at the simulator's fast timings and
+at real-world durations, RTO error, handler cold imports from lambdas/ and from the synthesized Lambda asset,
+synth, setup, a fleet of 50 at concurrency 10), prints one table on stdout (Markdown, so a note can paste
+it), progress on stderr, and writes the same rows as JSON. Asserts nothing about speed; exits 1 when a
+section failed to measure.
 """
 
 from __future__ import annotations
