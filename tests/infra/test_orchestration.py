@@ -69,7 +69,7 @@ def test_send_command_only_with_our_documents_to_the_two_nodes(default_synth: Sy
         assert "*" not in _as_list(statement["Resource"])
         documents = [r for r in resources if ":document/" in r]
         instances = [r for r in resources if ":instance/" in r]
-        assert len(documents) == len(wiring.document_files())
+        assert len(documents) == len(spec.documents)  # only its own (see the test below)
         assert len(instances) == 2
         assert len(resources) == len(documents) + len(instances)
 
