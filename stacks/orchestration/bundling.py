@@ -12,6 +12,7 @@ the functions' runtime and architecture, whatever Python runs the synth; each sy
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import subprocess
 import sys
@@ -42,9 +43,23 @@ def _source_files(root: Path) -> list[Path]:
     return sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc")
 
 
+def runtime_python() -> str | None:
+    """The functions' interpreter on this machine (HADRILL_LAMBDA_PYTHON, python3.13 on PATH, or under
+    pyenv), to compile the bundle's bytecode with; None when there is none."""
+    if os.environ.get("HADRILL_LAMBDA_PYTHON"):
+        return os.environ["HADRILL_LAMBDA_PYTHON"]
+    found = shutil.which(f"python{PYTHON_VERSION}")
+    if found and "/shims/" not in found:
+        return found
+    candidates = sorted(Path.home().glob(f".pyenv/versions/{PYTHON_VERSION}*/bin/python{PYTHON_VERSION}"))
+    return str(candidates[-1]) if candidates else None
+
+
 def asset_hash(source: Path = wiring.LAMBDAS_DIR) -> str:
-    """What the asset's content depends on: our source files, the pinned dependencies, the target."""
-    digest = hashlib.sha256(f"{PYTHON_VERSION} {PLATFORM}\n".encode())
+    """What the asset's content depends on: our source files, the pinned dependencies, the target, and
+    whether the bundle carries compiled bytecode."""
+    compiled = "pyc" if runtime_python() else "no-pyc"
+    digest = hashlib.sha256(f"{PYTHON_VERSION} {PLATFORM} {compiled}\n".encode())
     digest.update(REQUIREMENTS.read_bytes())
     for path in _source_files(source):
         digest.update(str(path.relative_to(source)).encode() + b"\0" + path.read_bytes() + b"\0")
@@ -85,6 +100,27 @@ def bundle(output_dir: Path, source: Path = wiring.LAMBDAS_DIR) -> None:
         if (output_dir / package.name).exists():
             raise BundlingError(f"lambdas/{package.name} would shadow a bundled dependency of the same name")
         shutil.copytree(package, output_dir / package.name, ignore=shutil.ignore_patterns(*_SKIPPED))
+    compile_bytecode(output_dir)
+
+
+def compile_bytecode(output_dir: Path) -> bool:
+    """Compile the bundle with the runtime's interpreter, as it will run from /var/task (issue 18).
+
+    Lambda's code directory is read-only, so without bytecode in the zip every cold start compiles every
+    module it imports: measured here, 350-440 ms per handler instead of 140-160 ms. Unchecked-hash pycs
+    (no source timestamps) with /var/task as their path keep the bundle's content the same on every synth.
+    Without the interpreter on this machine the bundle ships sources only (the asset hash says which)."""
+    python = runtime_python()
+    if python is None:
+        return False
+    command = [
+        python, "-m", "compileall", "-q", "-j", "0", "--invalidation-mode", "unchecked-hash",
+        "-s", str(output_dir), "-p", "/var/task", str(output_dir),
+    ]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise BundlingError(f"{python} could not compile the Lambda bundle:\n{done.stdout}{done.stderr}")
+    return True
 
 
 @jsii.implements(cdk.ILocalBundling)
