@@ -171,7 +171,9 @@ def rto_error(settings: Settings) -> list[Row]:
 def handler_imports(settings: Settings) -> list[Row]:
     """Cold import of each module under lambdas/handlers/ in a fresh interpreter (a Lambda cold start's share):
     from lambdas/ with the venv's Python, then from the synthesized Lambda asset (the code and the pinned
-    dependencies as deployed) with python3.13, the functions' runtime, when it is on this machine."""
+    dependencies as deployed) with python3.13, the functions' runtime, when it is on this machine, writing no
+    bytecode (Lambda's code directory is read-only: what the zip does not carry compiled is compiled again at
+    every cold start)."""
     from bench.setup import fresh_asset, handler_modules, lambda_python, median_import_seconds
 
     rows = []

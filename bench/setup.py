@@ -70,8 +70,11 @@ def import_seconds(module: str, *, python: str | None = None, root: Path | None 
     """Cold import time of a handler module in a fresh interpreter (what a Lambda cold start pays);
     ``python`` and ``root`` (the code directory, first on sys.path) default to the venv and lambdas/."""
     code = f"import time; t = time.perf_counter(); import {module}; print(time.perf_counter() - t)"
+    # From an asset, -B: Lambda's /var/task is read-only, so a cold start uses the bytecode the zip carries
+    # or compiles every module again; it never leaves any behind for the next one.
+    flags = ["-s", "-B"] if root is not None else ["-s"]
     result = subprocess.run(
-        [python or sys.executable, "-s", "-c", code],
+        [python or sys.executable, *flags, "-c", code],
         cwd=root or REPO / "lambdas",
         env={"POWERTOOLS_TRACE_DISABLED": "true", "PATH": "/usr/bin:/bin"},
         capture_output=True,
@@ -94,8 +97,10 @@ def lambda_python() -> str | None:
     import os
     import shutil
 
-    found = os.environ.get("HADRILL_LAMBDA_PYTHON") or shutil.which("python3.13")
-    if found:
+    if os.environ.get("HADRILL_LAMBDA_PYTHON"):
+        return os.environ["HADRILL_LAMBDA_PYTHON"]
+    found = shutil.which("python3.13")
+    if found and "/shims/" not in found:  # a pyenv shim needs pyenv on PATH, which the measurement drops
         return found
     candidates = sorted(Path.home().glob(".pyenv/versions/3.13*/bin/python3.13"))
     return str(candidates[-1]) if candidates else None
