@@ -1,10 +1,13 @@
 """Run one of our SSM documents on cluster nodes and wait for the result inside the Lambda.
 
-Why wait in the Lambda and not with a task token or a Wait/poll loop in the state machine: a
-poll loop costs state transitions on every poll, and SSM has no way to return a Step Functions
-task token (that needs an EventBridge rule and another function per command). A bounded wait
-inside one invocation costs no transitions and keeps the ASL readable; the bound is the
-function's remaining time less a margin, and every document has its own SSM timeout.
+Who waits where (issue 18): a short command (a status, a marker, a fault, a setup step on the simulator)
+is waited for here, inside the invocation, bounded by the function's remaining time less a margin: a few
+seconds of a 256 MB function cost less than one state transition ($0.000025 is about 6 s of it). The
+drill's long waits (the takeover, a reboot and resync, the switchback) are not: their phases send the
+command, return ``waitSeconds`` and are run again after a Wait state (hadrill.drill.phases), collecting the
+result with ``wait_for`` and a few seconds' grace. SSM cannot hand back a Step Functions task token itself
+(that needs a ``states`` endpoint in the nodes' VPC, or an EventBridge rule and a function per command).
+The setup workflow's steps still wait here.
 """
 
 from __future__ import annotations
