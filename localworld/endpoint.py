@@ -101,7 +101,7 @@ class LocalEndpoint:
     undelivered: list[tuple[str, str]] = field(default_factory=list)  # (rule, target) events could not reach
 
     def __post_init__(self) -> None:
-        from localrunner.deployment import ENV_EXPECTED_SECONDS, expected_seconds
+        from localrunner.deployment import ENV_EXPECTED_SECONDS, ENV_TIME_SCALE, expected_seconds
 
         self.state_dir = Path(self.state_dir).resolve()
         self._stack = ExitStack()
@@ -118,6 +118,8 @@ class LocalEndpoint:
                 # The drill sizes its Wait states to what the cluster takes (issue 18): this simulator's
                 # durations, where a real cluster's defaults (a 60 s takeover, a 300 s resync) would idle.
                 ENV_EXPECTED_SECONDS: json.dumps(expected_seconds(self.timings)),
+                # and told how this endpoint shortens Wait states, so a wait asked for is the wall time meant.
+                ENV_TIME_SCALE: repr(self.time_scale),
             },
             on_custom_resource_response=endpoint_seams.custom_resource_reply,
         )
