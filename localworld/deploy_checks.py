@@ -13,7 +13,7 @@ was deployed. Each returns the problems it found, one line each; an empty list m
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -139,13 +139,28 @@ def _names_exist(key: str, value: str, clients: Mapping[str, Any]) -> list[str]:
     return []
 
 
-def deployed_policies(iam: Any, lambda_client: Any, function_names: list[str]) -> iam_audit.Deployed:
-    """Each function's role with its inline and attached policies, read back from the endpoint."""
+def principals(lambda_client: Any, ec2: Any, iam: Any) -> dict[str, str]:
+    """Who made the recorded calls -> the role they made them with: every function, and each cluster's
+    nodes (``node:<cluster>``, the instance profile's role: the simulated EC2 Recovery Kit's ReplaceRoute)."""
+    roles = {
+        f["FunctionName"]: f["Role"]
+        for page in lambda_client.get_paginator("list_functions").paginate()
+        for f in page["Functions"]
+    }
+    tagged = ec2.describe_instances(Filters=[{"Name": "tag-key", "Values": ["hadrill:cluster"]}])["Reservations"]
+    for instance in (i for r in tagged for i in r["Instances"]):
+        cluster = next(t["Value"] for t in instance["Tags"] if t["Key"] == "hadrill:cluster")
+        profile = (instance.get("IamInstanceProfile") or {}).get("Arn", "")
+        if profile:
+            found = iam.get_instance_profile(InstanceProfileName=profile.rsplit("/", 1)[-1])["InstanceProfile"]
+            roles[f"node:{cluster}"] = found["Roles"][0]["Arn"]
+    return roles
+
+
+def deployed_policies(iam: Any, role_arns: Iterable[str]) -> iam_audit.Deployed:
+    """Each role with its inline and attached policies, read back from the endpoint."""
     role_policies: dict[str, list[iam_audit.RolePolicy]] = {}
-    for name in function_names:
-        role_arn = lambda_client.get_function_configuration(FunctionName=name)["Role"]
-        if role_arn in role_policies:
-            continue
+    for role_arn in sorted(set(role_arns)):
         role = role_arn.rsplit("/", 1)[-1]
         policies = []
         for policy_name in iam.list_role_policies(RoleName=role)["PolicyNames"]:
@@ -176,7 +191,7 @@ def _document(document: Any) -> dict[str, Any]:
 
 
 def recorded_calls(raw: list[dict[str, Any]], roles: Mapping[str, str], account: str) -> list[iam_audit.RecordedCall]:
-    """The endpoint's call log as the audit's calls (the functions' only; node calls have no role here)."""
+    """The endpoint's call log as the audit's calls, each with the role of who made it (see principals)."""
     return [
         iam_audit.RecordedCall(
             function=entry["function"],
@@ -207,11 +222,10 @@ def run_all(state_dir: Path, assembly: Path) -> int:
     skipped = set(json.loads(skipped_file.read_text(encoding="utf-8"))) if skipped_file.exists() else set()
     clients = {s: client(s) for s in ("dynamodb", "sns", "s3", "ec2")}
     lambda_client = client("lambda")
-    functions = [f["FunctionName"] for f in lambda_client.list_functions()["Functions"]]
-    roles = {name: lambda_client.get_function_configuration(FunctionName=name)["Role"] for name in functions}
+    roles = principals(lambda_client, client("ec2"), client("iam"))
     report = iam_audit.audit(
         recorded_calls(read_calls(state_dir / "calls"), roles, "123456789012"),
-        deployed_policies(client("iam"), lambda_client, functions),
+        deployed_policies(client("iam"), roles.values()),
     )
     checks = {
         "stacks complete, outputs and exports": check_stacks(client("cloudformation"), templates),

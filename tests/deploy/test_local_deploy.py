@@ -68,10 +68,8 @@ class Deployed:
     def audit(self, drop: tuple[str, str] | None = None) -> iam_audit.AuditReport:
         """The IAM audit of every recorded call; ``drop`` = (function name part, action) removes that
         action from the role policies first, as if the grant had not been deployed."""
-        lambda_client = self.client("lambda")
-        functions = [f["FunctionName"] for f in lambda_client.list_functions()["Functions"]]
-        roles = {name: lambda_client.get_function_configuration(FunctionName=name)["Role"] for name in functions}
-        deployed = deploy_checks.deployed_policies(self.client("iam"), lambda_client, functions)
+        roles = deploy_checks.principals(self.client("lambda"), self.client("ec2"), self.client("iam"))
+        deployed = deploy_checks.deployed_policies(self.client("iam"), roles.values())
         if drop is not None:
             deployed = _without(deployed, roles, *drop)
         raw = [c for c in _calls(self.state_dir) if c["function"] in roles]
@@ -245,6 +243,9 @@ def test_the_iam_audit_finds_no_denial(deployed: Deployed) -> None:
     functions = {t.function for t in report.triples}
     assert any("RunDrillPhase" in f for f in functions)
     assert any("RunSetupStep" in f for f in functions)
+    # The simulated EC2 Recovery Kit's route moves, made with the node role, are audited too.
+    moves = {(t.function, t.action) for t in report.triples if t.function.startswith("node:")}
+    assert moves == {("node:hulft-demo", "ec2:ReplaceRoute"), ("node:hulft-edi", "ec2:ReplaceRoute")}
 
 
 def test_removing_one_grant_makes_the_audit_fail(deployed: Deployed) -> None:
