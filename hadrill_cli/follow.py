@@ -13,6 +13,8 @@ from datetime import datetime
 from typing import Any
 
 FINAL_STATUSES = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"})
+# Events per GetExecutionHistory page while following (a poll rarely finds more new ones than this).
+HISTORY_PAGE = 20
 
 
 @dataclass
@@ -98,13 +100,14 @@ def follow(
     """Poll until the execution ends (or the timeout passes), reporting each state as it moves;
     ``on_poll`` sees the execution after every poll (the fleet command looks at its drills then)."""
     execution = Execution(execution_arn)
-    seen = 0
+    last_id = 0
     deadline = time.monotonic() + timeout_seconds
     while True:
         described = sfn.describe_execution(executionArn=execution_arn)
-        events = _history(sfn, execution_arn)
-        apply_events(execution, events[seen:], on_change)
-        seen = len(events)
+        events = _events_after(sfn, execution_arn, last_id)
+        apply_events(execution, events, on_change)
+        if events:
+            last_id = int(events[-1]["id"])
         on_poll(execution)
         if described["status"] in FINAL_STATUSES or time.monotonic() >= deadline:
             break
@@ -118,15 +121,21 @@ def follow(
     return execution
 
 
-def _history(sfn: Any, execution_arn: str) -> list[dict[str, Any]]:
-    events: list[dict[str, Any]] = []
-    kwargs: dict[str, Any] = {"executionArn": execution_arn, "maxResults": 1000}
+def _events_after(sfn: Any, execution_arn: str, last_id: int) -> list[dict[str, Any]]:
+    """The history's events after event ``last_id``, oldest first. Read newest first, a page at a time,
+    down to the last event already seen: a long execution (the fleet drill's) polled twice a second
+    is not read whole on every poll. Event ids count up from 1 in the order the events happened."""
+    newest_first: list[dict[str, Any]] = []
+    kwargs: dict[str, Any] = {"executionArn": execution_arn, "maxResults": HISTORY_PAGE, "reverseOrder": True}
     while True:
         page = sfn.get_execution_history(**kwargs)
-        events += page["events"]
+        for event in page["events"]:
+            if int(event["id"]) <= last_id:
+                return newest_first[::-1]
+            newest_first.append(event)
         token = page.get("nextToken")
         if not token:
-            return events
+            return newest_first[::-1]
         kwargs["nextToken"] = token
 
 

@@ -19,6 +19,7 @@ from moto.ec2.models import instances as ec2_instances
 from moto.ssm import models as ssm_models
 from moto.ssm import responses as ssm_responses
 from moto.ssm.exceptions import SSMException
+from moto.stepfunctions import responses as sfn_responses
 
 from localworld import ssm_api, stepfunctions
 from localworld.clients import INTERPRETER_BOTO3
@@ -68,7 +69,8 @@ def install_lambda_runner(
 
 
 def install_stepfunctions(stack: ExitStack, time_scale: float) -> None:
-    """Scaled Wait and Retry, and shared clients for Task states (see localworld.stepfunctions)."""
+    """Scaled Wait and Retry, shared clients for Task states, AWS's paging of execution histories
+    (see localworld.stepfunctions)."""
     wait_module = importlib.import_module(stepfunctions.WAIT_MODULE)
     retrier_module = importlib.import_module(stepfunctions.RETRIER_MODULE)
     client_module = importlib.import_module(stepfunctions.CLIENT_MODULE)
@@ -80,6 +82,11 @@ def install_stepfunctions(stack: ExitStack, time_scale: float) -> None:
     # so no other integration's request or response changes.
     _patch(stack, sfn_task, "_normalise_response", stepfunctions.sfn_normalise_response, create=True)
     _patch(stack, sfn_task, "_normalise_parameters", _sfn_parameters(sfn_task), create=True)
+
+    def get_execution_history(response: Any) -> ActionResult:
+        return ActionResult(stepfunctions.history_page(response))
+
+    _patch(stack, sfn_responses.StepFunctionResponse, "get_execution_history", get_execution_history)
 
 
 def _sfn_parameters(sfn_task: type) -> Callable[..., None]:

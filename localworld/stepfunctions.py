@@ -14,10 +14,16 @@
   ``StateTaskService._normalise_parameters`` / ``_normalise_response``; moto's copy has both as
   no-ops, so its nested executions fail on ``KeyError: 'StateMachineArn'``. For the Step Functions
   integration only, the two are given LocalStack's conversion back (by the operation's shapes).
+- ``GetExecutionHistory`` in moto ignores ``maxResults``, ``reverseOrder`` and ``nextToken``: every
+  call deep-copies and serializes the whole history. A client following a long execution (the fleet
+  drill's, with 50 drills' outputs in it, polled twice a second) then spends a quarter of the world's
+  CPU on it. It is given AWS's paging instead (pages of ``maxResults``, 100 by default, at most 1000;
+  newest first with ``reverseOrder``), copying only the page's events out of the event manager.
 """
 
 from __future__ import annotations
 
+import copy
 import time
 from typing import Any
 
@@ -29,6 +35,8 @@ SFN_TASK_MODULE = "moto.stepfunctions.parser.asl.component.state.exec.state_task
 WAIT_MODULE = "moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function"
 RETRIER_MODULE = "moto.stepfunctions.parser.asl.component.common.retry.retrier_decl"
 CLIENT_MODULE = "moto.stepfunctions.parser.asl.utils.boto_client"
+HISTORY_PAGE_DEFAULT = 100
+HISTORY_PAGE_MAX = 1000
 
 
 class ScaledTime:
@@ -91,3 +99,36 @@ def sfn_normalise_response(
     operation = _operation_model(self, service_action_name)
     if operation is not None and operation.output_shape is not None:
         self._from_boto_response(response, operation.output_shape)
+
+
+def history_page(response: Any) -> dict[str, Any]:
+    """Replaces ``StepFunctionResponse.get_execution_history``'s answer: one page of the execution's
+    history as AWS pages it. The token names the next event id to return (ids count from 1 in the
+    order events were added), so a page read while the execution adds events neither repeats nor
+    skips one. Events are copied under the event manager's mutex, as moto copies all of them."""
+    execution = response.stepfunction_backend.describe_execution(response._get_param("executionArn"))
+    size = int(response._get_param("maxResults") or 0) or HISTORY_PAGE_DEFAULT
+    if not 0 < size <= HISTORY_PAGE_MAX:
+        raise ValueError(f"maxResults must be between 0 and {HISTORY_PAGE_MAX}, not {size}")
+    reverse = bool(response._get_param("reverseOrder"))
+    token = response._get_param("nextToken")
+    start = None if token is None else int(token)
+    env = execution.exec_worker.env if execution.exec_worker is not None else None
+    if env is None:  # not started yet
+        return {"events": []}
+    manager = env.event_manager
+    with manager._mutex:
+        events = manager._history_event_list
+        count = len(events)
+        if reverse:  # ids top, top-1, ... down to low+1 (event id n is events[n - 1])
+            top = count if start is None else min(start, count)
+            low = max(0, top - size)
+            page, next_start = copy.deepcopy(events[low:top][::-1]), (low if low > 0 else None)
+        else:
+            first = 1 if start is None else start
+            high = min(count, first - 1 + size)
+            page, next_start = copy.deepcopy(events[first - 1 : high]), (high + 1 if high < count else None)
+    answer: dict[str, Any] = {"events": page}
+    if next_start is not None:
+        answer["nextToken"] = str(next_start)
+    return answer

@@ -379,8 +379,10 @@ class LocalWorld:
             if described["status"] != "RUNNING" or time.monotonic() >= deadline:
                 break
             time.sleep(poll_s)
-        # moto's history never pages and ignores maxResults: one call has every event.
-        events = sfn.get_execution_history(executionArn=execution_arn)["events"]
+        # Paged as AWS pages it (localworld.stepfunctions.history_page).
+        events: list[dict[str, Any]] = []
+        for page in sfn.get_paginator("get_execution_history").paginate(executionArn=execution_arn, maxResults=1000):
+            events += page["events"]
         return ExecutionResult(
             execution_arn=execution_arn,
             status=described["status"],

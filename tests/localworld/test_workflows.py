@@ -11,6 +11,7 @@ import pytest
 from lw_fakes import FakeCluster  # type: ignore[import-not-found]
 from lw_support import NODES, lambda_task, machine  # type: ignore[import-not-found]
 
+from hadrill_cli.follow import _events_after
 from localworld import LocalWorld
 from localworld.lambdas import ThreadEnviron, invoke_in_process
 
@@ -91,6 +92,35 @@ def test_wait_and_retry_backoff_are_scaled(world: LocalWorld) -> None:
     # 10 s wait + 2 x 10 s backoff = 30 s unscaled; at time_scale 0.01 it is 0.3 s of real waiting.
     # The upper bound tells scaled from unscaled without timing the machine (it once took 1.2 s under load).
     assert 0.3 <= elapsed < 10.0
+
+
+def test_execution_history_pages_as_aws_does(world: LocalWorld) -> None:
+    # moto answers every GetExecutionHistory with the whole history; the world pages it as AWS does
+    # (maxResults, nextToken, reverseOrder), so a follower can read only what is new.
+    states = {f"P{i}": {"Type": "Pass", "Next": f"P{i + 1}"} for i in range(6)} | {"P6": {"Type": "Pass", "End": True}}
+    arn = machine(world, "passes", states, "P0")
+    result = world.run_execution(arn, {}, name="passes-1")
+    ids = [event["id"] for event in result.events]
+    assert result.succeeded and ids == list(range(1, len(ids) + 1)) and len(ids) > 7
+
+    sfn = world.client("stepfunctions")
+    first = sfn.get_execution_history(executionArn=result.execution_arn)
+    assert [e["id"] for e in first["events"]] == ids and "nextToken" not in first  # default page is 100
+    for reverse in (False, True):
+        seen: list[int] = []
+        kwargs = {"executionArn": result.execution_arn, "maxResults": 3, "reverseOrder": reverse}
+        while True:
+            page = sfn.get_execution_history(**kwargs)
+            assert len(page["events"]) <= 3
+            seen += [e["id"] for e in page["events"]]
+            if "nextToken" not in page:
+                break
+            kwargs["nextToken"] = page["nextToken"]
+        assert seen == (ids[::-1] if reverse else ids)
+
+    assert [e["id"] for e in _events_after(sfn, result.execution_arn, 0)] == ids
+    assert [e["id"] for e in _events_after(sfn, result.execution_arn, ids[-3])] == ids[-2:]
+    assert _events_after(sfn, result.execution_arn, ids[-1]) == []
 
 
 def test_lambda_sees_its_context_and_environment(world: LocalWorld) -> None:
