@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from pathlib import Path
@@ -82,6 +83,9 @@ def test_node_lost_midway(installed: SimulatedCluster) -> None:
 
 def test_primary_lost_midway_fails_over(installed: SimulatedCluster) -> None:
     """The active node drops off during a long health check: the standby takes over."""
+    # Lost at once, not after a delay: a healthy cluster's check can finish before any delay runs out
+    # (it did on a loaded machine), and then the node is lost after the command, not during it.
+    installed.timings = dataclasses.replace(installed.timings, lose_after_seconds=0.0)
     installed.set_knobs(Knobs(lose_node_during="HADrill-HealthCheck", dead_comm_path=True))
     ran = run(installed, 0, "HealthCheck", timeout=2, ExpectedRole="active", WaitSeconds="1")
     assert ran.outcome.status == "TimedOut"
