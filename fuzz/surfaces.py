@@ -50,33 +50,8 @@ class Surface:
 # ---- the deployment config: YAML text through the loader, the models and the workflows' plans -----------
 def _next_layers(config: DeploymentConfig) -> None:
     """What a config synth accepts must build every setup command and the scheduled drill's input."""
-    nodes = (("primary", config.nodes.primary), ("secondary", config.nodes.secondary))
     document = wiring.cluster_facts_document(
-        cluster_name=config.cluster_name,
-        nodes={
-            role: {
-                "name": node.name,
-                "instance_id": f"i-0123456789abcdef{i}",
-                "eni_id": f"eni-0123456789abcdef{i}",
-                "addresses": [f"10.20.{i + 1}.10"],
-            }
-            for i, (role, node) in enumerate(nodes)
-        },
-        virtual_ip=str(config.virtual_ip.address),
-        logical_host=config.virtual_ip.logical_host,
-        route_table_ids=["rtb-0123456789abcdef0"],
-        media_bucket="media-bucket",
-        media={"hulft": config.media.hulft.model_dump(), "recovery_kit": config.media.recovery_kit.model_dump()},
-        hulft_license_secret=config.secrets.hulft_license,
-        hulft_version=config.hulft.version,
-        hulexep=config.hulft.hulexep,
-        hulpath=config.hulft.hulpath,
-        filesystem_tag=config.hulft.filesystem_tag,
-        created_by_app=config.creates_nodes,
-        lifekeeper_license_secret=config.lifekeeper_license_secret,
-        data_device=config.lifekeeper.data_device,
-        data_fstype=config.lifekeeper.data_fstype,
-        mirror_mode=config.lifekeeper.mirror_mode,
+        config, nodes=wiring.placeholder_nodes(), route_table_ids=["rtb-0123456789abcdef0"], media_bucket="media-bucket"
     )
     try:
         facts = ClusterFacts.model_validate(document)

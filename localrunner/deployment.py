@@ -109,23 +109,20 @@ def deploy_local(
     primary, secondary = cluster.instance_ids
     routes = VipRoutes.create(world, cluster, str(config.virtual_ip.address))
     facts_document = wiring.cluster_facts_document(
+        config,
         cluster_name=name,
         nodes={
             "primary": {
-                "name": config.nodes.primary.name,
                 "instance_id": primary,
                 "eni_id": routes.eni_of[primary],
                 "addresses": list(cluster.addresses_of(primary)),
             },
             "secondary": {
-                "name": config.nodes.secondary.name,
                 "instance_id": secondary,
                 "eni_id": routes.eni_of[secondary],
                 "addresses": list(cluster.addresses_of(secondary)),
             },
         },
-        virtual_ip=str(config.virtual_ip.address),
-        logical_host=config.virtual_ip.logical_host,
         route_table_ids=list(routes.table_ids),
         media_bucket=bucket,
         # The local media are generated here, so their checksums are too (the config's are placeholders).
@@ -133,18 +130,9 @@ def deploy_local(
             "hulft": {"key": config.media.hulft.key, "sha256": sim_media.sha256(hulft_image)},
             "recovery_kit": {"key": config.media.recovery_kit.key, "sha256": sim_media.sha256(kit_image)},
         },
-        hulft_license_secret=config.secrets.hulft_license,
-        hulft_version=config.hulft.version,
-        hulexep=config.hulft.hulexep,
-        hulpath=config.hulft.hulpath,
-        filesystem_tag=config.hulft.filesystem_tag,
         # Bare simulated nodes are what `cdk deploy` gives; the hand-built ones stand for a
         # bring-your-own cluster, whose base the setup workflow leaves alone unless asked.
         created_by_app=bare,
-        lifekeeper_license_secret=config.lifekeeper_license_secret,
-        data_device=config.lifekeeper.data_device,
-        data_fstype=config.lifekeeper.data_fstype,
-        mirror_mode=config.lifekeeper.mirror_mode,
         node_log_group=f"/hadrill/{name}/nodes",
     )
     facts_document.update(facts_overrides or {})  # e.g. shorter base waits in tests

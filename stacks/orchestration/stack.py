@@ -79,39 +79,21 @@ class OrchestrationStack(cdk.Stack):
             )
 
         facts = wiring.cluster_facts_document(
-            cluster_name=name,
+            config,
             nodes={
                 "primary": {
-                    "name": config.nodes.primary.name,
                     "instance_id": cluster.targets.primary_instance_id,
                     "eni_id": cluster.targets.primary_eni_id,
                     "addresses": list(cluster.targets.primary_addresses),
                 },
                 "secondary": {
-                    "name": config.nodes.secondary.name,
                     "instance_id": cluster.targets.secondary_instance_id,
                     "eni_id": cluster.targets.secondary_eni_id,
                     "addresses": list(cluster.targets.secondary_addresses),
                 },
             },
-            virtual_ip=str(config.virtual_ip.address),
-            logical_host=config.virtual_ip.logical_host,
             route_table_ids=list(cluster.targets.route_table_ids),
             media_bucket=cluster.media.bucket.bucket_name,
-            media={
-                "hulft": config.media.hulft.model_dump(),
-                "recovery_kit": config.media.recovery_kit.model_dump(),
-            },
-            hulft_license_secret=config.secrets.hulft_license,
-            hulft_version=config.hulft.version,
-            hulexep=config.hulft.hulexep,
-            hulpath=config.hulft.hulpath,
-            filesystem_tag=config.hulft.filesystem_tag,
-            created_by_app=config.creates_nodes,
-            lifekeeper_license_secret=config.lifekeeper_license_secret,
-            data_device=config.lifekeeper.data_device,
-            data_fstype=config.lifekeeper.data_fstype,
-            mirror_mode=config.lifekeeper.mirror_mode,
             node_log_group=cluster.node_log_group.log_group_name,
         )
         environment = {

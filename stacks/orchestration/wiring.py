@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal, TypedDict
+
+if TYPE_CHECKING:
+    from stacks.config import DeploymentConfig
 
 REPO = Path(__file__).resolve().parents[2]
 STATEMACHINES_DIR = REPO / "statemachines"
@@ -223,54 +226,68 @@ def document_prefix(cluster_name: str) -> str:
     return f"{cluster_name}-"
 
 
+class NodeIds(TypedDict):
+    """Where one node of the config was deployed: values may be CDK tokens in the stack."""
+
+    instance_id: str
+    eni_id: str
+    addresses: list[str]
+
+
+def placeholder_nodes() -> dict[str, NodeIds]:
+    """Ids of the deployed shape for checking what a config builds before anything is deployed."""
+    return {
+        role: {
+            "instance_id": f"i-0123456789abcdef{index}",
+            "eni_id": f"eni-0123456789abcdef{index}",
+            "addresses": [f"10.20.{index + 1}.10"],
+        }
+        for index, role in enumerate(("primary", "secondary"))
+    }
+
+
 def cluster_facts_document(
+    config: DeploymentConfig,
     *,
-    cluster_name: str,
-    nodes: dict[str, dict[str, str | list[str]]],
-    virtual_ip: str,
-    logical_host: str,
+    nodes: dict[str, NodeIds],
     route_table_ids: list[str],
     media_bucket: str,
-    media: dict[str, dict[str, str]],
-    hulft_license_secret: str,
-    hulft_version: str,
-    hulexep: str,
-    hulpath: str,
-    filesystem_tag: str,
-    created_by_app: bool,
-    lifekeeper_license_secret: str,
-    data_device: str,
-    data_fstype: str,
-    mirror_mode: str,
     node_log_group: str = "",
+    cluster_name: str | None = None,
+    media: dict[str, dict[str, str]] | None = None,
+    created_by_app: bool | None = None,
 ) -> dict[str, object]:
-    """The HADRILL_CLUSTER document (see hadrill.facts.ClusterFacts) from deployment values.
+    """The HADRILL_CLUSTER document (see hadrill.facts.ClusterFacts): the config plus where it was deployed.
 
     Values may be CDK tokens here; the stack resolves them with `to_json_string`, the local
-    world validates the result with ClusterFacts. Each node is {name, instance_id, eni_id,
-    addresses} (addresses: the comm path addresses, the ENI's private IP in AWS).
+    world validates the result with ClusterFacts. `nodes` maps "primary"/"secondary" to the
+    deployed ids (addresses: the comm path addresses, the ENI's private IP in AWS). The local
+    world overrides the cluster name (a fleet member), the media checksums (generated media) and
+    created_by_app (bare or hand-built simulated nodes).
     """
+    name = cluster_name if cluster_name is not None else config.cluster_name
+    named = {"primary": config.nodes.primary.name, "secondary": config.nodes.secondary.name}
     return {
-        "cluster_name": cluster_name,
-        "primary": {"role": "primary", **nodes["primary"]},
-        "secondary": {"role": "secondary", **nodes["secondary"]},
-        "virtual_ip": virtual_ip,
-        "logical_host": logical_host,
+        "cluster_name": name,
+        "primary": {"role": "primary", "name": named["primary"], **nodes["primary"]},
+        "secondary": {"role": "secondary", "name": named["secondary"], **nodes["secondary"]},
+        "virtual_ip": str(config.virtual_ip.address),
+        "logical_host": config.virtual_ip.logical_host,
         "route_table_ids": route_table_ids,
         "media_bucket": media_bucket,
-        "hulft_media": media["hulft"],
-        "recovery_kit_media": media["recovery_kit"],
-        "hulft_license_secret": hulft_license_secret,
-        "hulft_version": hulft_version,
-        "hulexep": hulexep,
-        "hulpath": hulpath,
-        "filesystem_tag": filesystem_tag,
-        "document_prefix": document_prefix(cluster_name),
-        "created_by_app": created_by_app,
-        "lifekeeper_license_secret": lifekeeper_license_secret,
-        "data_device": data_device,
-        "data_fstype": data_fstype,
-        "mirror_mode": mirror_mode,
+        "hulft_media": (media or {}).get("hulft", config.media.hulft.model_dump()),
+        "recovery_kit_media": (media or {}).get("recovery_kit", config.media.recovery_kit.model_dump()),
+        "hulft_license_secret": config.secrets.hulft_license,
+        "hulft_version": config.hulft.version,
+        "hulexep": config.hulft.hulexep,
+        "hulpath": config.hulft.hulpath,
+        "filesystem_tag": config.hulft.filesystem_tag,
+        "document_prefix": document_prefix(name),
+        "created_by_app": config.creates_nodes if created_by_app is None else created_by_app,
+        "lifekeeper_license_secret": config.lifekeeper_license_secret,
+        "data_device": config.lifekeeper.data_device,
+        "data_fstype": config.lifekeeper.data_fstype,
+        "mirror_mode": config.lifekeeper.mirror_mode,
         "node_log_group": node_log_group,
     }
 

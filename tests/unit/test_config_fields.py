@@ -48,33 +48,11 @@ def _with(path: str, value: Any) -> dict[str, Any]:
 
 def _facts(config: DeploymentConfig) -> ClusterFacts:
     """The cluster facts the orchestration stack would write for this config (ids made up)."""
-    roles = (("primary", config.nodes.primary), ("secondary", config.nodes.secondary))
     document = wiring.cluster_facts_document(
-        cluster_name=config.cluster_name,
-        nodes={
-            role: {
-                "name": node.name,
-                "instance_id": f"i-0123456789abcdef{index}",
-                "eni_id": f"eni-0123456789abcdef{index}",
-                "addresses": [f"10.20.{index + 1}.10"],
-            }
-            for index, (role, node) in enumerate(roles)
-        },
-        virtual_ip=str(config.virtual_ip.address),
-        logical_host=config.virtual_ip.logical_host,
+        config,
+        nodes=wiring.placeholder_nodes(),
         route_table_ids=["rtb-0123456789abcdef0"],
         media_bucket="hulft-demo-media-bucket",
-        media={"hulft": config.media.hulft.model_dump(), "recovery_kit": config.media.recovery_kit.model_dump()},
-        hulft_license_secret=config.secrets.hulft_license,
-        hulft_version=config.hulft.version,
-        hulexep=config.hulft.hulexep,
-        hulpath=config.hulft.hulpath,
-        filesystem_tag=config.hulft.filesystem_tag,
-        created_by_app=config.creates_nodes,
-        lifekeeper_license_secret=config.lifekeeper_license_secret,
-        data_device=config.lifekeeper.data_device,
-        data_fstype=config.lifekeeper.data_fstype,
-        mirror_mode=config.lifekeeper.mirror_mode,
         node_log_group="/hadrill/hulft-demo/nodes",
     )
     return ClusterFacts.model_validate(document)
