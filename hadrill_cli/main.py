@@ -414,7 +414,9 @@ def _add_status_parser(commands: Any) -> None:
     )
     where = status.add_mutually_exclusive_group()
     where.add_argument("--local", action="store_true", help="a simulated cluster as setup leaves it (no AWS)")
-    where.add_argument("--cluster", help="the deployed cluster's name (its orchestration stack is <name>-orchestration)")
+    where.add_argument(
+        "--cluster", help="the deployed cluster's name (its orchestration stack is <name>-orchestration)"
+    )
     status.add_argument("--config", default=str(DEFAULT_CONFIG_PATH), help="deployment config (used with --local)")
     status.add_argument("--json", action="store_true", help="print the status as JSON on stdout (no progress)")
     status.add_argument(

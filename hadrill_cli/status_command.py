@@ -227,7 +227,9 @@ def _mirror_tag(node: NodeView) -> str:
 def _headline(status: ClusterStatus) -> str:
     active = next((n for n in status.nodes if n.name == status.active_node), None)
     if status.healthy and active is not None:
-        return t("status_healthy", cluster=status.cluster, tag=status.hulft_tag, node=active.name, role=_role(active.role))
+        return t(
+            "status_healthy", cluster=status.cluster, tag=status.hulft_tag, node=active.name, role=_role(active.role)
+        )
     return t(
         "status_degraded",
         cluster=status.cluster,
@@ -282,8 +284,8 @@ def render(status: ClusterStatus) -> list[str]:
     if route.error:
         lines.append(t("status_route_error", vip=status.virtual_ip, error=route.error))
     else:
-        node = route.node or t("status_route_unknown_node")
-        lines.append(t("status_route", vip=status.virtual_ip, eni=route.eni, node=node))
+        owner = route.node or t("status_route_unknown_node")
+        lines.append(t("status_route", vip=status.virtual_ip, eni=route.eni, node=owner))
     lines += _drill_lines(status)
     if status.problems:
         lines += ["", t("status_problems")] + [f"  - {finding_text(p)}" for p in status.problems]

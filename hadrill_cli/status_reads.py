@@ -153,7 +153,7 @@ def _node_input(node: NodeFacts, sent: _Sent, answer: dict[str, Any] | None, wai
         "eni_id": node.eni_id,
     }
     if node.instance_id not in sent.online:
-        return NodeInput(**common, unreachable=f"not online in SSM ({sent.ping[node.instance_id]})")
+        return NodeInput(**common, unreachable=f"not online in SSM: {sent.ping[node.instance_id]}")
     if answer is None:
         return NodeInput(**common, unreachable=f"no answer within {wait_seconds:.0f} s")
     if answer.get("StatusDetails") in NOT_DELIVERED:
@@ -204,7 +204,9 @@ def _schedules(sources: StatusSources, progress: Reporter, now: datetime) -> lis
         names: list[str] = []
         token: str | None = None
         while True:
-            page = events.list_rule_names_by_target(TargetArn=sources.drill_arn, **({"NextToken": token} if token else {}))
+            page = events.list_rule_names_by_target(
+                TargetArn=sources.drill_arn, **({"NextToken": token} if token else {})
+            )
             names += page.get("RuleNames", [])
             token = page.get("NextToken")
             if not token:

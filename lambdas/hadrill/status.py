@@ -112,6 +112,7 @@ class NodeView:
     instance_id: str
     reachable: bool
     reason: str = ""  # why it could not be read (unreachable, no answer, unreadable output)
+    answered: bool = False  # the node ran the script (its output failed or could not be read)
     lifekeeper_running: bool = False
     lifekeeper_initialized: bool = False
     resources: tuple[ResourceView, ...] = ()
@@ -192,7 +193,8 @@ class ClusterStatus:
         document["notes"] = [n.as_dict() for n in self.notes]
         next_drill = self.next_drill
         document["next_drill"] = None if next_drill is None else asdict(next_drill)
-        return document
+        plain: dict[str, Any] = json.loads(json.dumps(document))  # tuples as lists: what --json prints
+        return plain
 
 
 # -- one node --------------------------------------------------------------------------------------
@@ -249,21 +251,25 @@ def _resources(lcd: LcdStatus) -> tuple[ResourceView, ...]:
 
 def node_view(node: NodeInput, *, hulft_tag: str) -> NodeView:
     """Parse one node's status output (captured fixtures in tests/unit/fixtures/status_*)."""
-    base = {"name": node.name, "role": node.role, "instance_id": node.instance_id}
     if node.unreachable:
-        return NodeView(**base, reachable=False, reason=node.unreachable)
+        return NodeView(node.name, node.role, node.instance_id, reachable=False, reason=node.unreachable)
     if node.failed or node.stdout is None:
-        return NodeView(**base, reachable=False, reason=node.failed or "no output")
+        reason = node.failed or "no output"
+        return NodeView(node.name, node.role, node.instance_id, reachable=False, reason=reason, answered=True)
     try:
         status = parse_node_status(node.stdout)
         result = parse_result_line(node.stdout)
     except ParseError as error:
-        return NodeView(**base, reachable=False, reason=f"unreadable output: {cut(str(error), 160)}")
+        reason = f"unreadable output: {cut(str(error), 160)}"
+        return NodeView(node.name, node.role, node.instance_id, reachable=False, reason=reason, answered=True)
     lcd = status.lcdstatus
     root = lcd.resource(hulft_tag) if lcd is not None else None
     return NodeView(
-        **base,
+        node.name,
+        node.role,
+        node.instance_id,
         reachable=True,
+        answered=True,
         lifekeeper_running=status.lifekeeper_running,
         lifekeeper_initialized=status.lifekeeper_initialized,
         resources=_resources(lcd) if lcd is not None else (),
@@ -301,7 +307,9 @@ def hierarchy_names(lcd: LcdStatus, root_tag: str) -> str:
 # -- the rest of the cluster -----------------------------------------------------------------------
 
 
-def route_view(route_tables: Sequence[Mapping[str, Any]] | None, virtual_ip: str, eni_to_node: Mapping[str, str]) -> RouteView:
+def route_view(
+    route_tables: Sequence[Mapping[str, Any]] | None, virtual_ip: str, eni_to_node: Mapping[str, str]
+) -> RouteView:
     """Where the VIP's /32 routes point (DescribeRouteTables' RouteTables), and whose ENI that is."""
     if route_tables is None:
         return RouteView(None, None, "route tables not read")
@@ -327,9 +335,13 @@ def lock_view(item: Mapping[str, Any] | None, now_ms: int) -> LockView | None:
         return None
     expires_text = _attr(item, "expiresEpochMs", "N")
     acquired_text = _attr(item, "acquiredEpochMs", "N")
-    expires = int(expires_text) if isinstance(expires_text, str) and expires_text.isascii() and expires_text.isdigit() else 0
+    expires = (
+        int(expires_text) if isinstance(expires_text, str) and expires_text.isascii() and expires_text.isdigit() else 0
+    )
     acquired = (
-        int(acquired_text) if isinstance(acquired_text, str) and acquired_text.isascii() and acquired_text.isdigit() else 0
+        int(acquired_text)
+        if isinstance(acquired_text, str) and acquired_text.isascii() and acquired_text.isdigit()
+        else 0
     )
     return LockView(
         drill_id=str(_attr(item, "drillId") or "?"),
@@ -382,7 +394,7 @@ def schedule_view(rule: Mapping[str, Any], now: datetime) -> ScheduleView:
 def _node_problems(view: NodeView, *, active: bool, hulft_tag: str, mirror_tag: str, data_mount: str) -> list[Finding]:
     node = view.name
     if not view.reachable:
-        key = "node_unreachable" if "unreadable" not in view.reason else "node_unreadable"
+        key = "node_unreadable" if view.answered else "node_unreachable"
         return [Finding(key, {"node": node, "reason": view.reason})]
     if not view.lifekeeper_running:
         return [Finding("lk_down", {"node": node})]
@@ -397,7 +409,10 @@ def _node_problems(view: NodeView, *, active: bool, hulft_tag: str, mirror_tag: 
             found.append(Finding("resource_failed", values))
         elif active and resource.state != ResourceState.IN_SERVICE.value:
             found.append(Finding("resource_not_in_service", values))
-        elif not active and resource.state in (ResourceState.IN_SERVICE.value, ResourceState.IN_SERVICE_UNPROTECTED.value):
+        elif not active and resource.state in (
+            ResourceState.IN_SERVICE.value,
+            ResourceState.IN_SERVICE_UNPROTECTED.value,
+        ):
             found.append(Finding("resource_in_service_on_standby", values))
     running = set(view.daemons)
     for daemon in DAEMONS:
@@ -411,7 +426,9 @@ def _node_problems(view: NodeView, *, active: bool, hulft_tag: str, mirror_tag: 
         if path.state == PathState.DEAD.value:
             found.append(Finding("comm_path_dead", {"node": node, "peer": path.peer, "addresses": path.addresses}))
     if not view.mirror_in_sync:
-        percent = f"{view.mirror_percent}% synced" if view.mirror_percent is not None else (view.mirror_text or "no status")
+        percent = (
+            f"{view.mirror_percent}% synced" if view.mirror_percent is not None else (view.mirror_text or "no status")
+        )
         found.append(Finding("mirror_not_in_sync", {"node": node, "tag": mirror_tag, "mirror": cut(percent, 80)}))
     if active and not view.data_mounted:
         found.append(Finding("data_not_mounted", {"node": node, "mount": data_mount}))
@@ -457,7 +474,12 @@ def assess(
         problems.append(
             Finding(
                 "vip_route_elsewhere",
-                {"vip": virtual_ip, "eni": route.eni or "?", "target": route.node or "not a node of this cluster", "node": active},
+                {
+                    "vip": virtual_ip,
+                    "eni": route.eni or "?",
+                    "target": route.node or "not a node of this cluster",
+                    "node": active,
+                },
             )
         )
     for what, reason in read_errors:
