@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -127,6 +128,10 @@ def apply_sim_fault(deployment: LocalDeployment, fault: str) -> None:
         cluster.stop_instance(deployment.facts.secondary.instance_id)
     elif fault == "comm-path-dead":
         cluster.set_knobs(Knobs(dead_comm_path=True))
+        # The engine rewrites the comm paths on its next tick; on a loaded machine that can come after
+        # the nodes answer, so the paths are rewritten now, under the engine's lock.
+        with cluster.engine.lock:
+            cluster.engine._refresh_paths(time.time(), force=True)
     elif fault == "mirror-out-of-sync":
         drill_command.apply_sim_fault(deployment, fault)
     else:
