@@ -23,6 +23,27 @@ STATUS_CATALOG: dict[str, dict[Literal["en", "ja"], str]] = {
         "ja": "{cluster} の状態 (セットアップ直後の模擬クラスタ、{mode})",
     },
     "status_sim_fault": {"en": "simulated fault: {fault}", "ja": "模擬障害: {fault}"},
+    "status_step_sent": {
+        "en": "to {sent} of {total} nodes (one command)",
+        "ja": "{total} ノード中 {sent} ノードへ送信 (コマンド 1 回)",
+    },
+    "status_step_answers": {
+        "en": "{answered} of {total} nodes answered",
+        "ja": "{total} ノード中 {answered} ノードが応答",
+    },
+    "status_step_routes": {"en": "{count} route table(s)", "ja": "ルートテーブル {count} 個"},
+    "status_step_records_free": {
+        "en": "lock free; {count} drill record(s) read",
+        "ja": "ロックなし; 訓練記録 {count} 件を読み取り",
+    },
+    "status_step_records_held": {
+        "en": "lock held; {count} drill record(s) read",
+        "ja": "ロックあり; 訓練記録 {count} 件を読み取り",
+    },
+    "status_step_schedules": {
+        "en": "{count} rule(s), {enabled} enabled",
+        "ja": "ルール {count} 個 (有効 {enabled} 個)",
+    },
     "status_reading": {"en": "reading the status of {cluster}", "ja": "{cluster} の状態を読み取ります"},
     "status_healthy": {
         "en": "{cluster}: HEALTHY, {tag} active on {node} ({role})",

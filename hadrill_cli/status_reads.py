@@ -32,6 +32,7 @@ from hadrill.status import (
     schedule_view,
 )
 from hadrill_cli.follow import StateRun
+from hadrill_cli.messages import t
 from hadrill_cli.render import Reporter
 
 NODE_STATUS_DOCUMENT = "HADrill-NodeStatus"
@@ -125,7 +126,7 @@ def _send_step(sources: StatusSources, progress: Reporter) -> _Sent:
         ping = _online(ssm, ids)
         online = [i for i in ids if ping[i] == "Online"]
         command_id = _send(sources, online)
-        run.result = {"summary": f"to {len(online)} of {len(ids)} nodes (one command)"}
+        run.result = {"summary": t("status_step_sent", sent=len(online), total=len(ids))}
     return _Sent(ping, online, command_id)
 
 
@@ -141,7 +142,7 @@ def _answers_step(
         )
         inputs = [_node_input(node, sent, answers.get(node.instance_id), wait_seconds) for node in sources.facts.nodes]
         answered = sum(1 for i in inputs if i.stdout is not None)
-        run.result = {"summary": f"{answered} of {len(inputs)} nodes answered"}
+        run.result = {"summary": t("status_step_answers", answered=answered, total=len(inputs))}
     return inputs
 
 
@@ -170,7 +171,7 @@ def _route_tables(sources: StatusSources, progress: Reporter) -> list[dict[str, 
         tables: list[dict[str, Any]] = sources.client("ec2").describe_route_tables(
             RouteTableIds=list(sources.facts.route_table_ids)
         )["RouteTables"]
-        run.result = {"summary": f"{len(tables)} route table(s)"}
+        run.result = {"summary": t("status_step_routes", count=len(tables))}
     return tables
 
 
@@ -191,7 +192,9 @@ def _records(sources: StatusSources, progress: Reporter) -> tuple[dict[str, Any]
             ScanIndexForward=False,
             Limit=1,
         ).get("Items", [])
-        run.result = {"summary": f"lock {'held' if lock else 'free'}; {len(newest)} drill record(s) read"}
+        run.result = {
+            "summary": t("status_step_records_held" if lock else "status_step_records_free", count=len(newest))
+        }
     return lock, newest[0] if newest else None
 
 
@@ -213,7 +216,9 @@ def _schedules(sources: StatusSources, progress: Reporter, now: datetime) -> lis
                 break
         for name in sorted(names):
             views.append(schedule_view(events.describe_rule(Name=name), now))
-        run.result = {"summary": f"{len(views)} rule(s), {sum(1 for v in views if v.enabled)} enabled"}
+        run.result = {
+            "summary": t("status_step_schedules", count=len(views), enabled=sum(1 for v in views if v.enabled))
+        }
     return views
 
 
