@@ -379,3 +379,15 @@ def _named_hierarchy(check: Check, status: NodeStatus, facts: ClusterFacts) -> s
         return check.detail
     names = hierarchy_names(status.lcdstatus, facts.hulft_tag)
     return f"{check.detail}: {names}" if names else check.detail
+
+
+def checks_summary(step: SetupStep, checks: list[Check]) -> str:
+    """The read-only step's one line: the checks counted, and for verify-hierarchy the hierarchy named
+    where it is in service, e.g. "18/18 checks passed; lk-node-a: 8 resource(s) ISP: hulft (ec2-vip
+    (ip-vip), /data (datarep-data), hulft-obs, hulft-rcv, hulft-snd)"."""
+    summary = f"{sum(1 for c in checks if c.passed)}/{len(checks)} checks passed"
+    if step == "verify-hierarchy":
+        active = next((c for c in checks if c.passed and ": hierarchy " in c.name and c.name.endswith(" ISP")), None)
+        if active is not None:
+            summary += f"; {active.name.split(': ', 1)[0]}: {active.detail}"
+    return summary
