@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from hadrill.lcdstatus import parse_lcdstatus
 from hadrill.records import WorkflowRecord
@@ -251,3 +253,16 @@ def test_schedules_next_run_and_disabled_rules() -> None:
     status = judge(view("primary_healthy", PRIMARY), view("standby_healthy", SECONDARY), schedules=[disabled, enabled])
     assert status.next_drill == enabled
     assert status.as_dict()["next_drill"]["rule"] == "r1"
+
+
+@given(st.text(max_size=400))
+def test_any_node_output_gives_a_view_never_an_exception(stdout: str) -> None:
+    """Whatever a node prints, the status names the node as unreadable rather than crashing."""
+    node = node_view(NodeInput(**PRIMARY, stdout=stdout), hulft_tag="hulft")
+    assert node.reachable or node.reason.startswith("unreadable output")
+
+
+@given(st.text(alphabet="0123456789 */,-?LW#ABCDEFGHIJKLMNOPQRSTUVWXYZ", max_size=40))
+def test_next_run_of_any_expression_is_a_time_or_none(fields: str) -> None:
+    found = schedule_view({"Name": "r", "ScheduleExpression": f"cron({fields})", "State": "ENABLED"}, NOW)
+    assert found.next_run is None or found.next_run > NOW.strftime("%Y-%m-%dT%H:%MZ")
