@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from hadrill.errors import ParseError, RouteError, cut, shown
+from hadrill.errors import ParseError, RouteError, cut
 from hadrill.facts import ClusterFacts
 from hadrill.hulft_ps import DAEMONS, running_daemons
 from hadrill.lcdstatus import LcdStatus, PathState, Resource, ResourceState
@@ -510,11 +510,6 @@ def assess(
         problems=tuple(problems),
         notes=tuple(notes),
     )
-
-
-def describe(value: object) -> str:
-    """A value from AWS shown safely in a problem line."""
-    return value if isinstance(value, str) else shown(value)
 
 
 def node_status_parameters(facts: ClusterFacts) -> NodeStatusParameters:
