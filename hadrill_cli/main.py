@@ -11,6 +11,7 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -46,6 +47,7 @@ EPILOG = """examples:
   hadrill history --local               drills whose reports are in ./reports
   hadrill report drill-20261125T233000Z --cluster hulft-demo
   hadrill report drill-20261125T233000Z --local --html   write reports/<ID>.html
+  hadrill status --cluster hulft-demo   the whole cluster, read-only (exit 0 healthy, 1 degraded)
   hadrill --lang ja drill --local       messages in Japanese (also: HADRILL_LANG=ja, or a ja_JP locale)
 """
 
@@ -181,6 +183,7 @@ def _parser() -> argparse.ArgumentParser:
         else:
             sub.add_argument("--html", action="store_true", help="write the report as one self-contained HTML file")
             sub.add_argument("--output", type=Path, metavar="PATH", help="with --html: where (default reports/ID.html)")
+    _add_status_parser(commands)
     for sub in commands.choices.values():
         _add_lang(sub, argparse.SUPPRESS)
     return parser
@@ -266,6 +269,8 @@ def _run(args: argparse.Namespace) -> int:
         return _drill(args)
     if args.command in ("history", "report"):
         return _history_or_report(args)
+    if args.command == "status":
+        return _status(args)
     return EXIT_BAD_INPUT  # argparse rejects unknown commands before this
 
 
@@ -396,6 +401,55 @@ def _setup(args: argparse.Namespace) -> int:
         dry_run=args.dry_run,
         as_json_output=args.json,
     )
+
+
+# -- hadrill status (issue 17) -------------------------------------------------------------------------
+
+
+def _add_status_parser(commands: Any) -> None:
+    from hadrill_cli import status_command
+
+    status = commands.add_parser(
+        "status", help="the whole cluster, read-only: active node, resources, comm paths, mirror, VIP route, drills"
+    )
+    where = status.add_mutually_exclusive_group()
+    where.add_argument("--local", action="store_true", help="a simulated cluster as setup leaves it (no AWS)")
+    where.add_argument(
+        "--cluster", help="the deployed cluster's name (its orchestration stack is <name>-orchestration)"
+    )
+    status.add_argument("--config", default=str(DEFAULT_CONFIG_PATH), help="deployment config (used with --local)")
+    status.add_argument("--json", action="store_true", help="print the status as JSON on stdout (no progress)")
+    status.add_argument(
+        "--wait", type=float, default=60.0, metavar="SECONDS", help="how long to wait for the nodes (default 60)"
+    )
+    status.add_argument(
+        "--sim-fault", choices=status_command.SIM_FAULTS, help="with --local: break the simulated cluster first"
+    )
+    status.add_argument("--profile", help="AWS profile (with --cluster)")
+    status.add_argument("--region", help="AWS region (with --cluster)")
+
+
+def _status(args: argparse.Namespace) -> int:
+    from hadrill_cli import status_command
+
+    if not 1 <= args.wait <= 600:
+        print(f"hadrill status: {t('status_wait_range')}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if args.local:
+        config = _load_config(args)
+        if config is None:
+            return EXIT_BAD_INPUT
+        return status_command.run_local(
+            config, sim_fault=args.sim_fault, as_json_output=args.json, wait_seconds=args.wait
+        )
+    if not args.cluster:
+        print(f"hadrill status: {t('status_need_cluster_or_local')}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if args.sim_fault:
+        print(f"hadrill status: {t('sim_needs_local')}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    target = AwsTarget(args.cluster, profile=args.profile, region=args.region)
+    return status_command.run_aws(target, as_json_output=args.json, wait_seconds=args.wait)
 
 
 if __name__ == "__main__":

@@ -333,3 +333,9 @@ def outcome_text(outcome: str) -> str:
     """PASSED, or in Japanese `PASSED (合格)`: the machine word stays so it can be searched for."""
     gloss = OUTCOME_GLOSS_JA.get(outcome) if _language == "ja" else None
     return f"{outcome} ({gloss})" if gloss else outcome
+
+
+# `hadrill status` (issue 17) keeps its lines in their own module, merged here.
+from hadrill_cli.status_messages import STATUS_CATALOG  # noqa: E402
+
+CATALOG.update(STATUS_CATALOG)

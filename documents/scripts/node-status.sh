@@ -1,7 +1,8 @@
 #!/bin/bash
 # HADrill-NodeStatus: report one node as it is, raw, for the Lambda to interpret with hadrill.*:
 #   LifeKeeper up (lktest, LK_INITDONE), lcdstatus -q text, HULFT daemon lines from ps -ef,
-#   whether the HULFT resource exists here (ins_list), /data mounted, mirror_status text and verdict,
+#   whether the HULFT resource exists here (ins_list), /data mounted, mirror_status text, verdict and
+#   "% Synced" figure,
 #   the hosts entry, installed packages, HULFT install.
 # Exit codes: 0 report printed (ok=true: the report itself says what is wrong), 2 parameter missing,
 #   70 unexpected failure.
@@ -56,6 +57,8 @@ mirror_in_sync=false
 if hadrill_mirror_in_sync "$mirror_text"; then
   mirror_in_sync=true
 fi
+# The "% Synced" figure as vendor.sh reads it ("?" when the text has none): overridable with the wording.
+mirror_percent="$(hadrill_mirror_percent "$mirror_text")"
 
 hosts_entry=""
 if [[ -r "$hosts_file" ]]; then
@@ -81,6 +84,7 @@ hadrill_result true false "status of ${node}" \
   "\"data_mounted\":${data_mounted}" \
   "\"mirror_in_sync\":${mirror_in_sync}" \
   "\"mirror_status\":$(hadrill_str "$mirror_text")" \
+  "\"mirror_percent\":$(hadrill_str "$mirror_percent")" \
   "\"hosts_entry\":$(hadrill_str "$hosts_entry")" \
   "\"packages\":$(hadrill_str_array "$packages")" \
   "\"hulft_installed\":$(hadrill_str "$hulft_installed")"

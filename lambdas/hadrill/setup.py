@@ -24,6 +24,7 @@ from hadrill.facts import ClusterFacts, NodeFacts
 from hadrill.inputs import validate_execution_input
 from hadrill.node_commands import CommandResult, NodeCommand
 from hadrill.results import NodeStatus, parse_node_status, parse_result_line
+from hadrill.status import hierarchy_names
 from hadrill.verdicts import Check, comm_paths_alive, node_verdict
 
 SetupStep = Literal[
@@ -351,7 +352,7 @@ def status_checks(
         else:
             role = "active" if node.role == "primary" else "standby"
             for check in node_verdict(status, role, facts.hulft_tag).checks:
-                checks.append(Check(prefix + check.name, check.passed, check.detail))
+                checks.append(Check(prefix + check.name, check.passed, _named_hierarchy(check, status, facts)))
             if configure_base:
                 checks += _base_checks(facts, status, prefix, "ISP" if node.role == "primary" else "OSU")
     return checks
@@ -369,3 +370,24 @@ def _base_checks(facts: ClusterFacts, status: NodeStatus, prefix: str, wanted: s
         state = resource.state.value if resource is not None else "not defined"
         checks.append(Check(f"{prefix}{what} {tag} {wanted}", state == wanted, f"{tag} is {state}"))
     return checks
+
+
+def _named_hierarchy(check: Check, status: NodeStatus, facts: ClusterFacts) -> str:
+    """The hierarchy check names its resources as LifeKeeper does (issue 17): "8 resource(s) ISP" alone
+    does not say which; e.g. "7 resource(s) ISP: hulft (/data (datarep-data), hulft-obs, hulft-rcv, hulft-snd)"."""
+    if not check.name.startswith("hierarchy ") or not check.passed or status.lcdstatus is None:
+        return check.detail
+    names = hierarchy_names(status.lcdstatus, facts.hulft_tag)
+    return f"{check.detail}: {names}" if names else check.detail
+
+
+def checks_summary(step: SetupStep, checks: list[Check]) -> str:
+    """The read-only step's one line: the checks counted, and for verify-hierarchy the hierarchy named
+    where it is in service, e.g. "18/18 checks passed; lk-node-a: 8 resource(s) ISP: hulft (ec2-vip
+    (ip-vip), /data (datarep-data), hulft-obs, hulft-rcv, hulft-snd)"."""
+    summary = f"{sum(1 for c in checks if c.passed)}/{len(checks)} checks passed"
+    if step == "verify-hierarchy":
+        active = next((c for c in checks if c.passed and ": hierarchy " in c.name and c.name.endswith(" ISP")), None)
+        if active is not None:
+            summary += f"; {active.name.split(': ', 1)[0]}: {active.detail}"
+    return summary

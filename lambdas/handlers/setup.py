@@ -61,7 +61,11 @@ def run_step(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         failures = [c for c in checks if not c.passed]
         if failures:
             raise SetupChecksFailed(f"{step}: " + "; ".join(f"{c.name}: {c.detail}" for c in failures))
-        return {"step": step, "checks": [{"name": c.name, "passed": c.passed, "detail": c.detail} for c in checks]}
+        return {
+            "step": step,
+            "summary": setup.checks_summary(step, checks),
+            "checks": [{"name": c.name, "passed": c.passed, "detail": c.detail} for c in checks],
+        }
     nodes = [outcome.as_dict() for outcome in setup.outcomes(step, results)]
     logger.info("step done", extra={"step": step, "nodes": nodes})
     return {"step": step, "changed": any(n["changed"] for n in nodes), "nodes": nodes}

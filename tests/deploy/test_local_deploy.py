@@ -254,3 +254,57 @@ def test_removing_one_grant_makes_the_audit_fail(deployed: Deployed) -> None:
     assert denied, report.render()
     assert all(action == "ssm:SendCommand" for action, _ in denied)
     assert all("RunDrillPhase" in d.function for d in report.denials)
+
+
+def test_hadrill_status_reads_the_deployed_cluster(deployed: Deployed) -> None:
+    """`hadrill status --cluster` in AWS mode against the deployment (issue 17): after the rehearsal's
+    drills the cluster is healthy with the hierarchy home on the primary, the VIP route points at it, the
+    lock is free, the last drill is the rehearsal's network-down drill, and the config's schedule shows
+    (disabled). One SendCommand reached both nodes."""
+    from localworld.endpoint import client_environment
+
+    config = (REPO / "config" / "default.yaml").read_text()
+    cluster = next(
+        line.split(":", 1)[1].split("#")[0].strip() for line in config.splitlines() if line.startswith("cluster_name:")
+    )
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("AWS_")},
+        **client_environment(deployed.port, REGION),
+        "HADRILL_LANG": "en",
+    }
+    ssm = deployed.client("ssm")
+    done = subprocess.run(
+        [str(REPO / ".venv" / "bin" / "hadrill"), "status", "--cluster", cluster, "--json"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert done.returncode == 0, f"{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    status = json.loads(done.stdout)
+    assert status["mode"] == "aws" and status["healthy"] is True and status["problems"] == []
+    primary = next(n for n in status["nodes"] if n["role"] == "primary")
+    assert status["active_node"] == primary["name"] and status["route"]["node"] == primary["name"]
+    assert all(r["state"] == "ISP" for r in primary["resources"]) and primary["mirror_percent"] == 100
+    assert {"hulft", "hulft-obs", "hulft-rcv", "hulft-snd", "datarep-data"} <= {r["tag"] for r in primary["resources"]}
+    assert status["lock"] is None
+    # The newest drill of the cluster: the fleet drill of step 10 ran after the network-down drill.
+    outputs = deployed.client("cloudformation").describe_stacks(StackName=f"{cluster}-orchestration")["Stacks"][0]
+    table = next(o["OutputValue"] for o in outputs["Outputs"] if o["OutputKey"] == "RecordsTable")
+    newest = deployed.client("dynamodb").query(
+        TableName=table,
+        KeyConditionExpression="#c = :c AND begins_with(recordId, :k)",
+        ExpressionAttributeNames={"#c": "cluster"},
+        ExpressionAttributeValues={":c": {"S": cluster}, ":k": {"S": "drill#"}},
+        ScanIndexForward=False,
+        Limit=1,
+    )["Items"][0]
+    assert status["last_drill"]["started"] == newest["started"]["S"]
+    assert status["last_drill"]["outcome"] == newest["outcome"]["S"] == "PASSED"
+    assert status["last_drill"]["rto_seconds"] > 0
+    assert [s["enabled"] for s in status["schedules"]] == [False]
+    commands = ssm.list_commands()["Commands"]
+    status_commands = [c for c in commands if c.get("Comment", "").startswith(f"hadrill status of {cluster}")]
+    assert len(status_commands) == 1 and len(status_commands[0]["InstanceIds"]) == 2
