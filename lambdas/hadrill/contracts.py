@@ -142,19 +142,22 @@ class DrillPhase:
     state: str  # the Step Functions state (and the key of $.phases / $.failed): "WaitForTakeover"
     phase: str | None  # RunDrillPhase's ``phase`` field: "wait-for-takeover" (None: another function)
     group: CheckGroup  # where its checks go in a report
+    # Its summary is the count of its checks ("13/13 checks passed"), which readers count themselves from
+    # the checks (in the reader's language), adding the result's typed ``note`` (PhaseResult) if any.
+    summary_is_count: bool = False
 
 
 DRILL_PHASES: tuple[DrillPhase, ...] = (
     DrillPhase("ValidateInput", None, "preflight"),
     DrillPhase("TakeLock", "take-lock", "preflight"),
-    DrillPhase("Preflight", "preflight", "preflight"),
+    DrillPhase("Preflight", "preflight", "preflight", summary_is_count=True),
     DrillPhase("StartWatcher", "start-watcher", "preflight"),
     DrillPhase("InjectFault", "inject-fault", "verify"),
     DrillPhase("WaitForTakeover", "wait-for-takeover", "verify"),
-    DrillPhase("VerifyTakeover", "verify-takeover", "verify"),
+    DrillPhase("VerifyTakeover", "verify-takeover", "verify", summary_is_count=True),
     DrillPhase("RecoverPrimary", "recover-primary", "recovery"),
     DrillPhase("Switchback", "switchback", "recovery"),
-    DrillPhase("Postflight", "postflight", "postflight"),
+    DrillPhase("Postflight", "postflight", "postflight", summary_is_count=True),
     DrillPhase("RecoverAfterFailure", "recover-after-failure", "recovery"),
     DrillPhase("ReleaseLock", "release-lock", "postflight"),
 )
@@ -315,6 +318,39 @@ def report_schema() -> dict[str, Any]:
 
 def report_schema_text() -> str:
     return json.dumps(report_schema(), indent=2, sort_keys=False) + "\n"
+
+
+class PhaseCheck(_Document):
+    name: str
+    passed: bool
+    detail: str
+
+
+class PhaseEvent(_Document):
+    phase: str  # what happened, in words
+    epochMs: int  # noqa: N815 (the state document's camelCase)
+
+
+class PhaseResult(_Document):
+    """What a drill phase returns (kept by the state machine under ``$.phases.<State>.result``).
+
+    Phases add their own typed keys (rtoSeconds, watcher, recovery, ...); the ones every phase may
+    carry are named here."""
+
+    summary: str = ""
+    checks: list[PhaseCheck] = Field(default_factory=list)
+    events: list[PhaseEvent] = Field(default_factory=list)
+    skipped: bool = False
+    # For a phase whose summary is its check count (DrillPhase.summary_is_count): what it says besides.
+    note: str | None = None
+    ssmCommands: int = 0  # noqa: N815
+    lambdaMs: float | None = None  # noqa: N815
+    memoryMb: int | None = None  # noqa: N815
+
+
+def summary_is_count(state: str) -> bool:
+    known = PHASE_BY_STATE.get(state)
+    return known is not None and known.summary_is_count
 
 
 class SetupResult(_Document):

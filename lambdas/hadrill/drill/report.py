@@ -10,12 +10,14 @@ billed by Step Functions but invisible here; the local bench checks the count ag
 from __future__ import annotations
 
 import json
+from datetime import tzinfo
 from typing import Any
 
 from hadrill import contracts as c
-from hadrill.contracts import DrillReport, TimelineKind, iso_utc
+from hadrill.contracts import DrillReport, TimelineKind, epoch_ms_of, human_time, iso_utc
 from hadrill.drill.model import STARTED_BY_KEY, unwrap_phases
 from hadrill.records import WorkflowError
+from hadrill.report_html import grouped_checks
 
 # Public prices (us-east-1, checked 2026): Step Functions standard workflows, Lambda on x86.
 USD_PER_STATE_TRANSITION = 0.025 / 1000
@@ -142,9 +144,9 @@ def _kind(state: str, epoch_ms: int, fault_ms: int | None, takeover_ms: int | No
         return "fault"
     if state == "WaitForTakeover" and epoch_ms == takeover_ms:
         return "takeover"
-    if state == "WaitForTakeover" and fault_ms is not None and takeover_ms is not None:
-        if fault_ms < epoch_ms < takeover_ms:
-            return "first-sign"
+    between = fault_ms is not None and takeover_ms is not None and fault_ms < epoch_ms < takeover_ms
+    if state == "WaitForTakeover" and between:
+        return "first-sign"
     return "event"
 
 
@@ -297,8 +299,15 @@ def _cell(value: object) -> str:
     return str(value).replace("|", "\\|").replace("\n", " ")
 
 
-def markdown(report: dict[str, Any]) -> str:
-    """The human-readable report (what the operators read in S3 or the CLI writes to ./reports)."""
+def _when(iso_text: object, zone: tzinfo | None) -> str:
+    return human_time(epoch_ms_of(iso_text), zone) if isinstance(iso_text, str) and iso_text else "-"
+
+
+def markdown(report: dict[str, Any], zone: tzinfo | None = None) -> str:
+    """The human-readable report (what the operators read in S3 or the CLI writes to ./reports).
+
+    Times in ``zone`` (None: this machine's; a Lambda's is UTC) with UTC beside them; checks under
+    their group (preflight, takeover, recovery, postflight)."""
     rto = report["rto_seconds"]
     rto_text = "not measured" if rto is None else f"{'<= ' if report['rto_is_upper_bound'] else ''}{rto:.3f} s"
     lines = [
@@ -306,7 +315,8 @@ def markdown(report: dict[str, Any]) -> str:
         "",
         f"- cluster: {report['cluster']}, scenario: {report['scenario']}{' (dry run)' if report['dry_run'] else ''}",
         f"- reason: {report['reason']}",
-        f"- started {report['started']}, finished {report['finished']} ({report['duration_seconds']:.1f} s)",
+        f"- started {_when(report['started'], zone)}, finished {_when(report['finished'], zone)} "
+        f"({report['duration_seconds']:.1f} s)",
         f"- RTO: {rto_text} (SLO {report['max_rto_seconds']} s), "
         f"from {report['from_node'] or '-'} to {report['to_node'] or '-'}",
     ]
@@ -323,12 +333,21 @@ def markdown(report: dict[str, Any]) -> str:
     if report["lock"]["broken_stale_lock"]:
         stale = report["lock"]["broken_stale_lock"]
         lines.append(f"- broke the expired lock of {stale['drillId']} (taken {stale['acquired']})")
-    lines += ["", "## Checks", "", "| phase | check | passed | detail |", "|---|---|---|---|"]
-    for check in report["checks"]:
-        mark = "yes" if check["passed"] else "**NO**"
-        lines.append(f"| {check['phase']} | {_cell(check['name'])} | {mark} | {_cell(check['detail'])} |")
-    lines += ["", "## Timeline", "", "| at (UTC) | phase |", "|---|---|"]
-    lines += [f"| {e['at']} | {_cell(e['phase'])} |" for e in report["timeline"]]
+    lines += ["", "## Checks"]
+    for title, checks in grouped_checks(report):
+        passed = sum(1 for check in checks if check["passed"])
+        lines += [
+            "",
+            f"### {title} ({passed}/{len(checks)} passed)",
+            "",
+            "| check | passed | detail |",
+            "|---|---|---|",
+        ]
+        for check in checks:
+            mark = "yes" if check["passed"] else "**NO**"
+            lines.append(f"| {_cell(check['name'])} | {mark} | {_cell(check['detail'])} |")
+    lines += ["", "## Timeline", "", "| at | phase |", "|---|---|"]
+    lines += [f"| {human_time(int(e['epoch_ms']), zone)} | {_cell(e['phase'])} |" for e in report["timeline"]]
     usd = cost["estimated_usd"]
     lines += [
         "",
