@@ -6,6 +6,7 @@ own; the world is gone when the process ends, so the reports are also written to
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import sys
@@ -14,7 +15,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from hadrill.contracts import epoch_ms_of, human_time
 from hadrill.drill.model import DRILL_ID, MAX_TAKEOVER_TIMEOUT_SECONDS, input_problem
+from hadrill.drill.report import markdown as report_markdown
 from hadrill.errors import cut, shown
 from hadrill.report_html import render_html
 from hadrill_cli.aws import AwsTarget
@@ -218,9 +221,22 @@ def result_head(report: dict[str, Any], markdown: str | None) -> str:
     In English that is the head of the Markdown report the workflow wrote, word for word; in
     Japanese (or with no Markdown) the same lines are built from the JSON report.
     """
-    if markdown and current() == "en":
-        return markdown.split("\n## Checks", 1)[0].rstrip()
+    if current() == "en":
+        # Rendered here (the workflow's own function), so its times are in this machine's zone; a report
+        # older than this CLI keeps the workflow's own Markdown as it was written.
+        with contextlib.suppress(KeyError, TypeError, ValueError):
+            markdown = report_markdown(report)
+        if markdown:
+            return markdown.split("\n## Checks", 1)[0].rstrip()
     return "\n".join(_head_lines(report))
+
+
+def _when(iso: object) -> str:
+    """A report time as people read it: this machine's zone, UTC beside it."""
+    try:
+        return human_time(epoch_ms_of(iso)) if isinstance(iso, str) else "-"
+    except ValueError:
+        return str(iso)
 
 
 def _head_lines(report: dict[str, Any]) -> list[str]:
@@ -235,8 +251,8 @@ def _head_lines(report: dict[str, Any]) -> list[str]:
         t("head_reason", reason=report.get("reason", "")),
         t(
             "head_times",
-            started=report.get("started"),
-            finished=report.get("finished"),
+            started=_when(report.get("started")),
+            finished=_when(report.get("finished")),
             seconds=report.get("duration_seconds") or 0.0,
         ),
         t(

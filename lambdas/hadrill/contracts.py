@@ -64,6 +64,11 @@ CONFORMANCE_PREFIX = "conformance/"  # + <cluster>/<setup execution>/<node>.json
 FLEET_REPORTS_PREFIX = "fleet-reports/"  # + <fleet>/<fleet id>.{json,md,html}
 
 
+# Fleet drills: at most this many clusters drilled at once (an inline Map runs at most 40 iterations at
+# once; and a fleet drill is a fault on every cluster it touches: keep the blast radius small).
+MAX_FLEET_CONCURRENCY = 40
+
+
 def outcome_metric(outcome: str) -> str:
     """The count metric of a drill outcome: PASSED -> DrillPassed."""
     return f"Drill{outcome.title()}"
