@@ -19,6 +19,7 @@ from hadrill.contracts import epoch_ms_of, human_time
 from hadrill.drill.model import DRILL_ID, MAX_TAKEOVER_TIMEOUT_SECONDS, input_problem
 from hadrill.drill.report import markdown as report_markdown
 from hadrill.errors import cut, shown
+from hadrill.records import WorkflowRecord, to_item
 from hadrill.report_html import render_html
 from hadrill_cli.aws import AwsTarget
 from hadrill_cli.follow import Execution, follow
@@ -323,16 +324,16 @@ def _drill_records(target: AwsTarget, limit: int) -> list[dict[str, Any]]:
         TableName=table,
         KeyConditionExpression="#c = :c AND begins_with(recordId, :k)",
         ExpressionAttributeNames={"#c": "cluster"},
-        ExpressionAttributeValues={":c": {"S": target.cluster}, ":k": {"S": "drill#"}},
+        ExpressionAttributeValues=to_item({":c": target.cluster, ":k": "drill#"}),
         ScanIndexForward=False,
         Limit=limit,
     )
     rows = []
     for item in response.get("Items", []):
         try:
-            detail = json.loads(item.get("detail", {}).get("S", "{}"))
-            rows.append({"started": item["started"]["S"], "outcome": item["outcome"]["S"], **detail})
-        except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as error:
+            record = WorkflowRecord.from_item(item)
+            rows.append({"started": record.started, "outcome": record.outcome, **record.detail})
+        except (ValueError, TypeError, AttributeError) as error:
             _skipped(f"record {shown(item.get('recordId', {}))}", error)
     return rows
 

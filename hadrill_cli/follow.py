@@ -122,21 +122,20 @@ def follow(
 
 
 def _events_after(sfn: Any, execution_arn: str, last_id: int) -> list[dict[str, Any]]:
-    """The history's events after event ``last_id``, oldest first. Read newest first, a page at a time,
-    down to the last event already seen: a long execution (the fleet drill's) polled twice a second
-    is not read whole on every poll. Event ids count up from 1 in the order the events happened."""
+    """The history's events after event ``last_id``, oldest first. Read newest first, a page at a time
+    (boto3's paginator, which asks for the next page only when the loop gets there), down to the last
+    event already seen: a long execution (the fleet drill's) polled twice a second is not read whole
+    on every poll. Event ids count up from 1 in the order the events happened."""
     newest_first: list[dict[str, Any]] = []
-    kwargs: dict[str, Any] = {"executionArn": execution_arn, "maxResults": HISTORY_PAGE, "reverseOrder": True}
-    while True:
-        page = sfn.get_execution_history(**kwargs)
+    pages = sfn.get_paginator("get_execution_history").paginate(
+        executionArn=execution_arn, reverseOrder=True, PaginationConfig={"PageSize": HISTORY_PAGE}
+    )
+    for page in pages:
         for event in page["events"]:
             if int(event["id"]) <= last_id:
                 return newest_first[::-1]
             newest_first.append(event)
-        token = page.get("nextToken")
-        if not token:
-            return newest_first[::-1]
-        kwargs["nextToken"] = token
+    return newest_first[::-1]
 
 
 def _payload(text: str | None) -> Any:
