@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hadrill.contracts import now_iso
+
+if TYPE_CHECKING:  # the stubs are a dev dependency: the Lambda asset does not ship them
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_sns import SNSClient
 
 
 @dataclass(frozen=True)
@@ -120,7 +124,7 @@ def from_item(item: dict[str, Any]) -> dict[str, Any]:
     return {name: deserializer.deserialize(value) for name, value in item.items()}
 
 
-def save(dynamodb: Any, sns: Any, *, table: str, topic_arn: str, record: WorkflowRecord) -> None:
+def save(dynamodb: DynamoDBClient, sns: SNSClient, *, table: str, topic_arn: str, record: WorkflowRecord) -> None:
     """Write the record, then tell the operators; the record is written first so it is never lost."""
     dynamodb.put_item(TableName=table, Item=record.item())
     sns.publish(TopicArn=topic_arn, Subject=record.subject(), Message=record.message())
