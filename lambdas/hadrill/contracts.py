@@ -211,8 +211,9 @@ def human_time(epoch_ms: int | float, zone: tzinfo | None = None) -> str:
 
 # ---- Documents ----
 class _Document(BaseModel):
-    # Tolerant of keys a newer producer adds; strict about the ones named here.
-    model_config = ConfigDict(extra="allow")
+    # Tolerant of keys a newer producer adds; strict about the ones named here (no "1" for 1, no 1 for
+    # true: what the model accepts, the published schema accepts too).
+    model_config = ConfigDict(extra="allow", strict=True)
 
 
 Outcome = Literal["PASSED", "FAILED", "ABORTED"]
@@ -280,6 +281,7 @@ class DrillReport(_Document):
 
     model_config = ConfigDict(
         extra="allow",
+        strict=True,
         title="HADrill drill report",
         json_schema_extra={"$id": "https://hulft-lifekeeper-drills/report.schema.json"},
     )
