@@ -183,3 +183,18 @@ def test_the_handlers_read_the_environment_the_stacks_set() -> None:
         "time_scale": contracts.ENV_TIME_SCALE,
         "expected_seconds": contracts.ENV_EXPECTED_SECONDS,
     }
+
+
+def _pins(path: Path) -> list[str]:
+    lines = (line.split("#", 1)[0].strip() for line in path.read_text().splitlines())
+    return [line for line in lines if line and not line.startswith("-r")]
+
+
+def test_pyproject_declares_the_pinned_runtime_and_the_local_extra() -> None:
+    import tomllib
+
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    assert sorted(project["dependencies"]) == sorted(_pins(REPO / "requirements.txt"))
+    moto = [pin for pin in _pins(REPO / "requirements-dev.txt") if pin.startswith("moto[")]
+    assert project["optional-dependencies"]["local"] == moto
+    assert "'.[local]'" in (REPO / "Makefile").read_text()  # what `make install` installs
