@@ -15,9 +15,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from hadrill.contracts import epoch_ms_of, human_time
+from hadrill.contracts import DOC_WATCH_TAKEOVER, epoch_ms_of, human_time
 from hadrill.drill.model import DRILL_ID, MAX_TAKEOVER_TIMEOUT_SECONDS, input_problem
 from hadrill.drill.report import markdown as report_markdown
+from hadrill.drill.report import report_keys
 from hadrill.errors import cut, shown
 from hadrill.records import WorkflowRecord, to_item
 from hadrill.report_html import render_html
@@ -46,7 +47,7 @@ SIM_FAULTS: dict[str, Knobs] = {
     "comm-path-dead": Knobs(dead_comm_path=True),
     # The network-down job's ifdown never answers: the fault never lands, nothing takes over.
     "command-timeout": Knobs(hang_command="ifdown"),
-    "node-lost": Knobs(lose_node_during="HADrill-WatchTakeover"),
+    "node-lost": Knobs(lose_node_during=DOC_WATCH_TAKEOVER),
 }
 
 
@@ -179,7 +180,7 @@ def run_local(
             execution = follow(sfn, arn, on_change=progress, poll_seconds=0.25, timeout_seconds=7200)
         commands = deployment.world.ssm.commands_sent - before
         report = _read_local_report(deployment, drill_id)
-        markdown = _read_local_object(deployment, f"reports/{config.cluster_name}/{drill_id}.md")
+        markdown = _read_local_object(deployment, report_keys(config.cluster_name, drill_id)["markdown"])
     if report is None:
         problem = t("no_report_written", error=execution.error, cause=execution.cause)
         print(f"hadrill drill: {problem}", file=sys.stderr)
@@ -199,7 +200,7 @@ def _read_local_object(deployment: LocalDeployment, key: str) -> str | None:
 
 
 def _read_local_report(deployment: LocalDeployment, drill_id: str) -> dict[str, Any] | None:
-    text = _read_local_object(deployment, f"reports/{deployment.facts.cluster_name}/{drill_id}.json")
+    text = _read_local_object(deployment, report_keys(deployment.facts.cluster_name, drill_id)["json"])
     return None if text is None else dict(json.loads(text))
 
 

@@ -35,6 +35,8 @@ ENV_FLEET_REPORTS_BUCKET = "HADRILL_FLEET_REPORTS_BUCKET"
 # Wait state seconds per wall-clock second (1 in AWS) and the cluster's expected durations: local only.
 ENV_TIME_SCALE = "HADRILL_TIME_SCALE"
 ENV_EXPECTED_SECONDS = "HADRILL_EXPECTED_SECONDS"
+# The interpreter that stands for the functions' runtime on this machine (bundling, the local endpoint, bench).
+ENV_LAMBDA_PYTHON = "HADRILL_LAMBDA_PYTHON"
 # Powertools reads these itself.
 ENV_METRICS_NAMESPACE = "POWERTOOLS_METRICS_NAMESPACE"
 ENV_LOG_LEVEL = "POWERTOOLS_LOG_LEVEL"
