@@ -296,7 +296,7 @@ def summarize(
         more = f" (and {len(not_passed) - 5} more)" if len(not_passed) > 5 else ""
         reason = f"{len(not_passed)} of {planned} drills did not pass: {worst}{more}"
     request = plan_document.get("request", {})
-    return {
+    document = {
         "fleet_id": plan_document.get("fleetId", ""),
         "fleet": fleet,
         "execution": plan_document.get("execution", ""),
@@ -317,6 +317,8 @@ def summarize(
         },
         "drills": rows,
     }
+    # Checked against the contract as it is made (hadrill.contracts.FleetSummary).
+    return contracts.FleetSummary.model_validate(document).model_dump(by_alias=True, mode="json")
 
 
 def markdown(summary: dict[str, Any]) -> str:
