@@ -9,7 +9,7 @@ OUT ?= cdk.out
 # Node 22 from node_modules runs the CDK's jsii runtime (the machine's Node 20 is end-of-life for it).
 export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: install tools lint test test-fast synth demo demo-deploy deploy-local local-down bench fuzz report-check clean
+.PHONY: install tools lint test test-fast synth demo demo-deploy deploy-local local-down bench fuzz report-check schema clean
 
 install: $(VENV)/.installed node_modules/.installed tools
 
@@ -17,7 +17,7 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
 	$(VENV)/bin/pip install --quiet -r requirements-dev.txt
-	$(VENV)/bin/pip install --quiet --no-deps -e .
+	$(VENV)/bin/pip install --quiet -e '.[local]'  # pyproject's runtime and local-world dependencies (pinned above)
 	touch $@
 
 node_modules/.installed: package.json package-lock.json
@@ -101,6 +101,10 @@ report-check: install
 	rm -rf $(REPORT_CHECK_DIR)
 	hadrill drill --local --json --reports-dir $(REPORT_CHECK_DIR) >/dev/null
 	python tools/report_screenshot.py $$(ls $(REPORT_CHECK_DIR)/drill-*.json) --out $(REPORT_CHECK_DIR)/report.png
+
+# The drill report's JSON Schema, generated from its model (tests/unit/test_contracts.py fails when it is stale).
+schema: install
+	cd lambdas && python -m hadrill.contracts > ../docs/report.schema.json
 
 clean:
 	rm -rf $(OUT) reports .pytest_cache .mypy_cache .ruff_cache

@@ -28,6 +28,7 @@ for entry in (str(REPO), str(REPO / "lambdas")):
         sys.path.insert(0, entry)
 
 from hadrill.drill.model import SCENARIOS  # noqa: E402
+from hadrill.drill.report import report_keys  # noqa: E402
 from hadrill_cli.drill_command import sim_timings  # noqa: E402
 from hadrill_cli.local import LOCAL_TIME_SCALE, local_cluster  # noqa: E402
 from simulator import Timings  # noqa: E402
@@ -88,7 +89,7 @@ def run_drill(deployment: LocalDeployment, cluster: str, **request: Any) -> Dril
     result = deployment.world.run_execution(
         deployment.state_machines["Drill"], {"cluster": cluster, **request}, name=name, timeout_s=900
     )
-    body = deployment.world.read_object(deployment.reports_bucket, f"reports/{cluster}/{name}.json")
+    body = deployment.world.read_object(deployment.reports_bucket, report_keys(cluster, name)["json"])
     report: dict[str, Any] = json.loads(body) if body else {}
     cost: dict[str, Any] = report.get("cost", {})
     return DrillRun(

@@ -17,6 +17,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO), str(REPO / "lambdas")]
 
+from hadrill.contracts import ENV_LAMBDA_PYTHON  # noqa: E402
 from hadrill_cli.local import local_cluster  # noqa: E402
 from stacks.config import load_config  # noqa: E402
 
@@ -97,8 +98,8 @@ def lambda_python() -> str | None:
     import os
     import shutil
 
-    if os.environ.get("HADRILL_LAMBDA_PYTHON"):
-        return os.environ["HADRILL_LAMBDA_PYTHON"]
+    if os.environ.get(ENV_LAMBDA_PYTHON):
+        return os.environ[ENV_LAMBDA_PYTHON]
     found = shutil.which("python3.13")
     if found and "/shims/" not in found:  # a pyenv shim needs pyenv on PATH, which the measurement drops
         return found

@@ -6,6 +6,7 @@ own; the world is gone when the process ends, so the reports are also written to
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import sys
@@ -14,8 +15,12 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from hadrill.contracts import DOC_WATCH_TAKEOVER, epoch_ms_of, human_time
 from hadrill.drill.model import DRILL_ID, MAX_TAKEOVER_TIMEOUT_SECONDS, input_problem
+from hadrill.drill.report import markdown as report_markdown
+from hadrill.drill.report import report_keys
 from hadrill.errors import cut, shown
+from hadrill.records import WorkflowRecord, to_item
 from hadrill.report_html import render_html
 from hadrill_cli.aws import AwsTarget
 from hadrill_cli.follow import Execution, follow
@@ -42,7 +47,7 @@ SIM_FAULTS: dict[str, Knobs] = {
     "comm-path-dead": Knobs(dead_comm_path=True),
     # The network-down job's ifdown never answers: the fault never lands, nothing takes over.
     "command-timeout": Knobs(hang_command="ifdown"),
-    "node-lost": Knobs(lose_node_during="HADrill-WatchTakeover"),
+    "node-lost": Knobs(lose_node_during=DOC_WATCH_TAKEOVER),
 }
 
 
@@ -175,7 +180,7 @@ def run_local(
             execution = follow(sfn, arn, on_change=progress, poll_seconds=0.25, timeout_seconds=7200)
         commands = deployment.world.ssm.commands_sent - before
         report = _read_local_report(deployment, drill_id)
-        markdown = _read_local_object(deployment, f"reports/{config.cluster_name}/{drill_id}.md")
+        markdown = _read_local_object(deployment, report_keys(config.cluster_name, drill_id)["markdown"])
     if report is None:
         problem = t("no_report_written", error=execution.error, cause=execution.cause)
         print(f"hadrill drill: {problem}", file=sys.stderr)
@@ -195,7 +200,7 @@ def _read_local_object(deployment: LocalDeployment, key: str) -> str | None:
 
 
 def _read_local_report(deployment: LocalDeployment, drill_id: str) -> dict[str, Any] | None:
-    text = _read_local_object(deployment, f"reports/{deployment.facts.cluster_name}/{drill_id}.json")
+    text = _read_local_object(deployment, report_keys(deployment.facts.cluster_name, drill_id)["json"])
     return None if text is None else dict(json.loads(text))
 
 
@@ -218,9 +223,22 @@ def result_head(report: dict[str, Any], markdown: str | None) -> str:
     In English that is the head of the Markdown report the workflow wrote, word for word; in
     Japanese (or with no Markdown) the same lines are built from the JSON report.
     """
-    if markdown and current() == "en":
-        return markdown.split("\n## Checks", 1)[0].rstrip()
+    if current() == "en":
+        # Rendered here (the workflow's own function), so its times are in this machine's zone; a report
+        # older than this CLI keeps the workflow's own Markdown as it was written.
+        with contextlib.suppress(KeyError, TypeError, ValueError):
+            markdown = report_markdown(report)
+        if markdown:
+            return markdown.split("\n## Checks", 1)[0].rstrip()
     return "\n".join(_head_lines(report))
+
+
+def _when(iso: object) -> str:
+    """A report time as people read it: this machine's zone, UTC beside it."""
+    try:
+        return human_time(epoch_ms_of(iso)) if isinstance(iso, str) else "-"
+    except ValueError:
+        return str(iso)
 
 
 def _head_lines(report: dict[str, Any]) -> list[str]:
@@ -235,8 +253,8 @@ def _head_lines(report: dict[str, Any]) -> list[str]:
         t("head_reason", reason=report.get("reason", "")),
         t(
             "head_times",
-            started=report.get("started"),
-            finished=report.get("finished"),
+            started=_when(report.get("started")),
+            finished=_when(report.get("finished")),
             seconds=report.get("duration_seconds") or 0.0,
         ),
         t(
@@ -307,16 +325,16 @@ def _drill_records(target: AwsTarget, limit: int) -> list[dict[str, Any]]:
         TableName=table,
         KeyConditionExpression="#c = :c AND begins_with(recordId, :k)",
         ExpressionAttributeNames={"#c": "cluster"},
-        ExpressionAttributeValues={":c": {"S": target.cluster}, ":k": {"S": "drill#"}},
+        ExpressionAttributeValues=to_item({":c": target.cluster, ":k": "drill#"}),
         ScanIndexForward=False,
         Limit=limit,
     )
     rows = []
     for item in response.get("Items", []):
         try:
-            detail = json.loads(item.get("detail", {}).get("S", "{}"))
-            rows.append({"started": item["started"]["S"], "outcome": item["outcome"]["S"], **detail})
-        except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as error:
+            record = WorkflowRecord.from_item(item)
+            rows.append({"started": record.started, "outcome": record.outcome, **record.detail})
+        except (ValueError, TypeError, AttributeError) as error:
             _skipped(f"record {shown(item.get('recordId', {}))}", error)
     return rows
 

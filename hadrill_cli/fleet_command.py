@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from hadrill.drill.report import report_keys as drill_report_keys
 from hadrill.fleet import FleetDrillInput, drill_execution_arn, report_keys
 from hadrill.fleet_html import render_fleet_html
 from hadrill.inputs import problem_with
@@ -247,11 +248,11 @@ def run_local(
 
 def _member_report(member: Any, drill_id: str) -> dict[str, Any] | None:
     """The cluster's drill report, with its Markdown kept alongside (under "_markdown")."""
-    base = f"reports/{member.facts.cluster_name}/{drill_id}"
-    body = member.world.read_object(member.reports_bucket, f"{base}.json")
+    keys = drill_report_keys(member.facts.cluster_name, drill_id)
+    body = member.world.read_object(member.reports_bucket, keys["json"])
     if body is None:
         return None
-    markdown = member.world.read_object(member.reports_bucket, f"{base}.md")
+    markdown = member.world.read_object(member.reports_bucket, keys["markdown"])
     return {**json.loads(body), "_markdown": (markdown or b"").decode()}
 
 

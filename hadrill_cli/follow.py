@@ -7,10 +7,14 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # a dev dependency (the stubs), not needed to run
+    from mypy_boto3_stepfunctions import SFNClient
+    from mypy_boto3_stepfunctions.type_defs import HistoryEventTypeDef
 
 FINAL_STATUSES = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"})
 # Events per GetExecutionHistory page while following (a poll rarely finds more new ones than this).
@@ -63,7 +67,7 @@ class Execution:
 
 
 def apply_events(
-    execution: Execution, events: list[dict[str, Any]], on_change: Callable[[StateRun], None] = lambda run: None
+    execution: Execution, events: Sequence[Mapping[str, Any]], on_change: Callable[[StateRun], None] = lambda run: None
 ) -> None:
     """Fold history events into `execution`, calling `on_change` as each state enters and ends."""
     for event in events:
@@ -89,7 +93,7 @@ def apply_events(
 
 
 def follow(
-    sfn: Any,
+    sfn: SFNClient,
     execution_arn: str,
     *,
     on_change: Callable[[StateRun], None] = lambda run: None,
@@ -121,22 +125,21 @@ def follow(
     return execution
 
 
-def _events_after(sfn: Any, execution_arn: str, last_id: int) -> list[dict[str, Any]]:
-    """The history's events after event ``last_id``, oldest first. Read newest first, a page at a time,
-    down to the last event already seen: a long execution (the fleet drill's) polled twice a second
-    is not read whole on every poll. Event ids count up from 1 in the order the events happened."""
-    newest_first: list[dict[str, Any]] = []
-    kwargs: dict[str, Any] = {"executionArn": execution_arn, "maxResults": HISTORY_PAGE, "reverseOrder": True}
-    while True:
-        page = sfn.get_execution_history(**kwargs)
+def _events_after(sfn: SFNClient, execution_arn: str, last_id: int) -> list[HistoryEventTypeDef]:
+    """The history's events after event ``last_id``, oldest first. Read newest first, a page at a time
+    (boto3's paginator, which asks for the next page only when the loop gets there), down to the last
+    event already seen: a long execution (the fleet drill's) polled twice a second is not read whole
+    on every poll. Event ids count up from 1 in the order the events happened."""
+    newest_first: list[HistoryEventTypeDef] = []
+    pages = sfn.get_paginator("get_execution_history").paginate(
+        executionArn=execution_arn, reverseOrder=True, PaginationConfig={"PageSize": HISTORY_PAGE}
+    )
+    for page in pages:
         for event in page["events"]:
             if int(event["id"]) <= last_id:
                 return newest_first[::-1]
             newest_first.append(event)
-        token = page.get("nextToken")
-        if not token:
-            return newest_first[::-1]
-        kwargs["nextToken"] = token
+    return newest_first[::-1]
 
 
 def _payload(text: str | None) -> Any:

@@ -30,6 +30,7 @@ from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Self, TextIO
 
+from hadrill.contracts import summary_is_count
 from hadrill_cli.follow import Execution, StateRun
 from hadrill_cli.messages import t
 
@@ -46,25 +47,26 @@ RESET = "\x1b[0m"
 GREEN, RED, CYAN, YELLOW = "\x1b[32m", "\x1b[1;31m", "\x1b[36m", "\x1b[33m"
 
 
-def summary_of(result: Any) -> str:
-    """One short line from a step's Lambda result."""
+def summary_of(result: Any, state: str | None = None) -> str:
+    """One short line from a step's Lambda result (``state``: the state that returned it).
+
+    Checks are counted from the typed ``checks`` in the reader's language; a phase whose summary is only
+    that count (hadrill.contracts.summary_is_count) shows the count and its typed ``note`` instead of
+    its English words."""
     if not isinstance(result, dict):
         return ""
     if result.get("skipped"):
         # Setup steps say why in "message", drill phases in "summary".
         return t("step_skipped", message=result.get("message") or result.get("summary", ""))
-    # Drill phases say what they did in "summary" (Lambda text, English); checks are counted.
     summary = str(result.get("summary") or "")
     checks = result.get("checks") or []
     if checks:
         passed = sum(1 for c in checks if c.get("passed"))
         counted = t("checks_passed", passed=passed, total=len(checks))
-        # A summary that already counts the checks (in English) gets the count in the reader's language.
-        phrase = f"{passed}/{len(checks)} checks passed"
-        if phrase in summary:
-            rest = summary.replace(phrase, "").strip(" ;,")
-            return f"{counted}; {rest}" if rest else counted
-        return f"{summary} ({counted})" if summary else counted
+        if not summary or (state is not None and summary_is_count(state)):
+            note = result.get("note")
+            return f"{counted}; {note}" if note else counted
+        return f"{summary} ({counted})"
     if summary:
         return summary
     if "nodes" in result:
@@ -81,7 +83,7 @@ def _mark(run: StateRun) -> str:
 def _finished_tail(run: StateRun) -> str:
     """What follows the mark on a finished state's line: name, time, summary or error."""
     seconds = f"{run.seconds:6.2f}s" if run.seconds is not None else "       "
-    detail = run.error if run.failed else summary_of(run.result)
+    detail = run.error if run.failed else summary_of(run.result, run.name)
     return f" {run.name:<{NAME_WIDTH}} {seconds}  {detail}".rstrip()
 
 

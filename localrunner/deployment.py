@@ -10,6 +10,7 @@ from typing import Any
 
 from moto.ec2 import models as ec2_models
 
+from hadrill import contracts
 from hadrill.facts import ClusterFacts
 from localworld import LocalWorld
 from simulator import Knobs, SimulatedCluster, Timings
@@ -23,8 +24,8 @@ LOCAL_BUCKET_SUFFIX = "media-local"
 LOCAL_POLL_SECONDS = "0.05"
 # What the drill's functions expect the cluster to take (hadrill.drill.phases.Expected) and how the world
 # shortens Wait states: their waits are sized to the simulator, as a real cluster's are to LifeKeeper's.
-ENV_TIME_SCALE = "HADRILL_TIME_SCALE"
-ENV_EXPECTED_SECONDS = "HADRILL_EXPECTED_SECONDS"
+ENV_TIME_SCALE = contracts.ENV_TIME_SCALE
+ENV_EXPECTED_SECONDS = contracts.ENV_EXPECTED_SECONDS
 LICENSE_SECRET_VALUE = json.dumps({"serial": "0000000000000", "productKey": "SIMULATED-PRODUCT-KEY-00000"})
 
 
@@ -161,8 +162,8 @@ def deploy_local(
         ENV_TIME_SCALE: repr(world.time_scale),
         ENV_EXPECTED_SECONDS: json.dumps(expected_seconds(cluster.timings)),
         wiring.ENV_REPORTS_BUCKET: reports_bucket,
-        "POWERTOOLS_METRICS_NAMESPACE": "HADrill",
-        "POWERTOOLS_LOG_LEVEL": "WARNING",
+        contracts.ENV_METRICS_NAMESPACE: contracts.METRIC_NAMESPACE,
+        contracts.ENV_LOG_LEVEL: "WARNING",
     }
     deployment = LocalDeployment(
         world=world,

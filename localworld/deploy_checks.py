@@ -19,6 +19,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from hadrill import contracts
 from localworld import iam_audit
 from localworld.endpoint_seams import UNEMULATED_TYPES
 
@@ -120,13 +121,13 @@ def check_function_environments(
 def _names_exist(key: str, value: str, clients: Mapping[str, Any]) -> list[str]:
     """A variable resolved by CloudFormation must name something that exists."""
     try:
-        if key == "HADRILL_RECORDS_TABLE":
+        if key == contracts.ENV_RECORDS_TABLE:
             clients["dynamodb"].describe_table(TableName=value)
-        elif key == "HADRILL_TOPIC_ARN":
+        elif key == contracts.ENV_TOPIC_ARN:
             clients["sns"].get_topic_attributes(TopicArn=value)
-        elif key in ("HADRILL_REPORTS_BUCKET", "HADRILL_FLEET_REPORTS_BUCKET"):
+        elif key in (contracts.ENV_REPORTS_BUCKET, contracts.ENV_FLEET_REPORTS_BUCKET):
             clients["s3"].head_bucket(Bucket=value)
-        elif key == "HADRILL_CLUSTER":
+        elif key == contracts.ENV_CLUSTER:
             facts = json.loads(value)
             instances = [facts["primary"]["instance_id"], facts["secondary"]["instance_id"]]
             clients["ec2"].describe_instances(InstanceIds=instances)

@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from hadrill import contracts
+
 WORKER = Path(__file__).resolve().parent / "lambda_worker.py"
 NODE_DRIVER = Path(__file__).resolve().parent / "node_driver.js"
 REPO = Path(__file__).resolve().parent.parent
@@ -40,7 +42,7 @@ def python_for(runtime: str) -> str:
     """The interpreter for a ``pythonX.Y`` runtime: HADRILL_LAMBDA_PYTHON, else ``pythonX.Y`` on PATH,
     else a pyenv-installed one. Refuses to run a function on another minor version."""
     version = runtime.removeprefix("python")
-    override = os.environ.get("HADRILL_LAMBDA_PYTHON")
+    override = os.environ.get(contracts.ENV_LAMBDA_PYTHON)
     candidates = [override] if override else []
     found = shutil.which(f"python{version}")
     candidates += [found] if found else []

@@ -36,6 +36,7 @@ from moto.awslambda import models as lambda_models
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from hadrill import contracts
 from localworld import endpoint_seams
 from localworld.deployed_lambdas import DeployedLambdas, read_calls
 from localworld.world import LocalWorld
@@ -52,7 +53,7 @@ DEFAULT_TIME_SCALE = 0.01
 # Dummy credentials: the endpoint accepts any. Named so that nobody mistakes them for real ones.
 CREDENTIALS = {"AWS_ACCESS_KEY_ID": "hadrill-local", "AWS_SECRET_ACCESS_KEY": "hadrill-local"}
 SKIPPED_TYPES_FILE = "skipped-types.json"  # resource types moto's CloudFormation did not create
-ENV_CLUSTER = "HADRILL_CLUSTER"  # the facts variable of the orchestration functions (stacks.orchestration.wiring)
+ENV_CLUSTER = contracts.ENV_CLUSTER  # the facts variable of the orchestration functions
 
 
 def client_environment(port: int, region: str) -> dict[str, str]:

@@ -7,6 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+from hadrill.contracts import DOCUMENT_NAME_PREFIX
 from simulator import media
 from simulator.cluster import SimulatedCluster
 from simulator.model import CommandOutcome
@@ -46,7 +47,7 @@ def run(cluster: SimulatedCluster, node: int, document: str, *, timeout: int = 6
     """Run ``HADrill-<document>`` on node 0 (primary) or 1 (secondary); ``timeout`` is the execution timeout."""
     outcome = cluster.run_document(
         instance_id=cluster.instance_ids[node],
-        document_name=f"HADrill-{document}",
+        document_name=f"{DOCUMENT_NAME_PREFIX}{document}",
         parameters={name: [value] for name, value in parameters.items()},
         timeout_seconds=timeout,
     )

@@ -13,11 +13,12 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from hadrill import contracts
 from hadrill import fields as f
 from hadrill import patterns as p
 
 NodeRole = Literal["primary", "secondary"]
-ENV_VAR = "HADRILL_CLUSTER"
+ENV_VAR = contracts.ENV_CLUSTER
 
 
 class _Frozen(BaseModel):

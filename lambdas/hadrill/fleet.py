@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 from pydantic.alias_generators import to_camel
 
+from hadrill import contracts
 from hadrill import fields as f
 from hadrill import patterns as p
 from hadrill.drill.model import (
@@ -25,11 +26,9 @@ from hadrill.drill.model import (
 )
 from hadrill.inputs import validate_execution_input
 
-ENV_VAR = "HADRILL_FLEET"
+ENV_VAR = contracts.ENV_FLEET
 CLUSTER_NAME = p.CLUSTER_NAME
-# Step Functions runs at most 40 Map iterations at once for an inline Map; and a fleet drill is a
-# fault on every cluster it touches: keep the blast radius a deliberate, small number.
-MAX_CONCURRENCY_LIMIT = 40
+MAX_CONCURRENCY_LIMIT = contracts.MAX_FLEET_CONCURRENCY
 MAX_CLUSTERS = 200
 EXECUTION_NAME_MAX = 80
 
@@ -297,7 +296,7 @@ def summarize(
         more = f" (and {len(not_passed) - 5} more)" if len(not_passed) > 5 else ""
         reason = f"{len(not_passed)} of {planned} drills did not pass: {worst}{more}"
     request = plan_document.get("request", {})
-    return {
+    document = {
         "fleet_id": plan_document.get("fleetId", ""),
         "fleet": fleet,
         "execution": plan_document.get("execution", ""),
@@ -318,6 +317,8 @@ def summarize(
         },
         "drills": rows,
     }
+    # Checked against the contract as it is made (hadrill.contracts.FleetSummary).
+    return contracts.FleetSummary.model_validate(document).model_dump(by_alias=True, mode="json")
 
 
 def markdown(summary: dict[str, Any]) -> str:

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import html
 from collections.abc import Mapping
+from datetime import tzinfo
 from typing import Any
 
-from hadrill.report_html import OUTCOME_COLOURS
+from hadrill.contracts import epoch_ms_of, human_time, iso_utc
+from hadrill.report_html import LOCAL_TIME_SCRIPT, OUTCOME_COLOURS
 
 BAR_LEFT = 200  # room for the cluster names
 BAR_WIDTH = 600
@@ -80,7 +82,8 @@ def _report_link(row: Mapping[str, Any]) -> str:
     return f'<a href="{_e(where)}">{_e(row.get("drill_id") or where)}</a>'
 
 
-def render_fleet_html(summary: Mapping[str, Any], *, simulated: bool = False) -> str:
+def render_fleet_html(summary: Mapping[str, Any], *, simulated: bool = False, zone: tzinfo | None = None) -> str:
+    """The page; its start time in ``zone`` (None: this machine's), and in the browser's zone when it runs script."""
     outcome = str(summary.get("outcome", "UNKNOWN"))
     colour = OUTCOME_COLOURS.get(outcome, NOT_RUN_COLOUR)
     counts = summary.get("counts") or {}
@@ -117,7 +120,7 @@ td:nth-child(-n+4) {{ white-space: nowrap; }}
 {banner}
 <p>{_e(summary.get("scenario"))}{" (dry run)" if summary.get("dry_run") else ""} on
 {len(summary.get("drills") or [])} clusters, at most {_e(summary.get("max_concurrency"))} at once;
-started {_e(summary.get("started"))}, took {_e(summary.get("duration_seconds"))} s.</p>
+started {_started(summary.get("started"), zone)}, took {_e(summary.get("duration_seconds"))} s.</p>
 <p>{_e(summary.get("reason"))}</p>
 <p>{count_text}. RTO max {_e(_seconds(rto.get("max")))} ({_e(rto.get("slowest_cluster") or "-")}),
 median {_e(_seconds(rto.get("median")))}.</p>
@@ -129,8 +132,21 @@ median {_e(_seconds(rto.get("median")))}.</p>
 {rows}
 </table>
 <p class="muted">Fleet drill {_e(summary.get("fleet_id"))}, execution {_e(summary.get("execution"))}</p>
+{LOCAL_TIME_SCRIPT}
 </body></html>
 """
+
+
+def _started(value: object, zone: tzinfo | None) -> str:
+    """The start as people read it (the reader's zone, UTC beside it); the raw text if it is not a time."""
+    try:
+        epoch_ms = epoch_ms_of(value) if isinstance(value, str) else None
+    except ValueError:
+        epoch_ms = None
+    if epoch_ms is None:
+        return _e(value)
+    text = _e(human_time(epoch_ms, zone))
+    return f'<time data-ms="{epoch_ms}" datetime="{_e(iso_utc(epoch_ms))}">{text}</time>'
 
 
 def _seconds(value: object) -> str:

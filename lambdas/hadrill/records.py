@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from hadrill.contracts import now_iso
+
+if TYPE_CHECKING:  # the stubs are a dev dependency: the Lambda asset does not ship them
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_sns import SNSClient
 
 
 @dataclass(frozen=True)
@@ -47,18 +52,41 @@ class WorkflowRecord:
         # Sorts by time within a kind, so a reverse query returns the newest first.
         return f"{self.kind}#{self.started}#{self.execution.rsplit(':', 1)[-1]}"
 
-    def item(self) -> dict[str, Any]:
-        """The DynamoDB item in the low-level attribute format."""
+    def attributes(self) -> dict[str, str]:
+        """The item's attributes as plain values (detail as JSON text: one attribute, any shape)."""
         return {
-            "cluster": {"S": self.cluster},
-            "recordId": {"S": self.record_id},
-            "kind": {"S": self.kind},
-            "execution": {"S": self.execution},
-            "outcome": {"S": self.outcome},
-            "started": {"S": self.started},
-            "finished": {"S": self.finished},
-            "detail": {"S": json.dumps(self.detail, sort_keys=True)},
+            "cluster": self.cluster,
+            "recordId": self.record_id,
+            "kind": self.kind,
+            "execution": self.execution,
+            "outcome": self.outcome,
+            "started": self.started,
+            "finished": self.finished,
+            "detail": json.dumps(self.detail, sort_keys=True),
         }
+
+    def item(self) -> dict[str, Any]:
+        """The DynamoDB item in the low-level attribute format (boto3's TypeSerializer)."""
+        return to_item(self.attributes())
+
+    @classmethod
+    def from_item(cls, item: dict[str, Any]) -> WorkflowRecord:
+        """A record read back from the low-level format; ValueError when it is not one of ours."""
+        values = from_item(item)
+        try:
+            detail = json.loads(str(values.get("detail", "{}")))
+            record = cls(
+                cluster=str(values["cluster"]),
+                kind=str(values["kind"]),
+                execution=str(values["execution"]),
+                started=str(values["started"]),
+                outcome=str(values["outcome"]),
+                finished=str(values.get("finished", "")),
+                detail=detail if isinstance(detail, dict) else {},
+            )
+        except (KeyError, RecursionError, json.JSONDecodeError) as error:
+            raise ValueError(f"not a workflow record: {type(error).__name__}: {error}") from None
+        return record
 
     def subject(self) -> str:
         return f"[hadrill] {self.kind} {self.outcome} on {self.cluster}"[:100]
@@ -79,11 +107,24 @@ class WorkflowRecord:
         )
 
 
-def now_iso() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+def to_item(values: dict[str, Any]) -> dict[str, Any]:
+    """Plain values as a low-level DynamoDB item. boto3 is imported here, not at import: the functions'
+    cold start does not pay for it before they make their first client."""
+    from boto3.dynamodb.types import TypeSerializer
+
+    serializer = TypeSerializer()
+    return {name: serializer.serialize(value) for name, value in values.items()}
 
 
-def save(dynamodb: Any, sns: Any, *, table: str, topic_arn: str, record: WorkflowRecord) -> None:
+def from_item(item: dict[str, Any]) -> dict[str, Any]:
+    """A low-level DynamoDB item as plain values (numbers come back as Decimal)."""
+    from boto3.dynamodb.types import TypeDeserializer
+
+    deserializer = TypeDeserializer()
+    return {name: deserializer.deserialize(value) for name, value in item.items()}
+
+
+def save(dynamodb: DynamoDBClient, sns: SNSClient, *, table: str, topic_arn: str, record: WorkflowRecord) -> None:
     """Write the record, then tell the operators; the record is written first so it is never lost."""
     dynamodb.put_item(TableName=table, Item=record.item())
     sns.publish(TopicArn=topic_arn, Subject=record.subject(), Message=record.message())

@@ -2,22 +2,37 @@
 
 The page shows the outcome, the RTO against the SLO, a timeline picture (inline SVG) of the phases
 with the fault and the takeover marked, every check with its detail, and the nodes and cost.
-Input is the drill report document (JSON keys in snake_case, see the drill workflow).
+Input is the drill report document (hadrill.contracts.DrillReport, docs/report.schema.json). The
+fault and the takeover are found by the timeline's typed ``kind``, never by the words of an event;
+checks are shown under their group (preflight, takeover, recovery, postflight); times are shown in
+the reader's time zone with UTC beside them.
 """
 
 from __future__ import annotations
 
 import html
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
+from datetime import tzinfo
 from typing import Any
+
+from hadrill.contracts import CHECK_GROUP_TITLES, CHECK_GROUPS, check_group, epoch_ms_of, human_time, iso_utc
 
 SVG_WIDTH = 900
 ROW_HEIGHT = 22
 LEFT = 270
 RIGHT_PAD = 30
 OUTCOME_COLOURS = {"PASSED": "#1a7f37", "FAILED": "#cf222e", "ABORTED": "#9a6700"}
-FAULT_WORDS = ("fault injected",)
-TAKEOVER_WORDS = ("takeover complete", "local recovery complete")
+# The timeline kinds drawn as lines across the picture, with their colours.
+MARKER_COLOURS = {"fault": "#cf222e", "takeover": "#1a7f37"}
+# Rewrites each <time> to the browser's own zone (the page may be rendered in a Lambda, in UTC);
+# without script the server's rendering stays, with UTC beside it.
+LOCAL_TIME_SCRIPT = """<script>
+for (const el of document.querySelectorAll("time[data-ms]")) {
+  const d = new Date(Number(el.dataset.ms));
+  const local = d.toLocaleString(undefined, {dateStyle: "medium", timeStyle: "medium", timeZoneName: "short"});
+  el.textContent = local + " (" + d.toISOString().slice(11, 23) + " UTC)";
+}
+</script>"""
 
 
 def _e(value: object) -> str:
@@ -28,21 +43,37 @@ def _seconds(value: object) -> str:
     return f"{value:.2f} s" if isinstance(value, int | float) else "-"
 
 
-def _timeline(report: Mapping[str, Any]) -> list[tuple[str, int]]:
+def _timeline(report: Mapping[str, Any]) -> list[tuple[str, int, str]]:
+    """(words, epoch ms, kind) of each timeline entry, in time order."""
     points = []
     for entry in report.get("timeline", []) or []:
         if isinstance(entry, Mapping) and isinstance(entry.get("epoch_ms"), int):
-            points.append((str(entry.get("phase", "")), int(entry["epoch_ms"])))
+            points.append((str(entry.get("phase", "")), int(entry["epoch_ms"]), str(entry.get("kind", "event"))))
     return sorted(points, key=lambda point: point[1])
 
 
-def _is(phase: str, words: Sequence[str]) -> bool:
-    lowered = phase.lower()
-    return any(word in lowered for word in words)
+def _time(epoch_ms: int | None, zone: tzinfo | None) -> str:
+    """A <time> element: readable in the given zone (UTC beside it), the exact instant in its attributes."""
+    if epoch_ms is None:
+        return "-"
+    text = human_time(epoch_ms, zone)
+    return f'<time data-ms="{epoch_ms}" datetime="{_e(iso_utc(epoch_ms))}">{_e(text)}</time>'
 
 
-def timeline_svg(report: Mapping[str, Any]) -> str:
-    """Each phase as a labelled tick on one time axis; the fault and the takeover drawn as lines."""
+def _ms(value: object) -> int | None:
+    """The epoch ms of a report's ISO time (None when absent or unreadable)."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return epoch_ms_of(value)
+    except ValueError:
+        return None
+
+
+def timeline_svg(report: Mapping[str, Any], zone: tzinfo | None = None) -> str:
+    """Each phase as a labelled tick on one time axis; the fault and the takeover drawn as lines.
+
+    Hovering a point shows its time of day (in ``zone``, UTC beside it)."""
     points = _timeline(report)
     if not points:
         return '<p class="muted">No timeline was recorded.</p>'
@@ -63,18 +94,20 @@ def timeline_svg(report: Mapping[str, Any]) -> str:
         f'<text x="{SVG_WIDTH - RIGHT_PAD}" y="{height - 4}" font-size="11" fill="#57606a" text-anchor="end">'
         f"{span / 1000:.1f} s</text>",
     ]
-    for phase, ms, colour in (
-        *((p, m, "#cf222e") for p, m in points if _is(p, FAULT_WORDS)),
-        *((p, m, "#1a7f37") for p, m in points if _is(p, TAKEOVER_WORDS)),
-    ):
-        parts.append(
-            f'<line class="marker" x1="{x(ms):.1f}" y1="4" x2="{x(ms):.1f}" y2="{height - ROW_HEIGHT}" '
-            f'stroke="{colour}" stroke-width="2" stroke-dasharray="4 3"><title>{_e(phase)}</title></line>'
-        )
-    for row, (phase, ms) in enumerate(points, start=1):
+    for kind, colour in MARKER_COLOURS.items():
+        for phase, ms, _ in (point for point in points if point[2] == kind):
+            parts.append(
+                f'<line class="marker" x1="{x(ms):.1f}" y1="4" x2="{x(ms):.1f}" y2="{height - ROW_HEIGHT}" '
+                f'stroke="{colour}" stroke-width="2" stroke-dasharray="4 3">'
+                f"<title>{_e(phase)}: {_e(human_time(ms, zone))}</title></line>"
+            )
+    for row, (phase, ms, _) in enumerate(points, start=1):
         y = row * ROW_HEIGHT
+        when = _e(human_time(ms, zone))
         parts.append(f'<text x="{LEFT - 8}" y="{y + 4}" font-size="12" text-anchor="end">{_e(phase)}</text>')
-        parts.append(f'<circle cx="{x(ms):.1f}" cy="{y}" r="5" fill="#0969da"><title>{_e(phase)}</title></circle>')
+        parts.append(
+            f'<circle cx="{x(ms):.1f}" cy="{y}" r="5" fill="#0969da"><title>{_e(phase)}: {when}</title></circle>'
+        )
         # Labels near the right edge go to the left of their point so they stay inside the picture.
         near_end = x(ms) > LEFT + plot * 0.85
         label_x, anchor = (x(ms) - 8, "end") if near_end else (x(ms) + 8, "start")
@@ -86,26 +119,48 @@ def timeline_svg(report: Mapping[str, Any]) -> str:
     return "\n".join(parts)
 
 
+def grouped_checks(report: Mapping[str, Any]) -> list[tuple[str, list[Mapping[str, Any]]]]:
+    """The checks under their group's title, groups in drill order (empty groups left out).
+
+    A check without a group (a report from before the field) is placed by its state."""
+    groups: dict[str, list[Mapping[str, Any]]] = {group: [] for group in CHECK_GROUPS}
+    for check in report.get("checks", []) or []:
+        if isinstance(check, Mapping):
+            group = str(check.get("group") or check_group(str(check.get("phase", ""))))
+            groups.setdefault(group, []).append(check)
+    titles: dict[str, str] = {str(group): title for group, title in CHECK_GROUP_TITLES.items()}
+    return [(titles.get(group, group), checks) for group, checks in groups.items() if checks]
+
+
 def _checks_rows(report: Mapping[str, Any]) -> str:
     rows = []
-    for check in report.get("checks", []) or []:
-        passed = bool(check.get("passed"))
-        mark = "&#10003;" if passed else "&#10007;"
+    for title, checks in grouped_checks(report):
+        passed_count = sum(1 for check in checks if check.get("passed"))
         rows.append(
-            f'<tr class="{"ok" if passed else "bad"}"><td>{mark}</td><td>{_e(check.get("name"))}</td>'
-            f"<td>{_e(check.get('detail'))}</td></tr>"
+            f'<tr class="group"><th colspan="3">{_e(title)} '
+            f'<span class="muted">({passed_count}/{len(checks)} passed)</span></th></tr>'
         )
+        for check in checks:
+            passed = bool(check.get("passed"))
+            mark = "&#10003;" if passed else "&#10007;"
+            rows.append(
+                f'<tr class="{"ok" if passed else "bad"}"><td>{mark}</td><td>{_e(check.get("name"))}</td>'
+                f"<td>{_e(check.get('detail'))}</td></tr>"
+            )
     return "\n".join(rows) or '<tr><td colspan="3">No checks were recorded.</td></tr>'
 
 
-def _facts(report: Mapping[str, Any]) -> list[tuple[str, str]]:
+def _facts(report: Mapping[str, Any], zone: tzinfo | None) -> list[tuple[str, str]]:
     cost = report.get("cost") or {}
+    fault_ms, takeover_ms = report.get("fault_epoch_ms"), report.get("takeover_epoch_ms")
     facts = [
         ("Cluster", _e(report.get("cluster"))),
         ("Scenario", _e(report.get("scenario"))),
         ("Drill id", _e(report.get("drill_id"))),
-        ("Started", _e(report.get("started"))),
-        ("Finished", _e(report.get("finished"))),
+        ("Started", _time(_ms(report.get("started")), zone)),
+        ("Finished", _time(_ms(report.get("finished")), zone)),
+        ("Fault", _time(fault_ms if isinstance(fault_ms, int) else None, zone)),
+        ("Takeover", _time(takeover_ms if isinstance(takeover_ms, int) else None, zone)),
         ("From node", _e(report.get("from_node"))),
         ("To node", _e(report.get("to_node"))),
         ("Detection", _seconds(report.get("detection_seconds"))),
@@ -124,7 +179,8 @@ def _summary(value: object) -> str:
     return "-" if value is None else str(value)
 
 
-def render_html(report: Mapping[str, Any], *, simulated: bool = False) -> str:
+def render_html(report: Mapping[str, Any], *, simulated: bool = False, zone: tzinfo | None = None) -> str:
+    """The page; times in ``zone`` (None: this machine's zone), and the browser's own zone when it runs script."""
     outcome = str(report.get("outcome", "UNKNOWN"))
     colour = OUTCOME_COLOURS.get(outcome, "#57606a")
     rto, slo = report.get("rto_seconds"), report.get("max_rto_seconds")
@@ -136,7 +192,7 @@ def render_html(report: Mapping[str, Any], *, simulated: bool = False) -> str:
         if simulated
         else ""
     )
-    facts = "\n".join(f"<tr><th>{name}</th><td>{value}</td></tr>" for name, value in _facts(report))
+    facts = "\n".join(f"<tr><th>{name}</th><td>{value}</td></tr>" for name, value in _facts(report, zone))
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <title>{_e(report.get("cluster") or "")}: Drill {_e(report.get("drill_id"))}: {_e(outcome)}</title>
@@ -149,6 +205,7 @@ body {{ font-family: system-ui, sans-serif; margin: 2rem; color: #1f2328; }}
 table {{ border-collapse: collapse; margin: .6rem 0 1.2rem; }}
 th, td {{ text-align: left; padding: .25rem .8rem; border-bottom: 1px solid #d0d7de; vertical-align: top; }}
 tr.bad td {{ color: #cf222e; }}
+tr.group th {{ padding-top: .8rem; border-bottom: 2px solid #d0d7de; }}
 </style></head>
 <body>
 <h1>Failover drill of {_e(report.get("cluster") or "?")} <span class="outcome">{_e(outcome)}</span></h1>
@@ -158,7 +215,7 @@ tr.bad td {{ color: #cf222e; }}
 <p>{_e(report.get("reason") or "")}</p>
 <h2>Timeline</h2>
 <p class="muted">Red dashed line: the fault on the primary. Green dashed line: the standby took over.</p>
-{timeline_svg(report)}
+{timeline_svg(report, zone)}
 <h2>Checks</h2>
 <table><tr><th></th><th>Check</th><th>Detail</th></tr>
 {_checks_rows(report)}
@@ -167,33 +224,35 @@ tr.bad td {{ color: #cf222e; }}
 <table>
 {facts}
 </table>
+{LOCAL_TIME_SCRIPT}
 </body></html>
 """
 
 
-def render_markdown(report: Mapping[str, Any], *, simulated: bool = False) -> str:
-    """The same report for a ticket: outcome, RTO, checks and the timeline as a table."""
+def render_markdown(report: Mapping[str, Any], *, simulated: bool = False, zone: tzinfo | None = None) -> str:
+    """The same report for a ticket: outcome, RTO, checks under their group and the timeline as a table."""
     lines = [
         f"# Failover drill {report.get('drill_id', '')}: {report.get('outcome', 'UNKNOWN')}",
         "",
     ]
     if simulated:
         lines += ["> Simulated run (moto + the LifeKeeper/HULFT simulator, a test double).", ""]
+    started, finished = _ms(report.get("started")), _ms(report.get("finished"))
     lines += [
         f"- Cluster: {report.get('cluster', '-')}, scenario: {report.get('scenario', '-')}",
         f"- RTO: {_seconds(report.get('rto_seconds'))} (SLO {report.get('max_rto_seconds', '-')} s)",
         f"- From {report.get('from_node', '-')} to {report.get('to_node', '-')}",
-        f"- Started {report.get('started', '-')}, finished {report.get('finished', '-')}",
-        "",
-        "| check | passed | detail |",
-        "| --- | --- | --- |",
+        f"- Started {'-' if started is None else human_time(started, zone)}, "
+        f"finished {'-' if finished is None else human_time(finished, zone)}",
     ]
-    for check in report.get("checks", []) or []:
-        detail = str(check.get("detail", "")).replace("|", "\\|")
-        lines.append(f"| {check.get('name', '')} | {'yes' if check.get('passed') else 'NO'} | {detail} |")
+    for title, checks in grouped_checks(report):
+        lines += ["", f"### {title}", "", "| check | passed | detail |", "| --- | --- | --- |"]
+        for check in checks:
+            detail = str(check.get("detail", "")).replace("|", "\\|").replace("\n", " ")
+            lines.append(f"| {check.get('name', '')} | {'yes' if check.get('passed') else 'NO'} | {detail} |")
     points = _timeline(report)
     if points:
         start = points[0][1]
-        lines += ["", "| phase | at (s) |", "| --- | --- |"]
-        lines += [f"| {phase} | +{(ms - start) / 1000:.2f} |" for phase, ms in points]
+        lines += ["", "| phase | at (s) | time |", "| --- | --- | --- |"]
+        lines += [f"| {phase} | +{(ms - start) / 1000:.2f} | {human_time(ms, zone)} |" for phase, ms, _ in points]
     return "\n".join(lines) + "\n"

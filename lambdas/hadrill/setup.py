@@ -17,6 +17,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
+from hadrill import contracts as c
 from hadrill import fields as f
 from hadrill import params
 from hadrill.conformance import ProbeReport, parse_probe_result
@@ -56,36 +57,27 @@ ALL_STEPS: tuple[SetupStep, ...] = (SETUP_STEPS[0], *BASE_STEPS, *SETUP_STEPS[1:
 # Read-only steps run on every execution; `steps` selects among the others.
 ALWAYS_RUN: frozenset[SetupStep] = frozenset({"preflight", "verify-hierarchy"})
 
-NODE_STATUS = "HADrill-NodeStatus"
+NODE_STATUS = c.DOC_NODE_STATUS
 STEP_DOCUMENTS: dict[SetupStep, str] = {
     "preflight": NODE_STATUS,
-    "stage-media": "HADrill-StageMedia",
-    "hosts-entry": "HADrill-HostsEntry",
-    "install-hulft": "HADrill-InstallHulft",
-    "install-recovery-kit": "HADrill-InstallRecoveryKit",
-    "create-hulft-resource": "HADrill-CreateHulftResource",
+    "stage-media": c.DOC_STAGE_MEDIA,
+    "hosts-entry": c.DOC_HOSTS_ENTRY,
+    "install-hulft": c.DOC_INSTALL_HULFT,
+    "install-recovery-kit": c.DOC_INSTALL_RECOVERY_KIT,
+    "create-hulft-resource": c.DOC_CREATE_HULFT_RESOURCE,
     "verify-hierarchy": NODE_STATUS,
-    "license-and-start": "HADrill-LicenseAndStart",
-    "comm-paths": "HADrill-CommPaths",
-    "virtual-ip-resource": "HADrill-VirtualIpResource",
-    "data-mirror": "HADrill-DataMirror",
+    "license-and-start": c.DOC_LICENSE_AND_START,
+    "comm-paths": c.DOC_COMM_PATHS,
+    "virtual-ip-resource": c.DOC_VIRTUAL_IP_RESOURCE,
+    "data-mirror": c.DOC_DATA_MIRROR,
 }
+# Each step waits as long as its document may run (the timeouts are written once, in hadrill.contracts).
 STEP_TIMEOUT_SECONDS: dict[SetupStep, int] = {
-    "preflight": 120,
-    "stage-media": 1800,
-    "hosts-entry": 60,
-    "install-hulft": 1800,
-    "install-recovery-kit": 900,
-    "create-hulft-resource": 1800,
-    "verify-hierarchy": 120,
-    "license-and-start": 600,
-    "comm-paths": 600,
-    "virtual-ip-resource": 900,
-    "data-mirror": 3600,
+    step: c.DOCUMENT_TIMEOUT_SECONDS[document] for step, document in STEP_DOCUMENTS.items()
 }
 # The conformance probe (issue 14): read-only, on both nodes, before any step that changes something.
-CONFORMANCE_PROBE = "HADrill-ConformanceProbe"
-CONFORMANCE_PROBE_TIMEOUT_SECONDS = 300
+CONFORMANCE_PROBE = c.DOC_CONFORMANCE_PROBE
+CONFORMANCE_PROBE_TIMEOUT_SECONDS = c.DOCUMENT_TIMEOUT_SECONDS[CONFORMANCE_PROBE]
 # What a node's result line may add to the step's output besides changed and message.
 REPORTED_FIELDS = ("version", "paths", "resync")
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from hadrill import params
+from hadrill import contracts, params
 
 INCLUDE_BEGIN = "# hadrill:include-begin"
 INCLUDE_END = "# hadrill:include-end"
@@ -26,127 +26,116 @@ class DocumentSpec:
     description: str
     parameters: type[params.DocumentParameters]
     includes: tuple[str, ...] = ("lib.sh",)
-    timeout_seconds: int = 3600
+
+    @property
+    def timeout_seconds(self) -> int:
+        """The document's own timeout, written once (hadrill.contracts.DOCUMENT_TIMEOUT_SECONDS)."""
+        return contracts.DOCUMENT_TIMEOUT_SECONDS[self.name]
 
 
 DOCUMENTS: tuple[DocumentSpec, ...] = (
     # The first step of setup (issue 14): read-only, checks the vendor assumptions the others rest on.
     DocumentSpec(
-        "HADrill-ConformanceProbe",
+        contracts.DOC_CONFORMANCE_PROBE,
         "conformance-probe.sh",
         "Check, read-only, the vendor commands, options, formats and node state that setup relies on.",
         params.ConformanceProbeParameters,
         ("lib.sh", "vendor.sh"),
-        300,
     ),
     # The cluster base (issue 9): license + start, comm paths, virtual IP, /data mirror.
     DocumentSpec(
-        "HADrill-LicenseAndStart",
+        contracts.DOC_LICENSE_AND_START,
         "license-and-start.sh",
         "Install the LifeKeeper license from Secrets Manager, start LifeKeeper, wait for LK_INITDONE (idempotent).",
         params.LicenseAndStartParameters,
         ("lib.sh", "vendor.sh"),
-        600,
     ),
     DocumentSpec(
-        "HADrill-CommPaths",
+        contracts.DOC_COMM_PATHS,
         "comm-paths.sh",
         "Create this node's TCP comm path(s) to the peer and wait until they are ALIVE (idempotent).",
         params.CommPathsParameters,
         ("lib.sh", "vendor.sh"),
-        600,
     ),
     DocumentSpec(
-        "HADrill-VirtualIpResource",
+        contracts.DOC_VIRTUAL_IP_RESOURCE,
         "virtual-ip-resource.sh",
         "Protect the virtual IP (IP + EC2 Recovery Kit, route table) on the primary, extend it (idempotent).",
         params.VirtualIpResourceParameters,
         ("lib.sh", "vendor.sh"),
-        900,
     ),
     DocumentSpec(
-        "HADrill-DataMirror",
+        contracts.DOC_DATA_MIRROR,
         "data-mirror.sh",
         "Create the DataKeeper mirror of /data on the primary, extend it, wait for the resync (idempotent).",
         params.DataMirrorParameters,
         ("lib.sh", "vendor.sh"),
-        3600,
     ),
     DocumentSpec(
-        "HADrill-NodeStatus",
+        contracts.DOC_NODE_STATUS,
         "node-status.sh",
         "Report LifeKeeper, HULFT, /data, mirror, hosts and package state of one node.",
         params.NodeStatusParameters,
         ("lib.sh", "vendor.sh"),
-        120,
     ),
     DocumentSpec(
-        "HADrill-HostsEntry",
+        contracts.DOC_HOSTS_ENTRY,
         "hosts-entry.sh",
         "Map the logical host to the virtual IP in /etc/hosts (idempotent).",
         params.HostsEntryParameters,
-        timeout_seconds=60,
     ),
     DocumentSpec(
-        "HADrill-StageMedia",
+        contracts.DOC_STAGE_MEDIA,
         "stage-media.sh",
         "Copy the HULFT and Recovery Kit images from S3 and verify their SHA-256.",
         params.StageMediaParameters,
-        timeout_seconds=1800,
     ),
     DocumentSpec(
-        "HADrill-InstallHulft",
+        contracts.DOC_INSTALL_HULFT,
         "install-hulft.sh",
         "Install HULFT unattended as the active or standby cluster node (idempotent).",
         params.InstallHulftParameters,
         ("lib.sh", "vendor.sh"),
-        1800,
     ),
     DocumentSpec(
-        "HADrill-InstallRecoveryKit",
+        contracts.DOC_INSTALL_RECOVERY_KIT,
         "install-recovery-kit.sh",
         "Install the HULFT Recovery Kit rpm for LifeKeeper (idempotent).",
         params.InstallRecoveryKitParameters,
-        timeout_seconds=900,
     ),
     DocumentSpec(
-        "HADrill-CreateHulftResource",
+        contracts.DOC_CREATE_HULFT_RESOURCE,
         "create-hulft-resource.sh",
         "Create the hulft resource hierarchy on the primary and extend it to the standby (idempotent).",
         params.CreateHulftResourceParameters,
         ("lib.sh", "vendor.sh"),
-        1800,
     ),
     DocumentSpec(
-        "HADrill-WatchTakeover",
+        contracts.DOC_WATCH_TAKEOVER,
         "watch-takeover.sh",
         "On the standby, poll until the hierarchy is ISP and the HULFT daemons are up; print a timeline.",
         params.WatchTakeoverParameters,
         ("lib.sh", "vendor.sh"),
-        3600,
     ),
     DocumentSpec(
-        "HADrill-InjectFault",
+        contracts.DOC_INJECT_FAULT,
         "inject-fault.sh",
         "Inject a fault on the primary: network-down, hulft-daemon-kill or switchover.",
         params.InjectFaultParameters,
         ("lib.sh", "vendor.sh"),
-        600,
     ),
     DocumentSpec(
-        "HADrill-HealthCheck",
+        contracts.DOC_HEALTH_CHECK,
         "health-check.sh",
         "Check comm paths, mirror, hierarchy states and daemons against the node's expected role.",
         params.HealthCheckParameters,
         ("lib.sh", "vendor.sh"),
-        3600,
     ),
     DocumentSpec(
-        "HADrill-DataMarker",
+        contracts.DOC_DATA_MARKER,
         "data-marker.sh",
         "Write, check or remove a drill's marker file on the mirrored mount (no data lost in a takeover).",
         params.DataMarkerParameters,
-        timeout_seconds=60,
     ),
 )
 

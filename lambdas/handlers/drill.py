@@ -16,6 +16,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from hadrill import contracts as c
 from hadrill.drill import phases, report
 from hadrill.drill.model import DrillContext, drill_context, unwrap_phases
 from hadrill.drill.model import validate_input as validate_drill_input
@@ -24,14 +25,13 @@ from hadrill.records import WorkflowRecord, save
 from hadrill.report_html import render_html
 from handlers.env import announce, client, cluster_facts, emit_metric, handler_env, traced
 
-logger = Logger(service="hadrill-drill")
-METRIC_NAMESPACE = "HADrill"  # stacks.orchestration.wiring.METRIC_NAMESPACE
-SERVICE = "hadrill-drill"  # stacks.orchestration.wiring.DRILL_SERVICE
-
-REPORTS_BUCKET_ENV = "HADRILL_REPORTS_BUCKET"  # stacks.orchestration.wiring.ENV_REPORTS_BUCKET
-REPORTS_PREFIX = "reports/"  # stacks.orchestration.wiring.REPORTS_PREFIX
-METRIC_DIMENSION_CLUSTER = "cluster"  # stacks.orchestration.wiring.METRIC_DIMENSION_CLUSTER
-EVENT_DETAIL_TYPE = "Drill Completed"
+logger = Logger(service=c.DRILL_SERVICE)
+METRIC_NAMESPACE = c.METRIC_NAMESPACE
+SERVICE = c.DRILL_SERVICE
+REPORTS_BUCKET_ENV = c.ENV_REPORTS_BUCKET
+REPORTS_PREFIX = c.REPORTS_PREFIX
+METRIC_DIMENSION_CLUSTER = c.METRIC_DIMENSION_CLUSTER
+EVENT_DETAIL_TYPE = c.EVENT_DRILL_COMPLETED
 
 
 def _now_ms() -> int:
@@ -51,7 +51,7 @@ def _billing(started: float, context: LambdaContext, slept: float = 0.0) -> dict
 
 
 @logger.inject_lambda_context
-@traced("hadrill-drill")
+@traced(c.DRILL_SERVICE)
 def validate_input(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """The first state: nothing is sent, locked or written before the input is known to be good."""
     started = time.monotonic()
@@ -86,7 +86,7 @@ def _tools(context: LambdaContext) -> phases.Tools:
 
 
 @logger.inject_lambda_context
-@traced("hadrill-drill")
+@traced(c.DRILL_SERVICE)
 def run_phase(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """One phase of the drill (``event["phase"]``), over the whole state document (``event["state"]``)."""
     started = time.monotonic()
@@ -119,7 +119,7 @@ def _started_ms(state: dict[str, Any], started: str | None) -> int:
 
 
 @logger.inject_lambda_context
-@traced("hadrill-drill")
+@traced(c.DRILL_SERVICE)
 def record_result(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Outcome and report: DynamoDB record + SNS (records.save), JSON and Markdown in S3, EMF metrics,
     a "Drill Completed" event. Returns what the last states need (outcome, reason)."""
@@ -165,16 +165,16 @@ def record_result(event: dict[str, Any], context: LambdaContext) -> dict[str, An
     announce(EVENT_DETAIL_TYPE, summary)
     # Dimensions "service" and "cluster": the stack's dashboard and alarm read exactly these, so
     # clusters sharing an account (a fleet) keep their own numbers.
-    dimensions = {"service": SERVICE, METRIC_DIMENSION_CLUSTER: facts.cluster_name}
-    outcome_metric = f"Drill{drill_report['outcome'].title()}"
+    dimensions = {c.METRIC_DIMENSION_SERVICE: SERVICE, METRIC_DIMENSION_CLUSTER: facts.cluster_name}
+    outcome_metric = c.outcome_metric(drill_report["outcome"])
     emit_metric(outcome_metric, MetricUnit.Count, 1, namespace=METRIC_NAMESPACE, dimensions=dimensions)
     if drill_report["rto_seconds"] is not None:
         rto = float(drill_report["rto_seconds"])
-        emit_metric("RtoSeconds", MetricUnit.Seconds, rto, namespace=METRIC_NAMESPACE, dimensions=dimensions)
+        emit_metric(c.METRIC_DRILL_RTO, MetricUnit.Seconds, rto, namespace=METRIC_NAMESPACE, dimensions=dimensions)
     logger.info("drill recorded", extra={"summary": summary})
     return {
         "outcome": drill_report["outcome"],
-        "error": f"Drill{drill_report['outcome'].title()}",  # the failed execution's Error
+        "error": c.outcome_metric(drill_report["outcome"]),  # the failed execution's Error
         "reason": drill_report["reason"][:1000],
         "drillId": drill_report["drill_id"],
         "recordId": record.record_id,

@@ -26,6 +26,7 @@ Handler = TypeVar("Handler", bound=Callable[..., Any])
 
 
 class HandlerEnv(BaseModel):
+    # Aliases are literals (pydantic reads them statically); a test holds them to hadrill.contracts' ENV_* names.
     model_config = ConfigDict(frozen=True, extra="ignore")
 
     records_table: str = Field(alias="HADRILL_RECORDS_TABLE")

@@ -16,19 +16,19 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
 
+from hadrill import contracts as c
 from hadrill import fleet
+from hadrill.contracts import iso_utc as iso
 from hadrill.drill import report as drill_report
-from hadrill.drill.report import iso
 from hadrill.fleet_html import render_fleet_html
 from handlers.env import announce, client, emit_metric, traced
 
-logger = Logger(service="hadrill-fleet")
-METRIC_NAMESPACE = "HADrill"  # stacks.orchestration.wiring.METRIC_NAMESPACE
-
-FLEET_REPORTS_BUCKET_ENV = "HADRILL_FLEET_REPORTS_BUCKET"  # stacks.orchestration.wiring.ENV_FLEET_REPORTS_BUCKET
-FLEET_REPORTS_PREFIX = "fleet-reports/"  # stacks.orchestration.wiring.FLEET_REPORTS_PREFIX
-REPORTS_PREFIX = "reports/"  # where each cluster's drill writes its report (wiring.REPORTS_PREFIX)
-EVENT_DETAIL_TYPE = "Fleet Drill Completed"
+logger = Logger(service=c.FLEET_SERVICE)
+METRIC_NAMESPACE = c.METRIC_NAMESPACE
+FLEET_REPORTS_BUCKET_ENV = c.ENV_FLEET_REPORTS_BUCKET
+FLEET_REPORTS_PREFIX = c.FLEET_REPORTS_PREFIX
+REPORTS_PREFIX = c.REPORTS_PREFIX  # where each cluster's drill writes its report
+EVENT_DETAIL_TYPE = c.EVENT_FLEET_DRILL_COMPLETED
 
 
 def _facts() -> fleet.FleetFacts:
@@ -36,7 +36,7 @@ def _facts() -> fleet.FleetFacts:
 
 
 @logger.inject_lambda_context
-@traced("hadrill-fleet")
+@traced(c.FLEET_SERVICE)
 def plan_drills(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """The first state: validate the input, then one Map item per cluster. Nothing is started yet."""
     facts = _facts()
@@ -53,7 +53,7 @@ FAILED_STATUSES = ("FAILED", "TIMED_OUT", "ABORTED")
 
 
 @logger.inject_lambda_context
-@traced("hadrill-fleet")
+@traced(c.FLEET_SERVICE)
 def check_budget(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Before a cluster's drill starts: have more of this fleet execution's drills failed than the
     budget allows? Reads the other clusters' drill executions (named <fleet execution>-<cluster>)."""
@@ -90,7 +90,7 @@ def _read_report(bucket: str, key: str) -> dict[str, Any] | None:
 
 
 @logger.inject_lambda_context
-@traced("hadrill-fleet")
+@traced(c.FLEET_SERVICE)
 def summarize(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Read each cluster's drill report, write the fleet summary (JSON, Markdown, HTML), announce it."""
     facts = _facts()

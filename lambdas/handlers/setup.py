@@ -9,16 +9,16 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from hadrill import conformance, setup
+from hadrill import conformance, contracts, setup
 from hadrill.node_commands import MARGIN_SECONDS, Waiting, run_commands
 from hadrill.records import WorkflowError, WorkflowRecord, save
 from handlers.env import client, cluster_facts, handler_env, traced
 
-logger = Logger(service="hadrill-setup")
-metrics = Metrics(namespace="HADrill", service="hadrill-setup")
+logger = Logger(service=contracts.SETUP_SERVICE)
+metrics = Metrics(namespace=contracts.METRIC_NAMESPACE, service=contracts.SETUP_SERVICE)
 
 
-ENV_REPORTS_BUCKET = "HADRILL_REPORTS_BUCKET"  # stacks.orchestration.wiring.ENV_REPORTS_BUCKET
+ENV_REPORTS_BUCKET = contracts.ENV_REPORTS_BUCKET
 
 
 class SetupChecksFailed(Exception):
@@ -26,7 +26,7 @@ class SetupChecksFailed(Exception):
 
 
 @logger.inject_lambda_context
-@traced("hadrill-setup")
+@traced(contracts.SETUP_SERVICE)
 def validate_input(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """The first state: nothing is sent to a node before the input is known to be good."""
     request = setup.validate_input(event.get("input"), cluster_facts())
@@ -35,7 +35,7 @@ def validate_input(event: dict[str, Any], context: LambdaContext) -> dict[str, A
 
 
 @logger.inject_lambda_context
-@traced("hadrill-setup")
+@traced(contracts.SETUP_SERVICE)
 def run_step(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     step: setup.SetupStep = event["step"]
     request = setup.SetupInput.model_validate(event["request"])
@@ -71,13 +71,13 @@ def run_step(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return {"step": step, "changed": any(n["changed"] for n in nodes), "nodes": nodes}
 
 
-# Where the probe's raw outputs go in the reports bucket (stacks.orchestration.wiring.CONFORMANCE_PREFIX;
-# the function may put objects only under it, for this cluster).
-CONFORMANCE_PREFIX = "conformance/"
+# Where the probe's raw outputs go in the reports bucket (the function may put objects only under it,
+# for this cluster).
+CONFORMANCE_PREFIX = contracts.CONFORMANCE_PREFIX
 
 
 @logger.inject_lambda_context
-@traced("hadrill-setup")
+@traced(contracts.SETUP_SERVICE)
 def probe_conformance(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """The conformance probe on both nodes (read-only, also in a dry run). Saves every raw output the
     probe read to the reports bucket, then returns the table; the state machine stops setup before
@@ -107,7 +107,7 @@ def probe_conformance(event: dict[str, Any], context: LambdaContext) -> dict[str
 
 
 @logger.inject_lambda_context
-@traced("hadrill-setup")
+@traced(contracts.SETUP_SERVICE)
 @metrics.log_metrics
 def record_result(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Record SUCCEEDED or FAILED with the steps' results and the failure's own words, then notify."""
@@ -128,9 +128,13 @@ def record_result(event: dict[str, Any], context: LambdaContext) -> dict[str, An
     )
     env = handler_env()
     save(client("dynamodb"), client("sns"), table=env.records_table, topic_arn=env.topic_arn, record=record)
-    metrics.add_metric(name="SetupFailed" if failed else "SetupSucceeded", unit=MetricUnit.Count, value=1)
+    metrics.add_metric(
+        name=contracts.METRIC_SETUP_FAILED if failed else contracts.METRIC_SETUP_SUCCEEDED,
+        unit=MetricUnit.Count,
+        value=1,
+    )
     result: dict[str, Any] = {"outcome": record.outcome, "recordId": record.record_id}
     if failed:
         result["error"] = detail["error"]["type"]
         result["cause"] = detail["error"]["message"]
-    return result
+    return contracts.SetupResult.model_validate(result).model_dump(exclude_none=True)

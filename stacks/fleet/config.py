@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 from pydantic import Field, ValidationError, model_validator
 
+from hadrill import contracts
 from hadrill import fields as f
 from stacks.config import (
     ConfigError,
@@ -25,8 +26,7 @@ from stacks.config import (
     read_settings_file,
 )
 
-# Matches hadrill.fleet.MAX_CONCURRENCY_LIMIT (the Lambda package is not imported by the CDK side).
-MAX_CONCURRENCY_LIMIT = 40
+MAX_CONCURRENCY_LIMIT = contracts.MAX_FLEET_CONCURRENCY
 
 
 class FleetDrill(_Model):

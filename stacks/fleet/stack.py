@@ -15,6 +15,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct, IConstruct
 
+from hadrill import contracts
 from stacks.cluster.media import MediaBucket
 from stacks.config import Drills
 from stacks.fleet.config import Fleet
@@ -77,7 +78,7 @@ class FleetStack(cdk.Stack):
         environment = {
             wiring.ENV_FLEET: self.to_json_string(facts),
             wiring.ENV_FLEET_REPORTS_BUCKET: self.reports.bucket_name,
-            "POWERTOOLS_METRICS_NAMESPACE": wiring.METRIC_NAMESPACE,
+            contracts.ENV_METRICS_NAMESPACE: contracts.METRIC_NAMESPACE,
             "POWERTOOLS_LOG_LEVEL": "INFO",
         }
         code = lambda_code()

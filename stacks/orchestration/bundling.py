@@ -24,6 +24,7 @@ import aws_cdk as cdk
 import jsii
 from aws_cdk import aws_lambda as lambda_
 
+from hadrill import contracts
 from stacks.orchestration import wiring
 
 REQUIREMENTS = wiring.REPO / "requirements-lambda.txt"
@@ -46,8 +47,8 @@ def _source_files(root: Path) -> list[Path]:
 def runtime_python() -> str | None:
     """The functions' interpreter on this machine (HADRILL_LAMBDA_PYTHON, python3.13 on PATH, or under
     pyenv), to compile the bundle's bytecode with; None when there is none."""
-    if os.environ.get("HADRILL_LAMBDA_PYTHON"):
-        return os.environ["HADRILL_LAMBDA_PYTHON"]
+    if os.environ.get(contracts.ENV_LAMBDA_PYTHON):
+        return os.environ[contracts.ENV_LAMBDA_PYTHON]
     found = shutil.which(f"python{PYTHON_VERSION}")
     if found and "/shims/" not in found:
         return found

@@ -20,6 +20,7 @@ from aws_cdk import aws_ssm as ssm
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
+from hadrill import contracts
 from stacks.cluster import ClusterStack
 from stacks.config import DeploymentConfig
 from stacks.nag import acknowledge
@@ -102,7 +103,7 @@ class OrchestrationStack(cdk.Stack):
             wiring.ENV_TOPIC_ARN: self.topic.topic_arn,
             wiring.ENV_POLL_SECONDS: "2",
             wiring.ENV_REPORTS_BUCKET: self.reports.bucket_name,
-            "POWERTOOLS_METRICS_NAMESPACE": "HADrill",
+            contracts.ENV_METRICS_NAMESPACE: contracts.METRIC_NAMESPACE,
             "POWERTOOLS_LOG_LEVEL": "INFO",
         }
         code = lambda_code()

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Literal, TypedDict
 if TYPE_CHECKING:
     from stacks.config import DeploymentConfig
 
+from hadrill import contracts as c
+
 REPO = Path(__file__).resolve().parents[2]
 STATEMACHINES_DIR = REPO / "statemachines"
 DOCUMENTS_DIR = REPO / "documents"
@@ -76,7 +78,7 @@ SETUP_FUNCTIONS = (
         "Run the read-only conformance probe on both nodes, save its raw outputs, return the table",
         900,
         frozenset({"node-commands", "conformance-write"}),
-        documents=frozenset({"HADrill-ConformanceProbe"}),
+        documents=frozenset({c.DOC_CONFORMANCE_PROBE}),
     ),
     FunctionSpec(
         "RunSetupStep",
@@ -84,20 +86,7 @@ SETUP_FUNCTIONS = (
         "Run one setup step on the nodes and wait for it",
         900,
         frozenset({"node-commands"}),
-        documents=frozenset(
-            {
-                "HADrill-NodeStatus",
-                "HADrill-LicenseAndStart",
-                "HADrill-CommPaths",
-                "HADrill-VirtualIpResource",
-                "HADrill-DataMirror",
-                "HADrill-StageMedia",
-                "HADrill-HostsEntry",
-                "HADrill-InstallHulft",
-                "HADrill-InstallRecoveryKit",
-                "HADrill-CreateHulftResource",
-            }
-        ),
+        documents=c.SETUP_DOCUMENTS,
     ),
     FunctionSpec(
         "RecordSetupResult",
@@ -120,15 +109,7 @@ DRILL_FUNCTIONS = (
         "Run one drill phase (lock, preflight, fault, takeover wait, recovery, switchback) and wait for it",
         900,
         frozenset({"node-commands", "node-power", "route-read", "alarms-read", "records-read", "records-write"}),
-        documents=frozenset(
-            {
-                "HADrill-NodeStatus",
-                "HADrill-WatchTakeover",
-                "HADrill-InjectFault",
-                "HADrill-HealthCheck",
-                "HADrill-DataMarker",
-            }
-        ),
+        documents=c.DRILL_DOCUMENTS,
     ),
     FunctionSpec(
         "RecordDrillResult",
@@ -162,17 +143,17 @@ FLEET_FUNCTIONS = (
 )
 FLEET = StateMachineSpec("FleetDrill", STATEMACHINES_DIR / "fleet.asl.json", FLEET_FUNCTIONS)
 
-# Environment variable names shared by handlers (handlers/env.py) and both worlds.
-ENV_CLUSTER = "HADRILL_CLUSTER"
-ENV_RECORDS_TABLE = "HADRILL_RECORDS_TABLE"
-ENV_TOPIC_ARN = "HADRILL_TOPIC_ARN"
-ENV_POLL_SECONDS = "HADRILL_POLL_SECONDS"
-ENV_REPORTS_BUCKET = "HADRILL_REPORTS_BUCKET"
-REPORTS_PREFIX = "reports/"
-CONFORMANCE_PREFIX = "conformance/"  # + <cluster>/<setup execution>/<node>.json: the probe's raw outputs
-ENV_FLEET = "HADRILL_FLEET"  # hadrill.fleet.FleetFacts as JSON
-ENV_FLEET_REPORTS_BUCKET = "HADRILL_FLEET_REPORTS_BUCKET"
-FLEET_REPORTS_PREFIX = "fleet-reports/"
+# Environment variable names shared by handlers (handlers/env.py) and both worlds (hadrill.contracts).
+ENV_CLUSTER = c.ENV_CLUSTER
+ENV_RECORDS_TABLE = c.ENV_RECORDS_TABLE
+ENV_TOPIC_ARN = c.ENV_TOPIC_ARN
+ENV_POLL_SECONDS = c.ENV_POLL_SECONDS
+ENV_REPORTS_BUCKET = c.ENV_REPORTS_BUCKET
+REPORTS_PREFIX = c.REPORTS_PREFIX
+CONFORMANCE_PREFIX = c.CONFORMANCE_PREFIX
+ENV_FLEET = c.ENV_FLEET
+ENV_FLEET_REPORTS_BUCKET = c.ENV_FLEET_REPORTS_BUCKET
+FLEET_REPORTS_PREFIX = c.FLEET_REPORTS_PREFIX
 
 
 def all_functions() -> list[FunctionSpec]:
@@ -219,7 +200,7 @@ def fleet_facts_document(
 
 def document_files() -> list[Path]:
     """The SSM documents to create, one set per cluster."""
-    return sorted(DOCUMENTS_DIR.glob("HADrill-*.json"))
+    return sorted(DOCUMENTS_DIR.glob(f"{c.DOCUMENT_NAME_PREFIX}*.json"))
 
 
 def document_prefix(cluster_name: str) -> str:
@@ -293,14 +274,13 @@ def cluster_facts_document(
 
 
 # Drill metrics (Powertools EMF from the drill functions), read by the alarm and the dashboard.
-METRIC_NAMESPACE = "HADrill"
-DRILL_SERVICE = "hadrill-drill"  # Powertools' "service" dimension of the drill metrics
-METRIC_DIMENSION_CLUSTER = "cluster"  # the drill metrics' second dimension: the cluster's name
-METRIC_DRILL_RTO = "RtoSeconds"
-# One count per drill by outcome ("Drill" + outcome title-cased).
-METRIC_DRILL_PASSED = "DrillPassed"
-METRIC_DRILL_FAILED = "DrillFailed"
-METRIC_DRILL_ABORTED = "DrillAborted"
+METRIC_NAMESPACE = c.METRIC_NAMESPACE
+DRILL_SERVICE = c.DRILL_SERVICE
+METRIC_DIMENSION_CLUSTER = c.METRIC_DIMENSION_CLUSTER
+METRIC_DRILL_RTO = c.METRIC_DRILL_RTO
+METRIC_DRILL_PASSED = c.METRIC_DRILL_PASSED
+METRIC_DRILL_FAILED = c.METRIC_DRILL_FAILED
+METRIC_DRILL_ABORTED = c.METRIC_DRILL_ABORTED
 
 
 def drill_input(

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import string
+import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -188,7 +190,17 @@ def test_the_drill_result_head_in_english_is_the_reports_own_markdown_head() -> 
     assert result_head(REPORT, None) == head
 
 
-def test_the_drill_result_head_in_japanese() -> None:
+@pytest.fixture
+def tokyo(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The operator's zone is this machine's: JST here, so that UTC is shown beside it."""
+    monkeypatch.setenv("TZ", "Asia/Tokyo")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_the_drill_result_head_in_japanese(tokyo: None) -> None:
     messages.use("ja")
     drill_id = REPORT["drill_id"]
     assert result_head(REPORT, markdown(REPORT)).split("\n") == [
@@ -196,7 +208,8 @@ def test_the_drill_result_head_in_japanese() -> None:
         "",
         "- クラスタ: hulft-demo、シナリオ: network-down",
         "- 理由: every check passed",
-        "- 開始 2026-11-26T01:15:36.160Z、終了 2026-11-26T01:15:41.273Z (5.1 秒)",
+        "- 開始 2026-11-26 10:15:36.160 JST (01:15:36.160 UTC)、終了 2026-11-26 10:15:41.273 JST (01:15:41.273 UTC)"
+        " (5.1 秒)",
         "- RTO: 0.633 秒 (SLO 120.0 秒)、lk-node-a から lk-node-b へ",
         "- 検出 0.510 秒 (障害発生から待機系で引き継ぎが始まるまで)、リソース階層の起動 0.123 秒",
         "- 稼働系の復旧: rebooted lk-node-a (i-0ac6ffc6585899185): unreachable; both nodes healthy",

@@ -11,6 +11,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from hadrill.records import WorkflowRecord
 from hadrill.report_html import render_html
 from hadrill_cli.aws import AwsTarget
 from hadrill_cli.main import EXIT_BAD_INPUT, EXIT_ENVIRONMENT, EXIT_OK, main
@@ -125,16 +126,17 @@ def deployed(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         create_records_table(dynamodb, "hulft-demo-records")
         key = f"reports/hulft-demo/{DRILL_ID}.json"
         detail = {"drill_id": DRILL_ID, "report": {"json": f"s3://hulft-demo-reports/{key}"}}
-        dynamodb.put_item(
-            TableName="hulft-demo-records",
-            Item={
-                "cluster": {"S": "hulft-demo"},
-                "recordId": {"S": f"drill#{REPORT['started']}#{DRILL_ID}"},
-                "started": {"S": REPORT["started"]},
-                "outcome": {"S": REPORT["outcome"]},
-                "detail": {"S": json.dumps(detail)},
-            },
-        )
+        record = WorkflowRecord(
+            cluster="hulft-demo",
+            kind="drill",
+            execution=REPORT["execution"],
+            started=REPORT["started"],
+            outcome=REPORT["outcome"],
+            finished=REPORT["finished"],
+            detail=detail,
+        )  # written as RecordDrillResult writes it
+        assert record.record_id == f"drill#{REPORT['started']}#{DRILL_ID}"
+        dynamodb.put_item(TableName="hulft-demo-records", Item=record.item())
         s3 = boto3.client("s3", region_name=REGION)
         s3.create_bucket(Bucket="hulft-demo-reports", CreateBucketConfiguration={"LocationConstraint": REGION})
         s3.put_object(Bucket="hulft-demo-reports", Key=key, Body=json.dumps(REPORT).encode())

@@ -23,31 +23,39 @@ def _checks(passed: int, failed: int = 0) -> list[dict[str, Any]]:
 
 
 @pytest.mark.parametrize(
-    ("result", "line"),
+    ("state", "result", "line"),
     [
-        ({"summary": "network on lk-node-a goes down in 2 s", "checks": []}, "network on lk-node-a goes down in 2 s"),
         (
+            "InjectFault",
+            {"summary": "network on lk-node-a goes down in 2 s", "checks": []},
+            "network on lk-node-a goes down in 2 s",
+        ),
+        (
+            "WaitForTakeover",
             {"summary": "takeover complete: RTO 0.5 s", "checks": _checks(1)},
             "takeover complete: RTO 0.5 s (1/1 checks passed)",
         ),
-        ({"summary": "13/13 checks passed", "checks": _checks(13)}, "13/13 checks passed"),
+        # A phase whose summary is its count: counted from the checks, never read from its words.
+        ("Preflight", {"summary": "the words do not matter", "checks": _checks(12, 1)}, "12/13 checks passed"),
         (
-            {"summary": "14/14 checks passed; lk-node-a active", "checks": _checks(14)},
+            "Postflight",
+            {"summary": "14/14 checks passed; lk-node-a active", "checks": _checks(14), "note": "lk-node-a active"},
             "14/14 checks passed; lk-node-a active",
         ),
-        ({"checks": _checks(2, 1)}, "2/3 checks passed"),
-        ({"skipped": True, "message": "already installed"}, "skipped: already installed"),
-        ({"skipped": True, "summary": "dry run: no fault"}, "skipped: dry run: no fault"),
-        ({"nodes": [{"node": "a", "message": "ok"}, {"node": "b", "message": "ok"}]}, "a: ok; b: ok"),
-        ({"outcome": "PASSED", "recordId": "drill#1"}, "PASSED (drill#1)"),
-        ("not a dict", ""),
+        (None, {"checks": _checks(2, 1)}, "2/3 checks passed"),
+        (None, {"skipped": True, "message": "already installed"}, "skipped: already installed"),
+        (None, {"skipped": True, "summary": "dry run: no fault"}, "skipped: dry run: no fault"),
+        (None, {"nodes": [{"node": "a", "message": "ok"}, {"node": "b", "message": "ok"}]}, "a: ok; b: ok"),
+        (None, {"outcome": "PASSED", "recordId": "drill#1"}, "PASSED (drill#1)"),
+        (None, "not a dict", ""),
     ],
 )
-def test_a_steps_line(result: Any, line: str) -> None:
-    assert summary_of(result) == line
+def test_a_steps_line(state: str | None, result: Any, line: str) -> None:
+    assert summary_of(result, state) == line
 
 
 def test_the_count_is_in_the_readers_language() -> None:
     messages.use("ja")
-    line = summary_of({"summary": "14/14 checks passed; lk-node-a active", "checks": _checks(14)})
+    result = {"summary": "14/14 checks passed; lk-node-a active", "checks": _checks(14), "note": "lk-node-a active"}
+    line = summary_of(result, "Postflight")
     assert line.endswith("; lk-node-a active") and "件合格" in line and "checks passed" not in line

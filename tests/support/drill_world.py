@@ -17,12 +17,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from hadrill.contracts import REPORTS_PREFIX
 from hadrill_cli.local import local_cluster
 from localrunner import LocalDeployment
 from localworld.results import ExecutionResult
 from simulator import Knobs, SimulatedCluster, Timings
 from simulator.scenario import run as run_document
 from stacks.config import DEFAULT_CONFIG_PATH, DeploymentConfig, load_config
+from support.report_schema import assert_valid_report
 
 _names = itertools.count(1)
 
@@ -86,8 +88,12 @@ class DrillWorld:
         return self.world.read_object(self.deployment.reports_bucket, key)
 
     def report(self, drill_id: str) -> dict[str, Any] | None:
-        body = self._object(f"reports/{self.cluster_name}/{drill_id}.json")
-        return None if body is None else dict(json.loads(body))
+        body = self._object(f"{REPORTS_PREFIX}{self.cluster_name}/{drill_id}.json")
+        if body is None:
+            return None
+        report = dict(json.loads(body))
+        assert_valid_report(report)  # every report a drill in these tests writes fits the published schema
+        return report
 
     def markdown(self, drill_id: str) -> str | None:
         body = self._object(f"reports/{self.cluster_name}/{drill_id}.md")

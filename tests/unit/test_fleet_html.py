@@ -58,3 +58,16 @@ def test_reports_beside_the_page_are_links_and_s3_reports_are_addresses() -> Non
     page = render_fleet_html(SUMMARY)
     assert '<a href="../fleet-1-c2.html">fleet-1-c2</a>' in page
     assert "<code>s3://b/reports/c1/fleet-1-c1.html</code>" in page
+
+
+def test_the_start_is_readable_in_the_readers_zone_with_utc_beside() -> None:
+    from datetime import timedelta, timezone
+
+    page = render_fleet_html(
+        dict(SUMMARY, started="2026-11-25T10:00:00.000Z"), zone=timezone(timedelta(hours=9), "JST")
+    )
+    assert (
+        '<time data-ms="1795600800000" datetime="2026-11-25T10:00:00.000Z">'
+        "2026-11-25 19:00:00.000 JST (10:00:00.000 UTC)</time>" in page
+    )
+    assert "started not a time," in render_fleet_html(dict(SUMMARY, started="not a time"))

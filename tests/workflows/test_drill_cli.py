@@ -11,6 +11,7 @@ import pytest
 
 from hadrill_cli.main import main
 from stacks.config import DEFAULT_CONFIG_PATH
+from support.report_schema import assert_valid_report
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("english_messages")]
 CONFIG = str(DEFAULT_CONFIG_PATH)
@@ -27,6 +28,7 @@ def test_local_drill_passes_and_writes_reports(tmp_path: Path, capsys: pytest.Ca
     assert main([*argv, "--reports-dir", str(reports)]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["outcome"] == "PASSED" and report["scenario"] == "hulft-daemon-kill"
+    assert_valid_report(report)
     drill_id = report["drill_id"]
     assert all((reports / f"{drill_id}.{ext}").is_file() for ext in ("json", "md", "html"))
 

@@ -9,9 +9,9 @@ drill never releases a lock it does not hold (e.g. the one that stopped it).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
+from hadrill.contracts import iso_utc
 from hadrill.drill.model import DrillLocked
 
 LOCK_RECORD_ID = "lock"
@@ -25,8 +25,7 @@ class LockTaken:
         return {"taken": True, "brokenStaleLock": self.broken}
 
 
-def iso(epoch_ms: int) -> str:
-    return datetime.fromtimestamp(epoch_ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+iso = iso_utc  # the one formatter of record times
 
 
 def _conditional_failure(error: Exception) -> bool:

@@ -10,11 +10,14 @@ billed by Step Functions but invisible here; the local bench checks the count ag
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import tzinfo
 from typing import Any
 
+from hadrill import contracts as c
+from hadrill.contracts import DrillReport, TimelineKind, epoch_ms_of, human_time, iso_utc
 from hadrill.drill.model import STARTED_BY_KEY, unwrap_phases
 from hadrill.records import WorkflowError
+from hadrill.report_html import grouped_checks
 
 # Public prices (us-east-1, checked 2026): Step Functions standard workflows, Lambda on x86.
 USD_PER_STATE_TRANSITION = 0.025 / 1000
@@ -27,11 +30,9 @@ ABORT_ERRORS = ("InvalidDrillInput", "DrillLocked", "PreflightFailed", "StopCond
 # States after RecordResult on every path: ReleaseLock, DrillOutcome (Choice), DrillPassed/DrillFailed.
 TAIL_STATES = 3
 # States followed by a Choice that loops through a Wait state back to them while they ask for a wait.
-WAITING_STATES = ("WaitForTakeover", "RecoverPrimary", "Switchback")
-
-
-def iso(epoch_ms: int) -> str:
-    return datetime.fromtimestamp(epoch_ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+WAITING_STATES = c.WAITING_STATES
+# The one formatter of report times (kept under this name for the modules that import it from here).
+iso = iso_utc
 
 
 def failure_of(state: dict[str, Any]) -> tuple[str, WorkflowError] | None:
@@ -46,10 +47,11 @@ def failure_of(state: dict[str, Any]) -> tuple[str, WorkflowError] | None:
 
 
 def all_checks(phases: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every check of every state, with the state (``phase``) and the report group it is shown under."""
     checks = []
     for name, result in phases.items():
         for check in (result or {}).get("checks", []):
-            checks.append({"phase": name, **check})
+            checks.append({"phase": name, "group": c.check_group(name), **check})
     return checks
 
 
@@ -125,17 +127,66 @@ def count_cost(state: dict[str, Any], *, record_ms: float, memory_mb: int) -> di
     }
 
 
+def fault_and_takeover(phases: dict[str, Any]) -> tuple[int | None, int | None]:
+    """When the fault hit and when HULFT was back (epoch ms), from the phases' typed stamps.
+
+    WaitForTakeover's fault stamp wins: for a switchover it is the primary's own, taken as the
+    switchover started (InjectFault's is the Lambda's, as it sent the command)."""
+    wait, injected = phases.get("WaitForTakeover") or {}, phases.get("InjectFault") or {}
+    fault = wait.get("faultEpochMs", injected.get("faultEpochMs"))
+    takeover = wait.get("takeoverEpochMs")
+    return (None if fault is None else int(fault)), (None if takeover is None else int(takeover))
+
+
+def _kind(state: str, epoch_ms: int, fault_ms: int | None, takeover_ms: int | None) -> TimelineKind:
+    """What a phase's event marks, from the stamps (never from its words)."""
+    if state in ("InjectFault", "WaitForTakeover") and epoch_ms == fault_ms:
+        return "fault"
+    if state == "WaitForTakeover" and epoch_ms == takeover_ms:
+        return "takeover"
+    between = fault_ms is not None and takeover_ms is not None and fault_ms < epoch_ms < takeover_ms
+    if state == "WaitForTakeover" and between:
+        return "first-sign"
+    return "event"
+
+
 def _timeline(state: dict[str, Any], started_ms: int, finished_ms: int, outcome: str) -> list[dict[str, Any]]:
-    entries: list[dict[str, Any]] = [{"phase": "drill started", "epoch_ms": started_ms}]
-    for result in unwrap_phases(state.get("phases")).values():
+    phases = unwrap_phases(state.get("phases"))
+    fault_ms, takeover_ms = fault_and_takeover(phases)
+    entries: list[dict[str, Any]] = [{"phase": "drill started", "epoch_ms": started_ms, "kind": "start", "state": None}]
+    for name, result in phases.items():
         for event in (result or {}).get("events", []):
-            entries.append({"phase": str(event["phase"]), "epoch_ms": int(event["epochMs"])})
+            epoch_ms = int(event["epochMs"])
+            entries.append(
+                {
+                    "phase": str(event["phase"]),
+                    "epoch_ms": epoch_ms,
+                    "kind": _kind(name, epoch_ms, fault_ms, takeover_ms),
+                    "state": name,
+                }
+            )
     failure = failure_of(state)
     if failure is not None:
-        entries.append({"phase": f"{failure[0]} failed: {failure[1].error}", "epoch_ms": finished_ms})
-    entries.append({"phase": f"drill finished: {outcome}", "epoch_ms": finished_ms})
+        entries.append(
+            {
+                "phase": f"{failure[0]} failed: {failure[1].error}",
+                "epoch_ms": finished_ms,
+                "kind": "failure",
+                "state": failure[0],
+            }
+        )
+    entries.append({"phase": f"drill finished: {outcome}", "epoch_ms": finished_ms, "kind": "finish", "state": None})
     entries.sort(key=lambda e: int(e["epoch_ms"]))
-    return [{"phase": e["phase"], "at": iso(int(e["epoch_ms"])), "epoch_ms": e["epoch_ms"]} for e in entries]
+    return [
+        {
+            "phase": e["phase"],
+            "at": iso_utc(int(e["epoch_ms"])),
+            "epoch_ms": e["epoch_ms"],
+            "kind": e["kind"],
+            "state": e["state"],
+        }
+        for e in entries
+    ]
 
 
 def _recovery(phases: dict[str, Any], failed: dict[str, Any], dry_run: bool) -> dict[str, Any]:
@@ -203,7 +254,8 @@ def build_report(
     lock_phase = phases.get("TakeLock") or {}
     dry_run = bool(request.get("dryRun", False))
     drill_id = str(drill.get("drillId") or execution.rsplit(":", 1)[-1])
-    return {
+    fault_ms, takeover_ms = fault_and_takeover(phases)
+    document = {
         "drill_id": drill_id,
         "cluster": cluster,
         "execution": execution,
@@ -224,6 +276,8 @@ def build_report(
         "takeover_timeout_seconds": request.get("takeoverTimeoutSeconds"),
         "from_node": primary,
         "to_node": wait.get("toNode"),
+        "fault_epoch_ms": fault_ms,
+        "takeover_epoch_ms": takeover_ms,
         "checks": all_checks(phases),
         "timeline": _timeline(state, started_ms, finished_ms, outcome),
         "watcher_timeline": wait.get("watcherTimeline", []),
@@ -236,14 +290,24 @@ def build_report(
         "phases": {name: (result or {}).get("summary", "") for name, result in phases.items()},
         "cost": count_cost(state, record_ms=record_ms, memory_mb=memory_mb),
     }
+    # Checked against the contract as it is made: a report that does not fit docs/report.schema.json
+    # fails here, in the Lambda, not in a reader.
+    return DrillReport.model_validate(document).model_dump(by_alias=True, mode="json")
 
 
 def _cell(value: object) -> str:
     return str(value).replace("|", "\\|").replace("\n", " ")
 
 
-def markdown(report: dict[str, Any]) -> str:
-    """The human-readable report (what the operators read in S3 or the CLI writes to ./reports)."""
+def _when(iso_text: object, zone: tzinfo | None) -> str:
+    return human_time(epoch_ms_of(iso_text), zone) if isinstance(iso_text, str) and iso_text else "-"
+
+
+def markdown(report: dict[str, Any], zone: tzinfo | None = None) -> str:
+    """The human-readable report (what the operators read in S3 or the CLI writes to ./reports).
+
+    Times in ``zone`` (None: this machine's; a Lambda's is UTC) with UTC beside them; checks under
+    their group (preflight, takeover, recovery, postflight)."""
     rto = report["rto_seconds"]
     rto_text = "not measured" if rto is None else f"{'<= ' if report['rto_is_upper_bound'] else ''}{rto:.3f} s"
     lines = [
@@ -251,7 +315,8 @@ def markdown(report: dict[str, Any]) -> str:
         "",
         f"- cluster: {report['cluster']}, scenario: {report['scenario']}{' (dry run)' if report['dry_run'] else ''}",
         f"- reason: {report['reason']}",
-        f"- started {report['started']}, finished {report['finished']} ({report['duration_seconds']:.1f} s)",
+        f"- started {_when(report['started'], zone)}, finished {_when(report['finished'], zone)} "
+        f"({report['duration_seconds']:.1f} s)",
         f"- RTO: {rto_text} (SLO {report['max_rto_seconds']} s), "
         f"from {report['from_node'] or '-'} to {report['to_node'] or '-'}",
     ]
@@ -268,12 +333,21 @@ def markdown(report: dict[str, Any]) -> str:
     if report["lock"]["broken_stale_lock"]:
         stale = report["lock"]["broken_stale_lock"]
         lines.append(f"- broke the expired lock of {stale['drillId']} (taken {stale['acquired']})")
-    lines += ["", "## Checks", "", "| phase | check | passed | detail |", "|---|---|---|---|"]
-    for check in report["checks"]:
-        mark = "yes" if check["passed"] else "**NO**"
-        lines.append(f"| {check['phase']} | {_cell(check['name'])} | {mark} | {_cell(check['detail'])} |")
-    lines += ["", "## Timeline", "", "| at (UTC) | phase |", "|---|---|"]
-    lines += [f"| {e['at']} | {_cell(e['phase'])} |" for e in report["timeline"]]
+    lines += ["", "## Checks"]
+    for title, checks in grouped_checks(report):
+        passed = sum(1 for check in checks if check["passed"])
+        lines += [
+            "",
+            f"### {title} ({passed}/{len(checks)} passed)",
+            "",
+            "| check | passed | detail |",
+            "|---|---|---|",
+        ]
+        for check in checks:
+            mark = "yes" if check["passed"] else "**NO**"
+            lines.append(f"| {_cell(check['name'])} | {mark} | {_cell(check['detail'])} |")
+    lines += ["", "## Timeline", "", "| at | phase |", "|---|---|"]
+    lines += [f"| {human_time(int(e['epoch_ms']), zone)} | {_cell(e['phase'])} |" for e in report["timeline"]]
     usd = cost["estimated_usd"]
     lines += [
         "",
@@ -310,7 +384,7 @@ def summary(report: dict[str, Any], report_keys: dict[str, str]) -> dict[str, An
     }
 
 
-def report_keys(cluster: str, drill_id: str, prefix: str = "reports/") -> dict[str, str]:
+def report_keys(cluster: str, drill_id: str, prefix: str = c.REPORTS_PREFIX) -> dict[str, str]:
     base = f"{prefix}{cluster}/{drill_id}"
     return {"json": f"{base}.json", "markdown": f"{base}.md", "html": f"{base}.html"}
 

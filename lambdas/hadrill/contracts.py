@@ -1,0 +1,424 @@
+"""The contract between the layers: every name they share and the documents they pass each other, typed.
+
+The stacks (CDK), the Lambda handlers, the CLI, the local runner and the bench all read their shared
+names from here: environment variables, the metric namespace and names, S3 prefixes, SSM document names
+and their timeouts, the drill's phases in their three spellings. The drill report, the setup result and
+the fleet summary are pydantic models here too; ``docs/report.schema.json`` is generated from
+:class:`DrillReport` (``python -m hadrill.contracts > docs/report.schema.json``, a test fails when it is
+stale).
+
+This module imports pydantic and the standard library only (no CDK, no boto3, no other hadrill module):
+the stacks may import it, and a test asserts they import nothing else of the runtime package.
+
+Documents are tolerant of keys added later (``extra="allow"``: a newer producer's report still loads in
+an older reader) and strict about the keys they know (types, required keys, allowed values).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass
+from datetime import UTC, datetime, tzinfo
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+# ---- Environment variables of the functions (set by the stacks and the local runner) ----
+ENV_CLUSTER = "HADRILL_CLUSTER"  # hadrill.facts.ClusterFacts as JSON
+ENV_RECORDS_TABLE = "HADRILL_RECORDS_TABLE"
+ENV_TOPIC_ARN = "HADRILL_TOPIC_ARN"
+ENV_POLL_SECONDS = "HADRILL_POLL_SECONDS"
+ENV_REPORTS_BUCKET = "HADRILL_REPORTS_BUCKET"
+ENV_FLEET = "HADRILL_FLEET"  # hadrill.fleet.FleetFacts as JSON
+ENV_FLEET_REPORTS_BUCKET = "HADRILL_FLEET_REPORTS_BUCKET"
+# Wait state seconds per wall-clock second (1 in AWS) and the cluster's expected durations: local only.
+ENV_TIME_SCALE = "HADRILL_TIME_SCALE"
+ENV_EXPECTED_SECONDS = "HADRILL_EXPECTED_SECONDS"
+# The interpreter that stands for the functions' runtime on this machine (bundling, the local endpoint, bench).
+ENV_LAMBDA_PYTHON = "HADRILL_LAMBDA_PYTHON"
+# Powertools reads these itself.
+ENV_METRICS_NAMESPACE = "POWERTOOLS_METRICS_NAMESPACE"
+ENV_LOG_LEVEL = "POWERTOOLS_LOG_LEVEL"
+
+# ---- Metrics (Powertools EMF), read by the alarm and the dashboard ----
+METRIC_NAMESPACE = "HADrill"
+DRILL_SERVICE = "hadrill-drill"  # Powertools' "service" dimension of the drill metrics
+SETUP_SERVICE = "hadrill-setup"
+FLEET_SERVICE = "hadrill-fleet"
+METRIC_DIMENSION_SERVICE = "service"
+METRIC_DIMENSION_CLUSTER = "cluster"  # the drill metrics' second dimension: the cluster's name
+METRIC_DRILL_RTO = "RtoSeconds"
+# One count per drill by outcome ("Drill" + outcome title-cased).
+METRIC_DRILL_PASSED = "DrillPassed"
+METRIC_DRILL_FAILED = "DrillFailed"
+METRIC_DRILL_ABORTED = "DrillAborted"
+METRIC_SETUP_SUCCEEDED = "SetupSucceeded"
+METRIC_SETUP_FAILED = "SetupFailed"
+
+# ---- EventBridge detail types ----
+EVENT_DRILL_COMPLETED = "Drill Completed"
+EVENT_FLEET_DRILL_COMPLETED = "Fleet Drill Completed"
+
+# ---- S3 prefixes (reports bucket; fleet reports bucket) ----
+REPORTS_PREFIX = "reports/"  # + <cluster>/<drill id>.{json,md,html}
+CONFORMANCE_PREFIX = "conformance/"  # + <cluster>/<setup execution>/<node>.json: the probe's raw outputs
+FLEET_REPORTS_PREFIX = "fleet-reports/"  # + <fleet>/<fleet id>.{json,md,html}
+
+
+# Fleet drills: at most this many clusters drilled at once (an inline Map runs at most 40 iterations at
+# once; and a fleet drill is a fault on every cluster it touches: keep the blast radius small).
+MAX_FLEET_CONCURRENCY = 40
+
+
+def outcome_metric(outcome: str) -> str:
+    """The count metric of a drill outcome: PASSED -> DrillPassed."""
+    return f"Drill{outcome.title()}"
+
+
+# ---- SSM documents: names (before the cluster's prefix) and execution timeouts ----
+DOC_CONFORMANCE_PROBE = "HADrill-ConformanceProbe"
+DOC_LICENSE_AND_START = "HADrill-LicenseAndStart"
+DOC_COMM_PATHS = "HADrill-CommPaths"
+DOC_VIRTUAL_IP_RESOURCE = "HADrill-VirtualIpResource"
+DOC_DATA_MIRROR = "HADrill-DataMirror"
+DOC_NODE_STATUS = "HADrill-NodeStatus"
+DOC_HOSTS_ENTRY = "HADrill-HostsEntry"
+DOC_STAGE_MEDIA = "HADrill-StageMedia"
+DOC_INSTALL_HULFT = "HADrill-InstallHulft"
+DOC_INSTALL_RECOVERY_KIT = "HADrill-InstallRecoveryKit"
+DOC_CREATE_HULFT_RESOURCE = "HADrill-CreateHulftResource"
+DOC_WATCH_TAKEOVER = "HADrill-WatchTakeover"
+DOC_INJECT_FAULT = "HADrill-InjectFault"
+DOC_HEALTH_CHECK = "HADrill-HealthCheck"
+DOC_DATA_MARKER = "HADrill-DataMarker"
+DOCUMENT_NAME_PREFIX = "HADrill-"
+
+# The document's own timeout (its aws:runShellScript step): what a setup step waits for at most.
+DOCUMENT_TIMEOUT_SECONDS: dict[str, int] = {
+    DOC_CONFORMANCE_PROBE: 300,
+    DOC_LICENSE_AND_START: 600,
+    DOC_COMM_PATHS: 600,
+    DOC_VIRTUAL_IP_RESOURCE: 900,
+    DOC_DATA_MIRROR: 3600,
+    DOC_NODE_STATUS: 120,
+    DOC_HOSTS_ENTRY: 60,
+    DOC_STAGE_MEDIA: 1800,
+    DOC_INSTALL_HULFT: 1800,
+    DOC_INSTALL_RECOVERY_KIT: 900,
+    DOC_CREATE_HULFT_RESOURCE: 1800,
+    DOC_WATCH_TAKEOVER: 3600,
+    DOC_INJECT_FAULT: 600,
+    DOC_HEALTH_CHECK: 3600,
+    DOC_DATA_MARKER: 60,
+}
+DOCUMENT_NAMES: tuple[str, ...] = tuple(DOCUMENT_TIMEOUT_SECONDS)
+# The documents each workflow's functions run (their IAM grants name exactly these).
+SETUP_DOCUMENTS: frozenset[str] = frozenset(
+    {
+        DOC_NODE_STATUS,
+        DOC_LICENSE_AND_START,
+        DOC_COMM_PATHS,
+        DOC_VIRTUAL_IP_RESOURCE,
+        DOC_DATA_MIRROR,
+        DOC_STAGE_MEDIA,
+        DOC_HOSTS_ENTRY,
+        DOC_INSTALL_HULFT,
+        DOC_INSTALL_RECOVERY_KIT,
+        DOC_CREATE_HULFT_RESOURCE,
+    }
+)
+DRILL_DOCUMENTS: frozenset[str] = frozenset(
+    {DOC_NODE_STATUS, DOC_WATCH_TAKEOVER, DOC_INJECT_FAULT, DOC_HEALTH_CHECK, DOC_DATA_MARKER}
+)
+
+
+# ---- The drill's phases: the state's name, the Lambda's ``phase`` field, and the report's group ----
+CheckGroup = Literal["preflight", "verify", "recovery", "postflight"]
+CHECK_GROUPS: tuple[CheckGroup, ...] = ("preflight", "verify", "recovery", "postflight")
+CHECK_GROUP_TITLES: dict[CheckGroup, str] = {
+    "preflight": "Preflight",
+    "verify": "Takeover",
+    "recovery": "Recovery",
+    "postflight": "Postflight",
+}
+
+
+@dataclass(frozen=True)
+class DrillPhase:
+    state: str  # the Step Functions state (and the key of $.phases / $.failed): "WaitForTakeover"
+    phase: str | None  # RunDrillPhase's ``phase`` field: "wait-for-takeover" (None: another function)
+    group: CheckGroup  # where its checks go in a report
+    # Its summary is the count of its checks ("13/13 checks passed"), which readers count themselves from
+    # the checks (in the reader's language), adding the result's typed ``note`` (PhaseResult) if any.
+    summary_is_count: bool = False
+
+
+DRILL_PHASES: tuple[DrillPhase, ...] = (
+    DrillPhase("ValidateInput", None, "preflight"),
+    DrillPhase("TakeLock", "take-lock", "preflight"),
+    DrillPhase("Preflight", "preflight", "preflight", summary_is_count=True),
+    DrillPhase("StartWatcher", "start-watcher", "preflight"),
+    DrillPhase("InjectFault", "inject-fault", "verify"),
+    DrillPhase("WaitForTakeover", "wait-for-takeover", "verify"),
+    DrillPhase("VerifyTakeover", "verify-takeover", "verify", summary_is_count=True),
+    DrillPhase("RecoverPrimary", "recover-primary", "recovery"),
+    DrillPhase("Switchback", "switchback", "recovery"),
+    DrillPhase("Postflight", "postflight", "postflight", summary_is_count=True),
+    DrillPhase("RecoverAfterFailure", "recover-after-failure", "recovery"),
+    DrillPhase("ReleaseLock", "release-lock", "postflight"),
+)
+PHASE_BY_STATE: dict[str, DrillPhase] = {p.state: p for p in DRILL_PHASES}
+STATE_OF_PHASE: dict[str, str] = {p.phase: p.state for p in DRILL_PHASES if p.phase is not None}
+# The phases that may wait in a Wait state (the state machine loops them through one).
+WAITING_STATES: tuple[str, ...] = ("WaitForTakeover", "RecoverPrimary", "Switchback")
+
+
+def check_group(state: str) -> CheckGroup:
+    """The report group of a state's checks (an unknown state's checks go with the recovery)."""
+    known = PHASE_BY_STATE.get(state)
+    return known.group if known is not None else "recovery"
+
+
+# ---- Times: one formatter for every report and message ----
+def iso_utc(epoch_ms: int | float) -> str:
+    """ISO 8601 UTC with milliseconds: 2026-11-26T01:15:36.160Z (the reports' and records' format)."""
+    return datetime.fromtimestamp(epoch_ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def now_iso() -> str:
+    return iso_utc(datetime.now(UTC).timestamp() * 1000)
+
+
+def epoch_ms_of(iso: str) -> int:
+    """The inverse of iso_utc (any ISO 8601 with a zone; a bare one is taken as UTC)."""
+    moment = datetime.fromisoformat(iso.replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return round(moment.timestamp() * 1000)
+
+
+def human_time(epoch_ms: int | float, zone: tzinfo | None = None) -> str:
+    """For people: the time in the operator's zone, with UTC beside it unless the zone is UTC.
+
+    ``2026-11-26 10:15:36.160 JST (01:15:36.160 UTC)``; ``zone`` None: this machine's local zone."""
+    utc = datetime.fromtimestamp(epoch_ms / 1000, UTC)
+    local = utc.astimezone(zone)
+    millis = f"{local.microsecond // 1000:03d}"
+    text = f"{local:%Y-%m-%d %H:%M:%S}.{millis} {local.tzname() or local.strftime('%z')}"
+    if local.utcoffset() == utc.utcoffset():
+        return text if local.tzname() == "UTC" else f"{text} (UTC)"
+    return f"{text} ({utc:%H:%M:%S}.{millis} UTC)"
+
+
+# ---- Documents ----
+class _Document(BaseModel):
+    # Tolerant of keys a newer producer adds; strict about the ones named here (no "1" for 1, no 1 for
+    # true: what the model accepts, the published schema accepts too).
+    model_config = ConfigDict(extra="allow", strict=True)
+
+
+Outcome = Literal["PASSED", "FAILED", "ABORTED"]
+TimelineKind = Literal["start", "fault", "first-sign", "takeover", "failure", "finish", "event"]
+
+
+class ReportCheck(_Document):
+    phase: str = Field(description="The state that ran the check (Preflight, VerifyTakeover, ...).")
+    group: CheckGroup = Field(description="Where the check is shown: preflight, verify, recovery or postflight.")
+    name: str
+    passed: bool
+    detail: str
+
+
+class TimelineEntry(_Document):
+    phase: str = Field(description="What happened, in words (for people; readers use kind and epoch_ms).")
+    at: str = Field(description="ISO 8601 UTC with milliseconds.")
+    epoch_ms: int
+    kind: TimelineKind = Field(description="What the entry marks: the fault and the takeover are typed here.")
+    state: str | None = Field(description="The state that recorded it; None for the drill's start and finish.")
+
+
+class WatcherEvent(_Document):
+    epochMs: int  # noqa: N815 (the watcher's own key)
+    event: str
+
+
+class Recovery(_Document):
+    recovered: bool | None
+    actions: list[str]
+    detail: str
+
+
+class Switchback(_Document):
+    requested: bool
+    switched_back: bool
+    seconds: float | None
+    detail: str
+
+
+class Lock(_Document):
+    taken: bool
+    broken_stale_lock: dict[str, Any] | None
+
+
+class EstimatedUsd(_Document):
+    step_functions: float
+    # "lambda" is a keyword: the attribute has another name, the JSON key stays.
+    lambda_: float = Field(alias="lambda")
+    ssm_run_command: float
+    total: float
+
+
+class Cost(_Document):
+    state_transitions: int
+    lambda_invocations: int
+    lambda_gb_seconds: float
+    ssm_commands: int
+    estimated_usd: EstimatedUsd
+    method: str
+
+
+class DrillReport(_Document):
+    """The drill report (reports/<cluster>/<drill id>.json): what the HTML, the Markdown and the CLI show."""
+
+    model_config = ConfigDict(
+        extra="allow",
+        strict=True,
+        title="HADrill drill report",
+        json_schema_extra={"$id": "https://hulft-lifekeeper-drills/report.schema.json"},
+    )
+
+    drill_id: str
+    cluster: str
+    execution: str
+    started_by: str | None = Field(description="The fleet drill execution that started this drill, if any.")
+    scenario: str | None
+    dry_run: bool
+    outcome: Outcome
+    reason: str
+    started: str
+    finished: str
+    duration_seconds: float
+    rto_seconds: float | None
+    rto_is_upper_bound: bool
+    detection_seconds: float | None
+    restore_seconds: float | None
+    max_rto_seconds: float | None
+    takeover_timeout_seconds: int | None
+    from_node: str | None
+    to_node: str | None
+    fault_epoch_ms: int | None = Field(description="When the fault hit the primary (None: no fault).")
+    takeover_epoch_ms: int | None = Field(description="When the standby (or local recovery) had HULFT back.")
+    checks: list[ReportCheck]
+    timeline: list[TimelineEntry]
+    watcher_timeline: list[WatcherEvent]
+    recovery: Recovery
+    switchback: Switchback
+    lock: Lock
+    phases: dict[str, str] = Field(description="Each state's one-line summary (for people).")
+    cost: Cost
+
+
+def report_schema() -> dict[str, Any]:
+    """docs/report.schema.json: the JSON Schema of the drill report, from :class:`DrillReport`."""
+    schema = DrillReport.model_json_schema(by_alias=True, mode="serialization")
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema}
+
+
+def report_schema_text() -> str:
+    return json.dumps(report_schema(), indent=2, sort_keys=False) + "\n"
+
+
+class PhaseCheck(_Document):
+    name: str
+    passed: bool
+    detail: str
+
+
+class PhaseEvent(_Document):
+    phase: str  # what happened, in words
+    epochMs: int  # noqa: N815 (the state document's camelCase)
+
+
+class PhaseResult(_Document):
+    """What a drill phase returns (kept by the state machine under ``$.phases.<State>.result``).
+
+    Phases add their own typed keys (rtoSeconds, watcher, recovery, ...); the ones every phase may
+    carry are named here."""
+
+    summary: str = ""
+    checks: list[PhaseCheck] = Field(default_factory=list)
+    events: list[PhaseEvent] = Field(default_factory=list)
+    skipped: bool = False
+    # For a phase whose summary is its check count (DrillPhase.summary_is_count): what it says besides.
+    note: str | None = None
+    ssmCommands: int = 0  # noqa: N815
+    lambdaMs: float | None = None  # noqa: N815
+    memoryMb: int | None = None  # noqa: N815
+
+
+def summary_is_count(state: str) -> bool:
+    known = PHASE_BY_STATE.get(state)
+    return known is not None and known.summary_is_count
+
+
+class SetupResult(_Document):
+    """What RecordSetupResult returns (the setup execution's output): the outcome and its record."""
+
+    outcome: Literal["SUCCEEDED", "FAILED"]
+    recordId: str  # noqa: N815 (the state machine's key)
+    error: str | None = None
+    cause: str | None = None
+
+
+FleetOutcome = Literal["PASSED", "FAILED"]
+ClusterOutcome = Literal["PASSED", "FAILED", "ABORTED", "NOT_RUN"]
+
+
+class FleetCost(_Document):
+    state_transitions: int | None
+    lambda_invocations: int | None
+    ssm_commands: int | None
+
+
+class FleetRow(_Document):
+    cluster: str
+    drill_id: str
+    outcome: ClusterOutcome
+    rto_seconds: float | None
+    max_rto_seconds: float | None
+    reason: str
+    failed_checks: list[str]
+    recovered: bool | None
+    report: dict[str, str]
+    cost: FleetCost | None
+
+
+class FleetRtoSpread(_Document):
+    max: float | None
+    mean: float | None
+    median: float | None
+    slowest_cluster: str | None
+
+
+class FleetSummary(_Document):
+    """The fleet drill's summary (fleet-reports/<fleet>/<fleet id>.json)."""
+
+    fleet_id: str
+    fleet: str
+    execution: str
+    scenario: str | None
+    dry_run: bool
+    max_concurrency: int | None
+    outcome: FleetOutcome
+    reason: str
+    started: str
+    finished: str
+    duration_seconds: float
+    counts: dict[ClusterOutcome, int]
+    rto_seconds: FleetRtoSpread
+    drills: list[FleetRow]
+
+
+if __name__ == "__main__":
+    sys.stdout.write(report_schema_text())
