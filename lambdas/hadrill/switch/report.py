@@ -72,7 +72,9 @@ def count_cost(state: dict[str, Any], *, record_ms: float, memory_mb: int) -> di
         runs, pending = (waits - 1, waits) if name in failed else (waits, waits + 1)
         transitions += runs + waits + pending
         invocations += runs
-    gb_seconds = sum(float(r.get("lambdaMs", 0)) / 1000 * int(r.get("memoryMb", memory_mb)) / 1024 for r in phases.values())
+    gb_seconds = sum(
+        float(r.get("lambdaMs", 0)) / 1000 * int(r.get("memoryMb", memory_mb)) / 1024 for r in phases.values()
+    )
     gb_seconds += record_ms / 1000 * memory_mb / 1024
     step_usd = transitions * drill_report.USD_PER_STATE_TRANSITION
     lambda_usd = gb_seconds * drill_report.USD_PER_LAMBDA_GB_SECOND + invocations * drill_report.USD_PER_LAMBDA_REQUEST
@@ -91,7 +93,9 @@ def count_cost(state: dict[str, Any], *, record_ms: float, memory_mb: int) -> di
     }
 
 
-def _timeline(state: dict[str, Any], started_ms: int, finished_ms: int, kind: str, outcome: str) -> list[dict[str, Any]]:
+def _timeline(
+    state: dict[str, Any], started_ms: int, finished_ms: int, kind: str, outcome: str
+) -> list[dict[str, Any]]:
     entries: list[dict[str, Any]] = [{"phase": f"{kind} started", "epoch_ms": started_ms}]
     for result in unwrap_phases(state.get("phases")).values():
         for event in (result or {}).get("events", []):
@@ -101,7 +105,9 @@ def _timeline(state: dict[str, Any], started_ms: int, finished_ms: int, kind: st
         entries.append({"phase": f"{failure[0]} failed: {failure[1].error}", "epoch_ms": finished_ms})
     entries.append({"phase": f"{kind} finished: {outcome}", "epoch_ms": finished_ms})
     entries.sort(key=lambda e: int(e["epoch_ms"]))
-    return [{"phase": e["phase"], "at": drill_report.iso(int(e["epoch_ms"])), "epoch_ms": e["epoch_ms"]} for e in entries]
+    return [
+        {"phase": e["phase"], "at": drill_report.iso(int(e["epoch_ms"])), "epoch_ms": e["epoch_ms"]} for e in entries
+    ]
 
 
 def build_report(
