@@ -228,9 +228,9 @@ def postflight(state: SwitchState, tools: phases.Tools) -> dict[str, Any]:
     if pending is None:
         sent = {phase.send(command): command.node for command in commands.values()}
         deadline = tools.clock() + (POSTFLIGHT_WAIT_SECONDS + phases.STATUS_TIMEOUT) * 1000
-        carry = {"commands": sent, "since": tools.clock(), "deadline": deadline}
-        return phase.wait("waiting for both nodes' health", tools.expected.switchover, health=carry)
-    carry = dict(pending["health"])
+        first: dict[str, Any] = {"commands": sent, "since": tools.clock(), "deadline": deadline}
+        return phase.wait("waiting for both nodes' health", tools.expected.switchover, health=first)
+    carry: dict[str, Any] = dict(pending["health"])
     results = phase.collect({command_id: commands[node] for command_id, node in carry["commands"].items()})
     if results is None:
         now = tools.clock()
