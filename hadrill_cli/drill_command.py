@@ -301,18 +301,26 @@ def _read_s3_json(target: AwsTarget, uri: str | None) -> dict[str, Any] | None:
 # -- history and report ---------------------------------------------------------------------------
 
 
+# Record kinds `hadrill history` lists: drills, and the switchbacks/switchovers recorded like them (issue 17).
+HISTORY_KINDS = ("drill#", "switch#")
+
+
 def _drill_records(target: AwsTarget, limit: int) -> list[dict[str, Any]]:
     table = target.outputs().get("RecordsTable")
-    response = target.client("dynamodb").query(
-        TableName=table,
-        KeyConditionExpression="#c = :c AND begins_with(recordId, :k)",
-        ExpressionAttributeNames={"#c": "cluster"},
-        ExpressionAttributeValues={":c": {"S": target.cluster}, ":k": {"S": "drill#"}},
-        ScanIndexForward=False,
-        Limit=limit,
-    )
+    items: list[dict[str, Any]] = []
+    for kind in HISTORY_KINDS:
+        response = target.client("dynamodb").query(
+            TableName=table,
+            KeyConditionExpression="#c = :c AND begins_with(recordId, :k)",
+            ExpressionAttributeNames={"#c": "cluster"},
+            ExpressionAttributeValues={":c": {"S": target.cluster}, ":k": {"S": kind}},
+            ScanIndexForward=False,
+            Limit=limit,
+        )
+        items += response.get("Items", [])
+    items.sort(key=lambda item: str(item.get("started", {}).get("S", "")), reverse=True)
     rows = []
-    for item in response.get("Items", []):
+    for item in items[:limit]:
         try:
             detail = json.loads(item.get("detail", {}).get("S", "{}"))
             rows.append({"started": item["started"]["S"], "outcome": item["outcome"]["S"], **detail})
