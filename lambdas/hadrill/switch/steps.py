@@ -207,7 +207,7 @@ def switch(state: SwitchState, tools: phases.Tools) -> dict[str, Any]:
     except SwitchbackFailed as error:
         raise SwitchFailed(str(error)) from None
     finally:
-        tools.slept += aimed.slept
+        tools.slept = aimed.slept  # the copy started from tools.slept: keep its total
     if state.switch.kind == "switchover":
         result = _relabel(result, target.name)
     return {**result, "toNode": target.name, "fromNode": source}
