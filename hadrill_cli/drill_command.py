@@ -319,18 +319,26 @@ def _read_s3_json(target: AwsTarget, uri: str | None) -> dict[str, Any] | None:
 # -- history and report ---------------------------------------------------------------------------
 
 
+# Record kinds `hadrill history` lists: drills, and the switchbacks/switchovers recorded like them (issue 17).
+HISTORY_KINDS = ("drill#", "switch#")
+
+
 def _drill_records(target: AwsTarget, limit: int) -> list[dict[str, Any]]:
     table = target.outputs().get("RecordsTable")
-    response = target.client("dynamodb").query(
-        TableName=table,
-        KeyConditionExpression="#c = :c AND begins_with(recordId, :k)",
-        ExpressionAttributeNames={"#c": "cluster"},
-        ExpressionAttributeValues=to_item({":c": target.cluster, ":k": "drill#"}),
-        ScanIndexForward=False,
-        Limit=limit,
-    )
+    items: list[dict[str, Any]] = []
+    for kind in HISTORY_KINDS:
+        response = target.client("dynamodb").query(
+            TableName=table,
+            KeyConditionExpression="#c = :c AND begins_with(recordId, :k)",
+            ExpressionAttributeNames={"#c": "cluster"},
+            ExpressionAttributeValues=to_item({":c": target.cluster, ":k": kind}),
+            ScanIndexForward=False,
+            Limit=limit,
+        )
+        items += response.get("Items", [])
+    items.sort(key=lambda item: str(item.get("started", {}).get("S", "")), reverse=True)
     rows = []
-    for item in response.get("Items", []):
+    for item in items[:limit]:
         try:
             record = WorkflowRecord.from_item(item)
             rows.append({"started": record.started, "outcome": record.outcome, **record.detail})

@@ -20,7 +20,7 @@ from hadrill.drill.model import DRILL_ID, SCENARIOS
 from hadrill.errors import cut
 from hadrill.inputs import value_problem
 from hadrill.setup import ALL_STEPS
-from hadrill_cli import drill_command, fleet_command, messages, setup_command
+from hadrill_cli import drill_command, fleet_command, messages, setup_command, switch_command
 from hadrill_cli.aws import AwsTarget, AwsTargetError
 from hadrill_cli.messages import t
 from hadrill_cli.plan import AssemblyError, read_assembly, render
@@ -184,6 +184,7 @@ def _parser() -> argparse.ArgumentParser:
             sub.add_argument("--html", action="store_true", help="write the report as one self-contained HTML file")
             sub.add_argument("--output", type=Path, metavar="PATH", help="with --html: where (default reports/ID.html)")
     _add_status_parser(commands)
+    switch_command.add_parsers(commands)  # switchback, switchover (issue 17)
     for sub in commands.choices.values():
         _add_lang(sub, argparse.SUPPRESS)
     return parser
@@ -267,6 +268,8 @@ def _run(args: argparse.Namespace) -> int:
         return _setup(args)
     if args.command == "drill":
         return _drill(args)
+    if args.command in switch_command.COMMANDS:
+        return switch_command.run_from_args(args)
     if args.command in ("history", "report"):
         return _history_or_report(args)
     if args.command == "status":

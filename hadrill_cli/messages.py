@@ -339,3 +339,63 @@ def outcome_text(outcome: str) -> str:
 from hadrill_cli.status_messages import STATUS_CATALOG  # noqa: E402
 
 CATALOG.update(STATUS_CATALOG)
+
+# -- hadrill switchback / switchover (issue 17): appended here so they merge apart from the lines above --
+CATALOG.update(
+    {
+        "switch_to_primary": {"en": "its primary", "ja": "稼働系 (プライマリ)"},
+        "switch_confirm": {
+            "en": "Move the resource hierarchy of {cluster} to {target}? HULFT stops while it moves. [y/N] ",
+            "ja": "{cluster} のリソース階層を {target} へ移しますか? 移動中は HULFT が止まります。[y/N] ",
+        },
+        "switch_needs_yes": {
+            "en": "this moves the resource hierarchy and asks first, but stdin is not a terminal: "
+            "add --yes to move it without asking (nothing was started)",
+            "ja": "リソース階層を移す前に確認しますが、標準入力が端末ではありません。"
+            "確認なしで移すには --yes を付けてください (何も開始していません)",
+        },
+        "switch_declined": {
+            "en": "not confirmed: nothing was started",
+            "ja": "確認されませんでした。何も開始していません",
+        },
+        "switch_unknown_node": {
+            "en": "--to {node} is not a node of {cluster} ({nodes})",
+            "ja": "--to {node} は {cluster} のノードではありません ({nodes})",
+        },
+        "switch_started": {
+            "en": "{kind} of {cluster} started: {arn}",
+            "ja": "{cluster} の {kind} を開始しました: {arn}",
+        },
+        "switch_local": {
+            "en": "{kind} on {cluster} - {mode}",
+            "ja": "{cluster} で {kind} - {mode}",
+        },
+        "switch_local_drill": {
+            "en": "drill with --no-switchback (leaves the hierarchy on the standby)",
+            "ja": "--no-switchback の訓練 (リソース階層を待機系に残します)",
+        },
+        "switch_local_start": {
+            "en": "the resource hierarchy is in service on {node}",
+            "ja": "リソース階層は {node} で稼働中です",
+        },
+        "workflow_switch": {"en": "switch workflow", "ja": "切り替えワークフロー"},
+        "switch_head_title": {
+            "en": "# {kind} {switch_id}: {outcome}",
+            "ja": "# {kind} {switch_id}: {outcome}",
+        },
+        "switch_head_reason": {"en": "- reason: {reason}", "ja": "- 理由: {reason}"},
+        "switch_head_move": {
+            "en": "- resource hierarchy: from {source} to {target}{seconds}",
+            "ja": "- リソース階層: {source} から {target} へ{seconds}",
+        },
+        "switch_head_seconds": {"en": " in {seconds:.1f} s", "ja": " ({seconds:.1f} 秒)"},
+        "switch_head_times": {
+            "en": "- started {started}, finished {finished} ({seconds:.1f} s)",
+            "ja": "- 開始 {started}、終了 {finished} ({seconds:.1f} 秒)",
+        },
+        "switch_head_after_failure": {
+            "en": "- after the failure: {detail}",
+            "ja": "- 失敗後の状態: {detail}",
+        },
+    }
+)

@@ -26,7 +26,7 @@ from hadrill.inputs import validate_execution_input
 from hadrill.node_commands import CommandResult, NodeCommand
 from hadrill.results import NodeStatus, parse_node_status, parse_result_line
 from hadrill.status import hierarchy_names
-from hadrill.verdicts import Check, comm_paths_alive, node_verdict
+from hadrill.verdicts import SWITCHBACK_HINT, Check, comm_paths_alive, node_verdict
 
 SetupStep = Literal[
     "preflight",
@@ -347,6 +347,13 @@ def status_checks(
                 checks.append(Check(prefix + check.name, check.passed, _named_hierarchy(check, status, facts)))
             if configure_base:
                 checks += _base_checks(facts, status, prefix, "ISP" if node.role == "primary" else "OSU")
+        if step == "preflight" and node.role == "secondary" and status.lcdstatus is not None:
+            # After `drill --no-switchback` or a real failover the base steps would fail on the primary's
+            # OSU resources; refuse here instead, saying how to bring the hierarchy home.
+            root = status.lcdstatus.resource(facts.hulft_tag)
+            if root is not None and root.state.value == "ISP":
+                detail = f"{facts.hulft_tag} is ISP on {node.name}: {SWITCHBACK_HINT}"
+                checks.append(Check(prefix + f"{facts.hulft_tag} not in service on the standby", False, detail))
     return checks
 
 

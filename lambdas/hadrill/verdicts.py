@@ -11,6 +11,9 @@ from hadrill.lcdstatus import LcdStatus, PathState, ResourceState
 from hadrill.results import NodeStatus, parse_result_line
 
 Role = Literal["active", "standby"]
+# The hierarchy in service on the node that should be the standby (after `hadrill drill --no-switchback` or a
+# real failover): the next drill and a setup rerun refuse to start, and say how to bring it home.
+SWITCHBACK_HINT = "the hierarchy is in service on the standby, not the primary: run `hadrill switchback` first"
 
 
 @dataclass(frozen=True)
@@ -51,7 +54,10 @@ def hierarchy_as_expected(status: LcdStatus, root_tag: str, role: Role) -> Check
     wanted = ResourceState.IN_SERVICE if role == "active" else ResourceState.OUT_OF_SERVICE
     wrong = [f"{r.tag}={r.state.value}" for r in members if r.state is not wanted]
     if wrong:
-        return Check(name, False, f"expected {wanted.value}: {', '.join(wrong)}")
+        away = role == "standby" and members[0].state is ResourceState.IN_SERVICE
+        return Check(
+            name, False, f"expected {wanted.value}: {', '.join(wrong)}{'; ' + SWITCHBACK_HINT if away else ''}"
+        )
     return Check(name, True, f"{len(members)} resource(s) {wanted.value}")
 
 

@@ -120,7 +120,30 @@ DRILL_FUNCTIONS = (
     ),
 )
 DRILL = StateMachineSpec("Drill", STATEMACHINES_DIR / "drill.asl.json", DRILL_FUNCTIONS)
-STATE_MACHINES = (SETUP, DRILL)  # one of each per cluster (the orchestration stack)
+
+# The guarded planned move of the hierarchy (`hadrill switchback` / `switchover --to NODE`): its own three
+# functions, so the switch may send only the documents it uses (status, the switchover in InjectFault,
+# health) and has no power over the instances or the stop-condition alarms the drill's function has.
+SWITCH_FUNCTIONS = (
+    FunctionSpec("ValidateSwitchInput", "handlers.switch.validate_input", "Validate a switch execution's input", 30),
+    FunctionSpec(
+        "RunSwitchStep",
+        "handlers.switch.run_step",
+        "Run one step of a planned move of the hierarchy (lock, preflight, switchover, postflight)",
+        900,
+        frozenset({"node-commands", "route-read", "records-read", "records-write"}),
+        documents=frozenset({"HADrill-NodeStatus", "HADrill-InjectFault", "HADrill-HealthCheck"}),
+    ),
+    FunctionSpec(
+        "RecordSwitchResult",
+        "handlers.switch.record_result",
+        "Record, report (S3), announce (EventBridge) and notify a switch result",
+        120,
+        frozenset({"records-write", "notify", "reports-write", "events-put"}),
+    ),
+)
+SWITCH = StateMachineSpec("Switch", STATEMACHINES_DIR / "switch.asl.json", SWITCH_FUNCTIONS)
+STATE_MACHINES = (SETUP, DRILL, SWITCH)  # one of each per cluster (the orchestration stack)
 
 # The fleet (stacks/fleet): one per fleet of clusters. Its Map starts each cluster's Drill state
 # machine; its own two functions plan the items and sum the clusters' reports up.

@@ -235,6 +235,59 @@ def test_the_deployed_functions_ran_from_the_deployed_zip_on_their_runtime(deplo
     assert (asset / "aws_lambda_powertools").is_dir()
 
 
+def _hadrill(deployed: Deployed, *args: str) -> subprocess.CompletedProcess[str]:
+    """hadrill in AWS mode against the deployed endpoint, as an operator runs it (no terminal: --yes)."""
+    from localworld.endpoint import client_environment
+
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("AWS_")},
+        **client_environment(deployed.port, REGION),
+        "HADRILL_LANG": "en",
+    }
+    hadrill = str(REPO / ".venv" / "bin" / "hadrill")
+    return subprocess.run(
+        [hadrill, *args],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def test_switchover_and_switchback_in_aws_mode_against_the_deployed_switch_machine(deployed: Deployed) -> None:
+    """Issue 17 on the deployed app: the Switch state machine found through the stack's output, a
+    switchover to the standby, the switchback, its rerun a NOOP, all three in `hadrill history`; without
+    --yes and without a terminal nothing starts. (Before the IAM audit below, which then covers them.)"""
+    cluster = ["--cluster", "hulft-demo", "--region", REGION]
+    refused = _hadrill(deployed, "switchback", *cluster)
+    assert refused.returncode == 2 and "add --yes" in refused.stderr
+    over = _hadrill(deployed, "switchover", "--to", "lk-node-b", *cluster, "--yes", "--json")
+    assert over.returncode == 0, over.stderr[-3000:]
+    report = json.loads(over.stdout)
+    assert (report["outcome"], report["type"], report["to_node"]) == ("SUCCEEDED", "switchover", "lk-node-b")
+    back = _hadrill(deployed, "switchback", *cluster, "--yes")
+    assert back.returncode == 0, back.stderr[-3000:]
+    assert "[ ok ] Switch " in back.stdout and ": SUCCEEDED" in back.stdout
+    assert "- resource hierarchy: from lk-node-b to lk-node-a" in back.stdout
+    again = _hadrill(deployed, "switchback", *cluster, "--yes", "--json")
+    assert again.returncode == 0, again.stderr[-3000:]
+    noop = json.loads(again.stdout)
+    assert noop["outcome"] == "NOOP"
+    history = _hadrill(deployed, "history", *cluster, "--limit", "3")
+    assert history.returncode == 0, history.stderr
+    listed = history.stdout.splitlines()
+    assert [line.split()[1] for line in listed] == [
+        noop["drill_id"],
+        back.stdout.split("# switchback ")[1].split(":")[0],
+        report["drill_id"],
+    ]
+    shown = _hadrill(deployed, "report", report["drill_id"], *cluster)
+    assert shown.returncode == 0 and shown.stdout.startswith(f"# Switchover {report['drill_id']}: SUCCEEDED")
+
+
 def test_the_iam_audit_finds_no_denial(deployed: Deployed) -> None:
     report = deployed.audit()
     print(report.render())  # the numbers for the build log
@@ -243,6 +296,7 @@ def test_the_iam_audit_finds_no_denial(deployed: Deployed) -> None:
     functions = {t.function for t in report.triples}
     assert any("RunDrillPhase" in f for f in functions)
     assert any("RunSetupStep" in f for f in functions)
+    assert any("RunSwitchStep" in f for f in functions)  # the switch test above ran before this one
     # The simulated EC2 Recovery Kit's route moves, made with the node role, are audited too.
     moves = {(t.function, t.action) for t in report.triples if t.function.startswith("node:")}
     assert moves == {("node:hulft-demo", "ec2:ReplaceRoute"), ("node:hulft-edi", "ec2:ReplaceRoute")}
