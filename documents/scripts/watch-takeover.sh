@@ -1,8 +1,11 @@
 #!/bin/bash
 # HADrill-WatchTakeover (run on the standby before the fault): poll lcdstatus -q and ps -ef locally
-# every PollMillis until the hierarchy is ISP here and hulobsd, hulrcvd and hulsndd are all running,
-# or TimeoutSeconds pass. Prints a timeline, one "TIMELINE <epoch ms> <event>" line per change, and
-# the same timeline in the result (takeover_epoch_ms is when the takeover was seen complete).
+# every PollMillis and report what it saw: "seen", one entry per change of any resource of the
+# hierarchy or of the daemons ({epoch_ms, resources: {tag: state}, daemons: [...]}). Whether and when the
+# takeover was complete is decided from "seen" by one Python function (hadrill.verdicts.takeover_verdict);
+# the watcher only stops polling when every resource of the hierarchy is ISP here and hulobsd, hulrcvd
+# and hulsndd all run (the same rule), or TimeoutSeconds pass. Prints a timeline, one
+# "TIMELINE <epoch ms> <event>" line per change, and the same timeline in the result.
 # Exit codes: 0 takeover complete, 1 no takeover before the timeout, 2 parameter missing,
 #   70 unexpected failure.
 set -Eeuo pipefail
@@ -31,7 +34,27 @@ hadrill_now_ms
 started="$HADRILL_NOW_MS"
 deadline=$((started + 10#$timeout_s * 1000))
 event "$started" "watch started on ${HADRILL_NODE_NAME:-$(uname -n)} (every ${poll_ms} ms)"
-last_state="" last_up="" polls=0
+last_state="" last_up="" last_tree="" polls=0 seen=""
+# observe <epoch ms>: add what this poll saw (every resource of the hierarchy, the daemons) to "seen".
+observe() {
+  local line resources="" daemons="" d
+  while IFS= read -r line; do
+    [[ -n "$line" ]] || continue
+    resources+="${resources:+,}$(hadrill_str "${line%%=*}"):$(hadrill_str "${line#*=}")"
+  done <<<"$LK_TREE_STATES"
+  for d in $HULFT_UP; do
+    daemons+="${daemons:+,}$(hadrill_str "$d")"
+  done
+  seen+="${seen:+,}{\"epoch_ms\":$1,\"resources\":{${resources}},\"daemons\":[${daemons}]}"
+}
+# all_in_service: every resource of the hierarchy seen ISP (and at least one seen).
+all_in_service() {
+  local line
+  [[ -n "$LK_TREE_STATES" ]] || return 1
+  while IFS= read -r line; do
+    [[ -z "$line" || "$line" == *=ISP ]] || return 1
+  done <<<"$LK_TREE_STATES"
+}
 
 while :; do
   polls=$((polls + 1))
@@ -46,19 +69,23 @@ while :; do
   fi
   if [[ "$HULFT_UP" != "$last_up" ]]; then
     event "$now" "daemons up: ${HULFT_UP:-none}"
-    last_up="$HULFT_UP"
   fi
-  if [[ "$LK_ROOT_STATE" == ISP && "$HULFT_UP" == "hulobsd hulrcvd hulsndd" ]]; then
+  if [[ "$LK_TREE_STATES" != "$last_tree" || "$HULFT_UP" != "$last_up" || -z "$seen" ]]; then
+    observe "$now"
+    last_tree="$LK_TREE_STATES" last_up="$HULFT_UP"
+  fi
+  if all_in_service && [[ "$HULFT_UP" == "hulobsd hulrcvd hulsndd" ]]; then
     event "$now" "takeover complete"
     hadrill_result true false "takeover complete on this node after $(((now - started) / 1000)) s of watching (${polls} polls)" \
       "\"takeover_epoch_ms\":${now}" "\"watch_started_epoch_ms\":${started}" "\"polls\":${polls}" \
-      "\"timeline\":[${timeline}]"
+      "\"timeline\":[${timeline}]" "\"seen\":[${seen}]"
     exit 0
   fi
   if (( now >= deadline )); then
     event "$now" "timeout"
     hadrill_result false false "no takeover within ${timeout_s} s: hierarchy ${tag} is ${LK_ROOT_STATE}, daemons up: ${HULFT_UP:-none}" \
-      "\"exit_code\":1" "\"watch_started_epoch_ms\":${started}" "\"polls\":${polls}" "\"timeline\":[${timeline}]"
+      "\"exit_code\":1" "\"watch_started_epoch_ms\":${started}" "\"polls\":${polls}" "\"timeline\":[${timeline}]" \
+      "\"seen\":[${seen}]"
     exit 1
   fi
   sleep "$period"

@@ -11,10 +11,11 @@ from hadrill.drill.commands import INJECT_FAULT, WATCH_TAKEOVER, fault_command, 
 from hadrill.drill.measure import Measurement, measure
 from hadrill.drill.model import DrillInput, FaultNotInjected, NoTakeover, StopConditionAlarm
 from hadrill.drill.runtime import CHECK_GRACE_SECONDS, DrillState, Phase, Tools, next_look
+from hadrill.drill.watch import watch_outcome
 from hadrill.errors import ParseError
 from hadrill.facts import NodeFacts
 from hadrill.node_commands import CommandResult, NodeCommand
-from hadrill.results import parse_fault_result, parse_watch_result
+from hadrill.results import parse_fault_result
 from hadrill.verdicts import Check
 
 # The watcher reports "no takeover" itself; wait this much longer for its answer before calling
@@ -136,7 +137,7 @@ def _takeover_seen(
     phase: Phase, request: DrillInput, node: NodeFacts, fault_ms: int, result: CommandResult
 ) -> dict[str, Any]:
     try:
-        outcome = parse_watch_result(result.stdout)
+        outcome = watch_outcome(result.stdout, phase.tools.facts.hulft_tag)
     except ParseError as error:
         raise NoTakeover(f"{WATCH_TAKEOVER} on {node.name} ended {result.status}: {error}") from None
     if not outcome.complete or outcome.takeover_epoch_ms is None:
