@@ -104,7 +104,9 @@ class WatchTakeoverParameters(DocumentParameters):
 
 
 class InjectFaultParameters(DocumentParameters):
-    fault: str = _param("Fault", p.FAULT, "network-down, hulft-daemon-kill or switchover.")
+    fault: str = _param(
+        "Fault", p.FAULT, "network-down, hulft-daemon-kill or switchover; network-down-stamp reads the last stamp."
+    )
     hulft_tag: str = _param("HulftTag", p.LK_TAG, _TAG, "hulft")
     daemon: str = _param("Daemon", p.HULFT_DAEMON, "Daemon to kill for hulft-daemon-kill.", "hulsndd")
     target_node: str = _param("TargetNode", p.NODE_NAME, "Standby's LifeKeeper name (switchover only).", "none")

@@ -1,17 +1,47 @@
 """The RTO and its parts, worked out from the stamps alone (pure: no node, no clock, no client).
 
-The RTO runs from the fault (stamped on the primary, or by the Lambda for an EC2 API call) to the takeover
-the watcher saw complete (stamped on the node that took over). The watcher's first change after the fault
-ends detection and starts the restore.
+The RTO runs from the fault's start (FaultStart: stamped on the primary, or by the Lambda for an EC2 API
+call; for network-down, the moment the interface went down as the node stamped it, or the prediction
+while that stamp is unread) to the takeover the watcher saw complete (stamped on the node that took
+over). The watcher's first change after the fault ends detection and starts the restore.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from hadrill.drill.model import FAILOVER_SCENARIOS, Scenario
-from hadrill.results import WatchOutcome
-from hadrill.verdicts import rto_seconds
+from hadrill.results import TimelineEvent, WatchOutcome
+from hadrill.verdicts import Check, rto_seconds
+
+
+@dataclass(frozen=True)
+class FaultStart:
+    """Where the RTO starts, and how that moment is known."""
+
+    epoch_ms: int
+    source: str  # what stamped it, on which clock
+    observed: bool  # False: a prediction (the RTO is an estimate)
+    predicted_epoch_ms: int | None = None  # network-down: InjectFault's time + DelaySeconds, shown beside it
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "epochMs": self.epoch_ms,
+            "source": self.source,
+            "observed": self.observed,
+            "predictedEpochMs": self.predicted_epoch_ms,
+        }
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> FaultStart:
+        predicted = raw.get("predictedEpochMs")
+        return cls(
+            int(raw["epochMs"]),
+            str(raw["source"]),
+            bool(raw["observed"]),
+            None if predicted is None else int(predicted),
+        )
 
 
 @dataclass(frozen=True)
@@ -22,19 +52,44 @@ class Measurement:
     upper_bound: bool  # the RTO is at most this (the watcher could not have seen it sooner)
     first_sign_epoch_ms: int | None
     takeover_epoch_ms: int
+    start: FaultStart
+    end_source: str
+
+    @property
+    def estimate(self) -> bool:
+        return not self.start.observed
+
+    def as_dict(self) -> dict[str, Any]:
+        """The phase result's fields (camelCase, as the state keeps them)."""
+        return {
+            "rtoSeconds": self.rto_seconds,
+            "rtoIsUpperBound": self.upper_bound,
+            "rtoIsEstimate": self.estimate,
+            "detectionSeconds": self.detection_seconds,
+            "restoreSeconds": self.restore_seconds,
+            "faultEpochMs": self.start.epoch_ms,
+            "takeoverEpochMs": self.takeover_epoch_ms,
+            "rtoStart": self.start.as_dict(),
+            "rtoEnd": {"epochMs": self.takeover_epoch_ms, "source": self.end_source},
+        }
 
 
-def measure(fault_epoch_ms: int, watch: WatchOutcome, scenario: Scenario) -> Measurement:
-    """The RTO of a takeover the watcher saw complete (``watch.takeover_epoch_ms`` set)."""
+def end_source(node: str, failover: bool) -> str:
+    what = "the whole hierarchy ISP and the HULFT daemons up" if failover else "the HULFT daemons up again"
+    return f"{node}'s clock: the watcher's first poll that saw {what}"
+
+
+def measure(fault: FaultStart, watch: WatchOutcome, scenario: Scenario, node: str) -> Measurement:
+    """The RTO of a takeover the watcher on ``node`` saw complete (``watch.takeover_epoch_ms`` set)."""
     if watch.takeover_epoch_ms is None:
         raise ValueError("measure() needs a watch that saw the takeover complete")
     takeover_ms = watch.takeover_epoch_ms
     failover = scenario in FAILOVER_SCENARIOS
-    rto = rto_seconds(fault_epoch_ms, takeover_ms)
+    rto = rto_seconds(fault.epoch_ms, takeover_ms)
     signs = [
         e.epoch_ms
         for e in watch.timeline
-        if fault_epoch_ms <= e.epoch_ms < takeover_ms and "watch started" not in e.event
+        if fault.epoch_ms <= e.epoch_ms < takeover_ms and "watch started" not in e.event
     ]
     first_sign = min(signs) if signs and failover else None
     # For a daemon kill the watcher starts after the kill: if its first look already found every daemon
@@ -42,9 +97,33 @@ def measure(fault_epoch_ms: int, watch: WatchOutcome, scenario: Scenario) -> Mea
     upper_bound = not failover and watch.polls <= 1
     return Measurement(
         rto_seconds=rto,
-        detection_seconds=None if first_sign is None else round((first_sign - fault_epoch_ms) / 1000, 3),
+        detection_seconds=None if first_sign is None else round((first_sign - fault.epoch_ms) / 1000, 3),
         restore_seconds=None if first_sign is None else round((takeover_ms - first_sign) / 1000, 3),
         upper_bound=upper_bound,
         first_sign_epoch_ms=first_sign,
         takeover_epoch_ms=takeover_ms,
+        start=fault,
+        end_source=end_source(node, failover),
     )
+
+
+def watch_from_result(result: dict[str, Any]) -> WatchOutcome:
+    """The watch WaitForTakeover saw, back from its result (RecoverPrimary measures again with it)."""
+    timeline = tuple(TimelineEvent(int(e["epochMs"]), str(e["event"])) for e in result.get("watcherTimeline", []))
+    return WatchOutcome(
+        complete=True,
+        takeover_epoch_ms=int(result["takeoverEpochMs"]),
+        started_epoch_ms=int(result.get("watchStartedEpochMs", 0)),
+        polls=int(result.get("watchPolls", 2)),
+        timeline=timeline,
+        message="",
+    )
+
+
+def slo_check(measured: Measurement, slo_seconds: float) -> Check:
+    within = measured.rto_seconds <= slo_seconds
+    shown = f"{'<= ' if measured.upper_bound else ''}{measured.rto_seconds:.3f} s"
+    if measured.estimate:
+        shown += " (estimate: predicted start)"
+    detail = f"{shown} (SLO {slo_seconds:g} s)" if within else f"{shown}, over the SLO of {slo_seconds:g} s"
+    return Check("RTO within SLO", within, detail)

@@ -267,6 +267,9 @@ def inject_fault(state: DrillState, tools: Tools) -> dict[str, Any]:
             raise FaultNotInjected(f"{INJECT_FAULT} {request.scenario} on {primary.name}: {last_words(result)}")
         injected = parse_fault_result(result.stdout)
         fault_ms, summary = injected.fault_epoch_ms, injected.message
+        if request.scenario == "network-down":
+            # The job's stamp carries this time: RecoverPrimary reads it back and knows it is this fault's.
+            extra["requestedEpochMs"] = parse_result_line(result.stdout).get("requested_epoch_ms")
         if request.scenario == "hulft-daemon-kill":
             # Local recovery happens on the primary: watch it there, from right after the kill.
             timeout_s = request.takeover_timeout_seconds + 1

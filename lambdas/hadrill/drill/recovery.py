@@ -17,6 +17,7 @@ from hadrill.drill.checks import (
     where_is_hierarchy,
 )
 from hadrill.drill.commands import STATUS_TIMEOUT, health_command, health_commands
+from hadrill.drill.fault_start import confirm_network_down_rto
 from hadrill.drill.model import DrillInput, RecoveryFailed
 from hadrill.drill.runtime import RESERVE_SECONDS, DrillState, Phase, Tools, next_look
 from hadrill.drill.switchback import switchback_now, with_to_node
@@ -88,11 +89,15 @@ class Recovery:
     states: stage, since, deadlines, the nodes awaited, the HealthCheck commands sent) and what it did."""
 
     phase: Phase
-    request: DrillInput
+    state: DrillState
     active: NodeFacts  # where the hierarchy should be: the node that took over (or the primary)
     carry: dict[str, Any]
     actions: list[str]
     now: int
+
+    @property
+    def request(self) -> DrillInput:
+        return self.state.request
 
     def wait(self, summary: str, seconds: float, **changes: Any) -> dict[str, Any]:
         return self.phase.wait(summary, seconds, recovery={**self.carry, **changes, "actions": self.actions})
@@ -107,7 +112,8 @@ class Recovery:
         role = "active" if self.active is facts.primary else "standby"
         self.phase.event(f"{facts.primary.name} healthy as {role}")
         summary = "; ".join(self.actions) if self.actions else f"{facts.primary.name} reachable, no action needed"
-        return self.phase.result(f"{summary}; both nodes healthy", recovered=True, actions=self.actions)
+        measured = confirm_network_down_rto(self.phase, self.state)
+        return self.phase.result(f"{summary}; both nodes healthy", recovered=True, actions=self.actions, **measured)
 
 
 Stage = Callable[[Recovery], dict[str, Any] | None]  # a result (wait or done), or None: go on to the next stage
@@ -247,7 +253,7 @@ def recover_primary(state: DrillState, tools: Tools) -> dict[str, Any]:
     if state.request.dry_run:
         return phase.result("dry run: nothing to recover", skipped=True, recovered=True, actions=[])
     carry: dict[str, Any] = dict((pending or {}).get("recovery") or {"stage": "start", "actions": []})
-    run = Recovery(phase, state.request, state.to_node_facts(tools.facts), carry, list(carry["actions"]), tools.clock())
+    run = Recovery(phase, state, state.to_node_facts(tools.facts), carry, list(carry["actions"]), tools.clock())
     while True:
         outcome = STAGES[run.carry["stage"]](run)
         if outcome is not None:

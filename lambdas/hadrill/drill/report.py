@@ -183,6 +183,27 @@ def _switchback(phases: dict[str, Any], failed: dict[str, Any], requested: bool)
     return {"requested": requested, "switched_back": False, "seconds": None, "detail": detail}
 
 
+def final_measurement(phases: dict[str, Any], failed: dict[str, Any]) -> dict[str, Any]:
+    """The RTO as last measured: RecoverPrimary's (a network-down's, from the node's own stamp) once it
+    finished, else WaitForTakeover's."""
+    recovered = phases.get("RecoverPrimary") or {}
+    if "measurement" in recovered and "RecoverPrimary" not in failed:
+        return dict(recovered["measurement"])
+    return dict(phases.get("WaitForTakeover") or {})
+
+
+def _rto_end(raw: Any) -> dict[str, Any] | None:
+    if not isinstance(raw, dict):
+        return None
+    end: dict[str, Any] = {"epoch_ms": raw["epochMs"], "at": iso(int(raw["epochMs"])), "source": raw["source"]}
+    if "observed" in raw:
+        end["observed"] = bool(raw["observed"])
+        predicted = raw.get("predictedEpochMs")
+        end["predicted_epoch_ms"] = predicted
+        end["predicted_at"] = None if predicted is None else iso(int(predicted))
+    return end
+
+
 def build_report(
     state: dict[str, Any],
     *,
@@ -200,6 +221,7 @@ def build_report(
     failed: dict[str, Any] = state.get("failed") or {}
     outcome, reason = verdict(state)
     wait = phases.get("WaitForTakeover") or {}
+    rto = final_measurement(phases, failed)
     lock_phase = phases.get("TakeLock") or {}
     dry_run = bool(request.get("dryRun", False))
     drill_id = str(drill.get("drillId") or execution.rsplit(":", 1)[-1])
@@ -216,10 +238,15 @@ def build_report(
         "started": iso(started_ms),
         "finished": iso(finished_ms),
         "duration_seconds": round((finished_ms - started_ms) / 1000, 3),
-        "rto_seconds": wait.get("rtoSeconds"),
-        "rto_is_upper_bound": bool(wait.get("rtoIsUpperBound", False)),
-        "detection_seconds": wait.get("detectionSeconds"),
-        "restore_seconds": wait.get("restoreSeconds"),
+        "rto_seconds": rto.get("rtoSeconds"),
+        "rto_is_upper_bound": bool(rto.get("rtoIsUpperBound", False)),
+        "detection_seconds": rto.get("detectionSeconds"),
+        "restore_seconds": rto.get("restoreSeconds"),
+        # Where the RTO starts and ends and how each end is known (observed on a node, or predicted: then
+        # the RTO is an estimate).
+        "rto_is_estimate": bool(rto.get("rtoIsEstimate", False)) if "rtoSeconds" in rto else None,
+        "rto_start": _rto_end(rto.get("rtoStart")),
+        "rto_end": _rto_end(rto.get("rtoEnd")),
         "max_rto_seconds": request.get("maxRtoSeconds"),
         "takeover_timeout_seconds": request.get("takeoverTimeoutSeconds"),
         "from_node": primary,
@@ -246,6 +273,8 @@ def markdown(report: dict[str, Any]) -> str:
     """The human-readable report (what the operators read in S3 or the CLI writes to ./reports)."""
     rto = report["rto_seconds"]
     rto_text = "not measured" if rto is None else f"{'<= ' if report['rto_is_upper_bound'] else ''}{rto:.3f} s"
+    if rto is not None and report.get("rto_is_estimate"):
+        rto_text += " (estimate: the fault's start is predicted, not observed)"
     lines = [
         f"# Drill {report['drill_id']}: {report['outcome']}",
         "",
@@ -260,6 +289,7 @@ def markdown(report: dict[str, Any]) -> str:
             f"- detection {report['detection_seconds']:.3f} s (fault to the first sign of takeover on the standby), "
             f"restore {report['restore_seconds']:.3f} s"
         )
+    lines += _rto_ends(report)
     recovery, switchback, cost = report["recovery"], report["switchback"], report["cost"]
     lines += [
         f"- recovery: {recovery['detail']}",
@@ -287,6 +317,18 @@ def markdown(report: dict[str, Any]) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _rto_ends(report: dict[str, Any]) -> list[str]:
+    start, end = report.get("rto_start"), report.get("rto_end")
+    lines = []
+    if start:
+        predicted = start.get("predicted_at")
+        beside = f"; predicted {predicted}" if predicted and predicted != start["at"] else ""
+        lines.append(f"- RTO start: {start['at']} ({start['source']}{beside})")
+    if end:
+        lines.append(f"- RTO end: {end['at']} ({end['source']})")
+    return lines
 
 
 def summary(report: dict[str, Any], report_keys: dict[str, str]) -> dict[str, Any]:

@@ -1,0 +1,119 @@
+"""The RTO from the stamps (hadrill.drill.measure) and where it starts (hadrill.drill.fault_start)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from hadrill.drill import report
+from hadrill.drill.fault_start import (
+    NetworkDownStamp,
+    injected_start,
+    observed_start,
+    parse_network_down_stamp,
+    predicted_start,
+    unread_start,
+)
+from hadrill.drill.measure import measure, slo_check, watch_from_result
+from hadrill.drill.watch import watch_outcome
+from hadrill.errors import ParseError
+
+WATCHED = watch_outcome((Path(__file__).parent / "fixtures" / "watch_takeover_network_down.txt").read_text(), "hulft")
+TAKEOVER = 1795871794885
+PREDICTED = 1795871794136
+
+
+def test_the_rto_runs_from_the_observed_stamp_not_the_prediction() -> None:
+    predicted = predicted_start(PREDICTED, "hd-a", 1)
+    observed = observed_start(predicted, NetworkDownStamp(PREDICTED - 1000, PREDICTED + 400), PREDICTED - 1000, "hd-a")
+    from_prediction = measure(predicted, WATCHED, "network-down", "hd-b")
+    from_stamp = measure(observed, WATCHED, "network-down", "hd-b")
+    assert from_prediction.rto_seconds == pytest.approx((TAKEOVER - PREDICTED) / 1000)
+    assert from_stamp.rto_seconds == pytest.approx((TAKEOVER - PREDICTED - 400) / 1000)
+    assert from_prediction.estimate and not from_stamp.estimate
+    fields = from_stamp.as_dict()
+    assert fields["rtoStart"]["predictedEpochMs"] == PREDICTED and fields["rtoStart"]["observed"] is True
+    assert "hd-b" in fields["rtoEnd"]["source"] and fields["rtoIsEstimate"] is False
+    # detection + restore make up the RTO: the watcher's first change after the stamp splits them
+    assert from_stamp.detection_seconds is not None and from_stamp.restore_seconds is not None
+    assert from_stamp.detection_seconds + from_stamp.restore_seconds == pytest.approx(from_stamp.rto_seconds)
+
+
+def test_another_faults_stamp_leaves_the_prediction_labelled_an_estimate() -> None:
+    predicted = predicted_start(PREDICTED, "hd-a", 2)
+    start = observed_start(predicted, NetworkDownStamp(1, PREDICTED + 10), PREDICTED - 2000, "hd-a")
+    assert not start.observed and start.epoch_ms == PREDICTED and "another fault's" in start.source
+    measured = measure(start, WATCHED, "network-down", "hd-b")
+    assert "(estimate: predicted start)" in slo_check(measured, 60).detail
+    unread = unread_start(predicted, "hd-a did not answer")
+    assert not unread.observed and "did not answer" in unread.source
+
+
+def test_every_scenario_names_its_start() -> None:
+    for scenario in ("instance-stop", "instance-reboot", "hulft-daemon-kill", "switchover"):
+        start = injected_start(scenario, PREDICTED, "hd-a")
+        assert start.observed and start.source
+
+
+def test_the_watch_comes_back_from_the_phase_result() -> None:
+    measured = measure(injected_start("switchover", PREDICTED, "hd-a"), WATCHED, "switchover", "hd-b")
+    result = {
+        **measured.as_dict(),
+        "watcherTimeline": [{"epochMs": e.epoch_ms, "event": e.event} for e in WATCHED.timeline],
+        "watchStartedEpochMs": WATCHED.started_epoch_ms,
+        "watchPolls": WATCHED.polls,
+    }
+    again = measure(measured.start, watch_from_result(result), "switchover", "hd-b")
+    assert again == measured
+
+
+def test_the_report_shows_both_starts_and_labels_an_estimate() -> None:
+    predicted = predicted_start(PREDICTED, "hd-a", 2)
+    waited = {**measure(predicted, WATCHED, "network-down", "hd-b").as_dict(), "toNode": "hd-b"}
+    observed = observed_start(predicted, NetworkDownStamp(7, PREDICTED + 400), 7, "hd-a")
+    measured = measure(observed, WATCHED, "network-down", "hd-b").as_dict()
+    phases = {"WaitForTakeover": waited, "RecoverPrimary": {"recovered": True, "measurement": measured}}
+    assert report.final_measurement(phases, {})["rtoSeconds"] == measured["rtoSeconds"]
+    # RecoverPrimary failed: the prediction stands, labelled
+    assert report.final_measurement(phases, {"RecoverPrimary": {}})["rtoIsEstimate"] is True
+    state = {"request": {"scenario": "network-down"}, "drill": {"drillId": "d"}, "phases": phases, "failed": {}}
+    built = report.build_report(
+        state,
+        cluster="c",
+        primary="hd-a",
+        execution="arn:x:d",
+        started_ms=PREDICTED - 5000,
+        finished_ms=TAKEOVER + 5000,
+        record_ms=10,
+        memory_mb=256,
+    )
+    assert built["rto_is_estimate"] is False
+    assert built["rto_start"]["predicted_epoch_ms"] == PREDICTED and built["rto_start"]["epoch_ms"] == PREDICTED + 400
+    text = report.markdown(built)
+    assert "- RTO start: " in text and "; predicted " in text and "- RTO end: " in text
+    state["phases"] = {"WaitForTakeover": waited}
+    estimate = report.build_report(
+        state,
+        cluster="c",
+        primary="hd-a",
+        execution="arn:x:d",
+        started_ms=PREDICTED - 5000,
+        finished_ms=TAKEOVER + 5000,
+        record_ms=10,
+        memory_mb=256,
+    )
+    assert estimate["rto_is_estimate"] is True and "(estimate:" in report.markdown(estimate)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        '{"ok": false, "changed": false, "message": "no network-down stamp", "exit_code": 5}',
+        '{"ok": true, "changed": false, "message": "m", "requested_epoch_ms": 1}',
+        '{"ok": true, "changed": false, "message": "m", "requested_epoch_ms": "1", "stamp_epoch_ms": 2}',
+    ],
+)
+def test_a_bad_stamp_answer_is_a_parse_error(line: str) -> None:
+    with pytest.raises(ParseError):
+        parse_network_down_stamp(line)
