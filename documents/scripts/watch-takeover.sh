@@ -6,8 +6,10 @@
 # the watcher only stops polling when every resource of the hierarchy is ISP here and hulobsd, hulrcvd
 # and hulsndd all run (the same rule), or TimeoutSeconds pass. Prints a timeline, one
 # "TIMELINE <epoch ms> <event>" line per change, and the same timeline in the result.
-# Exit codes: 0 takeover complete, 1 no takeover before the timeout, 2 parameter missing,
-#   70 unexpected failure.
+# Mode=status answers instead whether a watcher is running on this node and since when (the drill asks
+# before the fault): the watcher keeps "<pid> <started ms> <polls> <last poll ms>" in a state file.
+# Exit codes: 0 takeover complete (status: a watcher is running), 1 no takeover before the timeout
+#   (status: no watcher running), 2 parameter missing, 70 unexpected failure.
 set -Eeuo pipefail
 # hadrill:include-begin
 # shellcheck source=lib.sh
@@ -17,10 +19,27 @@ set -Eeuo pipefail
 # hadrill:include-end
 
 # parameters (set by hadrill_param)
-declare tag poll_ms timeout_s
+declare tag poll_ms timeout_s mode
 hadrill_param tag HulftTag
 hadrill_param poll_ms PollMillis
 hadrill_param timeout_s TimeoutSeconds
+hadrill_param mode Mode
+
+state_file="${HADRILL_ROOT}/run/hadrill/watch-takeover.state"
+if [[ "$mode" == status ]]; then
+  w_pid="" w_started="" w_polls="" w_last=""
+  if [[ -f "$state_file" ]]; then
+    read -r w_pid w_started w_polls w_last <"$state_file" || true
+  fi
+  numbers='^[0-9]{1,15} [0-9]{1,15} [0-9]{1,15} [0-9]{1,15}$'
+  if ! [[ "${w_pid} ${w_started} ${w_polls} ${w_last}" =~ $numbers ]] || ! kill -0 "$w_pid" 2>/dev/null; then
+    hadrill_fail 1 "no watcher running on ${HADRILL_NODE_NAME:-$(uname -n)}"
+  fi
+  hadrill_result true false "watcher ${w_pid} running since ${w_started} (${w_polls} polls)" \
+    "\"watch_started_epoch_ms\":${w_started}" "\"polls\":${w_polls}" "\"last_poll_epoch_ms\":${w_last}"
+  exit 0
+fi
+mkdir -p "${state_file%/*}"
 
 printf -v period '%d.%03d' "$((10#$poll_ms / 1000))" "$((10#$poll_ms % 1000))"
 timeline=""
@@ -33,6 +52,7 @@ event() {
 hadrill_now_ms
 started="$HADRILL_NOW_MS"
 deadline=$((started + 10#$timeout_s * 1000))
+printf '%s %s 0 %s\n' "$$" "$started" "$started" >"$state_file"
 event "$started" "watch started on ${HADRILL_NODE_NAME:-$(uname -n)} (every ${poll_ms} ms)"
 last_state="" last_up="" last_tree="" polls=0 seen=""
 # observe <epoch ms>: add what this poll saw (every resource of the hierarchy, the daemons) to "seen".
@@ -70,6 +90,7 @@ while :; do
   if [[ "$HULFT_UP" != "$last_up" ]]; then
     event "$now" "daemons up: ${HULFT_UP:-none}"
   fi
+  printf '%s %s %s %s\n' "$$" "$started" "$polls" "$now" >"$state_file"
   if [[ "$LK_TREE_STATES" != "$last_tree" || "$HULFT_UP" != "$last_up" || -z "$seen" ]]; then
     observe "$now"
     last_tree="$LK_TREE_STATES" last_up="$HULFT_UP"

@@ -101,6 +101,7 @@ class WatchTakeoverParameters(DocumentParameters):
     hulft_tag: str = _param("HulftTag", p.LK_TAG, _TAG, "hulft")
     poll_millis: str = _param("PollMillis", p.MILLISECONDS, "Polling period in milliseconds.", "100")
     timeout_seconds: str = _param("TimeoutSeconds", p.SECONDS, "Give up after this many seconds.", "300")
+    mode: str = _param("Mode", p.WATCH_MODE, "watch (poll), or status: is a watcher running here, since when.", "watch")
 
 
 class InjectFaultParameters(DocumentParameters):

@@ -49,6 +49,7 @@ DEVICE_PATH = "^/dev(/[A-Za-z0-9_][A-Za-z0-9._+-]{0,63}){1,4}$"
 FSTYPE = "^(xfs|ext4|ext3)$"
 MIRROR_MODE = "^(synchronous|asynchronous)$"
 MARKER_ACTION = "^(write|check|remove)$"
+WATCH_MODE = "^(watch|status)$"
 OPTIONAL_ADDRESS_LIST = f"^(none|{_IP_LIST})$"  # the conformance probe: "none" when no address is known
 
 # ---- the deployment config and the execution inputs (hadrill.fields builds its types on these) ----

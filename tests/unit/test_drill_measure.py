@@ -117,3 +117,44 @@ def test_the_report_shows_both_starts_and_labels_an_estimate() -> None:
 def test_a_bad_stamp_answer_is_a_parse_error(line: str) -> None:
     with pytest.raises(ParseError):
         parse_network_down_stamp(line)
+
+
+def test_an_rto_is_an_upper_bound_only_when_the_first_look_already_saw_the_takeover() -> None:
+    """A watcher that looked before the change times the end exactly; one whose first look (after the
+    fault: it started late) already found the takeover complete gives an upper bound, and says why."""
+    import dataclasses
+
+    start = injected_start("switchover", PREDICTED, "hd-a")
+    exact = measure(start, WATCHED, "switchover", "hd-b")
+    assert not exact.upper_bound and exact.upper_bound_reason is None
+    late = dataclasses.replace(WATCHED, polls=1, started_epoch_ms=PREDICTED + 250)
+    bounded = measure(start, late, "switchover", "hd-b")
+    assert bounded.upper_bound and "started 0.250 s after the fault" in (bounded.upper_bound_reason or "")
+    assert slo_check(bounded, 60).detail.startswith("<= ")
+    kill = measure(injected_start("hulft-daemon-kill", PREDICTED, "hd-a"), late, "hulft-daemon-kill", "hd-a")
+    assert kill.upper_bound and kill.as_dict()["rtoUpperBoundReason"]
+
+
+@pytest.mark.parametrize(
+    ("line", "running"),
+    [
+        (
+            '{"ok":true,"changed":false,"message":"m","watch_started_epoch_ms":5,"polls":3,"last_poll_epoch_ms":9}',
+            (5, 3, 9),
+        ),
+        ('{"ok":false,"changed":false,"message":"no watcher running on hd-b","exit_code":1}', None),
+    ],
+)
+def test_watcher_status(line: str, running: tuple[int, int, int] | None) -> None:
+    from hadrill.drill.watch import parse_watcher_status
+
+    parsed = parse_watcher_status(line)
+    got = None if parsed is None else (parsed.started_epoch_ms, parsed.polls, parsed.last_poll_epoch_ms)
+    assert got == running
+
+
+def test_watcher_status_without_numbers_is_a_parse_error() -> None:
+    from hadrill.drill.watch import parse_watcher_status
+
+    with pytest.raises(ParseError):
+        parse_watcher_status('{"ok":true,"changed":false,"message":"m","polls":true}')

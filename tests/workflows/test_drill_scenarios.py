@@ -152,4 +152,10 @@ def test_network_down_rto_runs_from_the_nodes_stamp_when_the_fault_lands_late(wo
     assert abs(predicted_rto - (done - lost)) > 1.0
     assert run.check("RTO within SLO")["passed"] and "estimate" not in run.check("RTO within SLO")["detail"]
     assert "- RTO start: " in (run.markdown or "") and "predicted" in (run.markdown or "")
+    # The watcher was seen running (and looking) before the fault: the end is exact, not an upper bound.
+    watcher = report["watcher"]
+    assert watcher["confirmed_before_fault"] is True and watcher["polls_before_fault"] >= 1
+    assert watcher["started_before_fault"] is True and watcher["started_epoch_ms"] <= start["predicted_epoch_ms"]
+    assert report["rto_is_upper_bound"] is False and report["rto_upper_bound_reason"] is None
+    assert "confirmed running before the fault" in (run.markdown or "")
     _assert_clean_end(world)

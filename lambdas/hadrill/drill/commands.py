@@ -74,6 +74,12 @@ def watcher_command(facts: ClusterFacts, node: NodeFacts, timeout_seconds: int) 
     return _command(facts, node, WATCH_TAKEOVER, parameters, timeout_seconds + 60)
 
 
+def watcher_status_command(facts: ClusterFacts, node: NodeFacts) -> NodeCommand:
+    """Is a watcher running on ``node``, since when, how many polls (WatchTakeover Mode=status)."""
+    parameters = params.WatchTakeoverParameters(hulft_tag=facts.hulft_tag, mode="status")
+    return _command(facts, node, WATCH_TAKEOVER, parameters, STATUS_TIMEOUT)
+
+
 def fault_command(
     facts: ClusterFacts, node: NodeFacts, fault: str, target: NodeFacts | None, timeout: int
 ) -> NodeCommand:

@@ -54,6 +54,8 @@ class Measurement:
     takeover_epoch_ms: int
     start: FaultStart
     end_source: str
+    upper_bound_reason: str | None = None
+    watch_started_epoch_ms: int | None = None
 
     @property
     def estimate(self) -> bool:
@@ -71,6 +73,7 @@ class Measurement:
             "takeoverEpochMs": self.takeover_epoch_ms,
             "rtoStart": self.start.as_dict(),
             "rtoEnd": {"epochMs": self.takeover_epoch_ms, "source": self.end_source},
+            "rtoUpperBoundReason": self.upper_bound_reason,
         }
 
 
@@ -92,9 +95,7 @@ def measure(fault: FaultStart, watch: WatchOutcome, scenario: Scenario, node: st
         if fault.epoch_ms <= e.epoch_ms < takeover_ms and "watch started" not in e.event
     ]
     first_sign = min(signs) if signs and failover else None
-    # For a daemon kill the watcher starts after the kill: if its first look already found every daemon
-    # up, the local recovery was quicker than that look and the RTO is an upper bound.
-    upper_bound = not failover and watch.polls <= 1
+    upper_bound, reason = _bound(fault, watch)
     return Measurement(
         rto_seconds=rto,
         detection_seconds=None if first_sign is None else round((first_sign - fault.epoch_ms) / 1000, 3),
@@ -104,7 +105,25 @@ def measure(fault: FaultStart, watch: WatchOutcome, scenario: Scenario, node: st
         takeover_epoch_ms=takeover_ms,
         start=fault,
         end_source=end_source(node, failover),
+        upper_bound_reason=reason,
+        watch_started_epoch_ms=watch.started_epoch_ms,
     )
+
+
+def _bound(fault: FaultStart, watch: WatchOutcome) -> tuple[bool, str | None]:
+    """Whether the RTO is only an upper bound, and why. The end is exact when the watcher saw the state
+    before the takeover and then the change; when its first look already found the takeover complete
+    (a watcher that started late, or a daemon kill watched from right after the kill), the takeover may
+    have completed before that look."""
+    if watch.polls > 1:
+        return False, None
+    late_ms = watch.started_epoch_ms - fault.epoch_ms
+    if late_ms > 0:
+        return True, (
+            f"the watcher started {late_ms / 1000:.3f} s after the fault and its first look already saw the "
+            "takeover complete: it may have completed earlier"
+        )
+    return True, "the watcher's first look already saw the takeover complete: it may have completed earlier"
 
 
 def watch_from_result(result: dict[str, Any]) -> WatchOutcome:

@@ -83,6 +83,7 @@ from hadrill.drill.takeover import (
     wait_for_takeover,
     watcher_of,
 )
+from hadrill.drill.watch import confirm_watcher
 from hadrill.node_commands import offline_nodes
 from hadrill.results import parse_fault_result, parse_result_line
 from hadrill.verdicts import Check, daemons_as_expected, node_verdict, takeover_complete
@@ -243,7 +244,8 @@ def inject_fault(state: DrillState, tools: Tools) -> dict[str, Any]:
     primary, secondary = facts.primary, facts.secondary
     if request.dry_run:
         return phase.result(f"dry run: would inject {request.scenario} on {primary.name}", skipped=True)
-    extra: dict[str, Any] = {}
+    # The standby's watcher must be watching before the fault, or the RTO's end could be late.
+    extra: dict[str, Any] = confirm_watcher(phase, state)
     if request.scenario in EC2_SCENARIOS:
         # The fault is the API call: stamp it here, just before the call (Lambda clocks are synced too).
         fault_ms = tools.clock()
@@ -260,7 +262,7 @@ def inject_fault(state: DrillState, tools: Tools) -> dict[str, Any]:
         phase.event(f"switchover to {secondary.name} requested", fault_ms)
         running = {"commandId": command_id, "node": primary.name, "timeoutSeconds": SWITCHOVER_TIMEOUT}
         summary = f"switchover of {facts.hulft_tag} to {secondary.name} started ({command_id})"
-        return phase.result(summary, faultEpochMs=fault_ms, fault=request.scenario, faultCommand=running)
+        return phase.result(summary, faultEpochMs=fault_ms, fault=request.scenario, faultCommand=running, **extra)
     else:
         [result] = phase.run([fault_command(facts, primary, request.scenario, None, STATUS_TIMEOUT)])
         if not result.succeeded:

@@ -192,6 +192,24 @@ def final_measurement(phases: dict[str, Any], failed: dict[str, Any]) -> dict[st
     return dict(phases.get("WaitForTakeover") or {})
 
 
+def _watcher(phases: dict[str, Any], wait: dict[str, Any]) -> dict[str, Any] | None:
+    """When the watcher started, against the fault, and whether the drill saw it running before the fault."""
+    injected = phases.get("InjectFault") or {}
+    confirmed = injected.get("watcherConfirmed")
+    started = wait.get("watchStartedEpochMs") or (confirmed or {}).get("startedEpochMs")
+    if started is None and "watcherConfirmed" not in injected:
+        return None
+    fault = (wait.get("rtoStart") or {}).get("epochMs", wait.get("faultEpochMs", injected.get("faultEpochMs")))
+    return {
+        "started_epoch_ms": started,
+        "started_at": None if started is None else iso(int(started)),
+        "started_before_fault": None if fault is None or started is None else int(started) <= int(fault),
+        "confirmed_before_fault": confirmed is not None,
+        "polls_before_fault": (confirmed or {}).get("polls"),
+        "not_confirmed_why": injected.get("watcherUnconfirmed"),
+    }
+
+
 def _rto_end(raw: Any) -> dict[str, Any] | None:
     if not isinstance(raw, dict):
         return None
@@ -247,6 +265,8 @@ def build_report(
         "rto_is_estimate": bool(rto.get("rtoIsEstimate", False)) if "rtoSeconds" in rto else None,
         "rto_start": _rto_end(rto.get("rtoStart")),
         "rto_end": _rto_end(rto.get("rtoEnd")),
+        "rto_upper_bound_reason": rto.get("rtoUpperBoundReason"),
+        "watcher": _watcher(phases, wait),
         "max_rto_seconds": request.get("maxRtoSeconds"),
         "takeover_timeout_seconds": request.get("takeoverTimeoutSeconds"),
         "from_node": primary,
@@ -284,6 +304,15 @@ def markdown(report: dict[str, Any]) -> str:
         f"- RTO: {rto_text} (SLO {report['max_rto_seconds']} s), "
         f"from {report['from_node'] or '-'} to {report['to_node'] or '-'}",
     ]
+    if report.get("rto_upper_bound_reason"):
+        lines.append(f"- the RTO is an upper bound: {report['rto_upper_bound_reason']}")
+    watcher = report.get("watcher")
+    if watcher:
+        confirmed = "confirmed running before the fault" if watcher["confirmed_before_fault"] else "not confirmed"
+        when = {True: "before the fault", False: "AFTER the fault", None: ""}[watcher["started_before_fault"]]
+        started = f"started {watcher['started_at']} {when}" if watcher["started_at"] else "start unknown"
+        why = f": {watcher['not_confirmed_why']}" if watcher.get("not_confirmed_why") else ""
+        lines.append(f"- watcher {started} ({confirmed}{why})")
     if report["detection_seconds"] is not None:
         lines.append(
             f"- detection {report['detection_seconds']:.3f} s (fault to the first sign of takeover on the standby), "

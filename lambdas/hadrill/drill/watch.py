@@ -9,12 +9,20 @@ a node's status. The watcher stops polling by the same rule; its own verdict is 
 from __future__ import annotations
 
 import dataclasses
+import time
 from dataclasses import dataclass
 from typing import Any
 
+from hadrill.drill.commands import last_words, watcher_status_command
+from hadrill.drill.runtime import RESERVE_SECONDS, DrillState, Phase
 from hadrill.errors import ParseError
+from hadrill.node_commands import CommandWaitExpired, NodesOffline
 from hadrill.results import WatchOutcome, parse_result_line, parse_watch_result
 from hadrill.verdicts import Verdict, takeover_verdict
+
+# How long the drill waits, before the fault, for the watcher to be running and to have looked once
+# (SSM delivers a command in seconds; an agent that has not started it by then will not help the drill).
+WATCHER_START_SECONDS = 60.0
 
 _WHAT = "watcher result"
 
@@ -68,3 +76,72 @@ def watch_outcome(stdout: str, root_tag: str) -> WatchOutcome:
     why = "; ".join(f"{c.name}: {c.detail}" for c in last) or "nothing seen"
     message = outcome.message if not outcome.complete else f"the watcher stopped, but not at a takeover ({why})"
     return dataclasses.replace(outcome, complete=False, takeover_epoch_ms=None, message=message)
+
+
+@dataclass(frozen=True)
+class WatcherRunning:
+    """WatchTakeover Mode=status: a watcher is running on the node, since started_epoch_ms."""
+
+    started_epoch_ms: int
+    polls: int
+    last_poll_epoch_ms: int
+
+
+def parse_watcher_status(stdout: str) -> WatcherRunning | None:
+    """The running watcher, or None when the node says none is running."""
+    result = parse_result_line(stdout)
+    if result["ok"] is not True:
+        return None
+    values = [result.get(k) for k in ("watch_started_epoch_ms", "polls", "last_poll_epoch_ms")]
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+        raise ParseError(_WHAT, "watcher status lacks watch_started_epoch_ms, polls or last_poll_epoch_ms")
+    started, polls, last = (int(v) for v in values if isinstance(v, int))
+    return WatcherRunning(started, polls, last)
+
+
+def _watcher_status(phase: Phase, node_name: str) -> tuple[WatcherRunning | None, str, bool]:
+    """(the running watcher or None, why not, whether asking again may help)."""
+    facts = phase.tools.facts
+    node = next(n for n in facts.nodes if n.name == node_name)
+    try:
+        [result] = phase.run([watcher_status_command(facts, node)], limit=30.0)
+    except (CommandWaitExpired, NodesOffline) as error:
+        return None, f"{node_name} did not answer ({type(error).__name__}: {error})", False
+    try:
+        running = parse_watcher_status(result.stdout)
+    except ParseError:
+        return None, last_words(result), False
+    if running is None:
+        return None, last_words(result), True
+    if running.polls < 1:
+        return None, "the watcher has not looked yet", True
+    return running, "", False
+
+
+def confirm_watcher(phase: Phase, state: DrillState) -> dict[str, Any]:
+    """Before the fault: is the watcher StartWatcher sent running on the standby, and has it looked at least
+    once (so it saw the hierarchy before the fault)? Waits up to WATCHER_START_SECONDS for one that has not
+    started yet. Its start time goes to the report; a watcher that cannot be confirmed is said so there (the
+    drill goes on: the watcher's own result shows later whether it started in time)."""
+    watcher = state.phase("StartWatcher").get("watcher")
+    if not watcher:
+        return {}
+    tools, node = phase.tools, str(watcher["node"])
+    deadline = time.monotonic() + min(WATCHER_START_SECONDS, max(tools.remaining() - 2 * RESERVE_SECONDS, 0.0))
+    while True:
+        running, why, again = _watcher_status(phase, node)
+        if running is not None or not again or time.monotonic() >= deadline:
+            break
+        tools.sleep(max(tools.poll_seconds, 0.5))
+    if running is None:
+        phase.event(f"watcher on {node} not confirmed before the fault")
+        return {"watcherConfirmed": None, "watcherUnconfirmed": why}
+    phase.event(f"watcher running on {node}", running.started_epoch_ms)
+    confirmed = {
+        "node": node,
+        "startedEpochMs": running.started_epoch_ms,
+        "polls": running.polls,
+        "lastPollEpochMs": running.last_poll_epoch_ms,
+        "confirmedEpochMs": tools.clock(),
+    }
+    return {"watcherConfirmed": confirmed}
