@@ -38,8 +38,14 @@ stamp_file="${HADRILL_ROOT}/var/lib/hadrill/network-down.stamp"
 # stamp, then write it through to the disk (the node may be rebooted next).
 # shellcheck disable=SC2016  # run by bash -c with positional arguments
 stamp_script='t="${EPOCHREALTIME/[.,]/}"; printf "%s %s\n" "$3" "${t:0:${#t}-3}" >"$4.new" && mv -f "$4.new" "$4" && sync "$4"'
+# clock_json: `chronyc tracking` as a JSON string (the drill reads this node's clock offset from it);
+# empty where chrony is missing or does not answer.
+clock_json() {
+  hadrill_str "$(timeout 3 chronyc -n tracking 2>/dev/null || true)"
+}
 case "$fault" in
   network-down)
+    clock="$(clock_json)"
     hadrill_now_ms
     requested_ms="$HADRILL_NOW_MS"
     fault_ms=$((requested_ms + 10#$delay_s * 1000))
@@ -48,7 +54,8 @@ case "$fault" in
     setsid bash -c "{ ${HADRILL_NETWORK_DOWN_SCRIPT}; } && { ${stamp_script}; }" hadrill-network-down \
       "$delay_s" "$interface" "$requested_ms" "$stamp_file" </dev/null >/dev/null 2>&1 &
     hadrill_result true true "network on ${node} (${interface}) goes down in ${delay_s} s; the node will stop answering" \
-      "\"fault\":\"network-down\"" "\"fault_epoch_ms\":${fault_ms}" "\"requested_epoch_ms\":${requested_ms}"
+      "\"fault\":\"network-down\"" "\"fault_epoch_ms\":${fault_ms}" "\"requested_epoch_ms\":${requested_ms}" \
+      "\"clock\":${clock}"
     ;;
   network-down-stamp)
     [[ -s "$stamp_file" ]] || hadrill_fail 5 "no network-down stamp on ${node} (${stamp_file})"
@@ -57,16 +64,18 @@ case "$fault" in
       || hadrill_fail 5 "the network-down stamp on ${node} is unreadable"
     hadrill_result true false "the network on ${node} went down at ${stamped_down} (epoch ms)" \
       "\"fault\":\"network-down-stamp\"" "\"requested_epoch_ms\":${stamped_request}" \
-      "\"stamp_epoch_ms\":${stamped_down}"
+      "\"stamp_epoch_ms\":${stamped_down}" "\"clock\":$(clock_json)"
     ;;
   hulft-daemon-kill)
     hulft_daemons_up "$(ps -ef 2>/dev/null || true)"
     [[ " ${HULFT_UP} " == *" ${daemon} "* ]] || hadrill_fail 3 "${daemon} is not running on ${node}: is this the active node?"
+    clock="$(clock_json)"  # before the kill: the watcher starts when this command answers
     hadrill_now_ms
     fault_ms="$HADRILL_NOW_MS"
     pkill -KILL -x "$daemon" || hadrill_fail 4 "pkill ${daemon} failed"
     hadrill_result true true "killed ${daemon} on ${node}; LifeKeeper should restart it here" \
-      "\"fault\":\"hulft-daemon-kill\"" "\"daemon\":$(hadrill_str "$daemon")" "\"fault_epoch_ms\":${fault_ms}"
+      "\"fault\":\"hulft-daemon-kill\"" "\"daemon\":$(hadrill_str "$daemon")" "\"fault_epoch_ms\":${fault_ms}" \
+      "\"clock\":${clock}"
     ;;
   switchover)
     [[ "$target_node" != none && "$target_node" != "$node" ]] || hadrill_fail 2 "switchover needs TargetNode, the standby's LifeKeeper name"
@@ -77,7 +86,8 @@ case "$fault" in
     lk_switchover "$tag" "$target_node" >&2 || hadrill_fail 4 "switchover of ${tag} to ${target_node} failed"
     hadrill_now_ms
     hadrill_result true true "hierarchy ${tag} switched over from ${node} to ${target_node}" \
-      "\"fault\":\"switchover\"" "\"fault_epoch_ms\":${fault_ms}" "\"completed_epoch_ms\":${HADRILL_NOW_MS}"
+      "\"fault\":\"switchover\"" "\"fault_epoch_ms\":${fault_ms}" "\"completed_epoch_ms\":${HADRILL_NOW_MS}" \
+      "\"clock\":$(clock_json)"
     ;;
   *)
     hadrill_fail 2 "unknown fault ${fault}"

@@ -26,6 +26,11 @@ hadrill_param timeout_s TimeoutSeconds
 hadrill_param mode Mode
 
 state_file="${HADRILL_ROOT}/run/hadrill/watch-takeover.state"
+# clock_json: `chronyc tracking` as a JSON string (the drill reads this node's clock offset from it);
+# empty where chrony is missing or does not answer.
+clock_json() {
+  hadrill_str "$(timeout 3 chronyc -n tracking 2>/dev/null || true)"
+}
 if [[ "$mode" == status ]]; then
   w_pid="" w_started="" w_polls="" w_last=""
   if [[ -f "$state_file" ]]; then
@@ -36,7 +41,8 @@ if [[ "$mode" == status ]]; then
     hadrill_fail 1 "no watcher running on ${HADRILL_NODE_NAME:-$(uname -n)}"
   fi
   hadrill_result true false "watcher ${w_pid} running since ${w_started} (${w_polls} polls)" \
-    "\"watch_started_epoch_ms\":${w_started}" "\"polls\":${w_polls}" "\"last_poll_epoch_ms\":${w_last}"
+    "\"watch_started_epoch_ms\":${w_started}" "\"polls\":${w_polls}" "\"last_poll_epoch_ms\":${w_last}" \
+    "\"clock\":$(clock_json)"
   exit 0
 fi
 mkdir -p "${state_file%/*}"
@@ -99,14 +105,14 @@ while :; do
     event "$now" "takeover complete"
     hadrill_result true false "takeover complete on this node after $(((now - started) / 1000)) s of watching (${polls} polls)" \
       "\"takeover_epoch_ms\":${now}" "\"watch_started_epoch_ms\":${started}" "\"polls\":${polls}" \
-      "\"timeline\":[${timeline}]" "\"seen\":[${seen}]"
+      "\"timeline\":[${timeline}]" "\"seen\":[${seen}]" "\"clock\":$(clock_json)"
     exit 0
   fi
   if (( now >= deadline )); then
     event "$now" "timeout"
     hadrill_result false false "no takeover within ${timeout_s} s: hierarchy ${tag} is ${LK_ROOT_STATE}, daemons up: ${HULFT_UP:-none}" \
       "\"exit_code\":1" "\"watch_started_epoch_ms\":${started}" "\"polls\":${polls}" "\"timeline\":[${timeline}]" \
-      "\"seen\":[${seen}]"
+      "\"seen\":[${seen}]" "\"clock\":$(clock_json)"
     exit 1
   fi
   sleep "$period"

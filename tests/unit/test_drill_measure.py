@@ -158,3 +158,43 @@ def test_watcher_status_without_numbers_is_a_parse_error() -> None:
 
     with pytest.raises(ParseError):
         parse_watcher_status('{"ok":true,"changed":false,"message":"m","polls":true}')
+
+
+@pytest.mark.parametrize(("fault_ms", "words"), [(TAKEOVER + 1500, "1.500 s before"), (TAKEOVER - 900_000, "after")])
+def test_a_negative_or_implausible_rto_is_a_domain_error_naming_both_clocks(fault_ms: int, words: str) -> None:
+    from hadrill.drill.model import ImplausibleRto
+
+    with pytest.raises(ImplausibleRto) as raised:
+        measure(injected_start("switchover", fault_ms, "hd-a"), WATCHED, "switchover", "hd-b")
+    message = str(raised.value)
+    assert words in message and "hd-b" in message and "hd-a's clock" in message and "chronyc tracking" in message
+    assert not isinstance(raised.value, ValueError)
+
+
+def test_the_report_lists_each_nodes_clock_offset() -> None:
+    amazon = (Path(__file__).parent / "fixtures" / "chronyc_tracking_amazon.txt").read_text()
+    from hadrill.drill.clock import clock_reading
+
+    waited = {
+        **measure(injected_start("switchover", PREDICTED, "hd-a"), WATCHED, "switchover", "hd-b").as_dict(),
+        "clocks": [clock_reading("hd-b", "after the takeover", amazon)],
+    }
+    injected = {"clocks": [clock_reading("hd-a", "at the fault", "")]}
+    state = {
+        "request": {"scenario": "switchover"},
+        "drill": {"drillId": "d"},
+        "phases": {"InjectFault": injected, "WaitForTakeover": waited},
+        "failed": {},
+    }
+    built = report.build_report(
+        state,
+        cluster="c",
+        primary="hd-a",
+        execution="arn:x:d",
+        started_ms=PREDICTED - 5000,
+        finished_ms=TAKEOVER + 5000,
+        record_ms=10,
+        memory_mb=256,
+    )
+    assert [(c["node"], c["known"]) for c in built["clocks"]] == [("hd-a", False), ("hd-b", True)]
+    assert "hd-b after the takeover -0.012 ms (A9FEA97B (169.254.169.123))" in report.markdown(built)

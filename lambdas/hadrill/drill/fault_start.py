@@ -12,14 +12,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from hadrill.drill.clock import clock_reading
 from hadrill.drill.commands import STATUS_TIMEOUT, fault_command, last_words
 from hadrill.drill.measure import FaultStart, measure, slo_check, watch_from_result
-from hadrill.drill.model import Scenario
+from hadrill.drill.model import ImplausibleRto, Scenario
 from hadrill.drill.runtime import DrillState, Phase
 from hadrill.errors import ParseError
 from hadrill.facts import NodeFacts
 from hadrill.node_commands import CommandWaitExpired, NodesOffline
 from hadrill.results import parse_result_line
+from hadrill.verdicts import Check
 
 STAMP = "network-down-stamp"
 # How long the stamp's reader waits for its answer (one that answers at all answers in seconds).
@@ -80,13 +82,16 @@ def unread_start(predicted: FaultStart, why: str) -> FaultStart:
 
 
 def read_start(phase: Phase, primary: NodeFacts, predicted: FaultStart, requested_epoch_ms: int) -> FaultStart:
-    """Read the network-down stamp back from the (recovered) primary."""
+    """Read the network-down stamp back from the (recovered) primary (and its clock, into phase.clocks)."""
     command = fault_command(phase.tools.facts, primary, STAMP, None, STATUS_TIMEOUT)
     try:
         [result] = phase.run([command], limit=STAMP_READ_SECONDS)
     except (CommandWaitExpired, NodesOffline) as error:
         return unread_start(predicted, f"{primary.name} did not answer: {error}")
     try:
+        phase.clocks.append(
+            clock_reading(primary.name, "after the recovery", parse_result_line(result.stdout).get("clock"))
+        )
         stamp = parse_network_down_stamp(result.stdout)
     except ParseError:
         return unread_start(predicted, last_words(result))
@@ -104,8 +109,12 @@ def confirm_network_down_rto(phase: Phase, state: DrillState) -> dict[str, Any]:
     predicted = FaultStart.from_dict(waited["rtoStart"])
     requested = int(state.phase("InjectFault").get("requestedEpochMs") or 0)
     start = read_start(phase, facts.primary, predicted, requested)
-    measured = measure(start, watch_from_result(waited), state.request.scenario, str(waited["toNode"]))
+    try:
+        measured = measure(start, watch_from_result(waited), state.request.scenario, str(waited["toNode"]))
+    except ImplausibleRto as error:
+        phase.check(Check("RTO measurable", False, str(error)))
+        return {"clocks": phase.clocks}
     if start.observed:
         phase.event(f"network down on {facts.primary.name} (its stamp)", start.epoch_ms)
     phase.check(slo_check(measured, state.request.max_rto_seconds))
-    return {"measurement": measured.as_dict()}
+    return {"measurement": measured.as_dict(), "clocks": phase.clocks}

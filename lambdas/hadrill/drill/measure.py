@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from hadrill.drill.model import FAILOVER_SCENARIOS, Scenario
+from hadrill.drill.model import FAILOVER_SCENARIOS, MAX_TAKEOVER_TIMEOUT_SECONDS, ImplausibleRto, Scenario
 from hadrill.results import TimelineEvent, WatchOutcome
 from hadrill.verdicts import Check, rto_seconds
 
@@ -88,6 +88,7 @@ def measure(fault: FaultStart, watch: WatchOutcome, scenario: Scenario, node: st
         raise ValueError("measure() needs a watch that saw the takeover complete")
     takeover_ms = watch.takeover_epoch_ms
     failover = scenario in FAILOVER_SCENARIOS
+    _plausible(fault, takeover_ms, node)
     rto = rto_seconds(fault.epoch_ms, takeover_ms)
     signs = [
         e.epoch_ms
@@ -107,6 +108,23 @@ def measure(fault: FaultStart, watch: WatchOutcome, scenario: Scenario, node: st
         end_source=end_source(node, failover),
         upper_bound_reason=reason,
         watch_started_epoch_ms=watch.started_epoch_ms,
+    )
+
+
+# Longer than any watcher watches (it gives up takeoverTimeoutSeconds after the fault, at most this), plus
+# a minute: a longer RTO means a stamp or a clock is wrong, not a slow takeover.
+MAX_PLAUSIBLE_RTO_SECONDS = MAX_TAKEOVER_TIMEOUT_SECONDS + 60
+
+
+def _plausible(fault: FaultStart, takeover_ms: int, node: str) -> None:
+    seconds = (takeover_ms - fault.epoch_ms) / 1000
+    if 0 <= seconds <= MAX_PLAUSIBLE_RTO_SECONDS:
+        return
+    what = f"{-seconds:.3f} s before" if seconds < 0 else f"{seconds:.3f} s after"
+    raise ImplausibleRto(
+        f"the takeover seen on {node} ({takeover_ms}) is {what} the fault ({fault.epoch_ms}, {fault.source}): "
+        "the two stamps are on different nodes' clocks and these disagree (see the clock offsets in the "
+        "report, chronyc tracking on each node) or a stamp is wrong; the RTO cannot be measured"
     )
 
 

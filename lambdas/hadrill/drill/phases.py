@@ -36,6 +36,7 @@ from hadrill.drill.checks import (
     stop_if_alarm,
     where_is_hierarchy,
 )
+from hadrill.drill.clock import clock_reading
 from hadrill.drill.commands import (
     DATA_MARKER,
     HEALTH_CHECK,
@@ -269,9 +270,11 @@ def inject_fault(state: DrillState, tools: Tools) -> dict[str, Any]:
             raise FaultNotInjected(f"{INJECT_FAULT} {request.scenario} on {primary.name}: {last_words(result)}")
         injected = parse_fault_result(result.stdout)
         fault_ms, summary = injected.fault_epoch_ms, injected.message
+        said = parse_result_line(result.stdout)
+        extra["clocks"] = [*extra.get("clocks", []), clock_reading(primary.name, "at the fault", said.get("clock"))]
         if request.scenario == "network-down":
             # The job's stamp carries this time: RecoverPrimary reads it back and knows it is this fault's.
-            extra["requestedEpochMs"] = parse_result_line(result.stdout).get("requested_epoch_ms")
+            extra["requestedEpochMs"] = said.get("requested_epoch_ms")
         if request.scenario == "hulft-daemon-kill":
             # Local recovery happens on the primary: watch it there, from right after the kill.
             timeout_s = request.takeover_timeout_seconds + 1

@@ -267,6 +267,8 @@ def build_report(
         "rto_end": _rto_end(rto.get("rtoEnd")),
         "rto_upper_bound_reason": rto.get("rtoUpperBoundReason"),
         "watcher": _watcher(phases, wait),
+        # Each node's clock offset (chronyc tracking) read around the fault: the RTO subtracts two clocks.
+        "clocks": [reading for result in phases.values() for reading in (result or {}).get("clocks", [])],
         "max_rto_seconds": request.get("maxRtoSeconds"),
         "takeover_timeout_seconds": request.get("takeoverTimeoutSeconds"),
         "from_node": primary,
@@ -313,6 +315,7 @@ def markdown(report: dict[str, Any]) -> str:
         started = f"started {watcher['started_at']} {when}" if watcher["started_at"] else "start unknown"
         why = f": {watcher['not_confirmed_why']}" if watcher.get("not_confirmed_why") else ""
         lines.append(f"- watcher {started} ({confirmed}{why})")
+    lines += _clock_lines(report.get("clocks") or [])
     if report["detection_seconds"] is not None:
         lines.append(
             f"- detection {report['detection_seconds']:.3f} s (fault to the first sign of takeover on the standby), "
@@ -358,6 +361,17 @@ def _rto_ends(report: dict[str, Any]) -> list[str]:
     if end:
         lines.append(f"- RTO end: {end['at']} ({end['source']})")
     return lines
+
+
+def _clock_lines(clocks: list[dict[str, Any]]) -> list[str]:
+    shown = []
+    for c in clocks:
+        if c.get("known"):
+            sync = "" if c.get("synchronised") else ", NOT synchronised"
+            shown.append(f"{c['node']} {c['when']} {c['offsetSeconds'] * 1000:+.3f} ms ({c['reference']}{sync})")
+        else:
+            shown.append(f"{c['node']} {c['when']} unknown")
+    return [f"- clock offsets (chronyc tracking): {'; '.join(shown)}"] if shown else []
 
 
 def summary(report: dict[str, Any], report_keys: dict[str, str]) -> dict[str, Any]:

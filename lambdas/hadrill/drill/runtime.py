@@ -134,6 +134,8 @@ class Phase:
         self.events: list[dict[str, Any]] = list((resumed or {}).get("events", []))
         self.commands = int((resumed or {}).get("ssmCommands", 0))
         self.waits = int((resumed or {}).get("waits", 0))
+        # The nodes' clock readings (hadrill.drill.clock) this phase took, for the report.
+        self.clocks: list[dict[str, Any]] = []
 
     # -- nodes --------------------------------------------------------------------------------
     def run(self, commands: list[NodeCommand], *, limit: float | None = None) -> list[CommandResult]:

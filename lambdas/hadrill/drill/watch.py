@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from hadrill.drill.clock import clock_reading
 from hadrill.drill.commands import last_words, watcher_status_command
 from hadrill.drill.runtime import RESERVE_SECONDS, DrillState, Phase
 from hadrill.errors import ParseError
@@ -85,6 +86,7 @@ class WatcherRunning:
     started_epoch_ms: int
     polls: int
     last_poll_epoch_ms: int
+    clock: str = ""  # the node's `chronyc tracking` output (hadrill.drill.clock)
 
 
 def parse_watcher_status(stdout: str) -> WatcherRunning | None:
@@ -96,7 +98,8 @@ def parse_watcher_status(stdout: str) -> WatcherRunning | None:
     if not all(isinstance(v, int) and not isinstance(v, bool) for v in values):
         raise ParseError(_WHAT, "watcher status lacks watch_started_epoch_ms, polls or last_poll_epoch_ms")
     started, polls, last = (int(v) for v in values if isinstance(v, int))
-    return WatcherRunning(started, polls, last)
+    clock = result.get("clock")
+    return WatcherRunning(started, polls, last, clock if isinstance(clock, str) else "")
 
 
 def _watcher_status(phase: Phase, node_name: str) -> tuple[WatcherRunning | None, str, bool]:
@@ -144,4 +147,4 @@ def confirm_watcher(phase: Phase, state: DrillState) -> dict[str, Any]:
         "lastPollEpochMs": running.last_poll_epoch_ms,
         "confirmedEpochMs": tools.clock(),
     }
-    return {"watcherConfirmed": confirmed}
+    return {"watcherConfirmed": confirmed, "clocks": [clock_reading(node, "before the fault", running.clock)]}
