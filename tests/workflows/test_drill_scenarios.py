@@ -158,4 +158,21 @@ def test_network_down_rto_runs_from_the_nodes_stamp_when_the_fault_lands_late(wo
     assert watcher["started_before_fault"] is True and watcher["started_epoch_ms"] <= start["predicted_epoch_ms"]
     assert report["rto_is_upper_bound"] is False and report["rto_upper_bound_reason"] is None
     assert "confirmed running before the fault" in (run.markdown or "")
+    # Cost: the report's count is labelled an estimate (the Lambda reads no history); the history as
+    # RecordResult would read it (up to its own invocation) counts the same as the whole execution's.
+    from hadrill.drill import report as drill_report
+
+    assert report["cost"]["counted_from"] == "state document (estimate)"
+    assert report["cost"]["method"].startswith("estimate: ")
+    events = list(run.result.events)
+    record = next(
+        i
+        for i, e in enumerate(events)
+        if e["type"].endswith("StateEntered") and e["stateEnteredEventDetails"]["name"] == "RecordResult"
+    )
+    scheduled = next(i for i, e in enumerate(events) if i > record and e["type"].endswith("Scheduled"))
+    to_record = drill_report.counted_from_history(events[: scheduled + 1], ended=False)
+    assert to_record == (run.result.state_transitions, run.result.lambda_invocations)
+    assert drill_report.counted_from_history(events, ended=True) == to_record
+    assert report["cost"]["state_transitions"] == run.result.state_transitions
     _assert_clean_end(world)

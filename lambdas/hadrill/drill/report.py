@@ -1,10 +1,10 @@
 """The drill's verdict and report: outcome, RTO, checks, timeline, recovery, switchback and cost.
 
-Cost is counted from the state document, not from the execution history: every Lambda state keeps
-its result under ``$.phases.<State>`` (or its caught error under ``$.failed.<State>``), and the few
-Pass/Choice/terminal states are known from the path, so the count needs no extra IAM
-(states:GetExecutionHistory) and no extra call. Retries of a state (Lambda service errors) are
-billed by Step Functions but invisible here; the local bench checks the count against the history.
+Cost is counted from the execution's own history where the caller could read it (``history``), else
+from the state document, labelled an estimate: every Lambda state keeps its result under
+``$.phases.<State>`` (or its caught error under ``$.failed.<State>``), and the few Pass/Choice/terminal
+states are known from the path. Retries of a state (Lambda service errors) are billed by Step Functions
+but invisible there; the local bench checks that count against the history.
 """
 
 from __future__ import annotations
@@ -72,8 +72,29 @@ def verdict(state: dict[str, Any]) -> tuple[str, str]:
     return "PASSED", "every check passed"
 
 
-def count_cost(state: dict[str, Any], *, record_ms: float, memory_mb: int) -> dict[str, Any]:
-    """State transitions, Lambda invocations and GB-seconds, SSM commands, and the price of them."""
+def counted_from_history(events: list[dict[str, Any]], *, ended: bool) -> tuple[int, int]:
+    """(state transitions, Lambda invocations) from the execution's own history (GetExecutionHistory's
+    events): every state entered is one transition, every Lambda scheduled one invocation. A history read
+    by RecordResult while the execution runs (``ended`` False) lacks the tail every path runs after it."""
+    transitions = sum(1 for e in events if str(e.get("type", "")).endswith("StateEntered"))
+    invocations = sum(
+        1
+        for e in events
+        if e.get("type") == "LambdaFunctionScheduled"
+        or (
+            e.get("type") == "TaskScheduled"
+            and (e.get("taskScheduledEventDetails") or {}).get("resourceType") == "lambda"
+        )
+    )
+    if not ended:
+        transitions += TAIL_STATES  # ReleaseLock, DrillOutcome, DrillPassed/DrillFailed (RecordResult is in)
+        invocations += 1  # ReleaseLock
+    return transitions, invocations
+
+
+def _counted_from_state(state: dict[str, Any]) -> tuple[int, int]:
+    """(state transitions, Lambda invocations) worked out from the state document and the drill state
+    machine's known shape (an estimate: retries, and any state the shape here does not know, are missed)."""
     phases: dict[str, Any] = unwrap_phases(state.get("phases"))
     failed: dict[str, Any] = state.get("failed") or {}
     lambda_states = len(phases) + len(failed)
@@ -95,6 +116,25 @@ def count_cost(state: dict[str, Any], *, record_ms: float, memory_mb: int) -> di
             runs, choices = waits, waits + 1
         transitions += runs + waits + choices
         invocations += runs
+    return transitions, invocations
+
+
+def count_cost(
+    state: dict[str, Any], *, record_ms: float, memory_mb: int, history: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """State transitions, Lambda invocations and GB-seconds, SSM commands, and the price of them. With the
+    execution's history (read by RecordResult, before the tail), transitions and invocations are counted
+    from it; without, from the state document, and the report says that is an estimate."""
+    phases: dict[str, Any] = unwrap_phases(state.get("phases"))
+    if history is not None:
+        transitions, invocations = counted_from_history(history, ended=False)
+        counted = "counted from this execution's history (GetExecutionHistory) up to RecordResult, plus its tail"
+    else:
+        transitions, invocations = _counted_from_state(state)
+        counted = (
+            "estimate: the execution history was not read; counted from the states this execution passed (its "
+            "state document, with the Wait states each waiting phase asked for); retries are not included"
+        )
     gb_seconds = 0.0
     for result in phases.values():
         gb_seconds += float(result.get("lambdaMs", 0)) / 1000 * int(result.get("memoryMb", memory_mb)) / 1024
@@ -116,11 +156,10 @@ def count_cost(state: dict[str, Any], *, record_ms: float, memory_mb: int) -> di
             "ssm_run_command": 0.0,
             "total": round(step_usd + lambda_usd, 6),
         },
+        "counted_from": "execution history" if history is not None else "state document (estimate)",
         "method": (
-            "counted from the states this execution passed (its state document, with the Wait states each "
-            "waiting phase asked for); retries are not included; "
-            "prices: Step Functions standard $0.025 per 1,000 transitions, Lambda $0.0000166667 per GB-s "
-            "+ $0.20 per 1M requests, SSM Run Command free"
+            f"{counted}; prices: Step Functions standard $0.025 per 1,000 transitions, Lambda $0.0000166667 per "
+            "GB-s + $0.20 per 1M requests, SSM Run Command free"
         ),
     }
 
@@ -232,6 +271,7 @@ def build_report(
     finished_ms: int,
     record_ms: float,
     memory_mb: int,
+    history: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     request: dict[str, Any] = state.get("request") or {}
     drill: dict[str, Any] = state.get("drill") or {}
@@ -283,7 +323,7 @@ def build_report(
             "broken_stale_lock": lock_phase.get("brokenStaleLock"),
         },
         "phases": {name: (result or {}).get("summary", "") for name, result in phases.items()},
-        "cost": count_cost(state, record_ms=record_ms, memory_mb=memory_mb),
+        "cost": count_cost(state, record_ms=record_ms, memory_mb=memory_mb, history=history),
     }
 
 
