@@ -100,15 +100,30 @@ class Commands:
 
     # ---- network, processes ------------------------------------------------------------------------
 
-    def cmd_ifdown(self, node: Node, args: list[str], cwd: str, answer: Answer) -> Reply:
-        self.engine.node_lost(node, f"ifdown {' '.join(args)}")
-        return Reply(0)
+    def cmd_ifdown(self, node: Node, args: list[str], cwd: str, answer: Answer) -> Reply | None:
+        return self._network_down(node, f"ifdown {' '.join(args)}", Reply(0), answer)
 
-    def cmd_service(self, node: Node, args: list[str], cwd: str, answer: Answer) -> Reply:
+    def cmd_service(self, node: Node, args: list[str], cwd: str, answer: Answer) -> Reply | None:
         if args[:2] == ["network", "stop"]:
-            self.engine.node_lost(node, "service network stop")
-            return Reply(0, "Shutting down interface eth0:  [  OK  ]\n")
+            return self._network_down(
+                node, "service network stop", Reply(0, "Shutting down interface eth0:  [  OK  ]\n"), answer
+            )
         return Reply(1, err=f"service {' '.join(args)}: not simulated\n")
+
+    def _network_down(self, node: Node, why: str, reply: Reply, answer: Answer) -> Reply | None:
+        """The node's network goes down when the command returns; Knobs.fault_delay_seconds makes the
+        command take that long first (a slow ifdown: the fault lands later than the drill predicts)."""
+        delay = self.engine.knobs.fault_delay_seconds
+        if delay <= 0:
+            self.engine.node_lost(node, why)
+            return reply
+
+        def down() -> None:
+            self.engine.node_lost(node, why)
+            answer(reply)
+
+        self.engine.at(time.time() + delay, down)
+        return None
 
     def cmd_pkill(self, node: Node, args: list[str], cwd: str, answer: Answer) -> Reply:
         name = args[-1] if args else ""

@@ -31,6 +31,9 @@ class Knobs:
     lkcli_without_option: str | None = None  # an older lkcli whose --help lacks this option ("--hulexep")
     mirror_status_reworded: bool = False  # mirror_status words its status differently ("Synchronized: 100%")
     no_icmp: bool = False  # ICMP echo blocked between the nodes: lkping gets no answer
+    # network-down: ifdown (or service network stop) takes this long before the interface is down, so
+    # the fault lands later than the drill predicts (InjectFault's time + DelaySeconds).
+    fault_delay_seconds: float = 0.0
 
 
 @dataclass(frozen=True)

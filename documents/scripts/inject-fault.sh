@@ -2,13 +2,17 @@
 # HADrill-InjectFault (run on the primary):
 #   network-down       the reference procedure's "service network stop" / ifdown, in a detached job
 #                      that starts DelaySeconds after this command, so the command can report first;
-#                      fault_epoch_ms is when the network goes down.
+#                      fault_epoch_ms is the prediction (now + DelaySeconds). The job stamps the moment
+#                      the interface actually went down ("<requested ms> <down ms>") into a file on the
+#                      node's root disk, which survives the reboot the recovery may need.
+#   network-down-stamp read that stamp back (run once the node is recovered): stamp_epoch_ms is the
+#                      observed start of the fault; exit 5 when there is none.
 #   hulft-daemon-kill  SIGKILL one HULFT daemon; LifeKeeper is expected to recover it locally.
 #   switchover         planned: bring the hierarchy in service on TargetNode (blocks until done).
 # Instance stop and reboot are EC2 API calls, not this document.
 # Exit codes: 0 fault injected, 2 parameter missing or TargetNode missing for switchover,
 #   3 precondition (daemon not running here / hierarchy not in service here), 4 the fault command
-#   failed, 70 unexpected failure.
+#   failed, 5 no network-down stamp to read, 70 unexpected failure.
 set -Eeuo pipefail
 # hadrill:include-begin
 # shellcheck source=lib.sh
@@ -27,23 +31,51 @@ hadrill_param interface Interface
 hadrill_param delay_s DelaySeconds
 
 node="${HADRILL_NODE_NAME:-$(uname -n)}"
+# Where the detached network-down job stamps the moment the interface went down: the root disk (not
+# /run or /tmp, which a reboot empties).
+stamp_file="${HADRILL_ROOT}/var/lib/hadrill/network-down.stamp"
+# What the job runs after the vendor's network-down commands succeed ($3 = requested ms, $4 = the file):
+# stamp, then write it through to the disk (the node may be rebooted next).
+# shellcheck disable=SC2016  # run by bash -c with positional arguments
+stamp_script='t="${EPOCHREALTIME/[.,]/}"; printf "%s %s\n" "$3" "${t:0:${#t}-3}" >"$4.new" && mv -f "$4.new" "$4" && sync "$4"'
+# clock_json: `chronyc tracking` as a JSON string (the drill reads this node's clock offset from it);
+# empty where chrony is missing or does not answer.
+clock_json() {
+  hadrill_str "$(timeout 3 chronyc -n tracking 2>/dev/null || true)"
+}
 case "$fault" in
   network-down)
+    clock="$(clock_json)"
     hadrill_now_ms
-    fault_ms=$((HADRILL_NOW_MS + 10#$delay_s * 1000))
-    setsid bash -c "$HADRILL_NETWORK_DOWN_SCRIPT" hadrill-network-down "$delay_s" "$interface" \
-      </dev/null >/dev/null 2>&1 &
+    requested_ms="$HADRILL_NOW_MS"
+    fault_ms=$((requested_ms + 10#$delay_s * 1000))
+    mkdir -p "${stamp_file%/*}"
+    rm -f "$stamp_file"
+    setsid bash -c "{ ${HADRILL_NETWORK_DOWN_SCRIPT}; } && { ${stamp_script}; }" hadrill-network-down \
+      "$delay_s" "$interface" "$requested_ms" "$stamp_file" </dev/null >/dev/null 2>&1 &
     hadrill_result true true "network on ${node} (${interface}) goes down in ${delay_s} s; the node will stop answering" \
-      "\"fault\":\"network-down\"" "\"fault_epoch_ms\":${fault_ms}"
+      "\"fault\":\"network-down\"" "\"fault_epoch_ms\":${fault_ms}" "\"requested_epoch_ms\":${requested_ms}" \
+      "\"clock\":${clock}"
+    ;;
+  network-down-stamp)
+    [[ -s "$stamp_file" ]] || hadrill_fail 5 "no network-down stamp on ${node} (${stamp_file})"
+    read -r stamped_request stamped_down <"$stamp_file" || true
+    [[ "${stamped_request:-}" =~ ^[0-9]{1,15}$ && "${stamped_down:-}" =~ ^[0-9]{1,15}$ ]] \
+      || hadrill_fail 5 "the network-down stamp on ${node} is unreadable"
+    hadrill_result true false "the network on ${node} went down at ${stamped_down} (epoch ms)" \
+      "\"fault\":\"network-down-stamp\"" "\"requested_epoch_ms\":${stamped_request}" \
+      "\"stamp_epoch_ms\":${stamped_down}" "\"clock\":$(clock_json)"
     ;;
   hulft-daemon-kill)
     hulft_daemons_up "$(ps -ef 2>/dev/null || true)"
     [[ " ${HULFT_UP} " == *" ${daemon} "* ]] || hadrill_fail 3 "${daemon} is not running on ${node}: is this the active node?"
+    clock="$(clock_json)"  # before the kill: the watcher starts when this command answers
     hadrill_now_ms
     fault_ms="$HADRILL_NOW_MS"
     pkill -KILL -x "$daemon" || hadrill_fail 4 "pkill ${daemon} failed"
     hadrill_result true true "killed ${daemon} on ${node}; LifeKeeper should restart it here" \
-      "\"fault\":\"hulft-daemon-kill\"" "\"daemon\":$(hadrill_str "$daemon")" "\"fault_epoch_ms\":${fault_ms}"
+      "\"fault\":\"hulft-daemon-kill\"" "\"daemon\":$(hadrill_str "$daemon")" "\"fault_epoch_ms\":${fault_ms}" \
+      "\"clock\":${clock}"
     ;;
   switchover)
     [[ "$target_node" != none && "$target_node" != "$node" ]] || hadrill_fail 2 "switchover needs TargetNode, the standby's LifeKeeper name"
@@ -54,7 +86,8 @@ case "$fault" in
     lk_switchover "$tag" "$target_node" >&2 || hadrill_fail 4 "switchover of ${tag} to ${target_node} failed"
     hadrill_now_ms
     hadrill_result true true "hierarchy ${tag} switched over from ${node} to ${target_node}" \
-      "\"fault\":\"switchover\"" "\"fault_epoch_ms\":${fault_ms}" "\"completed_epoch_ms\":${HADRILL_NOW_MS}"
+      "\"fault\":\"switchover\"" "\"fault_epoch_ms\":${fault_ms}" "\"completed_epoch_ms\":${HADRILL_NOW_MS}" \
+      "\"clock\":$(clock_json)"
     ;;
   *)
     hadrill_fail 2 "unknown fault ${fault}"

@@ -1,10 +1,15 @@
 #!/bin/bash
 # HADrill-WatchTakeover (run on the standby before the fault): poll lcdstatus -q and ps -ef locally
-# every PollMillis until the hierarchy is ISP here and hulobsd, hulrcvd and hulsndd are all running,
-# or TimeoutSeconds pass. Prints a timeline, one "TIMELINE <epoch ms> <event>" line per change, and
-# the same timeline in the result (takeover_epoch_ms is when the takeover was seen complete).
-# Exit codes: 0 takeover complete, 1 no takeover before the timeout, 2 parameter missing,
-#   70 unexpected failure.
+# every PollMillis and report what it saw: "seen", one entry per change of any resource of the
+# hierarchy or of the daemons ({epoch_ms, resources: {tag: state}, daemons: [...]}). Whether and when the
+# takeover was complete is decided from "seen" by one Python function (hadrill.verdicts.takeover_verdict);
+# the watcher only stops polling when every resource of the hierarchy is ISP here and hulobsd, hulrcvd
+# and hulsndd all run (the same rule), or TimeoutSeconds pass. Prints a timeline, one
+# "TIMELINE <epoch ms> <event>" line per change, and the same timeline in the result.
+# Mode=status answers instead whether a watcher is running on this node and since when (the drill asks
+# before the fault): the watcher keeps "<pid> <started ms> <polls> <last poll ms>" in a state file.
+# Exit codes: 0 takeover complete (status: a watcher is running), 1 no takeover before the timeout
+#   (status: no watcher running), 2 parameter missing, 70 unexpected failure.
 set -Eeuo pipefail
 # hadrill:include-begin
 # shellcheck source=lib.sh
@@ -14,10 +19,33 @@ set -Eeuo pipefail
 # hadrill:include-end
 
 # parameters (set by hadrill_param)
-declare tag poll_ms timeout_s
+declare tag poll_ms timeout_s mode
 hadrill_param tag HulftTag
 hadrill_param poll_ms PollMillis
 hadrill_param timeout_s TimeoutSeconds
+hadrill_param mode Mode
+
+state_file="${HADRILL_ROOT}/run/hadrill/watch-takeover.state"
+# clock_json: `chronyc tracking` as a JSON string (the drill reads this node's clock offset from it);
+# empty where chrony is missing or does not answer.
+clock_json() {
+  hadrill_str "$(timeout 3 chronyc -n tracking 2>/dev/null || true)"
+}
+if [[ "$mode" == status ]]; then
+  w_pid="" w_started="" w_polls="" w_last=""
+  if [[ -f "$state_file" ]]; then
+    read -r w_pid w_started w_polls w_last <"$state_file" || true
+  fi
+  numbers='^[0-9]{1,15} [0-9]{1,15} [0-9]{1,15} [0-9]{1,15}$'
+  if ! [[ "${w_pid} ${w_started} ${w_polls} ${w_last}" =~ $numbers ]] || ! kill -0 "$w_pid" 2>/dev/null; then
+    hadrill_fail 1 "no watcher running on ${HADRILL_NODE_NAME:-$(uname -n)}"
+  fi
+  hadrill_result true false "watcher ${w_pid} running since ${w_started} (${w_polls} polls)" \
+    "\"watch_started_epoch_ms\":${w_started}" "\"polls\":${w_polls}" "\"last_poll_epoch_ms\":${w_last}" \
+    "\"clock\":$(clock_json)"
+  exit 0
+fi
+mkdir -p "${state_file%/*}"
 
 printf -v period '%d.%03d' "$((10#$poll_ms / 1000))" "$((10#$poll_ms % 1000))"
 timeline=""
@@ -30,8 +58,29 @@ event() {
 hadrill_now_ms
 started="$HADRILL_NOW_MS"
 deadline=$((started + 10#$timeout_s * 1000))
+printf '%s %s 0 %s\n' "$$" "$started" "$started" >"$state_file"
 event "$started" "watch started on ${HADRILL_NODE_NAME:-$(uname -n)} (every ${poll_ms} ms)"
-last_state="" last_up="" polls=0
+last_state="" last_up="" last_tree="" polls=0 seen=""
+# observe <epoch ms>: add what this poll saw (every resource of the hierarchy, the daemons) to "seen".
+observe() {
+  local line resources="" daemons="" d
+  while IFS= read -r line; do
+    [[ -n "$line" ]] || continue
+    resources+="${resources:+,}$(hadrill_str "${line%%=*}"):$(hadrill_str "${line#*=}")"
+  done <<<"$LK_TREE_STATES"
+  for d in $HULFT_UP; do
+    daemons+="${daemons:+,}$(hadrill_str "$d")"
+  done
+  seen+="${seen:+,}{\"epoch_ms\":$1,\"resources\":{${resources}},\"daemons\":[${daemons}]}"
+}
+# all_in_service: every resource of the hierarchy seen ISP (and at least one seen).
+all_in_service() {
+  local line
+  [[ -n "$LK_TREE_STATES" ]] || return 1
+  while IFS= read -r line; do
+    [[ -z "$line" || "$line" == *=ISP ]] || return 1
+  done <<<"$LK_TREE_STATES"
+}
 
 while :; do
   polls=$((polls + 1))
@@ -46,19 +95,24 @@ while :; do
   fi
   if [[ "$HULFT_UP" != "$last_up" ]]; then
     event "$now" "daemons up: ${HULFT_UP:-none}"
-    last_up="$HULFT_UP"
   fi
-  if [[ "$LK_ROOT_STATE" == ISP && "$HULFT_UP" == "hulobsd hulrcvd hulsndd" ]]; then
+  printf '%s %s %s %s\n' "$$" "$started" "$polls" "$now" >"$state_file"
+  if [[ "$LK_TREE_STATES" != "$last_tree" || "$HULFT_UP" != "$last_up" || -z "$seen" ]]; then
+    observe "$now"
+    last_tree="$LK_TREE_STATES" last_up="$HULFT_UP"
+  fi
+  if all_in_service && [[ "$HULFT_UP" == "hulobsd hulrcvd hulsndd" ]]; then
     event "$now" "takeover complete"
     hadrill_result true false "takeover complete on this node after $(((now - started) / 1000)) s of watching (${polls} polls)" \
       "\"takeover_epoch_ms\":${now}" "\"watch_started_epoch_ms\":${started}" "\"polls\":${polls}" \
-      "\"timeline\":[${timeline}]"
+      "\"timeline\":[${timeline}]" "\"seen\":[${seen}]" "\"clock\":$(clock_json)"
     exit 0
   fi
   if (( now >= deadline )); then
     event "$now" "timeout"
     hadrill_result false false "no takeover within ${timeout_s} s: hierarchy ${tag} is ${LK_ROOT_STATE}, daemons up: ${HULFT_UP:-none}" \
-      "\"exit_code\":1" "\"watch_started_epoch_ms\":${started}" "\"polls\":${polls}" "\"timeline\":[${timeline}]"
+      "\"exit_code\":1" "\"watch_started_epoch_ms\":${started}" "\"polls\":${polls}" "\"timeline\":[${timeline}]" \
+      "\"seen\":[${seen}]" "\"clock\":$(clock_json)"
     exit 1
   fi
   sleep "$period"

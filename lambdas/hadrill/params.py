@@ -101,10 +101,13 @@ class WatchTakeoverParameters(DocumentParameters):
     hulft_tag: str = _param("HulftTag", p.LK_TAG, _TAG, "hulft")
     poll_millis: str = _param("PollMillis", p.MILLISECONDS, "Polling period in milliseconds.", "100")
     timeout_seconds: str = _param("TimeoutSeconds", p.SECONDS, "Give up after this many seconds.", "300")
+    mode: str = _param("Mode", p.WATCH_MODE, "watch (poll), or status: is a watcher running here, since when.", "watch")
 
 
 class InjectFaultParameters(DocumentParameters):
-    fault: str = _param("Fault", p.FAULT, "network-down, hulft-daemon-kill or switchover.")
+    fault: str = _param(
+        "Fault", p.FAULT, "network-down, hulft-daemon-kill or switchover; network-down-stamp reads the last stamp."
+    )
     hulft_tag: str = _param("HulftTag", p.LK_TAG, _TAG, "hulft")
     daemon: str = _param("Daemon", p.HULFT_DAEMON, "Daemon to kill for hulft-daemon-kill.", "hulsndd")
     target_node: str = _param("TargetNode", p.NODE_NAME, "Standby's LifeKeeper name (switchover only).", "none")

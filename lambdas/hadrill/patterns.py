@@ -34,7 +34,7 @@ FILESYSTEM_TAG = "^(none|(/[A-Za-z0-9_][A-Za-z0-9._-]{0,127}){1,16})$"
 NODE_NAME = HOSTNAME
 PRIORITY = "^[1-9][0-9]{0,2}$"
 SWITCHBACK = "^(intelligent|automatic)$"
-FAULT = "^(network-down|hulft-daemon-kill|switchover)$"
+FAULT = "^(network-down|network-down-stamp|hulft-daemon-kill|switchover)$"
 HULFT_DAEMON = "^(hulobsd|hulrcvd|hulsndd)$"
 INTERFACE = "^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$"  # never a leading dash: it reaches ifdown "$2"
 MILLISECONDS = "^[1-9][0-9]{0,5}$"
@@ -49,6 +49,7 @@ DEVICE_PATH = "^/dev(/[A-Za-z0-9_][A-Za-z0-9._+-]{0,63}){1,4}$"
 FSTYPE = "^(xfs|ext4|ext3)$"
 MIRROR_MODE = "^(synchronous|asynchronous)$"
 MARKER_ACTION = "^(write|check|remove)$"
+WATCH_MODE = "^(watch|status)$"
 OPTIONAL_ADDRESS_LIST = f"^(none|{_IP_LIST})$"  # the conformance probe: "none" when no address is known
 
 # ---- the deployment config and the execution inputs (hadrill.fields builds its types on these) ----

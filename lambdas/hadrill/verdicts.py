@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -47,22 +48,32 @@ def comm_paths_alive(status: LcdStatus) -> Check:
 
 def hierarchy_as_expected(status: LcdStatus, root_tag: str, role: Role) -> Check:
     """Active node: the whole hierarchy ISP. Standby: the whole hierarchy OSU."""
+    states = {r.tag: r.state.value for r in status.hierarchy(root_tag)}
+    return hierarchy_states_as_expected(states, root_tag, role)
+
+
+def hierarchy_states_as_expected(states: Mapping[str, str], root_tag: str, role: Role) -> Check:
+    """The same check on the states alone ({tag: "ISP", ...}, the root and everything below it), as the
+    watcher reports them at each change it saw."""
     name = f"hierarchy {root_tag} {'ISP' if role == 'active' else 'OSU'}"
-    members = status.hierarchy(root_tag)
-    if not members:
+    if not states:
         return Check(name, False, f"resource {root_tag} is not defined on this node")
     wanted = ResourceState.IN_SERVICE if role == "active" else ResourceState.OUT_OF_SERVICE
-    wrong = [f"{r.tag}={r.state.value}" for r in members if r.state is not wanted]
+    wrong = [f"{tag}={state}" for tag, state in states.items() if state != wanted.value]
     if wrong:
-        away = role == "standby" and members[0].state is ResourceState.IN_SERVICE
+        away = role == "standby" and states.get(root_tag) == ResourceState.IN_SERVICE.value
         return Check(
             name, False, f"expected {wanted.value}: {', '.join(wrong)}{'; ' + SWITCHBACK_HINT if away else ''}"
         )
-    return Check(name, True, f"{len(members)} resource(s) {wanted.value}")
+    return Check(name, True, f"{len(states)} resource(s) {wanted.value}")
 
 
 def daemons_as_expected(processes: tuple[HulftProcess, ...], role: Role) -> Check:
-    running = running_daemons(processes)
+    return running_daemons_as_expected(running_daemons(processes), role)
+
+
+def running_daemons_as_expected(running: Collection[str], role: Role) -> Check:
+    """Active: hulobsd, hulrcvd and hulsndd all running. Standby: none of them (``running``: their names)."""
     if role == "active":
         missing = [d for d in DAEMONS if d not in running]
         detail = f"not running: {', '.join(missing)}" if missing else "hulobsd, hulrcvd, hulsndd running"
@@ -104,7 +115,17 @@ def node_verdict(node: NodeStatus, role: str, root_tag: str) -> Verdict:
 
 def takeover_complete(status: LcdStatus, processes: tuple[HulftProcess, ...], root_tag: str) -> Verdict:
     """The standby has taken over: hierarchy ISP locally and all three daemons up."""
-    return Verdict((hierarchy_as_expected(status, root_tag, "active"), daemons_as_expected(processes, "active")))
+    states = {r.tag: r.state.value for r in status.hierarchy(root_tag)}
+    return takeover_verdict(states, running_daemons(processes), root_tag)
+
+
+def takeover_verdict(states: Mapping[str, str], running: Collection[str], root_tag: str) -> Verdict:
+    """What "takeover complete" means, the one definition: every resource of the hierarchy (the root and
+    everything below it) ISP on this node, and hulobsd, hulrcvd and hulsndd all running. VerifyTakeover
+    applies it to a node's status; WaitForTakeover to each change the watcher saw (hadrill.drill.watch)."""
+    return Verdict(
+        (hierarchy_states_as_expected(states, root_tag, "active"), running_daemons_as_expected(running, "active"))
+    )
 
 
 def rto_seconds(fault_epoch_ms: int, takeover_epoch_ms: int) -> float:

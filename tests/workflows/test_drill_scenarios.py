@@ -123,3 +123,56 @@ def test_no_switchback_leaves_the_standby_active_and_says_so(world: DrillWorld) 
     )
     assert ran.outcome.status == "Success", ran.outcome
     assert world.primary_is_home()
+
+
+def test_network_down_rto_runs_from_the_nodes_stamp_when_the_fault_lands_late(world: DrillWorld) -> None:
+    """A slow ifdown (the simulator's fault_delay_seconds): the interface goes down 1.5 s after the drill's
+    prediction. The report shows both starts; the RTO runs from the node's own stamp and matches the
+    takeover the simulator really ran, where the prediction would have been 1.5 s too long."""
+    from simulator import Knobs
+
+    world.set_knobs(Knobs(fault_delay_seconds=1.5))
+    try:
+        run = world.run(scenario="network-down", takeoverTimeoutSeconds=30)
+    finally:
+        world.set_knobs(Knobs())
+    report = run.report
+    assert report is not None and report["outcome"] == "PASSED", run.reason
+    start, end = report["rto_start"], report["rto_end"]
+    assert start["observed"] is True and "stamped by the network-down job" in start["source"]
+    assert report["rto_is_estimate"] is False
+    assert start["epoch_ms"] - start["predicted_epoch_ms"] >= 1500, start
+    assert world.facts.secondary.name in end["source"]
+    history = world.cluster.history()
+    lost = max(t for t, what in history if what.startswith(f"{world.facts.primary.name} lost"))
+    done = max(t for t, what in history if what == f"takeover by {world.facts.secondary.name} complete")
+    assert abs(report["rto_seconds"] - (done - lost)) <= 0.5
+    predicted_rto = (end["epoch_ms"] - start["predicted_epoch_ms"]) / 1000
+    assert predicted_rto - report["rto_seconds"] >= 1.5
+    assert abs(predicted_rto - (done - lost)) > 1.0
+    assert run.check("RTO within SLO")["passed"] and "estimate" not in run.check("RTO within SLO")["detail"]
+    assert "- RTO start: " in (run.markdown or "") and "predicted" in (run.markdown or "")
+    # The watcher was seen running (and looking) before the fault: the end is exact, not an upper bound.
+    watcher = report["watcher"]
+    assert watcher["confirmed_before_fault"] is True and watcher["polls_before_fault"] >= 1
+    assert watcher["started_before_fault"] is True and watcher["started_epoch_ms"] <= start["predicted_epoch_ms"]
+    assert report["rto_is_upper_bound"] is False and report["rto_upper_bound_reason"] is None
+    assert "confirmed running before the fault" in (run.markdown or "")
+    # Cost: the report's count is labelled an estimate (the Lambda reads no history); the history as
+    # RecordResult would read it (up to its own invocation) counts the same as the whole execution's.
+    from hadrill.drill import report as drill_report
+
+    assert report["cost"]["counted_from"] == "state document (estimate)"
+    assert report["cost"]["method"].startswith("estimate: ")
+    events = list(run.result.events)
+    record = next(
+        i
+        for i, e in enumerate(events)
+        if e["type"].endswith("StateEntered") and e["stateEnteredEventDetails"]["name"] == "RecordResult"
+    )
+    scheduled = next(i for i, e in enumerate(events) if i > record and e["type"].endswith("Scheduled"))
+    to_record = drill_report.counted_from_history(events[: scheduled + 1], ended=False)
+    assert to_record == (run.result.state_transitions, run.result.lambda_invocations)
+    assert drill_report.counted_from_history(events, ended=True) == to_record
+    assert report["cost"]["state_transitions"] == run.result.state_transitions
+    _assert_clean_end(world)

@@ -72,6 +72,11 @@ class NoTakeover(Exception):
     """The standby did not take over (or the local recovery did not happen) in time."""
 
 
+class ImplausibleRto(Exception):
+    """The stamps give a negative or implausibly long RTO: the nodes' clocks (or a stamp) cannot be trusted
+    for this drill. The message names both stamps, their clocks, and what to look at."""
+
+
 class VerificationFailed(Exception):
     """The takeover could not be verified (a status command failed on the node that took over)."""
 

@@ -1,10 +1,10 @@
 """The drill's verdict and report: outcome, RTO, checks, timeline, recovery, switchback and cost.
 
-Cost is counted from the state document, not from the execution history: every Lambda state keeps
-its result under ``$.phases.<State>`` (or its caught error under ``$.failed.<State>``), and the few
-Pass/Choice/terminal states are known from the path, so the count needs no extra IAM
-(states:GetExecutionHistory) and no extra call. Retries of a state (Lambda service errors) are
-billed by Step Functions but invisible here; the local bench checks the count against the history.
+Cost is counted from the execution's own history where the caller could read it (``history``), else
+from the state document, labelled an estimate: every Lambda state keeps its result under
+``$.phases.<State>`` (or its caught error under ``$.failed.<State>``), and the few Pass/Choice/terminal
+states are known from the path. Retries of a state (Lambda service errors) are billed by Step Functions
+but invisible there; the local bench checks that count against the history.
 """
 
 from __future__ import annotations
@@ -74,8 +74,29 @@ def verdict(state: dict[str, Any]) -> tuple[str, str]:
     return "PASSED", "every check passed"
 
 
-def count_cost(state: dict[str, Any], *, record_ms: float, memory_mb: int) -> dict[str, Any]:
-    """State transitions, Lambda invocations and GB-seconds, SSM commands, and the price of them."""
+def counted_from_history(events: list[dict[str, Any]], *, ended: bool) -> tuple[int, int]:
+    """(state transitions, Lambda invocations) from the execution's own history (GetExecutionHistory's
+    events): every state entered is one transition, every Lambda scheduled one invocation. A history read
+    by RecordResult while the execution runs (``ended`` False) lacks the tail every path runs after it."""
+    transitions = sum(1 for e in events if str(e.get("type", "")).endswith("StateEntered"))
+    invocations = sum(
+        1
+        for e in events
+        if e.get("type") == "LambdaFunctionScheduled"
+        or (
+            e.get("type") == "TaskScheduled"
+            and (e.get("taskScheduledEventDetails") or {}).get("resourceType") == "lambda"
+        )
+    )
+    if not ended:
+        transitions += TAIL_STATES  # ReleaseLock, DrillOutcome, DrillPassed/DrillFailed (RecordResult is in)
+        invocations += 1  # ReleaseLock
+    return transitions, invocations
+
+
+def _counted_from_state(state: dict[str, Any]) -> tuple[int, int]:
+    """(state transitions, Lambda invocations) worked out from the state document and the drill state
+    machine's known shape (an estimate: retries, and any state the shape here does not know, are missed)."""
     phases: dict[str, Any] = unwrap_phases(state.get("phases"))
     failed: dict[str, Any] = state.get("failed") or {}
     lambda_states = len(phases) + len(failed)
@@ -97,6 +118,25 @@ def count_cost(state: dict[str, Any], *, record_ms: float, memory_mb: int) -> di
             runs, choices = waits, waits + 1
         transitions += runs + waits + choices
         invocations += runs
+    return transitions, invocations
+
+
+def count_cost(
+    state: dict[str, Any], *, record_ms: float, memory_mb: int, history: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """State transitions, Lambda invocations and GB-seconds, SSM commands, and the price of them. With the
+    execution's history (read by RecordResult, before the tail), transitions and invocations are counted
+    from it; without, from the state document, and the report says that is an estimate."""
+    phases: dict[str, Any] = unwrap_phases(state.get("phases"))
+    if history is not None:
+        transitions, invocations = counted_from_history(history, ended=False)
+        counted = "counted from this execution's history (GetExecutionHistory) up to RecordResult, plus its tail"
+    else:
+        transitions, invocations = _counted_from_state(state)
+        counted = (
+            "estimate: the execution history was not read; counted from the states this execution passed (its "
+            "state document, with the Wait states each waiting phase asked for); retries are not included"
+        )
     gb_seconds = 0.0
     for result in phases.values():
         gb_seconds += float(result.get("lambdaMs", 0)) / 1000 * int(result.get("memoryMb", memory_mb)) / 1024
@@ -118,11 +158,10 @@ def count_cost(state: dict[str, Any], *, record_ms: float, memory_mb: int) -> di
             "ssm_run_command": 0.0,
             "total": round(step_usd + lambda_usd, 6),
         },
+        "counted_from": "execution history" if history is not None else "state document (estimate)",
         "method": (
-            "counted from the states this execution passed (its state document, with the Wait states each "
-            "waiting phase asked for); retries are not included; "
-            "prices: Step Functions standard $0.025 per 1,000 transitions, Lambda $0.0000166667 per GB-s "
-            "+ $0.20 per 1M requests, SSM Run Command free"
+            f"{counted}; prices: Step Functions standard $0.025 per 1,000 transitions, Lambda $0.0000166667 per "
+            "GB-s + $0.20 per 1M requests, SSM Run Command free"
         ),
     }
 
@@ -234,6 +273,45 @@ def _switchback(phases: dict[str, Any], failed: dict[str, Any], requested: bool)
     return {"requested": requested, "switched_back": False, "seconds": None, "detail": detail}
 
 
+def final_measurement(phases: dict[str, Any], failed: dict[str, Any]) -> dict[str, Any]:
+    """The RTO as last measured: RecoverPrimary's (a network-down's, from the node's own stamp) once it
+    finished, else WaitForTakeover's."""
+    recovered = phases.get("RecoverPrimary") or {}
+    if "measurement" in recovered and "RecoverPrimary" not in failed:
+        return dict(recovered["measurement"])
+    return dict(phases.get("WaitForTakeover") or {})
+
+
+def _watcher(phases: dict[str, Any], wait: dict[str, Any]) -> dict[str, Any] | None:
+    """When the watcher started, against the fault, and whether the drill saw it running before the fault."""
+    injected = phases.get("InjectFault") or {}
+    confirmed = injected.get("watcherConfirmed")
+    started = wait.get("watchStartedEpochMs") or (confirmed or {}).get("startedEpochMs")
+    if started is None and "watcherConfirmed" not in injected:
+        return None
+    fault = (wait.get("rtoStart") or {}).get("epochMs", wait.get("faultEpochMs", injected.get("faultEpochMs")))
+    return {
+        "started_epoch_ms": started,
+        "started_at": None if started is None else iso(int(started)),
+        "started_before_fault": None if fault is None or started is None else int(started) <= int(fault),
+        "confirmed_before_fault": confirmed is not None,
+        "polls_before_fault": (confirmed or {}).get("polls"),
+        "not_confirmed_why": injected.get("watcherUnconfirmed"),
+    }
+
+
+def _rto_end(raw: Any) -> dict[str, Any] | None:
+    if not isinstance(raw, dict):
+        return None
+    end: dict[str, Any] = {"epoch_ms": raw["epochMs"], "at": iso(int(raw["epochMs"])), "source": raw["source"]}
+    if "observed" in raw:
+        end["observed"] = bool(raw["observed"])
+        predicted = raw.get("predictedEpochMs")
+        end["predicted_epoch_ms"] = predicted
+        end["predicted_at"] = None if predicted is None else iso(int(predicted))
+    return end
+
+
 def build_report(
     state: dict[str, Any],
     *,
@@ -244,6 +322,7 @@ def build_report(
     finished_ms: int,
     record_ms: float,
     memory_mb: int,
+    history: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     request: dict[str, Any] = state.get("request") or {}
     drill: dict[str, Any] = state.get("drill") or {}
@@ -251,6 +330,7 @@ def build_report(
     failed: dict[str, Any] = state.get("failed") or {}
     outcome, reason = verdict(state)
     wait = phases.get("WaitForTakeover") or {}
+    rto = final_measurement(phases, failed)
     lock_phase = phases.get("TakeLock") or {}
     dry_run = bool(request.get("dryRun", False))
     drill_id = str(drill.get("drillId") or execution.rsplit(":", 1)[-1])
@@ -268,10 +348,19 @@ def build_report(
         "started": iso(started_ms),
         "finished": iso(finished_ms),
         "duration_seconds": round((finished_ms - started_ms) / 1000, 3),
-        "rto_seconds": wait.get("rtoSeconds"),
-        "rto_is_upper_bound": bool(wait.get("rtoIsUpperBound", False)),
-        "detection_seconds": wait.get("detectionSeconds"),
-        "restore_seconds": wait.get("restoreSeconds"),
+        "rto_seconds": rto.get("rtoSeconds"),
+        "rto_is_upper_bound": bool(rto.get("rtoIsUpperBound", False)),
+        "detection_seconds": rto.get("detectionSeconds"),
+        "restore_seconds": rto.get("restoreSeconds"),
+        # Where the RTO starts and ends and how each end is known (observed on a node, or predicted: then
+        # the RTO is an estimate).
+        "rto_is_estimate": bool(rto.get("rtoIsEstimate", False)) if "rtoSeconds" in rto else None,
+        "rto_start": _rto_end(rto.get("rtoStart")),
+        "rto_end": _rto_end(rto.get("rtoEnd")),
+        "rto_upper_bound_reason": rto.get("rtoUpperBoundReason"),
+        "watcher": _watcher(phases, wait),
+        # Each node's clock offset (chronyc tracking) read around the fault: the RTO subtracts two clocks.
+        "clocks": [reading for result in phases.values() for reading in (result or {}).get("clocks", [])],
         "max_rto_seconds": request.get("maxRtoSeconds"),
         "takeover_timeout_seconds": request.get("takeoverTimeoutSeconds"),
         "from_node": primary,
@@ -288,7 +377,7 @@ def build_report(
             "broken_stale_lock": lock_phase.get("brokenStaleLock"),
         },
         "phases": {name: (result or {}).get("summary", "") for name, result in phases.items()},
-        "cost": count_cost(state, record_ms=record_ms, memory_mb=memory_mb),
+        "cost": count_cost(state, record_ms=record_ms, memory_mb=memory_mb, history=history),
     }
     # Checked against the contract as it is made: a report that does not fit docs/report.schema.json
     # fails here, in the Lambda, not in a reader.
@@ -310,6 +399,8 @@ def markdown(report: dict[str, Any], zone: tzinfo | None = None) -> str:
     their group (preflight, takeover, recovery, postflight)."""
     rto = report["rto_seconds"]
     rto_text = "not measured" if rto is None else f"{'<= ' if report['rto_is_upper_bound'] else ''}{rto:.3f} s"
+    if rto is not None and report.get("rto_is_estimate"):
+        rto_text += " (estimate: the fault's start is predicted, not observed)"
     lines = [
         f"# Drill {report['drill_id']}: {report['outcome']}",
         "",
@@ -320,11 +411,22 @@ def markdown(report: dict[str, Any], zone: tzinfo | None = None) -> str:
         f"- RTO: {rto_text} (SLO {report['max_rto_seconds']} s), "
         f"from {report['from_node'] or '-'} to {report['to_node'] or '-'}",
     ]
+    if report.get("rto_upper_bound_reason"):
+        lines.append(f"- the RTO is an upper bound: {report['rto_upper_bound_reason']}")
+    watcher = report.get("watcher")
+    if watcher:
+        confirmed = "confirmed running before the fault" if watcher["confirmed_before_fault"] else "not confirmed"
+        when = {True: "before the fault", False: "AFTER the fault", None: ""}[watcher["started_before_fault"]]
+        started = f"started {watcher['started_at']} {when}" if watcher["started_at"] else "start unknown"
+        why = f": {watcher['not_confirmed_why']}" if watcher.get("not_confirmed_why") else ""
+        lines.append(f"- watcher {started} ({confirmed}{why})")
+    lines += _clock_lines(report.get("clocks") or [])
     if report["detection_seconds"] is not None:
         lines.append(
             f"- detection {report['detection_seconds']:.3f} s (fault to the first sign of takeover on the standby), "
             f"restore {report['restore_seconds']:.3f} s"
         )
+    lines += _rto_ends(report)
     recovery, switchback, cost = report["recovery"], report["switchback"], report["cost"]
     lines += [
         f"- recovery: {recovery['detail']}",
@@ -361,6 +463,29 @@ def markdown(report: dict[str, Any], zone: tzinfo | None = None) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _rto_ends(report: dict[str, Any]) -> list[str]:
+    start, end = report.get("rto_start"), report.get("rto_end")
+    lines = []
+    if start:
+        predicted = start.get("predicted_at")
+        beside = f"; predicted {predicted}" if predicted and predicted != start["at"] else ""
+        lines.append(f"- RTO start: {start['at']} ({start['source']}{beside})")
+    if end:
+        lines.append(f"- RTO end: {end['at']} ({end['source']})")
+    return lines
+
+
+def _clock_lines(clocks: list[dict[str, Any]]) -> list[str]:
+    shown = []
+    for clock in clocks:
+        if clock.get("known"):
+            sync = "" if clock.get("synchronised") else ", NOT synchronised"
+            shown.append(f"{clock['node']} {clock['when']} {clock['offsetSeconds'] * 1000:+.3f} ms ({clock['reference']}{sync})")
+        else:
+            shown.append(f"{clock['node']} {clock['when']} unknown")
+    return [f"- clock offsets (chronyc tracking): {'; '.join(shown)}"] if shown else []
 
 
 def summary(report: dict[str, Any], report_keys: dict[str, str]) -> dict[str, Any]:
