@@ -482,7 +482,8 @@ def _clock_lines(clocks: list[dict[str, Any]]) -> list[str]:
     for clock in clocks:
         if clock.get("known"):
             sync = "" if clock.get("synchronised") else ", NOT synchronised"
-            shown.append(f"{clock['node']} {clock['when']} {clock['offsetSeconds'] * 1000:+.3f} ms ({clock['reference']}{sync})")
+            offset_ms = clock["offsetSeconds"] * 1000
+            shown.append(f"{clock['node']} {clock['when']} {offset_ms:+.3f} ms ({clock['reference']}{sync})")
         else:
             shown.append(f"{clock['node']} {clock['when']} unknown")
     return [f"- clock offsets (chronyc tracking): {'; '.join(shown)}"] if shown else []
