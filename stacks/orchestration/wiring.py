@@ -32,6 +32,11 @@ Access = Literal[
     "cluster-reports-read",  # s3:GetObject under reports/<cluster>/ in each fleet member's reports bucket
     "drill-executions-read",  # states:DescribeExecution on the fleet members' drill executions
     "fleet-reports-write",  # s3:PutObject under fleet-reports/ in the fleet reports bucket
+    # issue 17: the dead-man switch's schedules (scheduler:Create/DeleteSchedule in the cluster's group,
+    # iam:PassRole of its scheduler role only) and the drill lock's staleness (states:DescribeExecution
+    # on this cluster's own executions)
+    "dead-man-schedules",
+    "executions-read",
 ]
 
 
@@ -116,7 +121,18 @@ DRILL_FUNCTIONS = (
         "handlers.drill.run_phase",
         "Run one drill phase (lock, preflight, fault, takeover wait, recovery, switchback) and wait for it",
         900,
-        frozenset({"node-commands", "node-power", "route-read", "alarms-read", "records-read", "records-write"}),
+        frozenset(
+            {
+                "node-commands",
+                "node-power",
+                "route-read",
+                "alarms-read",
+                "records-read",
+                "records-write",
+                "dead-man-schedules",
+                "executions-read",
+            }
+        ),
         documents=frozenset(
             {
                 "HADrill-NodeStatus",
@@ -124,6 +140,7 @@ DRILL_FUNCTIONS = (
                 "HADrill-InjectFault",
                 "HADrill-HealthCheck",
                 "HADrill-DataMarker",
+                "HADrill-DisarmDeadMan",
             }
         ),
     ),
@@ -170,6 +187,14 @@ CONFORMANCE_PREFIX = "conformance/"  # + <cluster>/<setup execution>/<node>.json
 ENV_FLEET = "HADRILL_FLEET"  # hadrill.fleet.FleetFacts as JSON
 ENV_FLEET_REPORTS_BUCKET = "HADRILL_FLEET_REPORTS_BUCKET"
 FLEET_REPORTS_PREFIX = "fleet-reports/"
+# The dead-man switch (issue 17, hadrill.drill.deadman): the schedule group and the role its schedules use.
+ENV_DEAD_MAN_SCHEDULE_GROUP = "HADRILL_DEAD_MAN_SCHEDULE_GROUP"
+ENV_DEAD_MAN_ROLE_ARN = "HADRILL_DEAD_MAN_ROLE_ARN"
+
+
+def dead_man_schedule_group(cluster_name: str) -> str:
+    """One Scheduler group per cluster: the drill's role may create and delete schedules in it only."""
+    return f"hadrill-{cluster_name}-dead-man"
 
 
 def all_functions() -> list[FunctionSpec]:

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hadrill import params
-from hadrill.drill import lock
+from hadrill.drill import deadman, lock  # deadman: issue 17
 from hadrill.drill.model import (
     EC2_SCENARIOS,
     DrillContext,
@@ -148,6 +148,9 @@ class Tools:
     # Wait state seconds per wall second: 1 in AWS; the local world shortens Wait states (its time_scale).
     time_scale: float = 1.0
     slept: float = 0.0  # seconds this invocation slept polling (the bench scales them with the simulator)
+    # issue 17 (dead-man switch, stale locks): other AWS clients by service name, and where schedules go.
+    client: Callable[[str], Any] | None = None
+    dead_man: deadman.Settings | None = None
 
     def remaining(self) -> float:
         return self.budget_seconds - (time.monotonic() - self.started)
@@ -310,13 +313,19 @@ def watcher_command(facts: ClusterFacts, node: NodeFacts, timeout_seconds: int) 
 
 
 def fault_command(
-    facts: ClusterFacts, node: NodeFacts, fault: str, target: NodeFacts | None, timeout: int
+    facts: ClusterFacts,
+    node: NodeFacts,
+    fault: str,
+    target: NodeFacts | None,
+    timeout: int,
+    dead_man: dict[str, str] | None = None,  # issue 17: deadman.arm's parameters
 ) -> NodeCommand:
     parameters = params.InjectFaultParameters(
         fault=fault,
         hulft_tag=facts.hulft_tag,
         target_node=target.name if target is not None else "none",
         delay_seconds=str(NETWORK_DOWN_DELAY_SECONDS),
+        **(dead_man or {}),
     )
     return _command(facts, node, INJECT_FAULT, parameters, timeout)
 
@@ -407,11 +416,12 @@ def take_lock(state: DrillState, tools: Tools) -> dict[str, Any]:
         drill_id=state.drill.drill_id,
         now_ms=tools.clock(),
         expires_ms=state.drill.lock_expires_epoch_ms,
+        status_of=lock.execution_status(tools.client),  # issue 17: a lock whose execution ended is stale
     )
     phase.event("lock taken")
     summary = f"lock on {tools.facts.cluster_name} taken until {lock.iso(state.drill.lock_expires_epoch_ms)}"
     if taken.broken:
-        summary += f"; broke the expired lock of {taken.broken['drillId']} (taken {taken.broken['acquired']})"
+        summary += f"; {lock.broken_summary(taken.broken)}"  # issue 17
     return phase.result(summary, **taken.as_dict())
 
 
@@ -478,6 +488,10 @@ def inject_fault(state: DrillState, tools: Tools) -> dict[str, Any]:
     if request.dry_run:
         return phase.result(f"dry run: would inject {request.scenario} on {primary.name}", skipped=True)
     extra: dict[str, Any] = {}
+    # dead-man switch (issue 17): armed before the fault; no switch, no fault >>>
+    switch, switch_parameters = deadman.arm(phase, state)
+    extra["deadManSwitch"] = switch
+    # <<< dead-man switch
     if request.scenario in EC2_SCENARIOS:
         # The fault is the API call: stamp it here, just before the call (Lambda clocks are synced too).
         fault_ms = tools.clock()
@@ -496,7 +510,7 @@ def inject_fault(state: DrillState, tools: Tools) -> dict[str, Any]:
         summary = f"switchover of {facts.hulft_tag} to {secondary.name} started ({command_id})"
         return phase.result(summary, faultEpochMs=fault_ms, fault=request.scenario, faultCommand=running)
     else:
-        [result] = phase.run([fault_command(facts, primary, request.scenario, None, STATUS_TIMEOUT)])
+        [result] = phase.run([fault_command(facts, primary, request.scenario, None, STATUS_TIMEOUT, switch_parameters)])
         if not result.succeeded:
             raise FaultNotInjected(f"{INJECT_FAULT} {request.scenario} on {primary.name}: {_last_words(result)}")
         injected = parse_fault_result(result.stdout)
@@ -915,7 +929,8 @@ def recover_primary(state: DrillState, tools: Tools) -> dict[str, Any]:
         raise RecoveryFailed("primary not recovered: " + "; ".join(f"{c.name}: {c.detail}" for c in failed))
     phase.event(f"{facts.primary.name} healthy as {'active' if active is facts.primary else 'standby'}")
     summary = "; ".join(actions) if actions else f"{facts.primary.name} reachable, no action needed"
-    return phase.result(f"{summary}; both nodes healthy", recovered=True, actions=actions)
+    switch = deadman.settle(phase, state)  # dead-man switch (issue 17): the recovery disarms it
+    return phase.result(f"{summary}; both nodes healthy", recovered=True, actions=actions, deadManSwitch=switch)
 
 
 def switchback(state: DrillState, tools: Tools) -> dict[str, Any]:
@@ -1054,6 +1069,10 @@ def recover_after_failure(state: DrillState, tools: Tools) -> dict[str, Any]:
             tools.sleep(max(tools.poll_seconds, 1.0))
 
     attempt("find the active node", find_active)
+    # dead-man switch (issue 17): disarm it, or learn that it fired >>>
+    switch: dict[str, Any] = {}
+    attempt("dead-man switch", lambda: switch.update(deadman.settle(phase, state) or {}))
+    # <<< dead-man switch
     unhealthy: list[Check] = []
     if active and not still:
         attempt("health check", lambda: unhealthy.extend(_health(phase, active[0], request.recovery_timeout_seconds)))
@@ -1089,6 +1108,7 @@ def recover_after_failure(state: DrillState, tools: Tools) -> dict[str, Any]:
         errors=errors,
         switchedBack=switched,
         activeNode=active[0].name if active else None,
+        deadManSwitch=switch or None,  # issue 17
     )
 
 

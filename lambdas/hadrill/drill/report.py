@@ -13,6 +13,8 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+from hadrill.drill import deadman
+from hadrill.drill.lock import broken_summary
 from hadrill.drill.model import STARTED_BY_KEY, unwrap_phases
 from hadrill.records import WorkflowError
 
@@ -23,7 +25,8 @@ USD_PER_LAMBDA_REQUEST = 0.20 / 1_000_000
 
 # States that run before the fault: a failure there means the drill did nothing to the cluster.
 BEFORE_FAULT = ("ValidateInput", "TakeLock", "Preflight", "StartWatcher")
-ABORT_ERRORS = ("InvalidDrillInput", "DrillLocked", "PreflightFailed", "StopConditionAlarm")
+# DeadManNotArmed: no restore could be armed, so no fault was injected (issue 17).
+ABORT_ERRORS = ("InvalidDrillInput", "DrillLocked", "PreflightFailed", "StopConditionAlarm", "DeadManNotArmed")
 # States after RecordResult on every path: ReleaseLock, DrillOutcome (Choice), DrillPassed/DrillFailed.
 TAIL_STATES = 3
 # States followed by a Choice that loops through a Wait state back to them while they ask for a wait.
@@ -233,6 +236,7 @@ def build_report(
             "taken": bool(lock_phase.get("taken")),
             "broken_stale_lock": lock_phase.get("brokenStaleLock"),
         },
+        "dead_man_switch": deadman.report_entry(phases, request.get("scenario"), dry_run),  # issue 17
         "phases": {name: (result or {}).get("summary", "") for name, result in phases.items()},
         "cost": count_cost(state, record_ms=record_ms, memory_mb=memory_mb),
     }
@@ -266,8 +270,9 @@ def markdown(report: dict[str, Any]) -> str:
         f"- switchback: {switchback['detail']}",
     ]
     if report["lock"]["broken_stale_lock"]:
-        stale = report["lock"]["broken_stale_lock"]
-        lines.append(f"- broke the expired lock of {stale['drillId']} (taken {stale['acquired']})")
+        lines.append(f"- {broken_summary(report['lock']['broken_stale_lock'])}")
+    if report.get("dead_man_switch"):  # issue 17
+        lines.append(deadman.markdown_line(report["dead_man_switch"]))
     lines += ["", "## Checks", "", "| phase | check | passed | detail |", "|---|---|---|---|"]
     for check in report["checks"]:
         mark = "yes" if check["passed"] else "**NO**"
