@@ -83,7 +83,9 @@ def test_execution_reads_name_this_clusters_state_machines_only(default_synth: S
     (statement,) = policy["Properties"]["PolicyDocument"]["Statement"]
     assert statement["Action"] == "states:DescribeExecution"
     machines = set(_resources(default_synth, "AWS::StepFunctions::StateMachine"))
-    named = {r["Fn::Join"][1][6]["Fn::GetAtt"][0] for r in statement["Resource"]}
+    parts = [part for r in statement["Resource"] for part in r["Fn::Join"][1]]
+    named = {part["Fn::GetAtt"][0] for part in parts if isinstance(part, dict) and "Fn::GetAtt" in part}
+    assert all(":execution:" in json.dumps(r) for r in statement["Resource"])
     assert named == machines
     roles = json.dumps(policy["Properties"]["Roles"])
     assert "RunDrillPhaseServiceRole" in roles and "RunSetupStep" not in roles
