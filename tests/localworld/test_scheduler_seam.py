@@ -56,13 +56,16 @@ def test_due_one_time_schedule_starts_the_instance_then_is_deleted(world: LocalW
     primary = cluster.instance_ids[0]
     world.client("scheduler").create_schedule_group(Name=GROUP)
     world.client("ec2").stop_instances(InstanceIds=[primary])
-    _schedule(world, "start-later", primary, when=_at(1.0))
-    time.sleep(0.3)
-    assert ("start", primary) not in cluster.actions, "not before its time"
+    when = _at(2.5)  # whole seconds: due 1.5-2.5 s from now
+    due = due_epoch(when, "UTC")
+    assert due is not None
+    _schedule(world, "start-later", primary, when=when)
     assert _wait(lambda: ("start", primary) in cluster.actions), "started at its time"
+    started = time.time()
+    assert started >= due, "not before its time"
     assert world.scheduler is not None
     [ran] = world.scheduler.ran
-    assert ran.error is None and ran.instance_ids == (primary,) and ran.ran_epoch >= ran.due_epoch
+    assert ran.error is None and ran.instance_ids == (primary,) and ran.ran_epoch >= ran.due_epoch == due
     assert _wait(lambda: "start-later" not in _names(world)), "deleted after it ran"
     state = world.client("ec2").describe_instances(InstanceIds=[primary])["Reservations"][0]["Instances"][0]["State"]
     assert state["Name"] == "running"
