@@ -148,6 +148,7 @@ def deploy_local(
             DocumentFormat="JSON",
         )
 
+    dead_man_group, dead_man_role = create_dead_man_schedules(world, name, list(cluster.instance_ids))
     table = create_records_table(world.client("dynamodb"), f"{name}-records")
     reports_bucket = f"{name}-reports-local"
     s3.create_bucket(Bucket=reports_bucket)
@@ -162,6 +163,8 @@ def deploy_local(
         ENV_TIME_SCALE: repr(world.time_scale),
         ENV_EXPECTED_SECONDS: json.dumps(expected_seconds(cluster.timings)),
         wiring.ENV_REPORTS_BUCKET: reports_bucket,
+        contracts.ENV_DEAD_MAN_SCHEDULE_GROUP: dead_man_group,
+        contracts.ENV_DEAD_MAN_ROLE_ARN: dead_man_role,
         contracts.ENV_METRICS_NAMESPACE: contracts.METRIC_NAMESPACE,
         contracts.ENV_LOG_LEVEL: "WARNING",
     }
@@ -200,6 +203,31 @@ def expected_seconds(timings: Timings) -> dict[str, float]:
         "resync": timings.resync_seconds,
         "switchover": timings.restore_seconds,
     }
+
+
+def create_dead_man_schedules(world: LocalWorld, cluster_name: str, instance_ids: list[str]) -> tuple[str, str]:
+    """The dead-man switch's schedule group and the role its schedules run as (issue 17), as the
+    orchestration stack defines them (stacks/orchestration/deadman.py): the role may only start the
+    cluster's two instances. Returns (group name, role ARN)."""
+    group = wiring.dead_man_schedule_group(cluster_name)
+    world.client("scheduler").create_schedule_group(Name=group)
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "scheduler.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ],
+    }
+    iam = world.client("iam")
+    role = iam.create_role(RoleName=f"{cluster_name}-dead-man-scheduler", AssumeRolePolicyDocument=json.dumps(trust))
+    instances = [f"arn:aws:ec2:{world.region}:{world.account_id}:instance/{i}" for i in instance_ids]
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "ec2:StartInstances", "Resource": instances}],
+    }
+    iam.put_role_policy(
+        RoleName=role["Role"]["RoleName"], PolicyName="StartClusterInstances", PolicyDocument=json.dumps(policy)
+    )
+    return group, str(role["Role"]["Arn"])
 
 
 def create_records_table(dynamodb: Any, name: str) -> str:

@@ -88,6 +88,12 @@ GAPS = (
         "take the reply from the handler's process and mark the stack CREATE_FAILED on FAILED",
     ),
     Gap(
+        "cfn-scheduler-group",
+        "AWS::Scheduler::ScheduleGroup is skipped with a warning: no group, so CreateSchedule into it fails "
+        "(moto looks the group up with a KeyError)",
+        "create the group in moto's Scheduler (the dead-man switch's schedules go there, issue 17)",
+    ),
+    Gap(
         "events-scheduled-rule",
         "every event is matched against scheduled rules (no pattern = match all), and a target moto cannot "
         "deliver to (Step Functions, SNS) raises NotImplementedError inside PutEvents",
@@ -257,6 +263,63 @@ class AlarmModel:
         cw.cloudwatch_backends[account_id][region_name].delete_alarms([resource_name])
 
 
+# ---- cfn-scheduler-group ----------------------------------------------------------------------------
+class ScheduleGroupModel:
+    """AWS::Scheduler::ScheduleGroup created through moto's Scheduler backend (issue 17)."""
+
+    @staticmethod
+    def cloudformation_name_type() -> str:
+        return "Name"
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::Scheduler::ScheduleGroup"
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return attr in ("Arn", "State")
+
+    @classmethod
+    def create_from_cloudformation_json(
+        cls, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str, **kwargs: Any
+    ) -> Any:
+        from moto.scheduler import models as scheduler_models
+
+        properties = cloudformation_json.get("Properties") or {}
+        name = properties.get("Name") or resource_name
+        tags = {t["Key"]: t["Value"] for t in properties.get("Tags") or []}
+        backend = scheduler_models.scheduler_backends[account_id][region_name]
+        group = backend.create_schedule_group(name, [{"Key": k, "Value": v} for k, v in tags.items()])
+        return _GroupResource(group)
+
+    @classmethod
+    def update_from_cloudformation_json(
+        cls, original_resource: Any, new_resource_name: str, cloudformation_json: Any, account_id: str, region_name: str
+    ) -> Any:
+        return original_resource  # a group has nothing to update but its tags
+
+    @classmethod
+    def delete_from_cloudformation_json(
+        cls, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str
+    ) -> None:
+        from moto.scheduler import models as scheduler_models
+
+        backend = scheduler_models.scheduler_backends[account_id][region_name]
+        backend.schedule_groups.pop((cloudformation_json.get("Properties") or {}).get("Name") or resource_name, None)
+
+
+class _GroupResource:
+    def __init__(self, group: Any) -> None:
+        self.group = group
+        self.physical_resource_id = group.name
+
+    def get_cfn_attribute(self, attribute_name: str) -> Any:
+        return self.group.arn if attribute_name == "Arn" else "ACTIVE"
+
+    def is_created(self) -> bool:
+        return True
+
+
 class _AlarmResource:
     def __init__(self, alarm: Any) -> None:
         self.alarm = alarm
@@ -270,7 +333,8 @@ class _AlarmResource:
 
 
 def install_cloudformation(stack: ExitStack) -> None:
-    """cfn-global-table, cfn-kms-key-tags, cfn-ssm-document-format, cfn-state-machine; skipped types recorded."""
+    """cfn-global-table, cfn-cloudwatch-alarm, cfn-scheduler-group, cfn-kms-key-tags, cfn-ssm-document-format,
+    cfn-state-machine; skipped types recorded."""
     original_class_from_type = cfn_parsing.resource_class_from_type
 
     def resource_class_from_type(resource_type: str) -> Any:
@@ -278,6 +342,8 @@ def install_cloudformation(stack: ExitStack) -> None:
             return GlobalTableAsTable
         if resource_type == "AWS::CloudWatch::Alarm":
             return AlarmModel
+        if resource_type == "AWS::Scheduler::ScheduleGroup":
+            return ScheduleGroupModel
         found = original_class_from_type(resource_type)
         if found is None and resource_type not in cfn_parsing.NULL_MODELS:
             SKIPPED.add(resource_type)

@@ -367,6 +367,8 @@ def _resources(call: RecordedCall) -> list[str] | None:
             return [_kms_key_arn(call, p["KeyId"])]
         case "xray":
             return ["*"]
+        case "scheduler" if "Name" in p:  # the dead-man switch's schedules (issue 17)
+            return [_arn(call, "scheduler", f"schedule/{p.get('GroupName') or 'default'}/{p['Name']}")]
     return None
 
 
@@ -457,6 +459,8 @@ def implicit_calls(call: RecordedCall, deployed: Deployed) -> list[Request]:
 
     - sns:Publish to a topic encrypted with a customer managed key: SNS asks KMS for a data key
       with the publisher's credentials (kms:GenerateDataKey and kms:Decrypt on the topic's key).
+    - scheduler:CreateSchedule with a target role: iam:PassRole on that role, passed to
+      scheduler.amazonaws.com (the dead-man switch, issue 17).
     - s3:PutObject / s3:GetObject on a bucket whose default encryption is SSE-KMS with a customer
       managed key (or a PutObject naming one): kms:GenerateDataKey to write, kms:Decrypt to read.
       Our buckets are SSE-S3 today; the row makes a switch to SSE-KMS show up here, not in AWS.
@@ -467,6 +471,10 @@ def implicit_calls(call: RecordedCall, deployed: Deployed) -> list[Request]:
         if key:
             why = f"sns:Publish to {topic}, encrypted with {key}"
             return _kms(call, "sns", key, ("kms:GenerateDataKey", "kms:Decrypt"), why)
+    role = (call.params.get("Target") or {}).get("RoleArn") if call.service == "scheduler" else None
+    if call.operation in ("CreateSchedule", "UpdateSchedule") and role:
+        ctx: Context = {**context_for(call), "iam:PassedToService": "scheduler.amazonaws.com"}
+        return [_request(call, "iam:PassRole", str(role), ctx, implicit=f"scheduler:{call.operation} with {role}")]
     if call.service == "s3" and call.operation in ("PutObject", "GetObject", "CreateMultipartUpload"):
         bucket = str(call.params.get("Bucket"))
         key = _customer_key(call, call.params.get("SSEKMSKeyId") or deployed.bucket_keys.get(bucket))

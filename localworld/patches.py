@@ -21,7 +21,7 @@ from moto.ssm import responses as ssm_responses
 from moto.ssm.exceptions import SSMException
 from moto.stepfunctions import responses as sfn_responses
 
-from localworld import ssm_api, stepfunctions
+from localworld import scheduler, ssm_api, stepfunctions
 from localworld.clients import INTERPRETER_BOTO3
 from localworld.lambdas import ThreadEnviron, ThreadOutput, invoke_in_process
 from localworld.protocol import NodeBackend
@@ -193,3 +193,9 @@ def fixed_instance_id(instance_id: str) -> Any:
     """moto draws EC2 instance ids from ``random_instance_id`` with no override (unlike resources
     that honour the ``_custom_id_`` tag): hand it the simulator's id for one run_instances call."""
     return mock.patch.object(ec2_instances, "random_instance_id", lambda: instance_id)
+
+
+def install_scheduler(stack: ExitStack, account_id: str, region: str) -> scheduler.ScheduleRunner:
+    """EventBridge Scheduler's one-time schedules run when due (moto stores them and never runs them):
+    see localworld.scheduler. Entered after moto's mock, so it stops before the mock does."""
+    return stack.enter_context(scheduler.running(account_id, region))

@@ -34,6 +34,7 @@ from localworld.clients import shared_client
 from localworld.documents import DeliveryPlan, plan_delivery, registered_content
 from localworld.protocol import NodeBackend
 from localworld.results import ExecutionResult, parse_output
+from localworld.scheduler import ScheduleRunner
 from localworld.ssm import SsmDelivery
 from localworld.substitutions import render_definition
 
@@ -122,6 +123,7 @@ class LocalWorld:
         self._closed = False
         self._nodes: dict[str, NodeBackend] = {}
         self._private_ips: dict[str, str] = {}
+        self.scheduler: ScheduleRunner | None = None  # while open: runs due one-time schedules (issue 17)
 
     # -- lifecycle ---------------------------------------------------------------------------
     def __enter__(self) -> LocalWorld:
@@ -185,6 +187,8 @@ class LocalWorld:
         patches.install_stepfunctions(self._stack, self.time_scale)
         patches.install_ssm(self._stack, self.ssm, self._check_send, self._nodes, self._private_ips)
         patches.install_ec2(self._stack, self.backend_for)
+        # issue 17: due one-time schedules run (the dead-man switch's StartInstances).
+        self.scheduler = patches.install_scheduler(self._stack, self.account_id, self.region)
 
     def _release(self) -> None:
         global _active

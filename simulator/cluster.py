@@ -55,6 +55,8 @@ ENGINE_STANDINS = (
     "lvdisplay",
     "lvcreate",
     "lkping",
+    "systemd-run",
+    "systemctl",
 )
 BASE_RPMS = ("steeleye-lk-9.8.1-7160.x86_64", "steeleye-lkDR-9.8.1-7160.noarch", "steeleye-lkECC-9.8.1-7160.noarch")
 # get-command-invocation returns at most this much of each stream (the rest is only in S3/CloudWatch).
@@ -147,6 +149,8 @@ class SimulatedCluster:
             objects or (lambda bucket, key: self._objects.get((bucket, key))),
         )
         self.engine.handle_request = self._handle_request
+        self.engine.spawn = self._spawn
+        self._spawned: list[subprocess.Popen[bytes]] = []
         self.engine.files.knob_hang(self.engine.knobs.hang_command)
         probe_standins.write_knob_files(self.root / "cluster" / "knobs", self.engine.knobs)
         self.engine.initialize(virtual_ip, bare=bare, data_device=data_device)
@@ -309,6 +313,12 @@ class SimulatedCluster:
         for timer in self._timers:
             timer.cancel()
         self.engine.stop()
+        for process in self._spawned:
+            with contextlib.suppress(ProcessLookupError, subprocess.TimeoutExpired):
+                process.wait(timeout=1)
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
 
     def __enter__(self) -> SimulatedCluster:
         return self
@@ -402,6 +412,24 @@ class SimulatedCluster:
         stdout = out.decode(errors="replace")[:STDOUT_LIMIT]
         stderr = err.decode(errors="replace")[:STDERR_LIMIT]
         return CommandOutcome("Success" if process.returncode == 0 else "Failed", process.returncode, stdout, stderr)
+
+    def _spawn(self, node: Node, argv: list[str]) -> None:
+        """A command the node runs by itself (a systemd timer's service), detached, in the node's
+        environment: its commands reach the engine through the stand-ins like any script's."""
+        workdir = node.root / "commands" / uuid.uuid4().hex
+        workdir.mkdir(parents=True, exist_ok=True)
+        self._spawned = [p for p in self._spawned if p.poll() is None]
+        self._spawned.append(
+            subprocess.Popen(
+                argv,
+                cwd=workdir,
+                env=self._environment(node, workdir, {}),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        )
 
     def _lose(self, node: Node) -> None:
         with self.engine.lock:

@@ -125,6 +125,45 @@ class Commands:
         self.engine.at(time.time() + delay, down)
         return None
 
+    # ---- systemd (docs/vendor-commands.md, rows "systemd-run", "systemctl"): the dead-man switch --------
+
+    def cmd_systemd_run(self, node: Node, args: list[str], cwd: str, answer: Answer) -> Reply:
+        """``systemd-run --unit=U --on-active=Ns [--description=..] [--timer-property=..] COMMAND...``: a
+        transient timer that runs COMMAND on this node after N seconds (only the forms the scripts use)."""
+        unit, seconds, command = None, None, list(args)
+        while command and command[0].startswith("--"):
+            option, _, value = command.pop(0).partition("=")
+            if option == "--unit":
+                unit = value
+            elif option == "--on-active":
+                match = re.fullmatch(r"([0-9]+)s?", value)
+                seconds = float(match[1]) if match else None
+        if unit is None or seconds is None or not command:
+            return Reply(1, err="systemd-run: only --unit=U --on-active=Ns COMMAND is simulated\n")
+        if unit in node.timers:
+            return Reply(1, err=f"Failed to start transient timer unit: Unit {unit}.timer already exists.\n")
+        self.engine.arm_timer(node, unit, seconds, command)
+        return Reply(0, err=f"Running timer as unit: {unit}.timer\nWill run service as unit: {unit}.service\n")
+
+    def cmd_systemctl(self, node: Node, args: list[str], cwd: str, answer: Answer) -> Reply:
+        words = [a for a in args if not a.startswith("-")]
+        quiet = "--quiet" in args or "-q" in args
+        if words == ["reboot"]:
+            self.engine.reboot(node)
+            return Reply(0)
+        if len(words) == 2 and words[0] in ("is-active", "stop") and words[1].endswith(".timer"):
+            unit = words[1].removesuffix(".timer")
+            if words[0] == "is-active":
+                return (
+                    Reply(0, "" if quiet else "active\n")
+                    if unit in node.timers
+                    else Reply(3, "" if quiet else "inactive\n")
+                )
+            if self.engine.stop_timer(node, unit):
+                return Reply(0)
+            return Reply(5, err=f"Failed to stop {words[1]}: Unit {words[1]} not loaded.\n")
+        return Reply(1, err=f"systemctl {' '.join(args)}: not simulated\n")
+
     def cmd_pkill(self, node: Node, args: list[str], cwd: str, answer: Answer) -> Reply:
         name = args[-1] if args else ""
         return Reply(0) if self.engine.kill_daemon(node, name) else Reply(1)

@@ -67,6 +67,8 @@ class Engine:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"sim-engine-{root.name}", daemon=True)
         self.handle_request: Callable[[Path], None] = lambda path: None
+        # Runs a command on a node, detached (a systemd timer's service); the cluster sets it.
+        self.spawn: Callable[[Node, list[str]], None] = lambda node, argv: None
 
     # ---- lifecycle -------------------------------------------------------------------------------
 
@@ -394,6 +396,7 @@ class Engine:
         if node.online:
             node.epoch += 1
         node.power = "stopped"
+        node.timers.clear()  # transient units (systemd-run) do not survive it
         node.lk_running = False
         for name in list(node.daemons):
             self.stop_daemon(node, name)
@@ -421,6 +424,43 @@ class Engine:
             self.begin_takeover(peer, planned=True, on_done=off)
         else:
             off()
+
+    # ---- systemd on the node (the dead-man switch, issue 17) ------------------------------------------
+
+    def arm_timer(self, node: Node, unit: str, seconds: float, argv: list[str]) -> None:
+        """``systemd-run --on-active``: after ``seconds`` (real time, like every delay here) run ``argv`` on
+        the node, unless the timer was stopped or the node powered off meanwhile. It runs whether or not
+        the node's network is up: the timer is the node's own."""
+        token = next(self._order)
+        node.timers[unit] = token
+        self.note(f"{unit}.timer armed on {node.name} ({seconds:g} s)")
+
+        def elapse() -> None:
+            if node.timers.get(unit) != token or node.power != "running":
+                return
+            del node.timers[unit]
+            self.note(f"{unit}.timer elapsed on {node.name}")
+            self.spawn(node, argv)
+
+        self.at(time.time() + seconds, elapse)
+
+    def stop_timer(self, node: Node, unit: str) -> bool:
+        if unit not in node.timers:
+            return False
+        del node.timers[unit]
+        self.note(f"{unit}.timer stopped on {node.name}")
+        return True
+
+    def reboot(self, node: Node) -> None:
+        """``systemctl reboot`` on the node: LifeKeeper's shutdown strategy, power off, boot."""
+        if node.power != "running":
+            return
+        self.note(f"{node.name} reboots itself")
+
+        def later() -> None:
+            self.at(time.time() + self.timings.reboot_seconds, lambda: self.boot(node))
+
+        self.shut_down(node, then=later)
 
     def boot(self, node: Node) -> None:
         """The node comes back: LifeKeeper starts, resources OSU unless nobody else has them."""

@@ -56,6 +56,9 @@ class Node:
     devices: dict[str, str] = field(default_factory=dict)  # block device -> file system ("" = none)
     device_types: dict[str, str] = field(default_factory=dict)  # block device -> lsblk TYPE (default disk)
     volume_groups: dict[str, str] = field(default_factory=dict)  # LVM volume group -> its physical volume
+    # systemd transient timers (systemd-run --on-active): unit -> the arming's token. Transient units
+    # live under /run: a power-off (reboot, stop) loses them all.
+    timers: dict[str, int] = field(default_factory=dict)
 
     @property
     def online(self) -> bool:

@@ -12,13 +12,16 @@
 # Instance stop and reboot are EC2 API calls, not this document.
 # Exit codes: 0 fault injected, 2 parameter missing or TargetNode missing for switchover,
 #   3 precondition (daemon not running here / hierarchy not in service here), 4 the fault command
-#   failed, 5 no network-down stamp to read, 70 unexpected failure.
+#   failed, 5 no network-down stamp to read, or the dead-man switch could not be armed (nothing
+#   injected), 70 unexpected failure.
 set -Eeuo pipefail
 # hadrill:include-begin
 # shellcheck source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # shellcheck source=vendor.sh
 . "$(dirname "${BASH_SOURCE[0]}")/vendor.sh"
+# shellcheck source=dead-man.sh
+. "$(dirname "${BASH_SOURCE[0]}")/dead-man.sh"
 # hadrill:include-end
 
 # parameters (set by hadrill_param)
@@ -29,6 +32,10 @@ hadrill_param daemon Daemon
 hadrill_param target_node TargetNode
 hadrill_param interface Interface
 hadrill_param delay_s DelaySeconds
+# The dead-man switch (issue 17): DeadManSeconds 0 arms nothing.
+declare dead_man_seconds dead_man_unit
+hadrill_param dead_man_seconds DeadManSeconds
+hadrill_param dead_man_unit DeadManUnit
 
 node="${HADRILL_NODE_NAME:-$(uname -n)}"
 # Where the detached network-down job stamps the moment the interface went down: the root disk (not
@@ -43,6 +50,13 @@ stamp_script='t="${EPOCHREALTIME/[.,]/}"; printf "%s %s\n" "$3" "${t:0:${#t}-3}"
 clock_json() {
   hadrill_str "$(timeout 3 chronyc -n tracking 2>/dev/null || true)"
 }
+# The dead-man switch is armed before the fault, or there is no fault: a node-local timer reboots this
+# node at the drill's deadline even if the orchestrator is gone by then (exit 5: nothing injected).
+if [[ "$fault" == network-down && "$((10#$dead_man_seconds))" -gt 0 ]]; then
+  [[ "$dead_man_unit" != none ]] || hadrill_fail 2 "DeadManSeconds needs DeadManUnit"
+  dead_man_arm "$((10#$dead_man_seconds))" "$dead_man_unit" ||
+    hadrill_fail 5 "could not arm the dead-man switch ${dead_man_unit} on ${node}: no fault injected"
+fi
 case "$fault" in
   network-down)
     clock="$(clock_json)"

@@ -32,6 +32,9 @@ ENV_POLL_SECONDS = "HADRILL_POLL_SECONDS"
 ENV_REPORTS_BUCKET = "HADRILL_REPORTS_BUCKET"
 ENV_FLEET = "HADRILL_FLEET"  # hadrill.fleet.FleetFacts as JSON
 ENV_FLEET_REPORTS_BUCKET = "HADRILL_FLEET_REPORTS_BUCKET"
+# The dead-man switch (issue 17, hadrill.drill.deadman): the schedule group and the role its schedules use.
+ENV_DEAD_MAN_SCHEDULE_GROUP = "HADRILL_DEAD_MAN_SCHEDULE_GROUP"
+ENV_DEAD_MAN_ROLE_ARN = "HADRILL_DEAD_MAN_ROLE_ARN"
 # Wait state seconds per wall-clock second (1 in AWS) and the cluster's expected durations: local only.
 ENV_TIME_SCALE = "HADRILL_TIME_SCALE"
 ENV_EXPECTED_SECONDS = "HADRILL_EXPECTED_SECONDS"
@@ -92,6 +95,7 @@ DOC_WATCH_TAKEOVER = "HADrill-WatchTakeover"
 DOC_INJECT_FAULT = "HADrill-InjectFault"
 DOC_HEALTH_CHECK = "HADrill-HealthCheck"
 DOC_DATA_MARKER = "HADrill-DataMarker"
+DOC_DISARM_DEAD_MAN = "HADrill-DisarmDeadMan"  # the dead-man switch (issue 17)
 DOCUMENT_NAME_PREFIX = "HADrill-"
 
 # The document's own timeout (its aws:runShellScript step): what a setup step waits for at most.
@@ -111,6 +115,7 @@ DOCUMENT_TIMEOUT_SECONDS: dict[str, int] = {
     DOC_INJECT_FAULT: 600,
     DOC_HEALTH_CHECK: 3600,
     DOC_DATA_MARKER: 60,
+    DOC_DISARM_DEAD_MAN: 60,
 }
 DOCUMENT_NAMES: tuple[str, ...] = tuple(DOCUMENT_TIMEOUT_SECONDS)
 # The documents each workflow's functions run (their IAM grants name exactly these).
@@ -129,7 +134,7 @@ SETUP_DOCUMENTS: frozenset[str] = frozenset(
     }
 )
 DRILL_DOCUMENTS: frozenset[str] = frozenset(
-    {DOC_NODE_STATUS, DOC_WATCH_TAKEOVER, DOC_INJECT_FAULT, DOC_HEALTH_CHECK, DOC_DATA_MARKER}
+    {DOC_NODE_STATUS, DOC_WATCH_TAKEOVER, DOC_INJECT_FAULT, DOC_HEALTH_CHECK, DOC_DATA_MARKER, DOC_DISARM_DEAD_MAN}
 )
 
 

@@ -113,6 +113,17 @@ class InjectFaultParameters(DocumentParameters):
     target_node: str = _param("TargetNode", p.NODE_NAME, "Standby's LifeKeeper name (switchover only).", "none")
     interface: str = _param("Interface", p.INTERFACE, "Network interface to take down.", "eth0")
     delay_seconds: str = _param("DelaySeconds", p.SECONDS, "network-down starts this long after the command.", "2")
+    # The dead-man switch (issue 17, hadrill.drill.deadman): armed before a network-down fault.
+    dead_man_seconds: str = _param(
+        "DeadManSeconds", p.SECONDS, "network-down: reboot this node after this many seconds (0: no switch).", "0"
+    )
+    dead_man_unit: str = _param(
+        "DeadManUnit", p.OPTIONAL_DEAD_MAN_UNIT, "The dead-man switch's systemd unit name (none: no switch).", "none"
+    )
+
+
+class DisarmDeadManParameters(DocumentParameters):
+    unit: str = _param("Unit", p.DEAD_MAN_UNIT, "The dead-man switch's systemd unit name (hadrill-deadman-<drill id>).")
 
 
 class HealthCheckParameters(DocumentParameters):

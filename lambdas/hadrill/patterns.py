@@ -50,6 +50,9 @@ FSTYPE = "^(xfs|ext4|ext3)$"
 MIRROR_MODE = "^(synchronous|asynchronous)$"
 MARKER_ACTION = "^(write|check|remove)$"
 WATCH_MODE = "^(watch|status)$"
+# The dead-man switch's systemd unit (issue 17): "hadrill-deadman-" and the drill id (hadrill.drill.deadman).
+DEAD_MAN_UNIT = "^hadrill-deadman-[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$"
+OPTIONAL_DEAD_MAN_UNIT = "^(none|hadrill-deadman-[A-Za-z0-9][A-Za-z0-9_.-]{0,79})$"
 OPTIONAL_ADDRESS_LIST = f"^(none|{_IP_LIST})$"  # the conformance probe: "none" when no address is known
 
 # ---- the deployment config and the execution inputs (hadrill.fields builds its types on these) ----

@@ -122,7 +122,15 @@ DOCUMENTS: tuple[DocumentSpec, ...] = (
         "inject-fault.sh",
         "Inject a fault on the primary: network-down, hulft-daemon-kill or switchover.",
         params.InjectFaultParameters,
-        ("lib.sh", "vendor.sh"),
+        ("lib.sh", "vendor.sh", "dead-man.sh"),
+    ),
+    # The dead-man switch (issue 17): the recovery stops the timer InjectFault armed, or learns it fired.
+    DocumentSpec(
+        contracts.DOC_DISARM_DEAD_MAN,
+        "disarm-dead-man.sh",
+        "Stop the dead-man switch's reboot timer on the primary, or report that it fired or is gone.",
+        params.DisarmDeadManParameters,
+        ("lib.sh", "dead-man.sh"),
     ),
     DocumentSpec(
         contracts.DOC_HEALTH_CHECK,

@@ -17,7 +17,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from hadrill import contracts as c
-from hadrill.drill import phases, report
+from hadrill.drill import deadman, phases, report
 from hadrill.drill.model import DrillContext, drill_context, unwrap_phases
 from hadrill.drill.model import validate_input as validate_drill_input
 from hadrill.node_commands import MARGIN_SECONDS
@@ -82,6 +82,8 @@ def _tools(context: LambdaContext) -> phases.Tools:
         budget_seconds=context.get_remaining_time_in_millis() / 1000 - MARGIN_SECONDS,
         expected=phases.Expected.from_mapping(env.expected()),
         time_scale=env.time_scale,
+        client=client,  # issue 17: Scheduler (dead-man switch) and Step Functions (stale locks), made when used
+        dead_man=deadman.Settings.from_environ(os.environ),
     )
 
 

@@ -26,6 +26,7 @@ from stacks.config import DeploymentConfig
 from stacks.nag import acknowledge
 from stacks.orchestration import wiring
 from stacks.orchestration.bundling import lambda_code
+from stacks.orchestration.deadman import DeadManSchedules, grant_execution_reads
 from stacks.orchestration.drill_operations import DrillOperations
 from stacks.orchestration.functions import workflow_function, workflow_state_machine
 
@@ -97,7 +98,10 @@ class OrchestrationStack(cdk.Stack):
             media_bucket=cluster.media.bucket.bucket_name,
             node_log_group=cluster.node_log_group.log_group_name,
         )
+        # issue 17: the dead-man switch's schedule group and scheduler role
+        self.dead_man = DeadManSchedules(self, "DeadMan", cluster_name=name, instance_ids=node_ids)
         environment = {
+            **self.dead_man.environment(),
             wiring.ENV_CLUSTER: self.to_json_string(facts),
             wiring.ENV_RECORDS_TABLE: self.records.table_name,
             wiring.ENV_TOPIC_ARN: self.topic.topic_arn,
@@ -120,6 +124,9 @@ class OrchestrationStack(cdk.Stack):
             self.state_machines[machine.name] = workflow_state_machine(
                 self, machine, self.functions, timeout=cdk.Duration.hours(2)
             )
+        readers = [self.functions[s.name] for s in wiring.all_functions() if "executions-read" in s.access]
+        if readers:  # issue 17: a drill lock whose execution has ended is stale
+            grant_execution_reads(self, readers, self.state_machines)
 
         # Any workflow that ends badly reaches the operators, even if its own Catch could not run.
         failed = events.Rule(
@@ -211,5 +218,7 @@ class OrchestrationStack(cdk.Stack):
         if "events-put" in access:
             default_bus = self.format_arn(service="events", resource="event-bus", resource_name="default")
             function.add_to_role_policy(iam.PolicyStatement(actions=["events:PutEvents"], resources=[default_bus]))
+        if "dead-man-schedules" in access:  # issue 17
+            self.dead_man.grant(function)
         if "alarms-read" in access:
             function.add_to_role_policy(iam.PolicyStatement(actions=["cloudwatch:DescribeAlarms"], resources=["*"]))

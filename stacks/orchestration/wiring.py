@@ -37,6 +37,11 @@ Access = Literal[
     "cluster-reports-read",  # s3:GetObject under reports/<cluster>/ in each fleet member's reports bucket
     "drill-executions-read",  # states:DescribeExecution on the fleet members' drill executions
     "fleet-reports-write",  # s3:PutObject under fleet-reports/ in the fleet reports bucket
+    # issue 17: the dead-man switch's schedules (scheduler:Create/DeleteSchedule in the cluster's group,
+    # iam:PassRole of its scheduler role only) and the drill lock's staleness (states:DescribeExecution
+    # on this cluster's own executions)
+    "dead-man-schedules",
+    "executions-read",
 ]
 
 
@@ -108,7 +113,18 @@ DRILL_FUNCTIONS = (
         "handlers.drill.run_phase",
         "Run one drill phase (lock, preflight, fault, takeover wait, recovery, switchback) and wait for it",
         900,
-        frozenset({"node-commands", "node-power", "route-read", "alarms-read", "records-read", "records-write"}),
+        frozenset(
+            {
+                "node-commands",
+                "node-power",
+                "route-read",
+                "alarms-read",
+                "records-read",
+                "records-write",
+                "dead-man-schedules",
+                "executions-read",
+            }
+        ),
         documents=c.DRILL_DOCUMENTS,
     ),
     FunctionSpec(
@@ -177,6 +193,13 @@ CONFORMANCE_PREFIX = c.CONFORMANCE_PREFIX
 ENV_FLEET = c.ENV_FLEET
 ENV_FLEET_REPORTS_BUCKET = c.ENV_FLEET_REPORTS_BUCKET
 FLEET_REPORTS_PREFIX = c.FLEET_REPORTS_PREFIX
+ENV_DEAD_MAN_SCHEDULE_GROUP = c.ENV_DEAD_MAN_SCHEDULE_GROUP
+ENV_DEAD_MAN_ROLE_ARN = c.ENV_DEAD_MAN_ROLE_ARN
+
+
+def dead_man_schedule_group(cluster_name: str) -> str:
+    """One Scheduler group per cluster: the drill's role may create and delete schedules in it only."""
+    return f"hadrill-{cluster_name}-dead-man"
 
 
 def all_functions() -> list[FunctionSpec]:

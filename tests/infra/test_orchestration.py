@@ -226,6 +226,7 @@ def test_each_function_may_send_exactly_the_documents_its_domain_code_sends() ->
     specs = {spec.name: spec for spec in wiring.all_functions()}
     assert specs["RunSetupStep"].documents == set(setup.STEP_DOCUMENTS.values())
     drill = {phases.NODE_STATUS, phases.WATCH_TAKEOVER, phases.INJECT_FAULT, phases.HEALTH_CHECK, phases.DATA_MARKER}
+    drill.add(phases.deadman.DISARM_DOCUMENT)  # issue 17: the dead-man switch
     assert specs["RunDrillPhase"].documents == drill
     assert specs["ProbeConformance"].documents == {setup.CONFORMANCE_PROBE}
     known = {path.stem for path in wiring.document_files()}

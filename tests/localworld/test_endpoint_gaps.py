@@ -267,6 +267,36 @@ def test_events_scheduled_rule(aws: None) -> None:
         assert events.put_events(Entries=[entry])["FailedEntryCount"] == 0
 
 
+SCHEDULE_GROUP = {
+    "Resources": {"Group": {"Type": "AWS::Scheduler::ScheduleGroup", "Properties": {"Name": "demo-dead-man"}}},
+    "Outputs": {"GroupArn": {"Value": {"Fn::GetAtt": ["Group", "Arn"]}}},
+}
+
+
+def _create_schedule(group: str) -> None:
+    boto3.client("scheduler", region_name=REGION).create_schedule(
+        Name="s",
+        GroupName=group,
+        ScheduleExpression="at(2030-01-01T00:00:00)",
+        FlexibleTimeWindow={"Mode": "OFF"},
+        Target={"Arn": "arn:aws:scheduler:::aws-sdk:ec2:startInstances", "RoleArn": "arn:aws:iam::1:role/r"},
+    )
+
+
+def test_cfn_scheduler_group(aws: None) -> None:
+    without = {"Resources": SCHEDULE_GROUP["Resources"]}  # GetAtt on a skipped resource would fail the stack
+    assert _deploy(without, "without")["StackStatus"] == "CREATE_COMPLETE"
+    with pytest.raises(Exception):  # noqa: B017 - moto answers the missing group with a bare KeyError
+        _create_schedule("demo-dead-man")
+    with _seams():
+        stack = _deploy(SCHEDULE_GROUP, "with")
+        assert stack["StackStatus"] == "CREATE_COMPLETE"
+        assert stack["Outputs"][0]["OutputValue"].endswith(":schedule-group/demo-dead-man")
+        _create_schedule("demo-dead-man")
+        listed = boto3.client("scheduler", region_name=REGION).list_schedules(GroupName="demo-dead-man")
+        assert [s["Name"] for s in listed["Schedules"]] == ["s"]
+
+
 def test_every_gap_has_a_test_here() -> None:
     tested = {name.removeprefix("test_").replace("_", "-") for name in globals() if name.startswith("test_")}
     assert {gap.name for gap in endpoint_seams.GAPS} <= tested

@@ -48,6 +48,7 @@ def _valid(model: type[params.DocumentParameters], **override: str) -> dict[str,
         p.FAULT: "network-down",
         p.MARKER_ACTION: "write",
         p.OPTIONAL_ADDRESS_LIST: "none",
+        p.DEAD_MAN_UNIT: "hadrill-deadman-drill-1",  # issue 17
     }
     values = {}
     for name, info in model.model_fields.items():

@@ -81,13 +81,19 @@ def watcher_status_command(facts: ClusterFacts, node: NodeFacts) -> NodeCommand:
 
 
 def fault_command(
-    facts: ClusterFacts, node: NodeFacts, fault: str, target: NodeFacts | None, timeout: int
+    facts: ClusterFacts,
+    node: NodeFacts,
+    fault: str,
+    target: NodeFacts | None,
+    timeout: int,
+    dead_man: dict[str, str] | None = None,  # issue 17: deadman.arm's parameters
 ) -> NodeCommand:
     parameters = params.InjectFaultParameters(
         fault=fault,
         hulft_tag=facts.hulft_tag,
         target_node=target.name if target is not None else "none",
         delay_seconds=str(NETWORK_DOWN_DELAY_SECONDS),
+        **(dead_man or {}),
     )
     return _command(facts, node, INJECT_FAULT, parameters, timeout)
 

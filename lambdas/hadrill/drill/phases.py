@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from hadrill.drill import lock
+from hadrill.drill import deadman, lock  # deadman: issue 17
 from hadrill.drill.checks import (
     PRIMARY_PROBE_SECONDS,
     ROUTE_SETTLE_SECONDS,
@@ -175,11 +175,12 @@ def take_lock(state: DrillState, tools: Tools) -> dict[str, Any]:
         drill_id=state.drill.drill_id,
         now_ms=tools.clock(),
         expires_ms=state.drill.lock_expires_epoch_ms,
+        status_of=lock.execution_status(tools.client),  # issue 17: a lock whose execution ended is stale
     )
     phase.event("lock taken")
     summary = f"lock on {tools.facts.cluster_name} taken until {lock.iso(state.drill.lock_expires_epoch_ms)}"
     if taken.broken:
-        summary += f"; broke the expired lock of {taken.broken['drillId']} (taken {taken.broken['acquired']})"
+        summary += f"; {lock.broken_summary(taken.broken)}"  # issue 17
     return phase.result(summary, **taken.as_dict())
 
 
@@ -247,6 +248,9 @@ def inject_fault(state: DrillState, tools: Tools) -> dict[str, Any]:
         return phase.result(f"dry run: would inject {request.scenario} on {primary.name}", skipped=True)
     # The standby's watcher must be watching before the fault, or the RTO's end could be late.
     extra: dict[str, Any] = confirm_watcher(phase, state)
+    # dead-man switch (issue 17): armed before the fault; no switch, no fault
+    switch, switch_parameters = deadman.arm(phase, state)
+    extra["deadManSwitch"] = switch
     if request.scenario in EC2_SCENARIOS:
         # The fault is the API call: stamp it here, just before the call (Lambda clocks are synced too).
         fault_ms = tools.clock()
@@ -265,7 +269,8 @@ def inject_fault(state: DrillState, tools: Tools) -> dict[str, Any]:
         summary = f"switchover of {facts.hulft_tag} to {secondary.name} started ({command_id})"
         return phase.result(summary, faultEpochMs=fault_ms, fault=request.scenario, faultCommand=running, **extra)
     else:
-        [result] = phase.run([fault_command(facts, primary, request.scenario, None, STATUS_TIMEOUT)])
+        command = fault_command(facts, primary, request.scenario, None, STATUS_TIMEOUT, switch_parameters)
+        [result] = phase.run([command])
         if not result.succeeded:
             raise FaultNotInjected(f"{INJECT_FAULT} {request.scenario} on {primary.name}: {last_words(result)}")
         injected = parse_fault_result(result.stdout)

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from hadrill.drill import deadman
 from hadrill.drill.checks import (
     cancel_watchers,
     health,
@@ -113,7 +114,10 @@ class Recovery:
         self.phase.event(f"{facts.primary.name} healthy as {role}")
         summary = "; ".join(self.actions) if self.actions else f"{facts.primary.name} reachable, no action needed"
         measured = confirm_network_down_rto(self.phase, self.state)
-        return self.phase.result(f"{summary}; both nodes healthy", recovered=True, actions=self.actions, **measured)
+        switch = deadman.settle(self.phase, self.state)  # dead-man switch (issue 17): the recovery disarms it
+        return self.phase.result(
+            f"{summary}; both nodes healthy", recovered=True, actions=self.actions, deadManSwitch=switch, **measured
+        )
 
 
 Stage = Callable[[Recovery], dict[str, Any] | None]  # a result (wait or done), or None: go on to the next stage
@@ -275,6 +279,7 @@ class AfterFailure:
     active: NodeFacts | None = None  # where the hierarchy is in service
     unhealthy: list[Check] = field(default_factory=list)
     switched: bool = False
+    dead_man_switch: dict[str, Any] = field(default_factory=dict)  # issue 17: disarmed, fired or still armed
 
     @property
     def reachable_active(self) -> NodeFacts | None:
@@ -313,6 +318,11 @@ def _find_active(run: AfterFailure) -> None:
         tools.sleep(max(tools.poll_seconds, 1.0))
 
 
+def _settle_dead_man_switch(run: AfterFailure) -> None:
+    """Disarm the dead-man switch, or learn that it fired (issue 17)."""
+    run.dead_man_switch.update(deadman.settle(run.phase, run.state) or {})
+
+
 def _health_check(run: AfterFailure) -> None:
     assert run.active is not None  # applies only with an active node
     run.unhealthy.extend(health(run.phase, run.active, run.state.request.recovery_timeout_seconds))
@@ -340,6 +350,7 @@ def _should_switch_back(run: AfterFailure) -> bool:
 RECOVERY_STEPS: tuple[Step, ...] = (
     Step("bring nodes back", _bring_nodes_back, applies=lambda run: True, critical=True),
     Step("find the active node", _find_active, applies=lambda run: True),
+    Step("dead-man switch", _settle_dead_man_switch, applies=lambda run: True),
     Step("health check", _health_check, applies=lambda run: run.reachable_active is not None, critical=True),
     Step("switchback", _switch_back, applies=_should_switch_back),
     Step("remove marker", _remove_marker, applies=lambda run: run.reachable_active is not None),
@@ -398,4 +409,5 @@ def _after_failure_result(run: AfterFailure, errors: list[str]) -> dict[str, Any
         errors=errors,
         switchedBack=run.switched,
         activeNode=run.active.name if run.active is not None else None,
+        deadManSwitch=run.dead_man_switch or None,  # issue 17
     )

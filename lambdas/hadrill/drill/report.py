@@ -15,6 +15,8 @@ from typing import Any
 
 from hadrill import contracts as c
 from hadrill.contracts import DrillReport, TimelineKind, epoch_ms_of, human_time, iso_utc
+from hadrill.drill import deadman
+from hadrill.drill.lock import broken_summary
 from hadrill.drill.model import STARTED_BY_KEY, unwrap_phases
 from hadrill.records import WorkflowError
 from hadrill.report_html import grouped_checks
@@ -26,7 +28,8 @@ USD_PER_LAMBDA_REQUEST = 0.20 / 1_000_000
 
 # States that run before the fault: a failure there means the drill did nothing to the cluster.
 BEFORE_FAULT = ("ValidateInput", "TakeLock", "Preflight", "StartWatcher")
-ABORT_ERRORS = ("InvalidDrillInput", "DrillLocked", "PreflightFailed", "StopConditionAlarm")
+# DeadManNotArmed: no restore could be armed, so no fault was injected (issue 17).
+ABORT_ERRORS = ("InvalidDrillInput", "DrillLocked", "PreflightFailed", "StopConditionAlarm", "DeadManNotArmed")
 # States after RecordResult on every path: ReleaseLock, DrillOutcome (Choice), DrillPassed/DrillFailed.
 TAIL_STATES = 3
 # States followed by a Choice that loops through a Wait state back to them while they ask for a wait.
@@ -376,6 +379,7 @@ def build_report(
             "taken": bool(lock_phase.get("taken")),
             "broken_stale_lock": lock_phase.get("brokenStaleLock"),
         },
+        "dead_man_switch": deadman.report_entry(phases, request.get("scenario"), dry_run),  # issue 17
         "phases": {name: (result or {}).get("summary", "") for name, result in phases.items()},
         "cost": count_cost(state, record_ms=record_ms, memory_mb=memory_mb, history=history),
     }
@@ -433,8 +437,9 @@ def markdown(report: dict[str, Any], zone: tzinfo | None = None) -> str:
         f"- switchback: {switchback['detail']}",
     ]
     if report["lock"]["broken_stale_lock"]:
-        stale = report["lock"]["broken_stale_lock"]
-        lines.append(f"- broke the expired lock of {stale['drillId']} (taken {stale['acquired']})")
+        lines.append(f"- {broken_summary(report['lock']['broken_stale_lock'])}")
+    if report.get("dead_man_switch"):  # issue 17
+        lines.append(deadman.markdown_line(report["dead_man_switch"]))
     lines += ["", "## Checks"]
     for title, checks in grouped_checks(report):
         passed = sum(1 for check in checks if check["passed"])

@@ -17,12 +17,15 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hadrill.drill.model import DrillContext, DrillInput, unwrap_phases
 from hadrill.facts import ClusterFacts, NodeFacts
 from hadrill.node_commands import CommandResult, CommandWaitExpired, NodeCommand, Waiting, run_commands, send, wait_for
 from hadrill.verdicts import Check
+
+if TYPE_CHECKING:
+    from hadrill.drill import deadman
 
 # Leave this much of an invocation for the work after a wait.
 RESERVE_SECONDS = 15.0
@@ -74,6 +77,9 @@ class Tools:
     # Wait state seconds per wall second: 1 in AWS; the local world shortens Wait states (its time_scale).
     time_scale: float = 1.0
     slept: float = 0.0  # seconds this invocation slept polling (the bench scales them with the simulator)
+    # issue 17 (dead-man switch, stale locks): other AWS clients by service name, and where schedules go.
+    client: Callable[[str], Any] | None = None
+    dead_man: deadman.Settings | None = None
 
     def remaining(self) -> float:
         return self.budget_seconds - (time.monotonic() - self.started)
