@@ -175,6 +175,10 @@ def deploy_local(
         wiring.ENV_REPORTS_BUCKET: reports_bucket,
         "POWERTOOLS_METRICS_NAMESPACE": "HADrill",
         "POWERTOOLS_LOG_LEVEL": "WARNING",
+        # client-visible RTO (issue 17): the probe RunDrillPhase starts, and how it reaches the VIP here.
+        wiring.ENV_CLIENT_PROBE: wiring.client_probe_setting(
+            f"{name}-{wiring.CLIENT_PROBE.name}", config.hulft.receive_port
+        ),
     }
     deployment = LocalDeployment(
         world=world,
@@ -193,6 +197,7 @@ def deploy_local(
             function_name, spec.handler, environment=environment, timeout_s=spec.timeout_seconds
         )
         deployment.function_names[spec.name] = function_name
+    add_client_probe(deployment, config.hulft.receive_port)
     for machine in wiring.STATE_MACHINES:
         deployment.state_machines[machine.name] = world.create_state_machine(
             f"{name}-{machine.name}",
@@ -200,6 +205,32 @@ def deploy_local(
             {spec.substitution: arns[spec.name] for spec in machine.functions},
         )
     return deployment
+
+
+def add_client_probe(deployment: LocalDeployment, receive_port: int) -> None:
+    """The client probe function, the nodes' hulrcvd listeners on loopback ports, and the VIP seam that
+    leads the probe's connects along the route table in moto to the active node's listener."""
+    world, cluster, facts = deployment.world, deployment.cluster, deployment.facts
+    spec = wiring.CLIENT_PROBE
+    function_name = f"{facts.cluster_name}-{spec.name}"
+    world.add_lambda(
+        function_name,
+        spec.handler,
+        environment={
+            wiring.ENV_CLUSTER: facts.model_dump_json(),  # the seam reads the VIP and route tables from it
+            wiring.ENV_RECORDS_TABLE: deployment.records_table,
+            # Write at every attempt: the stop request is then seen within one 200 ms interval.
+            wiring.ENV_PROBE_HEARTBEAT_MS: "1",
+            "POWERTOOLS_LOG_LEVEL": "WARNING",
+        },
+        timeout_s=spec.timeout_seconds,
+        memory_mb=spec.memory_mb,
+    )
+    deployment.function_names[spec.name] = function_name
+    seam = world.vip_seam()
+    for instance_id, listener in cluster.start_receive_listeners().items():
+        node = cluster.node_for(instance_id)
+        seam.register(instance_id, listener, receive_port, lambda node=node: node.online)
 
 
 def expected_seconds(timings: Timings) -> dict[str, float]:

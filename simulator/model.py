@@ -31,6 +31,9 @@ class Knobs:
     lkcli_without_option: str | None = None  # an older lkcli whose --help lacks this option ("--hulexep")
     mirror_status_reworded: bool = False  # mirror_status words its status differently ("Synchronized: 100%")
     no_icmp: bool = False  # ICMP echo blocked between the nodes: lkping gets no answer
+    # The node that takes the hierarchy over starts hulrcvd, but its receive port stays closed (a host
+    # firewall, a wrong bind address): the daemons are up and no partner can connect.
+    receive_port_closed_after_takeover: bool = False
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from hadrill.drill import phases, report
+from hadrill.drill import phases, probe_hooks, report
 from hadrill.drill.model import DrillContext, drill_context, unwrap_phases
 from hadrill.drill.model import validate_input as validate_drill_input
 from hadrill.node_commands import MARGIN_SECONDS
@@ -82,6 +82,9 @@ def _tools(context: LambdaContext) -> phases.Tools:
         budget_seconds=context.get_remaining_time_in_millis() / 1000 - MARGIN_SECONDS,
         expected=phases.Expected.from_mapping(env.expected()),
         time_scale=env.time_scale,
+        # client-visible RTO (issue 17): set on RunDrillPhase only, by the stack and the local runner.
+        client_probe=probe_hooks.ProbeSettings.from_env(os.environ.get(probe_hooks.ENV_CLIENT_PROBE, "")),
+        lambda_client=lambda: client("lambda"),
     )
 
 

@@ -7,6 +7,7 @@ what `hadrill --local` runs. It imports no CDK: the local world must not pay for
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -32,6 +33,8 @@ Access = Literal[
     "cluster-reports-read",  # s3:GetObject under reports/<cluster>/ in each fleet member's reports bucket
     "drill-executions-read",  # states:DescribeExecution on the fleet members' drill executions
     "fleet-reports-write",  # s3:PutObject under fleet-reports/ in the fleet reports bucket
+    "probe-record",  # dynamodb:UpdateItem on the records table, this cluster's items only (the client probe)
+    "probe-invoke",  # lambda:InvokeFunction on the client probe function (RunDrillPhase starts it)
 ]
 
 
@@ -136,6 +139,17 @@ DRILL_FUNCTIONS = (
     ),
 )
 DRILL = StateMachineSpec("Drill", STATEMACHINES_DIR / "drill.asl.json", DRILL_FUNCTIONS)
+# The client probe (issue 17): no state runs it; RunDrillPhase starts it asynchronously at the fault.
+# It runs in the clustering subnets (stacks/orchestration/client_probe.py), so it is not in
+# all_functions(): every stack that has a drill adds it separately. It mostly sleeps: the least memory.
+CLIENT_PROBE = FunctionSpec(
+    "ClientProbe",
+    "handlers.client_probe.probe",
+    "Connect to the virtual IP's HULFT receive port every 200 ms during a drill (the client-visible RTO)",
+    900,
+    frozenset({"probe-record"}),
+    memory_mb=128,
+)
 STATE_MACHINES = (SETUP, DRILL)  # one of each per cluster (the orchestration stack)
 
 # The fleet (stacks/fleet): one per fleet of clusters. Its Map starts each cluster's Drill state
@@ -165,6 +179,10 @@ ENV_RECORDS_TABLE = "HADRILL_RECORDS_TABLE"
 ENV_TOPIC_ARN = "HADRILL_TOPIC_ARN"
 ENV_POLL_SECONDS = "HADRILL_POLL_SECONDS"
 ENV_REPORTS_BUCKET = "HADRILL_REPORTS_BUCKET"
+# RunDrillPhase's: {"function": <probe function name>, "port": <receive port>, "memoryMb": <its memory>}.
+ENV_CLIENT_PROBE = "HADRILL_CLIENT_PROBE"  # hadrill.drill.probe_hooks.ENV_CLIENT_PROBE
+# The probe's: how often it writes without a change (ms); the local world writes at every attempt.
+ENV_PROBE_HEARTBEAT_MS = "HADRILL_PROBE_HEARTBEAT_MS"
 REPORTS_PREFIX = "reports/"
 CONFORMANCE_PREFIX = "conformance/"  # + <cluster>/<setup execution>/<node>.json: the probe's raw outputs
 ENV_FLEET = "HADRILL_FLEET"  # hadrill.fleet.FleetFacts as JSON
@@ -179,6 +197,11 @@ def all_functions() -> list[FunctionSpec]:
         for spec in machine.functions:
             seen.setdefault(spec.name, spec)
     return list(seen.values())
+
+
+def client_probe_setting(function_name: str, receive_port: int) -> str:
+    """RunDrillPhase's HADRILL_CLIENT_PROBE (the name may be a CDK token)."""
+    return json.dumps({"function": function_name, "port": receive_port, "memoryMb": CLIENT_PROBE.memory_mb})
 
 
 def fleet_member(
@@ -280,6 +303,7 @@ METRIC_NAMESPACE = "HADrill"
 DRILL_SERVICE = "hadrill-drill"  # Powertools' "service" dimension of the drill metrics
 METRIC_DIMENSION_CLUSTER = "cluster"  # the drill metrics' second dimension: the cluster's name
 METRIC_DRILL_RTO = "RtoSeconds"
+METRIC_CLIENT_RTO = "ClientRtoSeconds"  # fault -> first successful connect to the VIP's receive port
 # One count per drill by outcome ("Drill" + outcome title-cased).
 METRIC_DRILL_PASSED = "DrillPassed"
 METRIC_DRILL_FAILED = "DrillFailed"

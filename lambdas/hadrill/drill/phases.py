@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hadrill import params
-from hadrill.drill import lock
+from hadrill.drill import lock, probe_hooks  # probe_hooks: client-visible RTO (issue 17)
 from hadrill.drill.model import (
     EC2_SCENARIOS,
     DrillContext,
@@ -148,6 +148,9 @@ class Tools:
     # Wait state seconds per wall second: 1 in AWS; the local world shortens Wait states (its time_scale).
     time_scale: float = 1.0
     slept: float = 0.0  # seconds this invocation slept polling (the bench scales them with the simulator)
+    # client-visible RTO (issue 17): the probe function and a factory for the Lambda client that starts it.
+    client_probe: probe_hooks.ProbeSettings | None = None
+    lambda_client: Callable[[], Any] | None = None
 
     def remaining(self) -> float:
         return self.budget_seconds - (time.monotonic() - self.started)
@@ -477,7 +480,11 @@ def inject_fault(state: DrillState, tools: Tools) -> dict[str, Any]:
     primary, secondary = facts.primary, facts.secondary
     if request.dry_run:
         return phase.result(f"dry run: would inject {request.scenario} on {primary.name}", skipped=True)
-    extra: dict[str, Any] = {}
+    # client-visible RTO (issue 17): the probe starts before the fault and runs until VerifyTakeover.
+    probe = probe_hooks.start(
+        tools, drill_id=state.drill.drill_id, takeover_timeout_seconds=request.takeover_timeout_seconds
+    )
+    extra: dict[str, Any] = {"clientProbe": probe}  # client-visible RTO (issue 17)
     if request.scenario in EC2_SCENARIOS:
         # The fault is the API call: stamp it here, just before the call (Lambda clocks are synced too).
         fault_ms = tools.clock()
@@ -494,7 +501,9 @@ def inject_fault(state: DrillState, tools: Tools) -> dict[str, Any]:
         phase.event(f"switchover to {secondary.name} requested", fault_ms)
         running = {"commandId": command_id, "node": primary.name, "timeoutSeconds": SWITCHOVER_TIMEOUT}
         summary = f"switchover of {facts.hulft_tag} to {secondary.name} started ({command_id})"
-        return phase.result(summary, faultEpochMs=fault_ms, fault=request.scenario, faultCommand=running)
+        return phase.result(
+            summary, faultEpochMs=fault_ms, fault=request.scenario, faultCommand=running, clientProbe=probe
+        )  # clientProbe: client-visible RTO (issue 17)
     else:
         [result] = phase.run([fault_command(facts, primary, request.scenario, None, STATUS_TIMEOUT)])
         if not result.succeeded:
@@ -706,10 +715,23 @@ def verify_takeover(state: DrillState, tools: Tools) -> dict[str, Any]:
         phase.check(
             Check(f"{other.name}: no HULFT daemons", True, "unreachable (the fault): nothing there serves clients")
         )
+    # client-visible RTO (issue 17): stop the probe, decide, add its check and the first successful connect.
+    wait = state.phase("WaitForTakeover")
+    client_rto = probe_hooks.collect(
+        tools,
+        started=state.phase("InjectFault").get("clientProbe"),
+        drill_id=state.drill.drill_id,
+        fault_ms=int(wait.get("faultEpochMs") or state.phase("InjectFault").get("faultEpochMs") or 0),
+        node_rto_seconds=wait.get("rtoSeconds"),
+        active=active,
+        check=phase.check,
+        event=phase.event,
+        sleep=tools.sleep,
+    )
     failures = phase.failures()
     phase.event("takeover verified" if not failures else "takeover verification failed")
     summary = f"{len(phase.checks) - len(failures)}/{len(phase.checks)} checks passed"
-    return phase.result(summary)
+    return phase.result(summary, clientRto=client_rto)  # clientRto: client-visible RTO (issue 17)
 
 
 def _bring_back(phase: Phase, request: DrillInput, *, actions: list[str]) -> list[NodeFacts]:
@@ -1017,6 +1039,9 @@ def recover_after_failure(state: DrillState, tools: Tools) -> dict[str, Any]:
     phase = Phase(tools, "RecoverAfterFailure")
     facts, request = tools.facts, state.request
     cancel_watchers(state, tools)
+    probe_hooks.stop(
+        tools, started=state.phase("InjectFault").get("clientProbe"), drill_id=state.drill.drill_id
+    )  # issue 17
     attempted = any(name in state.phases or name in state.failed for name in FAULT_SIDE_STATES)
     actions: list[str] = []
     errors: list[str] = []
