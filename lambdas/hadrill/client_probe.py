@@ -193,6 +193,16 @@ class ClientRto:
 CHECK_NAME = "clients reach the VIP's receive port"
 
 
+def client_rto_text(client: dict[str, Any]) -> str:
+    """The client-visible RTO in one line, beside the node RTO (issue 17)."""
+    seconds, gap = client.get("seconds"), client.get("gapToNodeRtoSeconds")
+    if seconds is None:
+        return f"not measured: {client.get('detail', '')}"
+    gap_text = "" if gap is None else f", {gap:+.3f} s against the node RTO"
+    target = f" to {client['target']}" if client.get("target") else ""
+    return f"{seconds:.3f} s (first successful connect{target}{gap_text})"
+
+
 def client_rto(
     timeline: ProbeTimeline | None,
     *,
@@ -232,9 +242,9 @@ def client_rto(
             Check(
                 CHECK_NAME,
                 False,
-                f"{why}no TCP connect to {target} succeeded from {since:+.1f} s after the fault to the end of the "
-                f"takeover check ({seen}; last: {timeline.last_error or last.detail}) although the takeover check "
-                f"ran on {active_node}: partners cannot reach HULFT{late_note}",
+                f"{why}no TCP connect to {target} succeeded from {since:.1f} s after the fault to the end of the "
+                f"takeover check ({seen}; last: {timeline.last_error or last.detail}): partners cannot reach "
+                f"HULFT on {active_node}{late_note}",
             ),
             outage_ms=first_failure.epoch_ms if first_failure else last.epoch_ms,
             events=((f"clients cannot connect to {target}", last.epoch_ms),),

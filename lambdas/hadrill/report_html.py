@@ -11,6 +11,8 @@ import html
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from hadrill.client_probe import client_rto_text
+
 SVG_WIDTH = 900
 ROW_HEIGHT = 22
 LEFT = 270
@@ -124,6 +126,14 @@ def _summary(value: object) -> str:
     return "-" if value is None else str(value)
 
 
+def _client_rto(report: Mapping[str, Any]) -> str:
+    """The client-visible RTO beside the node RTO (issue 17): fault -> first successful connect."""
+    client = report.get("client_rto")
+    if not isinstance(client, Mapping):
+        return ""
+    return f'<p class="muted">Client-visible RTO (what a HULFT partner saw): {_e(client_rto_text(dict(client)))}</p>'
+
+
 def render_html(report: Mapping[str, Any], *, simulated: bool = False) -> str:
     outcome = str(report.get("outcome", "UNKNOWN"))
     colour = OUTCOME_COLOURS.get(outcome, "#57606a")
@@ -155,6 +165,7 @@ tr.bad td {{ color: #cf222e; }}
 <p class="muted">{_e(report.get("scenario") or "")} &middot; {_e(report.get("drill_id") or "")}</p>
 {banner}
 <p class="rto">RTO {_seconds(rto)} <span class="muted">({_e(slo_text)})</span></p>
+{_client_rto(report)}
 <p>{_e(report.get("reason") or "")}</p>
 <h2>Timeline</h2>
 <p class="muted">Red dashed line: the fault on the primary. Green dashed line: the standby took over.</p>
@@ -182,6 +193,7 @@ def render_markdown(report: Mapping[str, Any], *, simulated: bool = False) -> st
     lines += [
         f"- Cluster: {report.get('cluster', '-')}, scenario: {report.get('scenario', '-')}",
         f"- RTO: {_seconds(report.get('rto_seconds'))} (SLO {report.get('max_rto_seconds', '-')} s)",
+        *([f"- Client-visible RTO: {client_rto_text(report['client_rto'])}"] if report.get("client_rto") else []),
         f"- From {report.get('from_node', '-')} to {report.get('to_node', '-')}",
         f"- Started {report.get('started', '-')}, finished {report.get('finished', '-')}",
         "",

@@ -174,6 +174,11 @@ def record_result(event: dict[str, Any], context: LambdaContext) -> dict[str, An
     if drill_report["rto_seconds"] is not None:
         rto = float(drill_report["rto_seconds"])
         emit_metric("RtoSeconds", MetricUnit.Seconds, rto, namespace=METRIC_NAMESPACE, dimensions=dimensions)
+    client_rto = (drill_report.get("client_rto") or {}).get("seconds")
+    if client_rto is not None:  # stacks.orchestration.wiring.METRIC_CLIENT_RTO (issue 17)
+        emit_metric(
+            "ClientRtoSeconds", MetricUnit.Seconds, float(client_rto), namespace=METRIC_NAMESPACE, dimensions=dimensions
+        )
     logger.info("drill recorded", extra={"summary": summary})
     return {
         "outcome": drill_report["outcome"],

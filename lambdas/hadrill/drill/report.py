@@ -13,6 +13,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+from hadrill.client_probe import client_rto_text
 from hadrill.drill.model import STARTED_BY_KEY, unwrap_phases
 from hadrill.records import WorkflowError
 
@@ -103,6 +104,11 @@ def count_cost(state: dict[str, Any], *, record_ms: float, memory_mb: int) -> di
     # and estimate the release as long as taking the lock.
     gb_seconds += (record_ms + lock_ms) / 1000 * memory_mb / 1024
     ssm_commands = sum(int(result.get("ssmCommands", 0)) for result in phases.values())
+    # The client probe (issue 17): one asynchronous invocation, running from the fault to VerifyTakeover.
+    probe = (phases.get("VerifyTakeover") or {}).get("clientRto") or {}
+    if "probeMs" in probe:
+        invocations += 1
+        gb_seconds += float(probe["probeMs"]) / 1000 * int(probe.get("probeMemoryMb", 128)) / 1024
     step_usd = transitions * USD_PER_STATE_TRANSITION
     lambda_usd = gb_seconds * USD_PER_LAMBDA_GB_SECOND + invocations * USD_PER_LAMBDA_REQUEST
     return {
@@ -220,6 +226,8 @@ def build_report(
         "rto_is_upper_bound": bool(wait.get("rtoIsUpperBound", False)),
         "detection_seconds": wait.get("detectionSeconds"),
         "restore_seconds": wait.get("restoreSeconds"),
+        # What a HULFT partner saw: fault -> first successful connect to the VIP's receive port (issue 17).
+        "client_rto": (phases.get("VerifyTakeover") or {}).get("clientRto"),
         "max_rto_seconds": request.get("maxRtoSeconds"),
         "takeover_timeout_seconds": request.get("takeoverTimeoutSeconds"),
         "from_node": primary,
@@ -255,6 +263,9 @@ def markdown(report: dict[str, Any]) -> str:
         f"- RTO: {rto_text} (SLO {report['max_rto_seconds']} s), "
         f"from {report['from_node'] or '-'} to {report['to_node'] or '-'}",
     ]
+    client = report.get("client_rto") or {}
+    if client:
+        lines.append(f"- client-visible RTO: {client_rto_text(client)}")
     if report["detection_seconds"] is not None:
         lines.append(
             f"- detection {report['detection_seconds']:.3f} s (fault to the first sign of takeover on the standby), "
@@ -299,6 +310,7 @@ def summary(report: dict[str, Any], report_keys: dict[str, str]) -> dict[str, An
         "outcome": report["outcome"],
         "reason": report["reason"],
         "rto_seconds": report["rto_seconds"],
+        "client_rto_seconds": (report.get("client_rto") or {}).get("seconds"),
         "max_rto_seconds": report["max_rto_seconds"],
         "from_node": report["from_node"],
         "to_node": report["to_node"],
