@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 from dataclasses import dataclass, field
@@ -230,7 +231,7 @@ def add_client_probe(deployment: LocalDeployment, receive_port: int) -> None:
     seam = world.vip_seam()
     for instance_id, listener in cluster.start_receive_listeners().items():
         node = cluster.node_for(instance_id)
-        seam.register(instance_id, listener, receive_port, lambda node=node: node.online)
+        seam.register(instance_id, listener, receive_port, functools.partial(_online, node))
 
 
 def expected_seconds(timings: Timings) -> dict[str, float]:
@@ -351,3 +352,8 @@ def _subscribe_queue(world: LocalWorld, topic_arn: str, queue_name: str) -> None
     url = sqs.create_queue(QueueName=queue_name)["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     world.client("sns").subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn)
+
+
+def _online(node: Any) -> bool:
+    """Whether a simulated node answers on the network (the VIP seam asks before connecting)."""
+    return bool(node.online)

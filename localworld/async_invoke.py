@@ -32,7 +32,7 @@ class AsyncInvocations:
         def invoke(function: Any, body: str, request_headers: Any, response_headers: Any) -> str | bytes:
             kind = request_headers.get("x-amz-invocation-type") or request_headers.get("X-Amz-Invocation-Type")
             if kind != "Event":
-                return original(function, body, request_headers, response_headers)  # type: ignore[no-any-return]
+                return original(function, body, request_headers, response_headers)
             event = json.loads(body) if body else "{}"
             thread = threading.Thread(
                 target=function._invoke_lambda, kwargs={"event": event}, name=f"event-{function.function_name}"

@@ -37,6 +37,7 @@ STOP_ALLOWANCE_SECONDS = 60
 # Lambda's limit less a margin: the probe's own deadline never passes its function's timeout.
 MAX_PROBE_SECONDS = 880
 
+RECORD = "the client probe's record"
 Connect = Callable[[str, int, float], tuple[bool, str]]
 
 
@@ -114,7 +115,7 @@ class ProbeTimeline:
 def _whole(raw: Mapping[str, Any], key: str) -> int:
     value = raw.get(key)
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ParseError(f"client probe record: {key} is {shown(value)}, not a whole number")
+        raise ParseError(RECORD, f"{key} is {shown(value)}, not a whole number")
     return value
 
 
@@ -123,15 +124,15 @@ def parse_timeline(text: str) -> ProbeTimeline:
     try:
         raw = json.loads(text)
     except (ValueError, RecursionError) as error:
-        raise ParseError(f"client probe record is not JSON: {error}") from None
+        raise ParseError(RECORD, f"not JSON: {error}") from None
     if not isinstance(raw, dict):
-        raise ParseError(f"client probe record is {shown(raw)}, not an object")
+        raise ParseError(RECORD, f"{shown(raw)} is not an object")
     target = raw.get("target")
     if not isinstance(target, str) or not target:
-        raise ParseError(f"client probe record: target is {shown(target)}")
+        raise ParseError(RECORD, f"target is {shown(target)}")
     changes_raw = raw.get("changes")
     if not isinstance(changes_raw, list):
-        raise ParseError(f"client probe record: changes is {shown(changes_raw)}, not a list")
+        raise ParseError(RECORD, f"changes is {shown(changes_raw)}, not a list")
     changes: list[Change] = []
     for item in changes_raw:
         if (
@@ -142,14 +143,14 @@ def parse_timeline(text: str) -> ProbeTimeline:
             or not isinstance(item[1], bool)
             or not isinstance(item[2], str)
         ):
-            raise ParseError(f"client probe record: a change is {shown(item)}, not [epochMs, reachable, detail]")
+            raise ParseError(RECORD, f"a change is {shown(item)}, not [epochMs, reachable, detail]")
         if changes and (item[0] < changes[-1].epoch_ms or item[1] == changes[-1].reachable):
-            raise ParseError(f"client probe record: change {shown(item)} is out of order or repeats the last one")
+            raise ParseError(RECORD, f"change {shown(item)} is out of order or repeats the last one")
         changes.append(Change(item[0], item[1], item[2]))
     stopped = raw.get("stopped", False)
     last_error = raw.get("lastError", "")
     if not isinstance(stopped, bool) or not isinstance(last_error, str):
-        raise ParseError("client probe record: stopped or lastError has the wrong type")
+        raise ParseError(RECORD, "stopped or lastError has the wrong type")
     timeline = ProbeTimeline(
         target=target,
         started_ms=_whole(raw, "startedMs"),
@@ -161,7 +162,7 @@ def parse_timeline(text: str) -> ProbeTimeline:
         last_error=last_error,
     )
     if timeline.failures > timeline.attempts or len(changes) > timeline.attempts:
-        raise ParseError("client probe record: more failures or changes than attempts")
+        raise ParseError(RECORD, "more failures or changes than attempts")
     return timeline
 
 

@@ -45,12 +45,18 @@ class ProbeSettings:
 
 
 class _Tools(Protocol):  # what the hooks use of hadrill.drill.phases.Tools
-    facts: Any
-    dynamodb: Any
-    records_table: str
-    client_probe: ProbeSettings | None
-    lambda_client: Callable[[], Any] | None
-    clock: Callable[[], int]
+    @property
+    def facts(self) -> Any: ...
+    @property
+    def dynamodb(self) -> Any: ...
+    @property
+    def records_table(self) -> str: ...
+    @property
+    def client_probe(self) -> ProbeSettings | None: ...
+    @property
+    def lambda_client(self) -> Callable[[], Any] | None: ...
+    @property
+    def clock(self) -> Callable[[], int]: ...
 
 
 def start(tools: _Tools, *, drill_id: str, takeover_timeout_seconds: int) -> dict[str, Any]:
