@@ -81,6 +81,7 @@ class ProbeTimeline:
     changes: tuple[Change, ...] = ()
     stopped: bool = False
     last_error: str = ""
+    writes: int = 0  # records written, this one included (the cost: one DynamoDB write each)
 
     def with_attempt(self, epoch_ms: int, reachable: bool, detail: str) -> ProbeTimeline:
         """This timeline after one more attempt; a change is kept only when reachability changed."""
@@ -106,6 +107,7 @@ class ProbeTimeline:
                 "failures": self.failures,
                 "stopped": self.stopped,
                 "lastError": self.last_error,
+                "writes": self.writes,
                 "changes": [[c.epoch_ms, c.reachable, c.detail] for c in self.changes],
             },
             separators=(",", ":"),
@@ -160,6 +162,7 @@ def parse_timeline(text: str) -> ProbeTimeline:
         changes=tuple(changes),
         stopped=stopped,
         last_error=last_error,
+        writes=_whole(raw, "writes") if "writes" in raw else 0,
     )
     if timeline.failures > timeline.attempts or len(changes) > timeline.attempts:
         raise ParseError(RECORD, "more failures or changes than attempts")
@@ -185,6 +188,7 @@ class ClientRto:
             "outageEpochMs": self.outage_ms,
             "firstConnectEpochMs": self.restored_ms,
             "attempts": timeline.attempts if timeline else 0,
+            "writes": timeline.writes if timeline else 0,
             "failures": timeline.failures if timeline else 0,
             "passed": self.check.passed,
             "detail": self.check.detail,
@@ -309,6 +313,7 @@ def run_probe(
         timeline = timeline.with_attempt(now, reachable, detail)
         if changed or now - published_at >= heartbeat_ms:
             published_at = now
+            timeline = replace(timeline, writes=timeline.writes + 1)
             if publish(timeline):
                 break
         next_at += interval_ms
@@ -317,7 +322,7 @@ def run_probe(
             sleep(wait_ms / 1000)
         else:
             next_at = clock()  # a slow connect: start again from now rather than burst
-    timeline = replace(timeline, stopped=True)
+    timeline = replace(timeline, stopped=True, writes=timeline.writes + 1)
     publish(timeline)
     return timeline
 

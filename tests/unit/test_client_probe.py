@@ -5,7 +5,6 @@ drills' own."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest

@@ -21,6 +21,8 @@ from hadrill.records import WorkflowError
 USD_PER_STATE_TRANSITION = 0.025 / 1000
 USD_PER_LAMBDA_GB_SECOND = 0.0000166667
 USD_PER_LAMBDA_REQUEST = 0.20 / 1_000_000
+# DynamoDB on-demand, one write request unit (the client probe's items are well under 1 KB).
+USD_PER_DYNAMODB_WRITE = 0.625 / 1_000_000
 
 # States that run before the fault: a failure there means the drill did nothing to the cluster.
 BEFORE_FAULT = ("ValidateInput", "TakeLock", "Preflight", "StartWatcher")
@@ -104,31 +106,43 @@ def count_cost(state: dict[str, Any], *, record_ms: float, memory_mb: int) -> di
     # and estimate the release as long as taking the lock.
     gb_seconds += (record_ms + lock_ms) / 1000 * memory_mb / 1024
     ssm_commands = sum(int(result.get("ssmCommands", 0)) for result in phases.values())
-    # The client probe (issue 17): one asynchronous invocation, running from the fault to VerifyTakeover.
-    probe = (phases.get("VerifyTakeover") or {}).get("clientRto") or {}
-    if "probeMs" in probe:
-        invocations += 1
-        gb_seconds += float(probe["probeMs"]) / 1000 * int(probe.get("probeMemoryMb", 128)) / 1024
+    probe = _client_probe_cost(phases)
     step_usd = transitions * USD_PER_STATE_TRANSITION
     lambda_usd = gb_seconds * USD_PER_LAMBDA_GB_SECOND + invocations * USD_PER_LAMBDA_REQUEST
+    probe_usd = float(probe.get("usd", 0.0))
     return {
         "state_transitions": transitions,
         "lambda_invocations": invocations,
         "lambda_gb_seconds": round(gb_seconds, 3),
         "ssm_commands": ssm_commands,
+        **({"client_probe": probe} if probe else {}),
         "estimated_usd": {
             "step_functions": round(step_usd, 6),
             "lambda": round(lambda_usd, 6),
             "ssm_run_command": 0.0,
-            "total": round(step_usd + lambda_usd, 6),
+            **({"client_probe": round(probe_usd, 6)} if probe else {}),
+            "total": round(step_usd + lambda_usd + probe_usd, 6),
         },
         "method": (
             "counted from the states this execution passed (its state document, with the Wait states each "
             "waiting phase asked for); retries are not included; "
             "prices: Step Functions standard $0.025 per 1,000 transitions, Lambda $0.0000166667 per GB-s "
-            "+ $0.20 per 1M requests, SSM Run Command free"
+            "+ $0.20 per 1M requests, SSM Run Command free; the client probe (one asynchronous invocation and its "
+            "DynamoDB writes at $0.625 per 1M) apart"
         ),
     }
+
+
+def _client_probe_cost(phases: dict[str, Any]) -> dict[str, Any]:
+    """The client probe (issue 17), outside the execution: one asynchronous invocation running from the
+    fault to the end of VerifyTakeover, and its writes to the records table (one per change and heartbeat)."""
+    probe = (phases.get("VerifyTakeover") or {}).get("clientRto") or {}
+    if "probeMs" not in probe:
+        return {}
+    gb_seconds = float(probe["probeMs"]) / 1000 * int(probe.get("probeMemoryMb", 128)) / 1024
+    writes = int(probe.get("writes", 0))
+    usd = gb_seconds * USD_PER_LAMBDA_GB_SECOND + USD_PER_LAMBDA_REQUEST + writes * USD_PER_DYNAMODB_WRITE
+    return {"lambda_invocations": 1, "lambda_gb_seconds": round(gb_seconds, 3), "dynamodb_writes": writes, "usd": usd}
 
 
 def _timeline(state: dict[str, Any], started_ms: int, finished_ms: int, outcome: str) -> list[dict[str, Any]]:
