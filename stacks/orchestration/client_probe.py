@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+import aws_cdk as cdk
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
@@ -45,6 +46,9 @@ def client_probe_function(
         vpc_subnets=ec2.SubnetSelection(subnets=subnets),
         security_groups=[security_group],
     )
+    # A probe that failed is not run again later (its drill has moved on), and one Lambda could not start
+    # within a minute is of no use: no retries, a short event age.
+    function.configure_async_invoke(retry_attempts=0, max_event_age=cdk.Duration.minutes(1))
     assert function.role is not None
     acknowledge(
         function.role,

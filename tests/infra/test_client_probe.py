@@ -43,6 +43,13 @@ def test_probe_runs_in_the_clustering_subnets_with_its_own_group(default_synth: 
     assert wiring.ENV_CLUSTER not in props["Environment"]["Variables"]  # it needs nothing of the cluster's facts
 
 
+def test_probe_is_not_retried(default_synth: Synthesized) -> None:
+    """A failed probe must not run again after its drill moved on."""
+    (config,) = default_synth.resources("orchestration", "AWS::Lambda::EventInvokeConfig").values()
+    assert config["Properties"]["MaximumRetryAttempts"] == 0
+    assert config["Properties"]["MaximumEventAgeInSeconds"] == 60
+
+
 def test_probe_group_reaches_only_the_vip_receive_port_and_https(default_synth: Synthesized) -> None:
     config = default_synth.config
     probe_id = _probe_group_id(default_synth)

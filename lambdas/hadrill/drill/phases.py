@@ -726,7 +726,6 @@ def verify_takeover(state: DrillState, tools: Tools) -> dict[str, Any]:
         active=active,
         check=phase.check,
         event=phase.event,
-        sleep=tools.sleep,
     )
     failures = phase.failures()
     phase.event("takeover verified" if not failures else "takeover verification failed")
