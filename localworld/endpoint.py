@@ -190,6 +190,7 @@ class LocalEndpoint:
                 body = json.dumps(where.as_json()).encode()
                 status = "200 OK"
             except Exception as error:  # the worker reports it as its connect's error
+                LOG.warning("vip seam: %s for %s", error, query)
                 body = json.dumps({"unanswered": f"{type(error).__name__}: {error}"}).encode()
                 status = "200 OK"
             start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])

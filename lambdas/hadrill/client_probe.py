@@ -52,8 +52,8 @@ def tcp_connect(host: str, port: int, timeout: float) -> tuple[bool, str]:
     try:
         with socket.create_connection((host, port), timeout=timeout):
             return True, "connected"
-    except TimeoutError:
-        return False, "timed out"
+    except TimeoutError as error:
+        return False, str(error) or "timed out"
     except ConnectionRefusedError:
         return False, "connection refused"
     except OSError as error:

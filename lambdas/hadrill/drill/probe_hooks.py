@@ -25,6 +25,8 @@ VERIFY_ALLOWANCE_SECONDS = 300.0
 # A probe that still sees the port closed when the check ends gets this long to see it open (its write
 # may trail the check by an attempt or two); only a failing drill pays for it.
 LAST_LOOK_SECONDS = 1.0
+# How long InjectFault waits for the probe's first connect before it injects the fault anyway.
+PROBE_START_SECONDS = 10.0
 NOT_DEPLOYED = "no client probe is deployed for this cluster (bring-your-own nodes without probe subnets)"
 
 
@@ -81,7 +83,24 @@ def start(tools: _Tools, *, drill_id: str, takeover_timeout_seconds: int) -> dic
         )
     except Exception as error:  # any refusal (permissions, throttling) is reported, not raised
         return {"started": False, "deployed": True, "reason": f"{type(error).__name__}: {error}", "target": target}
-    return {"started": True, "startedEpochMs": now, "untilEpochMs": until, "target": target}
+    # Inject the fault only once the probe connects (its first record): a cold start (about a second for a
+    # VPC function) must not hide a short outage, such as a switchover's. A probe that does not report in
+    # time is left running; VerifyTakeover then says what it saw, or that it never reported.
+    reporting = _wait_first_record(tools, drill_id)
+    return {"started": True, "startedEpochMs": now, "untilEpochMs": until, "target": target, "reporting": reporting}
+
+
+def _wait_first_record(tools: _Tools, drill_id: str) -> bool:
+    deadline = time.monotonic() + PROBE_START_SECONDS
+    while True:
+        try:
+            if _read(tools, drill_id) is not None:
+                return True
+        except ParseError:
+            return True  # it wrote something: VerifyTakeover reports what is wrong with it
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.1)
 
 
 def _read(tools: _Tools, drill_id: str) -> client_probe.ProbeTimeline | None:
