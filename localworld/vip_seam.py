@@ -57,6 +57,7 @@ class VipSeam:
         # instance id -> (the node's receive port listener, the configured receive port, is the node online?)
         self._nodes: dict[str, tuple[Any, int, Callable[[], bool]]] = {}
         self.closed = False
+        self._attached: dict[str, str] = {}  # ENI id -> the instance it is attached to
 
     def register(self, instance_id: str, listener: Any, receive_port: int, online: Callable[[], bool]) -> None:
         with self._lock:
@@ -89,8 +90,12 @@ class VipSeam:
             eni = vip_route_target(tables, host)
         except RouteError as error:
             return Resolution(unanswered=f"no route: {error}")
-        interfaces = ec2.describe_network_interfaces(NetworkInterfaceIds=[eni])["NetworkInterfaces"]
-        instance_id = (interfaces[0].get("Attachment") or {}).get("InstanceId") if interfaces else None
+        instance_id = self._attached.get(eni)
+        if instance_id is None:  # an ENI stays attached to its node: asked once, kept
+            interfaces = ec2.describe_network_interfaces(NetworkInterfaceIds=[eni])["NetworkInterfaces"]
+            instance_id = (interfaces[0].get("Attachment") or {}).get("InstanceId") if interfaces else None
+            if instance_id:
+                self._attached[eni] = str(instance_id)
         with self._lock:
             node = self._nodes.get(str(instance_id))
         if node is None:
