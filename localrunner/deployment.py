@@ -231,7 +231,8 @@ def add_client_probe(deployment: LocalDeployment, receive_port: int) -> None:
     seam = world.vip_seam()
     for instance_id, listener in cluster.start_receive_listeners().items():
         node = cluster.node_for(instance_id)
-        seam.register(instance_id, listener, receive_port, functools.partial(_online, node))
+        enis = (deployment.routes.eni_of[instance_id],) if deployment.routes else ()
+        seam.register(instance_id, listener, receive_port, functools.partial(_online, node), enis=enis)
 
 
 def expected_seconds(timings: Timings) -> dict[str, float]:

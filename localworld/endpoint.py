@@ -261,7 +261,7 @@ class LocalEndpoint:
         seam = self.world.vip_seam()
         for instance_id, listener in cluster.start_receive_listeners().items():
             node = cluster.node_for(instance_id)
-            seam.register(instance_id, listener, receive_port, functools.partial(_online, node))
+            seam.register(instance_id, listener, receive_port, functools.partial(_online, node), enis=(node.eni,))
 
     def _move_vip_route(self, cluster_name: str, eni: str) -> None:
         """What the EC2 Recovery Kit does on the node taking over: ReplaceRoute on the cluster's route

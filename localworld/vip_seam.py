@@ -59,9 +59,20 @@ class VipSeam:
         self.closed = False
         self._attached: dict[str, str] = {}  # ENI id -> the instance it is attached to
 
-    def register(self, instance_id: str, listener: Any, receive_port: int, online: Callable[[], bool]) -> None:
+    def register(
+        self,
+        instance_id: str,
+        listener: Any,
+        receive_port: int,
+        online: Callable[[], bool],
+        enis: tuple[str, ...] = (),
+    ) -> None:
+        """A node's receive port; ``enis``: its network interfaces as the route names them (known from the
+        deployment: moto's CloudFormation does not record an ENI given to an instance as attached)."""
         with self._lock:
             self._nodes[instance_id] = (listener, receive_port, online)
+            for eni in enis:
+                self._attached[eni] = instance_id
 
     # -- in-process functions ----------------------------------------------------------------------
     def connect(self, host: str, port: int, timeout: float) -> tuple[bool, str]:
