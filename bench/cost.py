@@ -26,7 +26,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from unittest import mock
 
@@ -141,14 +141,43 @@ def price(transitions: int, invocations: list[Invocation], scale: float) -> tupl
     return gb_seconds, usd
 
 
+# The client probe (issue 17) writes its timeline every 2 s in AWS (hadrill.client_probe.HEARTBEAT_MS) and
+# at each change; DynamoDB on-demand, one write request unit each.
+PROBE_HEARTBEAT_SECONDS = 2.0
+USD_PER_DYNAMODB_WRITE = 0.625 / 1_000_000
+
+
+def client_probe_at_scale(invocations: list[Invocation], run: Any, scale: float) -> tuple[list[Invocation], float]:
+    """The client probe's invocation priced at full scale, and its DynamoDB writes (USD).
+
+    The probe runs from the start of InjectFault to the end of VerifyTakeover (the report's probeMs). Of
+    that, the takeover (the node RTO) scales with the simulator, like the drill's Wait states; the rest
+    (the fault command, the takeover check) is work at this machine's speed, as in the phases. Its own
+    metered time does not say this: locally each connect goes through moto (the VIP seam) and it writes
+    at every attempt, so its work would be counted unscaled and its waiting undercounted."""
+    probe = run.client_rto or {}
+    if "probeMs" not in probe or run.rto is None:
+        return invocations, 0.0
+    seconds = float(probe["probeMs"]) / 1000
+    takeover = min(float(run.rto), seconds)
+    priced = [
+        replace(i, seconds=seconds, slept=takeover) if i.function.endswith("-ClientProbe") else i for i in invocations
+    ]
+    full_seconds = seconds - takeover + takeover / scale
+    writes = math.ceil(full_seconds / PROBE_HEARTBEAT_SECONDS) + 3  # heartbeats + the changes + the last
+    return priced, writes * USD_PER_DYNAMODB_WRITE
+
+
 def drill_cost(deployment: Any, meter: LambdaMeter, scale: float, **request: Any) -> DrillCost:
     """One drill on ``deployment`` (bench.drill.run_drill), priced from its history and timed invocations."""
     from bench.drill import run_drill
 
     meter.take()  # nothing before this drill
     run = run_drill(deployment, deployment.facts.cluster_name, **request)
-    invocations = meter.take()
+    deployment.world.async_invocations.join(10.0)  # the client probe ends at its next connect after the check
+    invocations, probe_writes_usd = client_probe_at_scale(meter.take(), run, scale)
     gb_seconds, usd = price(run.transitions, invocations, scale)
+    usd += probe_writes_usd
     return DrillCost(
         outcome=run.outcome if run.outcome == "PASSED" else f"{run.outcome}: {run.reason}",
         transitions=run.transitions,

@@ -56,6 +56,7 @@ class DrillRun:
     ssm: int
     usd: float | None  # the report's estimated cost, total
     seconds: float  # wall time of the execution
+    client_rto: dict[str, Any] | None = None  # the report's client_rto (the probe's own time: probeMs)
 
 
 def configured_takeover(timings: Timings) -> float:
@@ -103,6 +104,7 @@ def run_drill(deployment: LocalDeployment, cluster: str, **request: Any) -> Dril
         ssm=result.ssm_commands_sent,
         usd=cost.get("estimated_usd", {}).get("total"),
         seconds=time.monotonic() - started,
+        client_rto=report.get("client_rto"),
     )
 
 

@@ -48,6 +48,8 @@ SIM_FAULTS: dict[str, Knobs] = {
     # The network-down job's ifdown never answers: the fault never lands, nothing takes over.
     "command-timeout": Knobs(hang_command="ifdown"),
     "node-lost": Knobs(lose_node_during=DOC_WATCH_TAKEOVER),
+    # The node that takes over starts hulrcvd but its receive port stays closed: the client probe FAILS it.
+    "receive-port-closed": Knobs(receive_port_closed_after_takeover=True),
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 from dataclasses import dataclass, field
@@ -167,6 +168,10 @@ def deploy_local(
         contracts.ENV_DEAD_MAN_ROLE_ARN: dead_man_role,
         contracts.ENV_METRICS_NAMESPACE: contracts.METRIC_NAMESPACE,
         contracts.ENV_LOG_LEVEL: "WARNING",
+        # client-visible RTO (issue 17): the probe RunDrillPhase starts, and how it reaches the VIP here.
+        wiring.ENV_CLIENT_PROBE: wiring.client_probe_setting(
+            f"{name}-{wiring.CLIENT_PROBE.name}", config.hulft.receive_port
+        ),
     }
     deployment = LocalDeployment(
         world=world,
@@ -185,6 +190,7 @@ def deploy_local(
             function_name, spec.handler, environment=environment, timeout_s=spec.timeout_seconds
         )
         deployment.function_names[spec.name] = function_name
+    add_client_probe(deployment, config.hulft.receive_port)
     for machine in wiring.STATE_MACHINES:
         deployment.state_machines[machine.name] = world.create_state_machine(
             f"{name}-{machine.name}",
@@ -192,6 +198,33 @@ def deploy_local(
             {spec.substitution: arns[spec.name] for spec in machine.functions},
         )
     return deployment
+
+
+def add_client_probe(deployment: LocalDeployment, receive_port: int) -> None:
+    """The client probe function, the nodes' hulrcvd listeners on loopback ports, and the VIP seam that
+    leads the probe's connects along the route table in moto to the active node's listener."""
+    world, cluster, facts = deployment.world, deployment.cluster, deployment.facts
+    spec = wiring.CLIENT_PROBE
+    function_name = f"{facts.cluster_name}-{spec.name}"
+    world.add_lambda(
+        function_name,
+        spec.handler,
+        environment={
+            wiring.ENV_CLUSTER: facts.model_dump_json(),  # the seam reads the VIP and route tables from it
+            wiring.ENV_RECORDS_TABLE: deployment.records_table,
+            # Write every 0.4 s: the stop request is seen within two attempts (the simulated drill is short).
+            wiring.ENV_PROBE_HEARTBEAT_MS: "400",
+            "POWERTOOLS_LOG_LEVEL": "WARNING",
+        },
+        timeout_s=spec.timeout_seconds,
+        memory_mb=spec.memory_mb,
+    )
+    deployment.function_names[spec.name] = function_name
+    seam = world.vip_seam()
+    for instance_id, listener in cluster.start_receive_listeners().items():
+        node = cluster.node_for(instance_id)
+        enis = (deployment.routes.eni_of[instance_id],) if deployment.routes else ()
+        seam.register(instance_id, listener, receive_port, functools.partial(_online, node), enis=enis)
 
 
 def expected_seconds(timings: Timings) -> dict[str, float]:
@@ -337,3 +370,8 @@ def _subscribe_queue(world: LocalWorld, topic_arn: str, queue_name: str) -> None
     url = sqs.create_queue(QueueName=queue_name)["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     world.client("sns").subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn)
+
+
+def _online(node: Any) -> bool:
+    """Whether a simulated node answers on the network (the VIP seam asks before connecting)."""
+    return bool(node.online)

@@ -17,6 +17,7 @@ Run it with `hadrill local up` (a background process) or ``python -m localworld.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import logging
 import os
@@ -29,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from unittest import mock
+from urllib.parse import parse_qs
 
 import boto3
 from botocore.config import Config
@@ -37,7 +39,7 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoReque
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from hadrill import contracts
-from localworld import endpoint_seams
+from localworld import endpoint_seams, vip_seam
 from localworld.deployed_lambdas import DeployedLambdas, read_calls
 from localworld.world import LocalWorld
 from simulator import SimulatedCluster, Timings
@@ -54,6 +56,8 @@ DEFAULT_TIME_SCALE = 0.01
 CREDENTIALS = {"AWS_ACCESS_KEY_ID": "hadrill-local", "AWS_SECRET_ACCESS_KEY": "hadrill-local"}
 SKIPPED_TYPES_FILE = "skipped-types.json"  # resource types moto's CloudFormation did not create
 ENV_CLUSTER = contracts.ENV_CLUSTER  # the facts variable of the orchestration functions
+ENV_CLIENT_PROBE = contracts.ENV_CLIENT_PROBE  # RunDrillPhase's probe setting
+DEFAULT_RECEIVE_PORT = 30000  # HULFT's default receive port (docs/vendor-commands.md); the config's wins
 
 
 def client_environment(port: int, region: str) -> dict[str, str]:
@@ -121,6 +125,8 @@ class LocalEndpoint:
                 ENV_EXPECTED_SECONDS: json.dumps(expected_seconds(self.timings)),
                 # and told how this endpoint shortens Wait states, so a wait asked for is the wall time meant.
                 ENV_TIME_SCALE: repr(self.time_scale),
+                # The client probe reaches the VIP through this endpoint's seam (localworld.vip_seam).
+                vip_seam.ENV_ENDPOINT_SEAM: f"http://127.0.0.1:{self.port}{vip_seam.ENDPOINT_PATH}",
             },
             on_custom_resource_response=endpoint_seams.custom_resource_reply,
         )
@@ -141,7 +147,7 @@ class LocalEndpoint:
     def start(self) -> None:
         self.state_dir.mkdir(parents=True, exist_ok=True)
         # The server must be able to bind before anything else is set up (a port in use says so at once).
-        app = DomainDispatcherApplication(create_backend_app)
+        app = self._with_vip_seam(DomainDispatcherApplication(create_backend_app))
         self._server = make_server("127.0.0.1", self.port, app, threaded=True, request_handler=MotoRequestHandler)
         self.world.start()
         endpoint_seams.SKIPPED.report_to = self.state_dir / SKIPPED_TYPES_FILE
@@ -168,6 +174,31 @@ class LocalEndpoint:
         self._stack.close()
         self.world.close()
 
+    def _with_vip_seam(self, app: Any) -> Any:
+        """The endpoint's one path of its own: where a deployed function's connect to a VIP goes
+        (localworld.vip_seam; asked by localworld/lambda_worker.py), from the function's VpcConfig."""
+
+        def serve(environ: dict[str, Any], start_response: Any) -> Any:
+            if environ.get("PATH_INFO") != vip_seam.ENDPOINT_PATH:
+                return app(environ, start_response)
+            query = {k: v[0] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
+            backend = lambda_models.lambda_backends[self.world.account_id][self.world.region]
+            try:
+                function = backend.get_function(query.get("function", ""))
+                where = self.world.vip_seam().resolve_for_function(
+                    function.vpc_config, query.get("host", ""), int(query.get("port", "0"))
+                )
+                body = json.dumps(where.as_json()).encode()
+                status = "200 OK"
+            except Exception as error:  # the worker reports it as its connect's error
+                LOG.warning("vip seam: %s for %s", error, query)
+                body = json.dumps({"unanswered": f"{type(error).__name__}: {error}"}).encode()
+                status = "200 OK"
+            start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+            return [body]
+
+        return serve
+
     def calls(self) -> list[dict[str, Any]]:
         """Every AWS call the deployed functions (and the simulated nodes' route moves) made."""
         return read_calls(self.state_dir / "calls")
@@ -178,18 +209,23 @@ class LocalEndpoint:
 
         def create_function(backend: Any, spec: dict[str, Any]) -> Any:
             function = original(backend, spec)
-            facts_json = (spec.get("Environment") or {}).get("Variables", {}).get(ENV_CLUSTER)
+            variables = (spec.get("Environment") or {}).get("Variables", {})
+            facts_json = variables.get(ENV_CLUSTER)
             if facts_json:
-                self._bind(json.loads(facts_json))
+                facts = json.loads(facts_json)
+                probe = json.loads(variables.get(ENV_CLIENT_PROBE) or "{}")  # RunDrillPhase's: the receive port
+                self._bind(facts, int(probe.get("port") or DEFAULT_RECEIVE_PORT))
             return function
 
         self._stack.enter_context(mock.patch.object(lambda_models.LambdaBackend, "create_function", create_function))
 
-    def _bind(self, facts: dict[str, Any]) -> None:
+    def _bind(self, facts: dict[str, Any], receive_port: int = DEFAULT_RECEIVE_PORT) -> None:
         """A simulated cluster standing for the deployed nodes named by ``facts`` (once per cluster)."""
         name = str(facts["cluster_name"])
         with self._bind_lock:
             if name in self.bound:
+                if receive_port != DEFAULT_RECEIVE_PORT:  # the port the config gives (RunDrillPhase's setting)
+                    self._register_listeners(self.bound[name].cluster, receive_port)
                 return
             nodes = (facts["primary"], facts["secondary"])
             identities = tuple(
@@ -218,7 +254,15 @@ class LocalEndpoint:
             )
             self.bound[name] = BoundCluster(name, cluster, routes, virtual_ip)
             self.world.add_nodes(cluster, mirror_ec2=False)
+            self._register_listeners(cluster, receive_port)
             LOG.info("bound simulated cluster %s to %s", name, ", ".join(cluster.instance_ids))
+
+    def _register_listeners(self, cluster: SimulatedCluster, receive_port: int) -> None:
+        """hulrcvd's receive port on each node, where the client probe's connects to the VIP arrive."""
+        seam = self.world.vip_seam()
+        for instance_id, listener in cluster.start_receive_listeners().items():
+            node = cluster.node_for(instance_id)
+            seam.register(instance_id, listener, receive_port, functools.partial(_online, node), enis=(node.eni,))
 
     def _move_vip_route(self, cluster_name: str, eni: str) -> None:
         """What the EC2 Recovery Kit does on the node taking over: ReplaceRoute on the cluster's route
@@ -246,6 +290,11 @@ class LocalEndpoint:
             with log.open("a", encoding="utf-8") as out:
                 entry = {"function": f"node:{cluster_name}", "service": "ec2", "operation": "ReplaceRoute"}
                 out.write(json.dumps({**entry, "params": params, "region": self.region}) + "\n")
+
+
+def _online(node: Any) -> bool:
+    """Whether a simulated node answers on the network (the VIP seam asks before connecting)."""
+    return bool(node.online)
 
 
 # ---- the background process ----------------------------------------------------------------------------

@@ -76,6 +76,38 @@ def _record_calls() -> None:
     BaseClient._make_api_call = recorded  # type: ignore[attr-defined]
 
 
+def _vip_seam() -> None:
+    """The client probe's connects to the virtual IP (no address on this machine): asked of the endpoint,
+    which follows the route table in moto to the active node's loopback listener (localworld/vip_seam.py).
+    Only addresses off this machine are asked about; the AWS calls to the endpoint itself connect as usual."""
+    seam = os.environ.get("HADRILL_LOCAL_VIP_SEAM")  # localworld.vip_seam.ENV_ENDPOINT_SEAM
+    if not seam:
+        return
+    import socket
+    import urllib.parse
+    import urllib.request
+
+    original = socket.create_connection
+
+    def create_connection(address: Any, timeout: Any = None, *args: Any, **kwargs: Any) -> socket.socket:
+        host, port = address[0], int(address[1])
+        if host in ("127.0.0.1", "localhost", "::1"):
+            return original(address, timeout, *args, **kwargs)
+        query = urllib.parse.urlencode(
+            {"function": os.environ.get("AWS_LAMBDA_FUNCTION_NAME", ""), "host": host, "port": str(port)}
+        )
+        with urllib.request.urlopen(f"{seam}?{query}", timeout=10) as response:  # noqa: S310 - the endpoint
+            where = json.loads(response.read())
+        if where.get("port"):
+            return original(("127.0.0.1", int(where["port"])), timeout, *args, **kwargs)
+        if where.get("refused"):
+            raise ConnectionRefusedError(111, "Connection refused")
+        time.sleep(float(timeout or 1.0))  # a SYN nobody answers
+        raise TimeoutError(where.get("unanswered") or "timed out")
+
+    socket.create_connection = create_connection
+
+
 def main() -> None:
     answers = os.fdopen(ANSWER_FD, "w", encoding="utf-8", buffering=1)
     # stdout and stderr go to a log file that is read back after each invocation.
@@ -86,6 +118,7 @@ def main() -> None:
     sys.stderr = io.TextIOWrapper(os.fdopen(2, "wb", closefd=False), encoding="utf-8", line_buffering=True)
     sys.path.insert(0, ASSET)
     _record_calls()
+    _vip_seam()
     handler = None
     init_error: dict[str, Any] | None = None
     module_name, _, function_name = HANDLER.rpartition(".")

@@ -30,6 +30,7 @@ from moto.ssm import models as ssm_models
 from moto.ssm.exceptions import SSMException
 
 from localworld import patches
+from localworld.async_invoke import AsyncInvocations
 from localworld.clients import shared_client
 from localworld.documents import DeliveryPlan, plan_delivery, registered_content
 from localworld.protocol import NodeBackend
@@ -37,6 +38,7 @@ from localworld.results import ExecutionResult, parse_output
 from localworld.scheduler import ScheduleRunner
 from localworld.ssm import SsmDelivery
 from localworld.substitutions import render_definition
+from localworld.vip_seam import VipSeam
 
 LOG = logging.getLogger(__name__)
 
@@ -124,6 +126,8 @@ class LocalWorld:
         self._nodes: dict[str, NodeBackend] = {}
         self._private_ips: dict[str, str] = {}
         self.scheduler: ScheduleRunner | None = None  # while open: runs due one-time schedules (issue 17)
+        self.async_invocations = AsyncInvocations()  # Lambda Event invocations, on threads of their own
+        self._vip_seam: VipSeam | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
     def __enter__(self) -> LocalWorld:
@@ -157,6 +161,11 @@ class LocalWorld:
             return
         try:
             self._stop_running_executions()
+            if self._vip_seam is not None:
+                self._vip_seam.closed = True  # a client probe still running stops at its next connect
+            still_invoked = self.async_invocations.join(self.close_timeout_s)
+            if still_invoked:
+                LOG.warning("localworld: Event invocations still running at close: %s", ", ".join(still_invoked))
             still_running = self.ssm.join(self.close_timeout_s)
             if still_running:
                 LOG.warning("localworld: commands still running at close: %s", ", ".join(still_running))
@@ -184,6 +193,7 @@ class LocalWorld:
             patches.install_lambda(self._stack, self._count_lambda, self._keep_logs)
         else:
             patches.install_lambda_runner(self._stack, self._lambda_runner, self._count_lambda, self._keep_logs)
+        self.async_invocations.install(self._stack)
         patches.install_stepfunctions(self._stack, self.time_scale)
         patches.install_ssm(self._stack, self.ssm, self._check_send, self._nodes, self._private_ips)
         patches.install_ec2(self._stack, self.backend_for)
@@ -328,6 +338,17 @@ class LocalWorld:
     def _count_lambda(self, function_name: str) -> None:
         with self._lock:
             self.lambda_invocations[function_name] += 1
+
+    def vip_seam(self) -> VipSeam:
+        """The client probe's way to the virtual IP (localworld.vip_seam), put in place at first use."""
+        with self._lock:
+            if self._vip_seam is None:
+                from hadrill import client_probe
+
+                seam = VipSeam(lambda: self.client("ec2"), client_probe.tcp_connect)
+                self._stack.enter_context(mock.patch.object(client_probe, "tcp_connect", seam.connect))
+                self._vip_seam = seam
+            return self._vip_seam
 
     def add_lambda(
         self,

@@ -20,6 +20,7 @@ from typing import Any
 from simulator import probe_standins
 from simulator.commands import Commands, Reply
 from simulator.engine import KIT_RPM, Engine
+from simulator.listener import ReceiveListener
 from simulator.model import CommandOutcome, Knobs, Timings
 from simulator.state import Node, write_text
 
@@ -138,6 +139,7 @@ class SimulatedCluster:
         self._documents: dict[str, dict[str, Any]] = {}
         self._timers: list[threading.Timer] = []
         self._closed = False
+        self.receive_listeners: dict[str, ReceiveListener] = {}  # instance id -> listener, once started
         nodes = tuple(self._make_node(index) for index in range(2))
         self.nodes: tuple[Node, Node] = (nodes[0], nodes[1])
         self.instance_ids: tuple[str, str] = (nodes[0].instance_id, nodes[1].instance_id)
@@ -235,6 +237,22 @@ class SimulatedCluster:
             self.engine.files.knob_hang(knobs.hang_command)
             probe_standins.write_knob_files(self.root / "cluster" / "knobs", knobs)
 
+    def start_receive_listeners(self) -> dict[str, ReceiveListener]:
+        """Give each node hulrcvd's receive port on a loopback TCP port, open while hulrcvd runs there
+        (the engine tells every change). Returns them by instance id."""
+        with self.engine.lock:
+            if not self.receive_listeners:
+                by_name = {node.name: ReceiveListener(node.name) for node in self.nodes}
+                self.receive_listeners = {node.instance_id: by_name[node.name] for node in self.nodes}
+
+                def follow(node: Node) -> None:
+                    by_name[node.name].set_listening(self.engine.receive_port_open(node))
+
+                self.engine.on_node_change = follow
+                for node in self.nodes:
+                    follow(node)
+        return self.receive_listeners
+
     def put_secret(self, secret_id: str, value: str) -> None:
         self._secrets[secret_id] = value
 
@@ -313,6 +331,8 @@ class SimulatedCluster:
         for timer in self._timers:
             timer.cancel()
         self.engine.stop()
+        for listener in self.receive_listeners.values():
+            listener.close()
         for process in self._spawned:
             with contextlib.suppress(ProcessLookupError, subprocess.TimeoutExpired):
                 process.wait(timeout=1)

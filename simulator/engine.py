@@ -69,6 +69,10 @@ class Engine:
         self.handle_request: Callable[[Path], None] = lambda path: None
         # Runs a command on a node, detached (a systemd timer's service); the cluster sets it.
         self.spawn: Callable[[Node, list[str]], None] = lambda node, argv: None
+        # Told whenever a node's daemons or reachability change (the receive port listeners follow it).
+        self.on_node_change: Callable[[Node], None] | None = None
+        # Nodes whose receive port stays closed (knob receive_port_closed_after_takeover).
+        self.receive_blocked: set[str] = set()
 
     # ---- lifecycle -------------------------------------------------------------------------------
 
@@ -268,10 +272,21 @@ class Engine:
     def start_daemon(self, node: Node, name: str) -> None:
         node.daemons[name] = next(self._pids)
         self.files.daemon(node, name)
+        self.node_changed(node)
 
     def stop_daemon(self, node: Node, name: str) -> None:
         node.daemons.pop(name, None)
         self.files.daemon(node, name)
+        self.node_changed(node)
+
+    def node_changed(self, node: Node) -> None:
+        if self.on_node_change is not None:
+            self.on_node_change(node)
+
+    def receive_port_open(self, node: Node) -> bool:
+        """Whether a partner's connect to the receive port on ``node`` is accepted: hulrcvd runs on an
+        online node (and the knob does not keep it closed)."""
+        return node.online and "hulrcvd" in node.daemons and node.name not in self.receive_blocked
 
     def mount_data(self, node: Node, mounted: bool) -> None:
         path = str(node.fs / DATA_MOUNT.lstrip("/"))
@@ -297,6 +312,8 @@ class Engine:
         """Restore every hierarchy on ``target``: the VIP route, then /data, then the three daemons."""
         start = time.time()
         self.note(f"takeover by {target.name} begins ({'planned' if planned else 'failover'})")
+        if self.knobs.receive_port_closed_after_takeover:
+            self.receive_blocked.add(target.name)
         source = self.peer(target)
         if planned and source.online:
             self.take_out_of_service(source)
@@ -361,6 +378,7 @@ class Engine:
             return
         node.network_up = False
         node.epoch += 1
+        self.node_changed(node)
         lost_at = time.time()
         self.note(f"{node.name} lost: {why}")
         self.set_mirror("out_of_sync")
@@ -468,6 +486,7 @@ class Engine:
         node.network_up = True
         node.lk_running = node.licensed  # LifeKeeper starts at boot once it has a license
         node.daemons.clear()
+        self.node_changed(node)
         node.mounts = [m for m in node.mounts if not m.endswith(DATA_MOUNT)]
         self.files.data_mount(node, False)
         for tag in node.resources:

@@ -34,6 +34,9 @@ class Knobs:
     # network-down: ifdown (or service network stop) takes this long before the interface is down, so
     # the fault lands later than the drill predicts (InjectFault's time + DelaySeconds).
     fault_delay_seconds: float = 0.0
+    # The node that takes the hierarchy over starts hulrcvd, but its receive port stays closed (a host
+    # firewall, a wrong bind address): the daemons are up and no partner can connect.
+    receive_port_closed_after_takeover: bool = False
 
 
 @dataclass(frozen=True)

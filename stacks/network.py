@@ -87,6 +87,10 @@ class NetworkStack(cdk.Stack):
                 open=False,
             )
         self.vpc.add_gateway_endpoint("S3Endpoint", service=ec2.GatewayVpcEndpointAwsService.S3, subnets=[clustering])
+        # The drill's client probe (a function in these subnets) writes its timeline to the records table.
+        self.vpc.add_gateway_endpoint(
+            "DynamoDbEndpoint", service=ec2.GatewayVpcEndpointAwsService.DYNAMODB, subnets=[clustering]
+        )
 
         flow_log_group = logs.LogGroup(
             self,

@@ -35,6 +35,10 @@ ENV_FLEET_REPORTS_BUCKET = "HADRILL_FLEET_REPORTS_BUCKET"
 # The dead-man switch (issue 17, hadrill.drill.deadman): the schedule group and the role its schedules use.
 ENV_DEAD_MAN_SCHEDULE_GROUP = "HADRILL_DEAD_MAN_SCHEDULE_GROUP"
 ENV_DEAD_MAN_ROLE_ARN = "HADRILL_DEAD_MAN_ROLE_ARN"
+# The client probe (issue 17). RunDrillPhase's: {"function": <probe function>, "port": <receive port>,
+# "memoryMb": <its memory>}; the probe's: how often it writes without a change (ms).
+ENV_CLIENT_PROBE = "HADRILL_CLIENT_PROBE"
+ENV_PROBE_HEARTBEAT_MS = "HADRILL_PROBE_HEARTBEAT_MS"
 # Wait state seconds per wall-clock second (1 in AWS) and the cluster's expected durations: local only.
 ENV_TIME_SCALE = "HADRILL_TIME_SCALE"
 ENV_EXPECTED_SECONDS = "HADRILL_EXPECTED_SECONDS"
@@ -52,6 +56,7 @@ FLEET_SERVICE = "hadrill-fleet"
 METRIC_DIMENSION_SERVICE = "service"
 METRIC_DIMENSION_CLUSTER = "cluster"  # the drill metrics' second dimension: the cluster's name
 METRIC_DRILL_RTO = "RtoSeconds"
+METRIC_CLIENT_RTO = "ClientRtoSeconds"  # fault -> first successful connect to the VIP's receive port
 # One count per drill by outcome ("Drill" + outcome title-cased).
 METRIC_DRILL_PASSED = "DrillPassed"
 METRIC_DRILL_FAILED = "DrillFailed"

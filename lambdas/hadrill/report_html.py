@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from datetime import tzinfo
 from typing import Any
 
+from hadrill.client_probe import client_rto_text
 from hadrill.contracts import CHECK_GROUP_TITLES, CHECK_GROUPS, check_group, epoch_ms_of, human_time, iso_utc
 
 SVG_WIDTH = 900
@@ -179,6 +180,14 @@ def _summary(value: object) -> str:
     return "-" if value is None else str(value)
 
 
+def _client_rto(report: Mapping[str, Any]) -> str:
+    """The client-visible RTO beside the node RTO (issue 17): fault -> first successful connect."""
+    client = report.get("client_rto")
+    if not isinstance(client, Mapping):
+        return ""
+    return f'<p class="muted">Client-visible RTO (what a HULFT partner saw): {_e(client_rto_text(dict(client)))}</p>'
+
+
 def render_html(report: Mapping[str, Any], *, simulated: bool = False, zone: tzinfo | None = None) -> str:
     """The page; times in ``zone`` (None: this machine's zone), and the browser's own zone when it runs script."""
     outcome = str(report.get("outcome", "UNKNOWN"))
@@ -212,6 +221,7 @@ tr.group th {{ padding-top: .8rem; border-bottom: 2px solid #d0d7de; }}
 <p class="muted">{_e(report.get("scenario") or "")} &middot; {_e(report.get("drill_id") or "")}</p>
 {banner}
 <p class="rto">RTO {_seconds(rto)} <span class="muted">({_e(slo_text)})</span></p>
+{_client_rto(report)}
 <p>{_e(report.get("reason") or "")}</p>
 <h2>Timeline</h2>
 <p class="muted">Red dashed line: the fault on the primary. Green dashed line: the standby took over.</p>
@@ -241,6 +251,7 @@ def render_markdown(report: Mapping[str, Any], *, simulated: bool = False, zone:
     lines += [
         f"- Cluster: {report.get('cluster', '-')}, scenario: {report.get('scenario', '-')}",
         f"- RTO: {_seconds(report.get('rto_seconds'))} (SLO {report.get('max_rto_seconds', '-')} s)",
+        *([f"- Client-visible RTO: {client_rto_text(report['client_rto'])}"] if report.get("client_rto") else []),
         f"- From {report.get('from_node', '-')} to {report.get('to_node', '-')}",
         f"- Started {'-' if started is None else human_time(started, zone)}, "
         f"finished {'-' if finished is None else human_time(finished, zone)}",

@@ -17,7 +17,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from hadrill import contracts as c
-from hadrill.drill import deadman, phases, report
+from hadrill.drill import deadman, phases, probe_hooks, report
 from hadrill.drill.model import DrillContext, drill_context, unwrap_phases
 from hadrill.drill.model import validate_input as validate_drill_input
 from hadrill.node_commands import MARGIN_SECONDS
@@ -84,6 +84,9 @@ def _tools(context: LambdaContext) -> phases.Tools:
         time_scale=env.time_scale,
         client=client,  # issue 17: Scheduler (dead-man switch) and Step Functions (stale locks), made when used
         dead_man=deadman.Settings.from_environ(os.environ),
+        # client-visible RTO (issue 17): set on RunDrillPhase only, by the stack and the local runner.
+        client_probe=probe_hooks.ProbeSettings.from_env(os.environ.get(probe_hooks.ENV_CLIENT_PROBE, "")),
+        lambda_client=lambda: client("lambda"),
     )
 
 
@@ -173,6 +176,15 @@ def record_result(event: dict[str, Any], context: LambdaContext) -> dict[str, An
     if drill_report["rto_seconds"] is not None:
         rto = float(drill_report["rto_seconds"])
         emit_metric(c.METRIC_DRILL_RTO, MetricUnit.Seconds, rto, namespace=METRIC_NAMESPACE, dimensions=dimensions)
+    client_rto = (drill_report.get("client_rto") or {}).get("seconds")
+    if client_rto is not None:  # issue 17
+        emit_metric(
+            c.METRIC_CLIENT_RTO,
+            MetricUnit.Seconds,
+            float(client_rto),
+            namespace=METRIC_NAMESPACE,
+            dimensions=dimensions,
+        )
     logger.info("drill recorded", extra={"summary": summary})
     return {
         "outcome": drill_report["outcome"],

@@ -60,3 +60,24 @@ class NodeSecurityGroup(Construct):
         # The subnets have no internet route: HTTPS can only reach the VPC endpoints and S3's gateway.
         sg.add_egress_rule(ec2.Peer.any_ipv4(), ec2.Port.tcp(HTTPS_PORT), "HTTPS to VPC endpoints and S3")
         cdk.Tags.of(sg).add("Name", f"{config.cluster_name}-nodes")
+
+        # The drill's client probe (issue 17): a function in the clustering subnets that connects to HULFT's
+        # receive port through the virtual IP, as a partner does. It may reach that one address and port
+        # (the VPC routes the VIP to the active node's ENI) and HTTPS (the records table through DynamoDB's
+        # gateway endpoint; no internet route); the nodes admit it on the receive port only.
+        probe = ec2.SecurityGroup(
+            self,
+            "ClientProbeGroup",
+            vpc=vpc,
+            description=f"hadrill client probe of {config.cluster_name}: HULFT receive port through the VIP only",
+            allow_all_outbound=False,
+        )
+        probe.add_egress_rule(
+            ec2.Peer.ipv4(f"{config.virtual_ip.address}/32"),
+            ec2.Port.tcp(hulft.receive_port),
+            "connect to HULFT's receive port through the virtual IP",
+        )
+        probe.add_egress_rule(ec2.Peer.any_ipv4(), ec2.Port.tcp(HTTPS_PORT), "HTTPS to DynamoDB's gateway endpoint")
+        sg.add_ingress_rule(probe, ec2.Port.tcp(hulft.receive_port), "HULFT receive from the drill's client probe")
+        cdk.Tags.of(probe).add("Name", f"{config.cluster_name}-client-probe")
+        self.client_probe_group = probe

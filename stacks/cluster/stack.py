@@ -59,6 +59,10 @@ class ClusterStack(cdk.Stack):
             self, "NodeLogs", retention=NODE_LOG_RETENTION, removal_policy=cdk.RemovalPolicy.RETAIN
         )
         media_keys = [config.media.hulft.key, config.media.recovery_kit.key]
+        # Where the drill's client probe runs (issue 17): the clustering subnets and its security group.
+        # Only for nodes created here; bring-your-own clusters have no probe (the report says so).
+        self.network = network if config.existing_cluster is None else None
+        self.client_probe_group: ec2.SecurityGroup | None = None
         log_group_id = self.get_logical_id(self.node_log_group.node.default_child)  # type: ignore[arg-type]
         self._log_stream_finding = f"AwsSolutions-IAM5[Resource::<{log_group_id}.Arn>:log-stream:*]"
 
@@ -119,6 +123,7 @@ class ClusterStack(cdk.Stack):
         profile = iam.InstanceProfile(self, "NodeInstanceProfile", role=role)
 
         security = NodeSecurityGroup(self, "NodeSecurity", vpc=network.vpc, config=config)
+        self.client_probe_group = security.client_probe_group
         ami = config.nodes.ami
         if ami.id is not None:
             image_id = ami.id

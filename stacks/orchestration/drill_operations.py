@@ -90,6 +90,15 @@ class DrillOperations(Construct):
             statistic="Maximum",
             period=METRIC_PERIOD,
         )
+        # What a HULFT partner saw (issue 17): fault -> first successful connect to the VIP's receive port.
+        client_rto = cloudwatch.Metric(
+            namespace=wiring.METRIC_NAMESPACE,
+            metric_name=wiring.METRIC_CLIENT_RTO,
+            dimensions_map=dimensions,
+            statistic="Maximum",
+            period=METRIC_PERIOD,
+            label="client-visible RTO",
+        )
         self.failed_alarm = cloudwatch.Alarm(
             self,
             "DrillFailedAlarm",
@@ -105,8 +114,8 @@ class DrillOperations(Construct):
         self.dashboard = cloudwatch.Dashboard(self, "Dashboard", dashboard_name=f"hadrill-{name}")
         self.dashboard.add_widgets(
             cloudwatch.GraphWidget(
-                title=f"Drill RTO (s) of {name}, against the SLO",
-                left=[rto],
+                title=f"Drill RTO (s) of {name}, node and client-visible, against the SLO",
+                left=[rto, client_rto],
                 left_annotations=[cloudwatch.HorizontalAnnotation(value=drills.max_rto_seconds, label="max RTO (SLO)")],
                 width=16,
             ),

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import aws_cdk as cdk
+from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_stepfunctions as sfn
@@ -26,8 +27,12 @@ def workflow_function(
     *,
     code: lambda_.Code,
     environment: Mapping[str, str],
+    vpc: ec2.IVpc | None = None,
+    vpc_subnets: ec2.SubnetSelection | None = None,
+    security_groups: list[ec2.ISecurityGroup] | None = None,
 ) -> lambda_.Function:
-    """One function of the wiring: pinned runtime, bundled dependencies, tracing, its own log group."""
+    """One function of the wiring: pinned runtime, bundled dependencies, tracing, its own log group
+    (in a VPC when given one: the client probe)."""
     function = lambda_.Function(
         scope,
         spec.name,
@@ -41,6 +46,9 @@ def workflow_function(
         environment=dict(environment),
         tracing=lambda_.Tracing.ACTIVE,
         log_group=logs.LogGroup(scope, f"{spec.name}Logs", retention=LOG_RETENTION),
+        vpc=vpc,
+        vpc_subnets=vpc_subnets,
+        security_groups=security_groups,
     )
     acknowledge(
         function,

@@ -26,6 +26,7 @@ from stacks.config import DeploymentConfig
 from stacks.nag import acknowledge
 from stacks.orchestration import wiring
 from stacks.orchestration.bundling import lambda_code
+from stacks.orchestration.client_probe import client_probe_function
 from stacks.orchestration.deadman import DeadManSchedules, grant_execution_reads
 from stacks.orchestration.drill_operations import DrillOperations
 from stacks.orchestration.functions import workflow_function, workflow_state_machine
@@ -118,6 +119,25 @@ class OrchestrationStack(cdk.Stack):
 
         for spec in wiring.all_functions():
             self._grant(self.functions[spec.name], spec, node_ids)
+
+        # The drill's client probe (issue 17), where the nodes were created here (it needs their subnets).
+        self.client_probe: lambda_.Function | None = None
+        if cluster.network is not None and cluster.client_probe_group is not None:
+            self.client_probe = client_probe_function(
+                self,
+                cluster_name=name,
+                code=code,
+                records=self.records,
+                subnets=list(cluster.network.subnets),
+                vpc=cluster.network.vpc,
+                security_group=cluster.client_probe_group,
+                environment={
+                    wiring.ENV_RECORDS_TABLE: self.records.table_name,
+                    "POWERTOOLS_LOG_LEVEL": "INFO",
+                },
+                run_drill_phase=self.functions["RunDrillPhase"],
+                receive_port=config.hulft.receive_port,
+            )
 
         self.state_machines: dict[str, sfn.StateMachine] = {}
         for machine in wiring.STATE_MACHINES:

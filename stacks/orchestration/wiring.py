@@ -7,6 +7,7 @@ what `hadrill --local` runs. It imports no CDK: the local world must not pay for
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, TypedDict
@@ -42,6 +43,8 @@ Access = Literal[
     # on this cluster's own executions)
     "dead-man-schedules",
     "executions-read",
+    "probe-record",  # dynamodb:UpdateItem on the records table, this cluster's items only (the client probe)
+    "probe-invoke",  # lambda:InvokeFunction on the client probe function (RunDrillPhase starts it)
 ]
 
 
@@ -159,6 +162,18 @@ SWITCH_FUNCTIONS = (
     ),
 )
 SWITCH = StateMachineSpec("Switch", STATEMACHINES_DIR / "switch.asl.json", SWITCH_FUNCTIONS)
+
+# The client probe (issue 17): no state runs it; RunDrillPhase starts it asynchronously at the fault.
+# It runs in the clustering subnets (stacks/orchestration/client_probe.py), so it is not in
+# all_functions(): every stack that has a drill adds it separately. It mostly sleeps: the least memory.
+CLIENT_PROBE = FunctionSpec(
+    "ClientProbe",
+    "handlers.client_probe.probe",
+    "Connect to the virtual IP's HULFT receive port every 200 ms during a drill (the client-visible RTO)",
+    900,
+    frozenset({"probe-record"}),
+    memory_mb=128,
+)
 STATE_MACHINES = (SETUP, DRILL, SWITCH)  # one of each per cluster (the orchestration stack)
 
 # The fleet (stacks/fleet): one per fleet of clusters. Its Map starts each cluster's Drill state
@@ -202,6 +217,10 @@ def dead_man_schedule_group(cluster_name: str) -> str:
     return f"hadrill-{cluster_name}-dead-man"
 
 
+ENV_CLIENT_PROBE = c.ENV_CLIENT_PROBE
+ENV_PROBE_HEARTBEAT_MS = c.ENV_PROBE_HEARTBEAT_MS
+
+
 def all_functions() -> list[FunctionSpec]:
     """Every function once, in a stable order (a function may serve several state machines)."""
     seen: dict[str, FunctionSpec] = {}
@@ -209,6 +228,11 @@ def all_functions() -> list[FunctionSpec]:
         for spec in machine.functions:
             seen.setdefault(spec.name, spec)
     return list(seen.values())
+
+
+def client_probe_setting(function_name: str, receive_port: int) -> str:
+    """RunDrillPhase's HADRILL_CLIENT_PROBE (the name may be a CDK token)."""
+    return json.dumps({"function": function_name, "port": receive_port, "memoryMb": CLIENT_PROBE.memory_mb})
 
 
 def fleet_member(
@@ -324,6 +348,7 @@ METRIC_NAMESPACE = c.METRIC_NAMESPACE
 DRILL_SERVICE = c.DRILL_SERVICE
 METRIC_DIMENSION_CLUSTER = c.METRIC_DIMENSION_CLUSTER
 METRIC_DRILL_RTO = c.METRIC_DRILL_RTO
+METRIC_CLIENT_RTO = c.METRIC_CLIENT_RTO
 METRIC_DRILL_PASSED = c.METRIC_DRILL_PASSED
 METRIC_DRILL_FAILED = c.METRIC_DRILL_FAILED
 METRIC_DRILL_ABORTED = c.METRIC_DRILL_ABORTED

@@ -94,12 +94,20 @@ def test_virtual_ip_route_in_each_route_table_points_at_primary_eni(default_synt
     assert len({json.dumps(r["RouteTableId"]) for r in routes}) == 2
 
 
+def _node_group_id(synth: Synthesized) -> str:
+    """The nodes' security group (the other one is the drill's client probe's: test_client_probe.py)."""
+    groups = synth.resources("cluster", "AWS::EC2::SecurityGroup")
+    return next(i for i, g in groups.items() if g["Properties"]["GroupDescription"].startswith("LifeKeeper nodes"))
+
+
 def _rules(synth: Synthesized) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    (group,) = synth.resources("cluster", "AWS::EC2::SecurityGroup").values()
+    group_id = _node_group_id(synth)
+    group = synth.resources("cluster", "AWS::EC2::SecurityGroup")[group_id]
+    own = {"Fn::GetAtt": [group_id, "GroupId"]}
     ingress = list(group["Properties"].get("SecurityGroupIngress", []))
-    ingress += [p for p in _props(synth.resources("cluster", "AWS::EC2::SecurityGroupIngress"))]
+    ingress += [p for p in _props(synth.resources("cluster", "AWS::EC2::SecurityGroupIngress")) if p["GroupId"] == own]
     egress = list(group["Properties"].get("SecurityGroupEgress", []))
-    egress += [p for p in _props(synth.resources("cluster", "AWS::EC2::SecurityGroupEgress"))]
+    egress += [p for p in _props(synth.resources("cluster", "AWS::EC2::SecurityGroupEgress")) if p["GroupId"] == own]
     return ingress, egress
 
 
@@ -120,11 +128,12 @@ def test_lifekeeper_ports_only_between_the_nodes(default_synth: Synthesized) -> 
         REPLICATION_PORTS,
     }
     expected |= {(port, port) for port in GUI_SERVER_PORTS}
-    peer_rules = [r for r in ingress if "SourceSecurityGroupId" in r and r["IpProtocol"] == "tcp"]
+    group = {"Fn::GetAtt": [_node_group_id(default_synth), "GroupId"]}
+    peer_rules = [r for r in ingress if r.get("SourceSecurityGroupId") == group and r["IpProtocol"] == "tcp"]
     assert {(r["FromPort"], r["ToPort"]) for r in peer_rules} == expected
-    (group_id,) = default_synth.resources("cluster", "AWS::EC2::SecurityGroup")
-    for rule in peer_rules:
-        assert rule["SourceSecurityGroupId"] == {"Fn::GetAtt": [group_id, "GroupId"]}
+    # The one other group admitted is the drill's client probe, on the receive port only (test_client_probe.py).
+    others = [r for r in ingress if "SourceSecurityGroupId" in r and r.get("SourceSecurityGroupId") != group]
+    assert [(r["FromPort"], r["ToPort"]) for r in others] == [(default_synth.config.hulft.receive_port,) * 2]
 
 
 def test_hulft_ports_only_from_client_cidrs(default_synth: Synthesized) -> None:
@@ -140,8 +149,7 @@ def test_icmp_echo_both_ways_between_the_nodes_only(default_synth: Synthesized) 
     """DataKeeper and the IP kit check the peer with lkping (docs/vendor-commands.md): each node may
     send an echo request to the other (egress) and receive one from it (ingress); no other ICMP."""
     ingress, egress = _rules(default_synth)
-    (group_id,) = default_synth.resources("cluster", "AWS::EC2::SecurityGroup")
-    group = {"Fn::GetAtt": [group_id, "GroupId"]}
+    group = {"Fn::GetAtt": [_node_group_id(default_synth), "GroupId"]}
     icmp_in = [r for r in ingress if r["IpProtocol"] == "icmp"]
     icmp_out = [r for r in egress if r["IpProtocol"] == "icmp"]
     assert [(r["FromPort"], r["ToPort"], r.get("SourceSecurityGroupId")) for r in icmp_in] == [(8, -1, group)]

@@ -61,11 +61,12 @@ def test_interface_endpoints_private_dns_in_both_subnets(default_synth: Synthesi
         assert len(props["SubnetIds"]) == 2
 
 
-def test_s3_gateway_endpoint_on_both_route_tables(default_synth: Synthesized) -> None:
+def test_s3_and_dynamodb_gateway_endpoints_on_both_route_tables(default_synth: Synthesized) -> None:
+    """S3 for the nodes' media; DynamoDB for the drill's client probe (issue 17: test_client_probe.py)."""
     endpoints = default_synth.resources("network", "AWS::EC2::VPCEndpoint")
     gateways = [e["Properties"] for e in endpoints.values() if e["Properties"].get("VpcEndpointType") == "Gateway"]
-    assert [_service(g) for g in gateways] == ["s3"]
-    assert len(gateways[0]["RouteTableIds"]) == 2
+    assert sorted(_service(g) for g in gateways) == ["dynamodb", "s3"]
+    assert all(len(g["RouteTableIds"]) == 2 for g in gateways)
 
 
 def test_endpoint_security_group_admits_only_https_from_the_vpc(default_synth: Synthesized) -> None:

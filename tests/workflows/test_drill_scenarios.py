@@ -8,6 +8,7 @@ import pytest
 
 from simulator import Timings
 from simulator.scenario import run as run_document
+from support.client_rto import assert_client_rto
 from support.drill_world import DrillWorld, drill_world
 
 pytestmark = pytest.mark.slow
@@ -55,6 +56,7 @@ def test_network_down_passes_with_measured_rto_and_switchback(world: DrillWorld)
     assert run.check("VIP route on " + world.facts.secondary.name)["passed"]
     assert report["recovery"]["recovered"] is True and any("rebooted" in a for a in report["recovery"]["actions"])
     assert report["switchback"]["switched_back"] is True
+    assert_client_rto(report, outage=True)  # client-visible RTO (issue 17)
     phases = [entry["phase"] for entry in report["timeline"]]
     assert phases[0] == "drill started" and phases[-1] == "drill finished: PASSED"
     assert "fault injected (network-down)" in phases
@@ -80,6 +82,7 @@ def test_failover_scenarios_pass(world: DrillWorld, scenario: str) -> None:
     assert run.report["to_node"] == world.facts.secondary.name
     assert 0 < run.report["rto_seconds"] <= 3
     assert run.report["switchback"]["switched_back"] is True
+    assert_client_rto(run.report, outage=True)  # client-visible RTO (issue 17)
     if scenario == "instance-stop":
         assert any("started" in a for a in run.report["recovery"]["actions"])
     _assert_clean_end(world)
@@ -93,6 +96,7 @@ def test_hulft_daemon_kill_is_recovered_in_place(world: DrillWorld) -> None:
     assert run.report["switchback"]["switched_back"] is False
     assert run.report["rto_seconds"] <= FAST.local_recovery_seconds + 0.5
     assert any("hulsndd killed" in what for _, what in world.cluster.history())
+    assert_client_rto(run.report, outage=False)  # hulrcvd kept listening (issue 17)
     _assert_clean_end(world)
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from hadrill.drill import deadman, lock  # deadman: issue 17
+from hadrill.drill import deadman, lock, probe_hooks  # deadman, probe_hooks: issue 17
 from hadrill.drill.checks import (
     PRIMARY_PROBE_SECONDS,
     ROUTE_SETTLE_SECONDS,
@@ -246,8 +246,13 @@ def inject_fault(state: DrillState, tools: Tools) -> dict[str, Any]:
     primary, secondary = facts.primary, facts.secondary
     if request.dry_run:
         return phase.result(f"dry run: would inject {request.scenario} on {primary.name}", skipped=True)
+    # client-visible RTO (issue 17): the probe starts before the fault and runs until VerifyTakeover.
+    probe = probe_hooks.start(
+        tools, drill_id=state.drill.drill_id, takeover_timeout_seconds=request.takeover_timeout_seconds
+    )
     # The standby's watcher must be watching before the fault, or the RTO's end could be late.
     extra: dict[str, Any] = confirm_watcher(phase, state)
+    extra["clientProbe"] = probe
     # dead-man switch (issue 17): armed before the fault; no switch, no fault
     switch, switch_parameters = deadman.arm(phase, state)
     extra["deadManSwitch"] = switch
@@ -323,10 +328,22 @@ def verify_takeover(state: DrillState, tools: Tools) -> dict[str, Any]:
         phase.check(
             Check(f"{other.name}: no HULFT daemons", True, "unreachable (the fault): nothing there serves clients")
         )
+    # client-visible RTO (issue 17): stop the probe, decide, add its check and the first successful connect.
+    wait = state.phase("WaitForTakeover")
+    client_rto = probe_hooks.collect(
+        tools,
+        started=state.phase("InjectFault").get("clientProbe"),
+        drill_id=state.drill.drill_id,
+        fault_ms=int(wait.get("faultEpochMs") or state.phase("InjectFault").get("faultEpochMs") or 0),
+        node_rto_seconds=wait.get("rtoSeconds"),
+        active=active,
+        check=phase.check,
+        event=phase.event,
+    )
     failures = phase.failures()
     phase.event("takeover verified" if not failures else "takeover verification failed")
     summary = f"{len(phase.checks) - len(failures)}/{len(phase.checks)} checks passed"
-    return phase.result(summary)
+    return phase.result(summary, clientRto=client_rto)
 
 
 def postflight(state: DrillState, tools: Tools) -> dict[str, Any]:

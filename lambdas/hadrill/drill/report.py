@@ -14,6 +14,7 @@ from datetime import tzinfo
 from typing import Any
 
 from hadrill import contracts as c
+from hadrill.client_probe import client_rto_text
 from hadrill.contracts import DrillReport, TimelineKind, epoch_ms_of, human_time, iso_utc
 from hadrill.drill import deadman
 from hadrill.drill.lock import broken_summary
@@ -25,6 +26,8 @@ from hadrill.report_html import grouped_checks
 USD_PER_STATE_TRANSITION = 0.025 / 1000
 USD_PER_LAMBDA_GB_SECOND = 0.0000166667
 USD_PER_LAMBDA_REQUEST = 0.20 / 1_000_000
+# DynamoDB on-demand, one write request unit (the client probe's items are well under 1 KB).
+USD_PER_DYNAMODB_WRITE = 0.625 / 1_000_000
 
 # States that run before the fault: a failure there means the drill did nothing to the cluster.
 BEFORE_FAULT = ("ValidateInput", "TakeLock", "Preflight", "StartWatcher")
@@ -148,23 +151,28 @@ def count_cost(
     # and estimate the release as long as taking the lock.
     gb_seconds += (record_ms + lock_ms) / 1000 * memory_mb / 1024
     ssm_commands = sum(int(result.get("ssmCommands", 0)) for result in phases.values())
+    probe = _client_probe_cost(phases)
     step_usd = transitions * USD_PER_STATE_TRANSITION
     lambda_usd = gb_seconds * USD_PER_LAMBDA_GB_SECOND + invocations * USD_PER_LAMBDA_REQUEST
+    probe_usd = float(probe.get("usd", 0.0))
     return {
         "state_transitions": transitions,
         "lambda_invocations": invocations,
         "lambda_gb_seconds": round(gb_seconds, 3),
         "ssm_commands": ssm_commands,
+        **({"client_probe": probe} if probe else {}),
         "estimated_usd": {
             "step_functions": round(step_usd, 6),
             "lambda": round(lambda_usd, 6),
             "ssm_run_command": 0.0,
-            "total": round(step_usd + lambda_usd, 6),
+            **({"client_probe": round(probe_usd, 6)} if probe else {}),
+            "total": round(step_usd + lambda_usd + probe_usd, 6),
         },
         "counted_from": "execution history" if history is not None else "state document (estimate)",
         "method": (
             f"{counted}; prices: Step Functions standard $0.025 per 1,000 transitions, Lambda $0.0000166667 per "
-            "GB-s + $0.20 per 1M requests, SSM Run Command free"
+            "GB-s + $0.20 per 1M requests, SSM Run Command free; the client probe (one asynchronous invocation and its "
+            "DynamoDB writes at $0.625 per 1M) apart"
         ),
     }
 
@@ -190,6 +198,18 @@ def _kind(state: str, epoch_ms: int, fault_ms: int | None, takeover_ms: int | No
     if state == "WaitForTakeover" and between:
         return "first-sign"
     return "event"
+
+
+def _client_probe_cost(phases: dict[str, Any]) -> dict[str, Any]:
+    """The client probe (issue 17), outside the execution: one asynchronous invocation running from the
+    fault to the end of VerifyTakeover, and its writes to the records table (one per change and heartbeat)."""
+    probe = (phases.get("VerifyTakeover") or {}).get("clientRto") or {}
+    if "probeMs" not in probe:
+        return {}
+    gb_seconds = float(probe["probeMs"]) / 1000 * int(probe.get("probeMemoryMb", 128)) / 1024
+    writes = int(probe.get("writes", 0))
+    usd = gb_seconds * USD_PER_LAMBDA_GB_SECOND + USD_PER_LAMBDA_REQUEST + writes * USD_PER_DYNAMODB_WRITE
+    return {"lambda_invocations": 1, "lambda_gb_seconds": round(gb_seconds, 3), "dynamodb_writes": writes, "usd": usd}
 
 
 def _timeline(state: dict[str, Any], started_ms: int, finished_ms: int, outcome: str) -> list[dict[str, Any]]:
@@ -364,6 +384,8 @@ def build_report(
         "watcher": _watcher(phases, wait),
         # Each node's clock offset (chronyc tracking) read around the fault: the RTO subtracts two clocks.
         "clocks": [reading for result in phases.values() for reading in (result or {}).get("clocks", [])],
+        # What a HULFT partner saw: fault -> first successful connect to the VIP's receive port (issue 17).
+        "client_rto": (phases.get("VerifyTakeover") or {}).get("clientRto"),
         "max_rto_seconds": request.get("maxRtoSeconds"),
         "takeover_timeout_seconds": request.get("takeoverTimeoutSeconds"),
         "from_node": primary,
@@ -425,6 +447,9 @@ def markdown(report: dict[str, Any], zone: tzinfo | None = None) -> str:
         why = f": {watcher['not_confirmed_why']}" if watcher.get("not_confirmed_why") else ""
         lines.append(f"- watcher {started} ({confirmed}{why})")
     lines += _clock_lines(report.get("clocks") or [])
+    client = report.get("client_rto") or {}
+    if client:
+        lines.append(f"- client-visible RTO: {client_rto_text(client)}")
     if report["detection_seconds"] is not None:
         lines.append(
             f"- detection {report['detection_seconds']:.3f} s (fault to the first sign of takeover on the standby), "
@@ -504,6 +529,7 @@ def summary(report: dict[str, Any], report_keys: dict[str, str]) -> dict[str, An
         "outcome": report["outcome"],
         "reason": report["reason"],
         "rto_seconds": report["rto_seconds"],
+        "client_rto_seconds": (report.get("client_rto") or {}).get("seconds"),
         "max_rto_seconds": report["max_rto_seconds"],
         "from_node": report["from_node"],
         "to_node": report["to_node"],

@@ -25,7 +25,7 @@ from hadrill.node_commands import CommandResult, CommandWaitExpired, NodeCommand
 from hadrill.verdicts import Check
 
 if TYPE_CHECKING:
-    from hadrill.drill import deadman
+    from hadrill.drill import deadman, probe_hooks
 
 # Leave this much of an invocation for the work after a wait.
 RESERVE_SECONDS = 15.0
@@ -80,6 +80,9 @@ class Tools:
     # issue 17 (dead-man switch, stale locks): other AWS clients by service name, and where schedules go.
     client: Callable[[str], Any] | None = None
     dead_man: deadman.Settings | None = None
+    # client-visible RTO (issue 17): the probe function and a factory for the Lambda client that starts it.
+    client_probe: probe_hooks.ProbeSettings | None = None
+    lambda_client: Callable[[], Any] | None = None
 
     def remaining(self) -> float:
         return self.budget_seconds - (time.monotonic() - self.started)

@@ -1,0 +1,54 @@
+"""The client-visible RTO in the local world (issue 17): the probe follows the VIP route in moto to the
+simulated nodes' hulrcvd listeners; a receive port that stays closed after the takeover FAILS the drill."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from simulator import Knobs, Timings
+from support.drill_world import DrillWorld, drill_world
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def world() -> Iterator[DrillWorld]:
+    with drill_world(timings=Timings.fast()) as shared:
+        yield shared
+
+
+def test_closed_receive_port_fails_the_drill_with_the_reason(world: DrillWorld) -> None:
+    world.set_knobs(Knobs(receive_port_closed_after_takeover=True))
+    try:
+        run = world.run(scenario="network-down", takeoverTimeoutSeconds=30)
+    finally:
+        world.set_knobs(Knobs())
+    assert run.outcome == "FAILED"
+    report = run.report
+    assert report is not None
+    # The node side passed: the takeover happened and the daemons are up on the standby.
+    assert report["rto_seconds"] is not None and report["to_node"] == world.facts.secondary.name
+    assert run.check(f"{world.facts.secondary.name}: HULFT daemons running")["passed"]
+    check = run.check("clients reach the VIP's receive port")
+    assert not check["passed"]
+    target = f"{world.facts.virtual_ip}:{world.config.hulft.receive_port}"
+    assert f"no TCP connect to {target} succeeded" in check["detail"]
+    assert f"partners cannot reach HULFT on {world.facts.secondary.name}" in check["detail"]
+    assert report["reason"].startswith("clients reach the VIP's receive port: no TCP connect")
+    client = report["client_rto"]
+    assert client["seconds"] is None and client["passed"] is False and client["failures"] >= 1
+    # The drill still recovered and switched back, and the probe stopped.
+    assert report["recovery"]["recovered"] is True and report["switchback"]["switched_back"] is True
+    assert world.world.async_invocations.join(5.0) == []
+
+
+def test_probe_reaches_the_vip_only_through_the_route(world: DrillWorld) -> None:
+    """The seam follows moto's route table: pointed at no node's ENI, the VIP does not answer."""
+    seam = world.world.vip_seam()
+    tables = list(world.facts.route_table_ids)
+    port = world.config.hulft.receive_port
+    assert seam.resolve(world.facts.virtual_ip, port, tables).port is not None
+    assert seam.resolve("10.9.9.9", port, tables).unanswered.startswith("no route")
+    assert seam.resolve(world.facts.virtual_ip, port + 1, tables).refused
