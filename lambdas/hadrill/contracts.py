@@ -18,11 +18,13 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
 
 # ---- Environment variables of the functions (set by the stacks and the local runner) ----
 ENV_CLUSTER = "HADRILL_CLUSTER"  # hadrill.facts.ClusterFacts as JSON
@@ -288,6 +290,85 @@ class Cost(_Document):
     method: str
 
 
+# Parts the drill's phases write in camelCase (their state-document keys) and the report passes on as is.
+_CAMEL = ConfigDict(extra="allow", strict=True, alias_generator=to_camel, validate_by_name=True, validate_by_alias=True)
+
+
+class RtoEnd(_Document):
+    """One end of the RTO: when, and how it is known."""
+
+    epoch_ms: int
+    at: str = Field(description="ISO 8601 UTC with milliseconds.")
+    source: str = Field(description="Where the moment was read (e.g. the primary's network-down stamp).")
+    observed: bool | None = Field(
+        default=None, description="False: a prediction (the RTO is then an estimate). Absent: observed by design."
+    )
+    predicted_epoch_ms: int | None = Field(default=None, description="The drill's prediction, shown beside it.")
+    predicted_at: str | None = None
+
+
+class WatcherStart(_Document):
+    """When the takeover watcher on the standby started, against the fault."""
+
+    started_epoch_ms: int | None
+    started_at: str | None
+    started_before_fault: bool | None = Field(description="False: the RTO is an upper bound.")
+    confirmed_before_fault: bool
+    polls_before_fault: int | None
+    not_confirmed_why: str | None
+
+
+class ClockReading(_Document):
+    """One node's `chronyc tracking` read around the fault (the RTO subtracts two nodes' clocks)."""
+
+    model_config = _CAMEL
+
+    node: str
+    when: str
+    known: bool
+    why: str | None = None
+    reference: str | None = None
+    stratum: int | None = None
+    offset_seconds: float | None = Field(default=None, description="System clock minus true time; positive: fast.")
+    rms_offset_seconds: float | None = None
+    root_dispersion_seconds: float | None = None
+    leap_status: str | None = None
+    synchronised: bool | None = None
+
+
+class ClientRto(_Document):
+    """What a HULFT partner saw: the fault to the first successful connect to the VIP's receive port."""
+
+    model_config = _CAMEL
+
+    measured: bool
+    detail: str
+    passed: bool | None = None
+    target: str | None = Field(default=None, description="host:port the probe connected to.")
+    seconds: float | None = None
+    gap_to_node_rto_seconds: float | None = Field(default=None, description="Client RTO minus the node RTO.")
+    outage_epoch_ms: int | None = None
+    first_connect_epoch_ms: int | None = None
+    attempts: int | None = None
+    writes: int | None = None
+    failures: int | None = None
+    node_rto_seconds: float | None = None
+    probe_ms: int | None = None
+    probe_memory_mb: int | None = None
+
+
+class DeadManSwitch(_Document):
+    """The node-local timer armed with the fault that restores the primary if the drill dies."""
+
+    kind: str | None
+    name: str | None = None
+    node: str | None = None
+    armed_at: str | None
+    deadline: str | None
+    outcome: str | None = Field(description="armed, disarmed, fired, ... (None: nothing armed).")
+    detail: str
+
+
 class DrillReport(_Document):
     """The drill report (reports/<cluster>/<drill id>.json): what the HTML, the Markdown and the CLI show."""
 
@@ -313,6 +394,16 @@ class DrillReport(_Document):
     rto_is_upper_bound: bool
     detection_seconds: float | None
     restore_seconds: float | None
+    rto_is_estimate: bool | None = Field(
+        default=None, description="True: an end of the RTO was predicted, not observed (None: no RTO)."
+    )
+    rto_start: RtoEnd | None = None
+    rto_end: RtoEnd | None = None
+    rto_upper_bound_reason: str | None = None
+    watcher: WatcherStart | None = None
+    clocks: list[ClockReading] = Field(default_factory=list)
+    client_rto: ClientRto | None = None
+    dead_man_switch: DeadManSwitch | None = None
     max_rto_seconds: float | None
     takeover_timeout_seconds: int | None
     from_node: str | None
@@ -327,6 +418,12 @@ class DrillReport(_Document):
     lock: Lock
     phases: dict[str, str] = Field(description="Each state's one-line summary (for people).")
     cost: Cost
+
+
+def report_document(document: Mapping[str, Any]) -> dict[str, Any]:
+    """``document`` checked against :class:`DrillReport` and passed on as given: no key the producer
+    left out is added (a report written before a field existed round-trips unchanged)."""
+    return DrillReport.model_validate(document).model_dump(by_alias=True, mode="json", exclude_unset=True)
 
 
 def report_schema() -> dict[str, Any]:

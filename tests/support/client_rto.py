@@ -21,8 +21,12 @@ def assert_client_rto(report: dict[str, Any] | None, *, outage: bool) -> dict[st
         assert client["gapToNodeRtoSeconds"] == round(client["seconds"] - report["rto_seconds"], 3)
         first = next(e for e in report["timeline"] if e["phase"].startswith("first client connect to"))
         assert first["epoch_ms"] == client["firstConnectEpochMs"]
-        fault = next(e for e in report["timeline"] if e["phase"].startswith("fault injected"))
-        assert client["seconds"] == round((first["epoch_ms"] - fault["epoch_ms"]) / 1000, 3)
+        # Both RTOs start at the report's fault: a network-down's is the primary's own stamp, observed.
+        fault = next(e for e in report["timeline"] if e["kind"] == "fault")
+        assert fault["epoch_ms"] == report["fault_epoch_ms"]
+        if report["rto_start"] is not None:
+            assert report["rto_start"]["epoch_ms"] == report["fault_epoch_ms"]
+        assert client["seconds"] == round((first["epoch_ms"] - report["fault_epoch_ms"]) / 1000, 3)
     else:
         assert client["seconds"] == 0.0 and client["failures"] == 0
         assert not any(p.startswith("first client connect") for p in phases)

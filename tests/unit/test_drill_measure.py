@@ -106,6 +106,63 @@ def test_the_report_shows_both_starts_and_labels_an_estimate() -> None:
     assert estimate["rto_is_estimate"] is True and "(estimate:" in report.markdown(estimate)
 
 
+def test_the_client_rto_starts_where_the_node_rto_starts() -> None:
+    """VerifyTakeover measures the client RTO from the predicted network-down; once RecoverPrimary has
+    read the node's stamp, the report's fault, its timeline and the client RTO all start there."""
+    predicted = predicted_start(PREDICTED, "hd-a", 2)
+    waited = {**measure(predicted, WATCHED, "network-down", "hd-b").as_dict(), "toNode": "hd-b"}
+    observed = observed_start(predicted, NetworkDownStamp(7, PREDICTED + 400), 7, "hd-a")
+    measured = measure(observed, WATCHED, "network-down", "hd-b").as_dict()
+    first_connect = TAKEOVER + 300
+    client = {
+        "measured": True,
+        "passed": True,
+        "detail": "first successful connect",
+        "seconds": round((first_connect - PREDICTED) / 1000, 3),
+        "gapToNodeRtoSeconds": round((first_connect - PREDICTED) / 1000 - waited["rtoSeconds"], 3),
+        "firstConnectEpochMs": first_connect,
+    }
+    phases = {
+        "WaitForTakeover": waited,
+        "VerifyTakeover": {"clientRto": client},
+        "RecoverPrimary": {
+            "recovered": True,
+            "measurement": measured,
+            "events": [{"phase": "network down on hd-a (its stamp)", "epochMs": PREDICTED + 400}],
+        },
+    }
+    state = {"request": {"scenario": "network-down"}, "drill": {"drillId": "d"}, "phases": phases, "failed": {}}
+    built = report.build_report(
+        state,
+        cluster="c",
+        primary="hd-a",
+        execution="arn:x:d",
+        started_ms=PREDICTED - 5000,
+        finished_ms=TAKEOVER + 5000,
+        record_ms=10,
+        memory_mb=256,
+    )
+    assert built["fault_epoch_ms"] == PREDICTED + 400
+    assert [e["phase"] for e in built["timeline"] if e["kind"] == "fault"] == ["network down on hd-a (its stamp)"]
+    rebased = built["client_rto"]
+    assert rebased["seconds"] == round((first_connect - PREDICTED - 400) / 1000, 3)
+    assert rebased["gapToNodeRtoSeconds"] == round(rebased["seconds"] - built["rto_seconds"], 3)
+    assert rebased["measuredFromPredictedSeconds"] == client["seconds"]
+    # The same drill with the stamp unread: the prediction stands for both, nothing rebased.
+    del phases["RecoverPrimary"]
+    unread = report.build_report(
+        state,
+        cluster="c",
+        primary="hd-a",
+        execution="arn:x:d",
+        started_ms=PREDICTED - 5000,
+        finished_ms=TAKEOVER + 5000,
+        record_ms=10,
+        memory_mb=256,
+    )
+    assert unread["fault_epoch_ms"] == PREDICTED and unread["client_rto"] == client
+
+
 @pytest.mark.parametrize(
     "line",
     [

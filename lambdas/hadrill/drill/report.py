@@ -15,7 +15,7 @@ from typing import Any
 
 from hadrill import contracts as c
 from hadrill.client_probe import client_rto_text
-from hadrill.contracts import DrillReport, TimelineKind, epoch_ms_of, human_time, iso_utc
+from hadrill.contracts import TimelineKind, epoch_ms_of, human_time, iso_utc
 from hadrill.drill import deadman
 from hadrill.drill.lock import broken_summary
 from hadrill.drill.model import STARTED_BY_KEY, unwrap_phases
@@ -177,20 +177,23 @@ def count_cost(
     }
 
 
-def fault_and_takeover(phases: dict[str, Any]) -> tuple[int | None, int | None]:
+def fault_and_takeover(phases: dict[str, Any], failed: dict[str, Any]) -> tuple[int | None, int | None]:
     """When the fault hit and when HULFT was back (epoch ms), from the phases' typed stamps.
 
-    WaitForTakeover's fault stamp wins: for a switchover it is the primary's own, taken as the
+    An observed start wins (a network-down's stamp, read back by RecoverPrimary): the report's fault is
+    the RTO's start. Then WaitForTakeover's: for a switchover it is the primary's own, taken as the
     switchover started (InjectFault's is the Lambda's, as it sent the command)."""
     wait, injected = phases.get("WaitForTakeover") or {}, phases.get("InjectFault") or {}
-    fault = wait.get("faultEpochMs", injected.get("faultEpochMs"))
+    start = final_measurement(phases, failed).get("rtoStart") or {}
+    observed = start.get("observed") is True and "epochMs" in start
+    fault = start["epochMs"] if observed else wait.get("faultEpochMs", injected.get("faultEpochMs"))
     takeover = wait.get("takeoverEpochMs")
     return (None if fault is None else int(fault)), (None if takeover is None else int(takeover))
 
 
 def _kind(state: str, epoch_ms: int, fault_ms: int | None, takeover_ms: int | None) -> TimelineKind:
     """What a phase's event marks, from the stamps (never from its words)."""
-    if state in ("InjectFault", "WaitForTakeover") and epoch_ms == fault_ms:
+    if state in ("InjectFault", "WaitForTakeover", "RecoverPrimary") and epoch_ms == fault_ms:
         return "fault"
     if state == "WaitForTakeover" and epoch_ms == takeover_ms:
         return "takeover"
@@ -214,7 +217,7 @@ def _client_probe_cost(phases: dict[str, Any]) -> dict[str, Any]:
 
 def _timeline(state: dict[str, Any], started_ms: int, finished_ms: int, outcome: str) -> list[dict[str, Any]]:
     phases = unwrap_phases(state.get("phases"))
-    fault_ms, takeover_ms = fault_and_takeover(phases)
+    fault_ms, takeover_ms = fault_and_takeover(phases, state.get("failed") or {})
     entries: list[dict[str, Any]] = [{"phase": "drill started", "epoch_ms": started_ms, "kind": "start", "state": None}]
     for name, result in phases.items():
         for event in (result or {}).get("events", []):
@@ -305,6 +308,29 @@ def final_measurement(phases: dict[str, Any], failed: dict[str, Any]) -> dict[st
     return dict(phases.get("WaitForTakeover") or {})
 
 
+def _client_rto(phases: dict[str, Any], rto: dict[str, Any], fault_ms: int | None) -> dict[str, Any] | None:
+    """VerifyTakeover's client RTO, measured from the report's fault stamp. A network-down's start is
+    observed only once the primary is back (after VerifyTakeover measured from the prediction): the
+    client RTO and its gap are then worked out again from the node's stamp, so both RTOs share a start."""
+    client = (phases.get("VerifyTakeover") or {}).get("clientRto")
+    if not isinstance(client, dict):
+        return None
+    first, seconds = client.get("firstConnectEpochMs"), client.get("seconds")
+    if fault_ms is None or first is None or not seconds:
+        return client
+    rebased = round((int(first) - fault_ms) / 1000, 3)
+    if rebased == seconds:
+        return client
+    node = rto.get("rtoSeconds")
+    return {
+        **client,
+        "seconds": rebased,
+        "gapToNodeRtoSeconds": None if node is None else round(rebased - node, 3),
+        "nodeRtoSeconds": node,
+        "measuredFromPredictedSeconds": seconds,
+    }
+
+
 def _watcher(phases: dict[str, Any], wait: dict[str, Any]) -> dict[str, Any] | None:
     """When the watcher started, against the fault, and whether the drill saw it running before the fault."""
     injected = phases.get("InjectFault") or {}
@@ -357,7 +383,7 @@ def build_report(
     lock_phase = phases.get("TakeLock") or {}
     dry_run = bool(request.get("dryRun", False))
     drill_id = str(drill.get("drillId") or execution.rsplit(":", 1)[-1])
-    fault_ms, takeover_ms = fault_and_takeover(phases)
+    fault_ms, takeover_ms = fault_and_takeover(phases, failed)
     document = {
         "drill_id": drill_id,
         "cluster": cluster,
@@ -385,7 +411,7 @@ def build_report(
         # Each node's clock offset (chronyc tracking) read around the fault: the RTO subtracts two clocks.
         "clocks": [reading for result in phases.values() for reading in (result or {}).get("clocks", [])],
         # What a HULFT partner saw: fault -> first successful connect to the VIP's receive port (issue 17).
-        "client_rto": (phases.get("VerifyTakeover") or {}).get("clientRto"),
+        "client_rto": _client_rto(phases, rto, fault_ms),
         "max_rto_seconds": request.get("maxRtoSeconds"),
         "takeover_timeout_seconds": request.get("takeoverTimeoutSeconds"),
         "from_node": primary,
@@ -407,7 +433,7 @@ def build_report(
     }
     # Checked against the contract as it is made: a report that does not fit docs/report.schema.json
     # fails here, in the Lambda, not in a reader.
-    return DrillReport.model_validate(document).model_dump(by_alias=True, mode="json")
+    return c.report_document(document)
 
 
 def _cell(value: object) -> str:
