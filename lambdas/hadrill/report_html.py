@@ -188,6 +188,12 @@ def _client_rto(report: Mapping[str, Any]) -> str:
     return f'<p class="muted">Client-visible RTO (what a HULFT partner saw): {_e(client_rto_text(dict(client)))}</p>'
 
 
+def kind_title(report: Mapping[str, Any]) -> str:
+    """What the report is of: a switchback or switchover report says so (``type``); else a drill."""
+    kind = report.get("type")
+    return str(kind).title() if kind in ("switchback", "switchover") else "Failover drill"
+
+
 def render_html(report: Mapping[str, Any], *, simulated: bool = False, zone: tzinfo | None = None) -> str:
     """The page; times in ``zone`` (None: this machine's zone), and the browser's own zone when it runs script."""
     outcome = str(report.get("outcome", "UNKNOWN"))
@@ -204,7 +210,7 @@ def render_html(report: Mapping[str, Any], *, simulated: bool = False, zone: tzi
     facts = "\n".join(f"<tr><th>{name}</th><td>{value}</td></tr>" for name, value in _facts(report, zone))
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
-<title>{_e(report.get("cluster") or "")}: Drill {_e(report.get("drill_id"))}: {_e(outcome)}</title>
+<title>{_e(report.get("cluster") or "")}: {_e(kind_title(report))} {_e(report.get("drill_id"))}: {_e(outcome)}</title>
 <style>
 body {{ font-family: system-ui, sans-serif; margin: 2rem; color: #1f2328; }}
 .outcome {{ display: inline-block; padding: .2rem .8rem; border-radius: 1rem; color: #fff; background: {colour}; }}
@@ -217,7 +223,7 @@ tr.bad td {{ color: #cf222e; }}
 tr.group th {{ padding-top: .8rem; border-bottom: 2px solid #d0d7de; }}
 </style></head>
 <body>
-<h1>Failover drill of {_e(report.get("cluster") or "?")} <span class="outcome">{_e(outcome)}</span></h1>
+<h1>{_e(kind_title(report))} of {_e(report.get("cluster") or "?")} <span class="outcome">{_e(outcome)}</span></h1>
 <p class="muted">{_e(report.get("scenario") or "")} &middot; {_e(report.get("drill_id") or "")}</p>
 {banner}
 <p class="rto">RTO {_seconds(rto)} <span class="muted">({_e(slo_text)})</span></p>
@@ -242,7 +248,7 @@ tr.group th {{ padding-top: .8rem; border-bottom: 2px solid #d0d7de; }}
 def render_markdown(report: Mapping[str, Any], *, simulated: bool = False, zone: tzinfo | None = None) -> str:
     """The same report for a ticket: outcome, RTO, checks under their group and the timeline as a table."""
     lines = [
-        f"# Failover drill {report.get('drill_id', '')}: {report.get('outcome', 'UNKNOWN')}",
+        f"# {kind_title(report)} {report.get('drill_id', '')}: {report.get('outcome', 'UNKNOWN')}",
         "",
     ]
     if simulated:

@@ -174,3 +174,13 @@ def test_markers_follow_the_kind_not_the_words() -> None:
 def test_empty_report_still_renders() -> None:
     page = render_html({"outcome": "ABORTED"})
     assert "No timeline was recorded." in page and "No checks were recorded." in page
+
+
+def test_a_switch_report_is_titled_as_what_it_is() -> None:
+    """`hadrill report ID` of a switchback renders through the same page: it must not say "Failover drill"."""
+    switch = {**REPORT, "type": "switchback", "scenario": "switchback", "drill_id": "switch-20261125-0002"}
+    page = render_html(switch)
+    assert "<h1>Switchback of hulft-demo" in page and "Failover drill" not in page
+    assert "<title>hulft-demo: Switchback switch-20261125-0002: PASSED</title>" in page
+    assert render_markdown(switch).startswith("# Switchback switch-20261125-0002: PASSED")
+    assert "<h1>Failover drill of hulft-demo" in render_html(REPORT)

@@ -6,11 +6,10 @@ lock; and, after a failure once something may have moved, inspect (read-only: wh
 returns a JSON-able dict the state machine keeps under ``$.phases.<State>`` in the drill's shape
 (``summary``, ``checks``, ``events``, ``ssmCommands``), so the same report and progress code reads it.
 
-Reuse: commands, the Phase collector, the Tools, the route check and the switchover itself are the
-drill's public pieces (hadrill.drill.phases). Written here because the drill's are private:
-``last_words`` (phases._last_words) and the HealthCheck evaluation (phases._health_evaluate), both a
-few lines. Waiting is the drill's too: a step that waits returns ``waitSeconds`` and the state machine
-sleeps in a Wait state (sized by HADRILL_EXPECTED_SECONDS, scaled by HADRILL_TIME_SCALE locally).
+Reuse: commands, the Phase collector, the Tools, the route check, the HealthCheck evaluation, a
+command's last words and the switchover itself are the drill's (hadrill.drill). Waiting is the
+drill's too: a step that waits returns ``waitSeconds`` and the state machine sleeps in a Wait state
+(sized by HADRILL_EXPECTED_SECONDS, scaled by HADRILL_TIME_SCALE locally).
 """
 
 from __future__ import annotations
@@ -21,14 +20,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from hadrill.drill import lock, phases
+from hadrill.drill.checks import health_evaluate
+from hadrill.drill.commands import last_words
 from hadrill.drill.model import DrillContext, DrillInput, DrillLocked, SwitchbackFailed, unwrap_phases
-from hadrill.errors import ParseError
 from hadrill.facts import ClusterFacts, NodeFacts
 from hadrill.lcdstatus import ResourceState
-from hadrill.node_commands import CommandResult, offline_nodes
-from hadrill.results import NodeStatus, parse_node_status, parse_result_line
+from hadrill.node_commands import offline_nodes
+from hadrill.results import NodeStatus, parse_node_status
 from hadrill.switch.model import SwitchContext, SwitchFailed, SwitchInput, SwitchLocked, SwitchPreflightFailed
-from hadrill.verdicts import Check, health_verdict, node_verdict
+from hadrill.verdicts import node_verdict
 
 NODE_STATUS = phases.NODE_STATUS
 # The postflight's HealthCheck waits on the node this long for the mirror to report in sync again.
@@ -66,15 +66,6 @@ class SwitchState:
 
 def node_named(facts: ClusterFacts, name: str) -> NodeFacts:
     return next(n for n in facts.nodes if n.name == name)
-
-
-def last_words(result: CommandResult) -> str:
-    """The script's own message, or SSM's status when the script never reported."""
-    try:
-        return str(parse_result_line(result.stdout)["message"])
-    except ParseError:
-        tail = (result.stderr.strip().splitlines() or [""])[-1]
-        return f"{result.status} (exit {result.exit_code}){': ' + tail if tail else ''}"
 
 
 def in_service_on(statuses: Mapping[str, NodeStatus], root_tag: str) -> list[str]:
@@ -238,13 +229,7 @@ def postflight(state: SwitchState, tools: phases.Tools) -> dict[str, Any]:
             raise SwitchFailed(f"HealthCheck still running {POSTFLIGHT_WAIT_SECONDS} s after it was sent")
         again = phases.next_look(int(carry["since"]), now, int(carry["deadline"]))
         return phase.wait("waiting for both nodes' health", again, health=carry)
-    for result in results:
-        try:
-            checks = health_verdict(result.stdout).checks
-        except ParseError:
-            checks = (Check("health check", False, last_words(result)),)
-        for check in checks:
-            phase.check(check, prefix=f"{result.node}: ")
+    health_evaluate(phase, results)
     phases.route_check(phase, target, settle_seconds=phases.ROUTE_SETTLE_SECONDS)
     failures = phase.failures()
     phase.event("postflight passed" if not failures else "postflight found problems")
