@@ -55,6 +55,7 @@ METRIC_NAMESPACE = "HADrill"
 DRILL_SERVICE = "hadrill-drill"  # Powertools' "service" dimension of the drill metrics
 SETUP_SERVICE = "hadrill-setup"
 FLEET_SERVICE = "hadrill-fleet"
+SWITCH_SERVICE = "hadrill-switch"
 METRIC_DIMENSION_SERVICE = "service"
 METRIC_DIMENSION_CLUSTER = "cluster"  # the drill metrics' second dimension: the cluster's name
 METRIC_DRILL_RTO = "RtoSeconds"
@@ -69,6 +70,7 @@ METRIC_SETUP_FAILED = "SetupFailed"
 # ---- EventBridge detail types ----
 EVENT_DRILL_COMPLETED = "Drill Completed"
 EVENT_FLEET_DRILL_COMPLETED = "Fleet Drill Completed"
+EVENT_SWITCH_COMPLETED = "Switch Completed"
 
 # ---- S3 prefixes (reports bucket; fleet reports bucket) ----
 REPORTS_PREFIX = "reports/"  # + <cluster>/<drill id>.{json,md,html}

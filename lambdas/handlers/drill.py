@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import time
-from datetime import datetime
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -18,36 +17,16 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from hadrill import contracts as c
 from hadrill.drill import deadman, phases, probe_hooks, report
-from hadrill.drill.model import DrillContext, drill_context, unwrap_phases
+from hadrill.drill.model import DrillContext, drill_context
 from hadrill.drill.model import validate_input as validate_drill_input
-from hadrill.node_commands import MARGIN_SECONDS
-from hadrill.records import WorkflowRecord, save
-from hadrill.report_html import render_html
-from handlers.env import announce, client, cluster_facts, emit_metric, handler_env, traced
+from handlers import workflow as wf
+from handlers.env import client, cluster_facts, emit_metric, traced
 
 logger = Logger(service=c.DRILL_SERVICE)
 METRIC_NAMESPACE = c.METRIC_NAMESPACE
 SERVICE = c.DRILL_SERVICE
-REPORTS_BUCKET_ENV = c.ENV_REPORTS_BUCKET
-REPORTS_PREFIX = c.REPORTS_PREFIX
 METRIC_DIMENSION_CLUSTER = c.METRIC_DIMENSION_CLUSTER
 EVENT_DETAIL_TYPE = c.EVENT_DRILL_COMPLETED
-
-
-def _now_ms() -> int:
-    return int(time.time() * 1000)
-
-
-def _billing(started: float, context: LambdaContext, slept: float = 0.0) -> dict[str, Any]:
-    """What this invocation costs, for the report's Lambda GB-seconds (``sleptMs``: of which it slept polling
-    node commands, which the bench scales with the simulator's delays)."""
-    billing: dict[str, Any] = {
-        "lambdaMs": round((time.monotonic() - started) * 1000, 1),
-        "memoryMb": int(context.memory_limit_in_mb),
-    }
-    if slept:
-        billing["sleptMs"] = round(slept * 1000, 1)
-    return billing
 
 
 @logger.inject_lambda_context
@@ -57,31 +36,21 @@ def validate_input(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     started = time.monotonic()
     request = validate_drill_input(event.get("input"), cluster_facts())
     drill = drill_context(
-        request, execution=event["execution"], execution_name=event.get("executionName", ""), now_ms=_now_ms()
+        request, execution=event["execution"], execution_name=event.get("executionName", ""), now_ms=wf.now_ms()
     )
     logger.info("drill requested", extra={"request": request.model_dump(by_alias=True, mode="json")})
     summary = f"{request.scenario} on {request.cluster}{' (dry run)' if request.dry_run else ''}"
     return {
         "request": request.model_dump(by_alias=True, mode="json"),
         "drill": drill.model_dump(by_alias=True, mode="json"),
-        "phases": {"ValidateInput": {"summary": summary, "events": [], **_billing(started, context)}},
+        "phases": {"ValidateInput": {"summary": summary, "events": [], **wf.billing(started, context)}},
         "failed": {},
     }
 
 
 def _tools(context: LambdaContext) -> phases.Tools:
-    env = handler_env()
-    return phases.Tools(
-        facts=cluster_facts(),
-        ssm=client("ssm"),
-        ec2=client("ec2"),
-        cloudwatch=client("cloudwatch"),
-        dynamodb=client("dynamodb"),
-        records_table=env.records_table,
-        poll_seconds=env.poll_seconds,
-        budget_seconds=context.get_remaining_time_in_millis() / 1000 - MARGIN_SECONDS,
-        expected=phases.Expected.from_mapping(env.expected()),
-        time_scale=env.time_scale,
+    return wf.tools(
+        context,
         client=client,  # issue 17: Scheduler (dead-man switch) and Step Functions (stale locks), made when used
         dead_man=deadman.Settings.from_environ(os.environ),
         # client-visible RTO (issue 17): set on RunDrillPhase only, by the stack and the local runner.
@@ -106,21 +75,19 @@ def run_phase(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             raise ValueError(f"unknown drill phase {name!r}")
         result = phases.PHASES[name](phases.DrillState.from_event(state), tools)
     logger.info("phase done", extra={"phase": name, "summary": result.get("summary")})
-    billing = _billing(started, context, tools.slept)
-    # A phase woken from a Wait state adds this invocation to what its earlier ones cost.
-    earlier = unwrap_phases(state.get("phases")).get(phases.WAITING_STATES.get(name, ""), {})
-    if "waitSeconds" in earlier:  # lambdaMs is the phase's total for the report; sleptMs stays this run's
-        billing["lambdaMs"] = round(billing["lambdaMs"] + float(earlier.get("lambdaMs", 0)), 1)
-    return {**result, **billing}
+    bill = wf.billing(started, context, tools.slept)
+    return wf.step_result(result, state=state, waiting_state=phases.WAITING_STATES.get(name, ""), bill=bill)
 
 
-def _started_ms(state: dict[str, Any], started: str | None) -> int:
-    drill = state.get("drill") or {}
-    if "startedEpochMs" in drill:
-        return int(drill["startedEpochMs"])
-    if started:
-        return int(datetime.fromisoformat(started.replace("Z", "+00:00")).timestamp() * 1000)
-    return _now_ms()
+def _history(execution: str) -> list[dict[str, Any]] | None:
+    """This execution's history so far, for the cost (None, and the cost says it is an estimate, when it
+    cannot be read: it is best effort and never fails the drill's record)."""
+    try:
+        pages = client("stepfunctions").get_paginator("get_execution_history").paginate(executionArn=execution)
+        return [event for page in pages for event in page["events"]]
+    except Exception as error:
+        logger.warning("execution history unread; the cost is an estimate", extra={"error": str(error)})
+        return None
 
 
 @logger.inject_lambda_context
@@ -130,44 +97,35 @@ def record_result(event: dict[str, Any], context: LambdaContext) -> dict[str, An
     a "Drill Completed" event. Returns what the last states need (outcome, reason)."""
     started = time.monotonic()
     facts = cluster_facts()
-    env = handler_env()
     state: dict[str, Any] = event.get("state") or {}
     execution = str(event["execution"])
-    started_ms = _started_ms(state, event.get("started"))
+    history = _history(execution)
     drill_report = report.build_report(
         state,
         cluster=facts.cluster_name,
         primary=facts.primary.name,
         execution=execution,
-        started_ms=started_ms,
-        finished_ms=_now_ms(),
+        started_ms=wf.started_ms(state.get("drill"), event.get("started")),
+        finished_ms=wf.now_ms(),
         record_ms=(time.monotonic() - started) * 1000,
         memory_mb=int(context.memory_limit_in_mb),
+        history=history,
     )
-    keys = report.report_keys(facts.cluster_name, drill_report["drill_id"], REPORTS_PREFIX)
-    bucket = os.environ.get(REPORTS_BUCKET_ENV, "")
-    s3 = client("s3")
-    s3.put_object(
-        Bucket=bucket, Key=keys["json"], Body=report.dumps(drill_report).encode(), ContentType="application/json"
-    )
-    s3.put_object(
-        Bucket=bucket, Key=keys["markdown"], Body=report.markdown(drill_report).encode(), ContentType="text/markdown"
-    )
-    s3.put_object(
-        Bucket=bucket, Key=keys["html"], Body=render_html(drill_report).encode(), ContentType="text/html; charset=utf-8"
-    )
-    summary = report.summary(drill_report, {k: f"s3://{bucket}/{v}" for k, v in keys.items()})
-    record = WorkflowRecord(
+    bucket, keys = wf.put_report(
+        drill_report,
         cluster=facts.cluster_name,
+        json_text=report.dumps(drill_report),
+        markdown=report.markdown(drill_report),
+    )
+    record, summary = wf.record_and_announce(
+        drill_report,
         kind="drill",
         execution=execution,
-        started=drill_report["started"],
-        outcome=drill_report["outcome"],
-        finished=drill_report["finished"],
-        detail=summary,
+        summary_of=lambda links: report.summary(drill_report, links),
+        keys=keys,
+        bucket=bucket,
+        event_detail_type=EVENT_DETAIL_TYPE,
     )
-    save(client("dynamodb"), client("sns"), table=env.records_table, topic_arn=env.topic_arn, record=record)
-    announce(EVENT_DETAIL_TYPE, summary)
     # Dimensions "service" and "cluster": the stack's dashboard and alarm read exactly these, so
     # clusters sharing an account (a fleet) keep their own numbers.
     dimensions = {c.METRIC_DIMENSION_SERVICE: SERVICE, METRIC_DIMENSION_CLUSTER: facts.cluster_name}

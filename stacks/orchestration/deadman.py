@@ -9,13 +9,10 @@ this group only, and pass that role only, and only to Scheduler.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_scheduler as scheduler
-from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from stacks.nag import acknowledge
@@ -70,41 +67,4 @@ class DeadManSchedules(Construct):
             f"schedule/{self.group_name}/*]",
             "Each drill creates (and deletes) its own one-time schedule, named by drill id, in this cluster's"
             " dead-man schedule group only.",
-        )
-
-
-def grant_execution_reads(
-    scope: Construct,
-    functions: Iterable[lambda_.Function],
-    state_machines: Mapping[str, sfn.StateMachine],
-) -> None:
-    """states:DescribeExecution on this cluster's own executions (a drill lock whose execution has
-    ended is broken). A policy of its own: the state machines name the functions, so a statement in
-    the functions' default policy naming the state machines would make a dependency cycle."""
-    stack = cdk.Stack.of(scope)
-    executions = [
-        stack.format_arn(
-            service="states",
-            resource="execution",
-            resource_name=f"{machine.state_machine_name}:*",
-            arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
-        )
-        for machine in state_machines.values()
-    ]
-    policy = iam.Policy(
-        scope,
-        "ExecutionReads",
-        statements=[iam.PolicyStatement(actions=["states:DescribeExecution"], resources=executions)],
-    )
-    for function in functions:
-        assert function.role is not None
-        policy.attach_to_role(function.role)
-    names = sorted(stack.get_logical_id(m.node.default_child) for m in state_machines.values())  # type: ignore[arg-type]
-    for logical_id in names:
-        acknowledge(
-            policy,
-            f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:"
-            f"execution:<{logical_id}.Name>:*]",
-            "The drill lock names the execution that holds it; any execution of this cluster's own state"
-            " machines may hold it, so the next drill may describe any of them (read-only).",
         )

@@ -27,8 +27,9 @@ from stacks.nag import acknowledge
 from stacks.orchestration import wiring
 from stacks.orchestration.bundling import lambda_code
 from stacks.orchestration.client_probe import client_probe_function
-from stacks.orchestration.deadman import DeadManSchedules, grant_execution_reads
+from stacks.orchestration.deadman import DeadManSchedules
 from stacks.orchestration.drill_operations import DrillOperations
+from stacks.orchestration.execution_reads import grant_execution_reads, grant_history_reads
 from stacks.orchestration.functions import workflow_function, workflow_state_machine
 
 
@@ -147,6 +148,10 @@ class OrchestrationStack(cdk.Stack):
         readers = [self.functions[s.name] for s in wiring.all_functions() if "executions-read" in s.access]
         if readers:  # issue 17: a drill lock whose execution has ended is stale
             grant_execution_reads(self, readers, self.state_machines)
+        # The drill's cost counted from its own history (issue 16), by the function that records it.
+        historians = [self.functions[s.name] for s in wiring.all_functions() if "history-read" in s.access]
+        if historians:
+            grant_history_reads(self, historians, self.state_machines[wiring.DRILL.name])
 
         # Any workflow that ends badly reaches the operators, even if its own Catch could not run.
         failed = events.Rule(

@@ -45,6 +45,7 @@ Access = Literal[
     "executions-read",
     "probe-record",  # dynamodb:UpdateItem on the records table, this cluster's items only (the client probe)
     "probe-invoke",  # lambda:InvokeFunction on the client probe function (RunDrillPhase starts it)
+    "history-read",  # states:GetExecutionHistory on the drill's executions (the cost from the history)
 ]
 
 
@@ -135,7 +136,7 @@ DRILL_FUNCTIONS = (
         "handlers.drill.record_result",
         "Record, report (S3), measure (EMF), announce (EventBridge) and notify a drill result",
         120,
-        frozenset({"records-write", "notify", "reports-write", "events-put"}),
+        frozenset({"records-write", "notify", "reports-write", "events-put", "history-read"}),
     ),
 )
 DRILL = StateMachineSpec("Drill", STATEMACHINES_DIR / "drill.asl.json", DRILL_FUNCTIONS)

@@ -89,3 +89,23 @@ def test_execution_reads_name_this_clusters_state_machines_only(default_synth: S
     assert named == machines
     roles = json.dumps(policy["Properties"]["Roles"])
     assert "RunDrillPhaseServiceRole" in roles and "RunSetupStep" not in roles
+
+
+def test_the_history_read_names_the_drill_machine_and_the_recorder_only(default_synth: Synthesized) -> None:
+    """RecordDrillResult counts the drill's cost from its execution's history: GetExecutionHistory on the
+    drill state machine's executions, for that function's role alone."""
+    policies = _resources(default_synth, "AWS::IAM::Policy")
+    (policy,) = [p for k, p in policies.items() if k.startswith("ExecutionHistoryReads")]
+    (statement,) = policy["Properties"]["PolicyDocument"]["Statement"]
+    assert statement["Action"] == "states:GetExecutionHistory"
+    resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+    parts = [part for r in resources for part in r["Fn::Join"][1]]
+    named = {part["Fn::GetAtt"][0] for part in parts if isinstance(part, dict) and "Fn::GetAtt" in part}
+    (drill_machine,) = [k for k in _resources(default_synth, "AWS::StepFunctions::StateMachine") if "Drill" in k]
+    assert named == {drill_machine}
+    assert all(":execution:" in json.dumps(r) for r in resources)
+    roles = json.dumps(policy["Properties"]["Roles"])
+    assert "RecordDrillResultServiceRole" in roles and "RunDrillPhase" not in roles
+    # No other policy grants it.
+    others = [k for k, p in policies.items() if "GetExecutionHistory" in json.dumps(p) and p is not policy]
+    assert others == []

@@ -162,12 +162,12 @@ def test_network_down_rto_runs_from_the_nodes_stamp_when_the_fault_lands_late(wo
     assert watcher["started_before_fault"] is True and watcher["started_epoch_ms"] <= start["predicted_epoch_ms"]
     assert report["rto_is_upper_bound"] is False and report["rto_upper_bound_reason"] is None
     assert "confirmed running before the fault" in (run.markdown or "")
-    # Cost: the report's count is labelled an estimate (the Lambda reads no history); the history as
-    # RecordResult would read it (up to its own invocation) counts the same as the whole execution's.
+    # Cost: RecordResult counts from the execution's own history (read up to its own invocation), and
+    # that count is the whole execution's.
     from hadrill.drill import report as drill_report
 
-    assert report["cost"]["counted_from"] == "state document (estimate)"
-    assert report["cost"]["method"].startswith("estimate: ")
+    assert report["cost"]["counted_from"] == "execution history"
+    assert report["cost"]["method"].startswith("counted from this execution's history")
     events = list(run.result.events)
     record = next(
         i
