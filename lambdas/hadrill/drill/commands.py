@@ -6,27 +6,29 @@ rebuilds the same command to collect the result of the one it sent before.
 
 from __future__ import annotations
 
+from hadrill import contracts as c
 from hadrill import params
 from hadrill.errors import ParseError
 from hadrill.facts import ClusterFacts, NodeFacts
 from hadrill.node_commands import CommandResult, NodeCommand
 from hadrill.results import parse_result_line
 
-NODE_STATUS = "HADrill-NodeStatus"
-WATCH_TAKEOVER = "HADrill-WatchTakeover"
-INJECT_FAULT = "HADrill-InjectFault"
-HEALTH_CHECK = "HADrill-HealthCheck"
-DATA_MARKER = "HADrill-DataMarker"
+NODE_STATUS = c.DOC_NODE_STATUS
+WATCH_TAKEOVER = c.DOC_WATCH_TAKEOVER
+INJECT_FAULT = c.DOC_INJECT_FAULT
+HEALTH_CHECK = c.DOC_HEALTH_CHECK
+DATA_MARKER = c.DOC_DATA_MARKER
 
 # The watcher polls the standby this often: the RTO's resolution (measured here: a watcher polling
 # every 0.2 s timed 2 s and 5 s simulated takeovers within 0.2 s; `make bench` reports the RTO error).
 WATCH_POLL_MILLIS = 100
 # network-down starts this long after InjectFault answers, so the command can report first.
 NETWORK_DOWN_DELAY_SECONDS = 2
-# Timeouts of the documents' executions as the drill sends them (the delivery timeout in SSM).
-STATUS_TIMEOUT = 120
-MARKER_TIMEOUT = 60
-SWITCHOVER_TIMEOUT = 600
+# Timeouts of the documents' executions as the drill sends them (the delivery timeout in SSM): the
+# documents' own, from the contract.
+STATUS_TIMEOUT = c.DOCUMENT_TIMEOUT_SECONDS[c.DOC_NODE_STATUS]
+MARKER_TIMEOUT = c.DOCUMENT_TIMEOUT_SECONDS[c.DOC_DATA_MARKER]
+SWITCHOVER_TIMEOUT = c.DOCUMENT_TIMEOUT_SECONDS[c.DOC_INJECT_FAULT]
 
 
 def _command(

@@ -43,8 +43,8 @@ NOT_NEEDED = {
     "switchover": "not needed: a switchover leaves both nodes up",
 }
 UNIT_PREFIX = "hadrill-deadman-"
-DISARM_DOCUMENT = "HADrill-DisarmDeadMan"
-DISARM_TIMEOUT = 60
+DISARM_DOCUMENT = contracts.DOC_DISARM_DEAD_MAN
+DISARM_TIMEOUT = contracts.DOCUMENT_TIMEOUT_SECONDS[contracts.DOC_DISARM_DEAD_MAN]
 # Scheduler's universal target for EC2 StartInstances (docs/vendor-commands.md, "AWS").
 START_INSTANCES_TARGET = "arn:aws:scheduler:::aws-sdk:ec2:startInstances"
 SCHEDULE_NAME_MAX = 64
