@@ -22,8 +22,10 @@ from hadrill.inputs import value_problem
 from hadrill.setup import ALL_STEPS
 from hadrill_cli import drill_command, fleet_command, messages, setup_command, switch_command
 from hadrill_cli.aws import AwsTarget, AwsTargetError
+from hadrill_cli.local import DEFAULT_SIM_CLUSTERS, DRILL_FAULTS, LocalFleetTarget, LocalTarget
 from hadrill_cli.messages import t
 from hadrill_cli.plan import AssemblyError, read_assembly, render
+from hadrill_cli.target import Target
 from stacks.config import DEFAULT_CONFIG_PATH, ConfigError, DeploymentConfig, load_config
 
 EXIT_OK = 0
@@ -136,7 +138,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     drill.add_argument(
         "--sim-fault",
-        choices=sorted(drill_command.SIM_FAULTS),
+        choices=DRILL_FAULTS,
         help="with --local: force a bad path (with --fleet: on the last simulated cluster only)",
     )
     drill.add_argument("--reports-dir", type=Path, default=drill_command.DEFAULT_REPORTS_DIR, help=argparse.SUPPRESS)
@@ -308,14 +310,15 @@ def _fleet_drill(args: argparse.Namespace) -> int:
         config = _load_config(args)
         if config is None:
             return EXIT_BAD_INPUT
-        return fleet_command.run_local(
+        local = LocalFleetTarget(
             config,
-            options,
-            sim_clusters=args.sim_clusters if args.sim_clusters is not None else fleet_command.DEFAULT_SIM_CLUSTERS,
-            sim_setup=args.sim_setup,
-            reports_dir=args.reports_dir,
             sim_fault=args.sim_fault,
+            reports_dir=args.reports_dir,
+            sim_clusters=args.sim_clusters if args.sim_clusters is not None else DEFAULT_SIM_CLUSTERS,
+            sim_setup=args.sim_setup,
+            max_concurrency=args.max_concurrency,
         )
+        return fleet_command.run(local, options)
     if not args.fleet:
         print(f"hadrill drill: {t('need_fleet_or_local')}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -323,7 +326,7 @@ def _fleet_drill(args: argparse.Namespace) -> int:
         print(f"hadrill drill: {t('sim_needs_local')}", file=sys.stderr)
         return EXIT_BAD_INPUT
     target = AwsTarget(args.fleet, profile=args.profile, region=args.region, stack_suffix="fleet")
-    return fleet_command.run_aws(target, options)
+    return fleet_command.run(target, options)
 
 
 def _drill(args: argparse.Namespace) -> int:
@@ -353,20 +356,20 @@ def _drill(args: argparse.Namespace) -> int:
         if args.sim_takeover_seconds is not None and not 0 < args.sim_takeover_seconds <= 600:
             print(f"hadrill drill: {t('sim_takeover_range')}", file=sys.stderr)
             return EXIT_BAD_INPUT
-        return drill_command.run_local(
+        local = LocalTarget(
             config,
-            options,
             sim_takeover_seconds=args.sim_takeover_seconds,
             sim_fault=args.sim_fault,
             reports_dir=args.reports_dir,
         )
+        return drill_command.run(local, options)
     if not args.cluster:
         print(f"hadrill drill: {t('need_cluster_or_local')}", file=sys.stderr)
         return EXIT_BAD_INPUT
     if args.sim_takeover_seconds is not None or args.sim_fault:
         print(f"hadrill drill: {t('sim_needs_local')}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    return drill_command.run_aws(AwsTarget(args.cluster, profile=args.profile, region=args.region), options)
+    return drill_command.run(AwsTarget(args.cluster, profile=args.profile, region=args.region), options)
 
 
 def _history_or_report(args: argparse.Namespace) -> int:
@@ -395,14 +398,11 @@ def _setup(args: argparse.Namespace) -> int:
         config = _load_config(args)
         if config is None:
             return EXIT_BAD_INPUT
-        return setup_command.run_local(
-            config, steps=args.steps, dry_run=args.dry_run, repeat=args.repeat, as_json_output=args.json
-        )
-    return setup_command.run_aws(
-        AwsTarget(args.cluster, profile=args.profile, region=args.region),
-        steps=args.steps,
-        dry_run=args.dry_run,
-        as_json_output=args.json,
+        target: Target = LocalTarget(config)
+    else:
+        target = AwsTarget(args.cluster, profile=args.profile, region=args.region)
+    return setup_command.run(
+        target, steps=args.steps, dry_run=args.dry_run, repeat=args.repeat, as_json_output=args.json
     )
 
 
@@ -442,9 +442,8 @@ def _status(args: argparse.Namespace) -> int:
         config = _load_config(args)
         if config is None:
             return EXIT_BAD_INPUT
-        return status_command.run_local(
-            config, sim_fault=args.sim_fault, as_json_output=args.json, wait_seconds=args.wait
-        )
+        local = LocalTarget(config, sim_fault=args.sim_fault, installed=True)
+        return status_command.run(local, as_json_output=args.json, wait_seconds=args.wait)
     if not args.cluster:
         print(f"hadrill status: {t('status_need_cluster_or_local')}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -452,7 +451,7 @@ def _status(args: argparse.Namespace) -> int:
         print(f"hadrill status: {t('sim_needs_local')}", file=sys.stderr)
         return EXIT_BAD_INPUT
     target = AwsTarget(args.cluster, profile=args.profile, region=args.region)
-    return status_command.run_aws(target, as_json_output=args.json, wait_seconds=args.wait)
+    return status_command.run(target, as_json_output=args.json, wait_seconds=args.wait)
 
 
 if __name__ == "__main__":
