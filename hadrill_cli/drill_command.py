@@ -25,7 +25,7 @@ from hadrill_cli.local import DEFAULT_REPORTS_DIR as DEFAULT_REPORTS_DIR
 from hadrill_cli.local import FAULT_KNOBS, LocalTarget
 from hadrill_cli.local import sim_timings as sim_timings  # bench/drill.py's name for it
 from hadrill_cli.messages import current, outcome_text, t
-from hadrill_cli.render import closing_line, progress_reporter
+from hadrill_cli.render import closing_line
 from hadrill_cli.target import Target
 
 EXIT_OK = 0
@@ -38,29 +38,30 @@ SIM_FAULTS = FAULT_KNOBS
 
 
 @dataclass(frozen=True)
-class DrillOptions:
+class DrillChoices:
+    """What a drill and a fleet drill both take from the command line."""
+
     scenario: str
     dry_run: bool
     switchback: bool
     max_rto: float | None
     takeover_timeout: int | None
     as_json_output: bool
+
+    def _request(self, **optional: object) -> dict[str, Any]:
+        """The workflow input's common part, and the ``optional`` fields that are not None."""
+        request: dict[str, Any] = {"scenario": self.scenario, "dryRun": self.dry_run, "switchback": self.switchback}
+        optional = {"maxRtoSeconds": self.max_rto, "takeoverTimeoutSeconds": self.takeover_timeout, **optional}
+        request.update({k: v for k, v in optional.items() if v is not None})
+        return request
+
+
+@dataclass(frozen=True)
+class DrillOptions(DrillChoices):
     stop_alarms: tuple[str, ...] = ()  # CloudWatch alarm names: any in ALARM stops the drill
 
     def request(self, cluster: str) -> dict[str, Any]:
-        request: dict[str, Any] = {
-            "cluster": cluster,
-            "scenario": self.scenario,
-            "dryRun": self.dry_run,
-            "switchback": self.switchback,
-        }
-        if self.max_rto is not None:
-            request["maxRtoSeconds"] = self.max_rto
-        if self.takeover_timeout is not None:
-            request["takeoverTimeoutSeconds"] = self.takeover_timeout
-        if self.stop_alarms:
-            request["stopConditionAlarms"] = list(self.stop_alarms)
-        return request
+        return {"cluster": cluster, **self._request(stopConditionAlarms=list(self.stop_alarms) or None)}
 
 
 def check_request(request: dict[str, Any]) -> str | None:
@@ -107,21 +108,22 @@ def run(target: Target, options: DrillOptions) -> int:
         if not target.prepare(say):
             return EXIT_FAILED
         target.inject_fault(say)
-        before = target.commands_sent()
-        drill_id, arn = target.start_execution("Drill", name_prefix="drill", request=request)
-        if not target.simulated:
-            say(t("drill_started", scenario=options.scenario, cluster=target.cluster, arn=arn))
         # Polled gently: reading the history is CPU work that competes with the simulated nodes.
-        with progress_reporter(as_json=options.as_json_output) as progress:
-            execution = target.follow(arn, "drill", on_change=progress)
-        after = target.commands_sent()
-        commands = None if before is None or after is None else after - before
+        run = target.execute(
+            "Drill",
+            "drill",
+            request,
+            name_prefix="drill",
+            quiet=options.as_json_output,
+            started=lambda arn: say(t("drill_started", scenario=options.scenario, cluster=target.cluster, arn=arn)),
+        )
+        execution = run.execution
         report, markdown = target.recorded_report(execution)
     if report is None:
         print(f"hadrill drill: {target.missing_text('no_report', execution)}", file=sys.stderr)
         return EXIT_FAILED
-    kept = target.keep(drill_id, report, markdown)
-    _print_result(report, markdown, execution, commands, options.as_json_output)
+    kept = target.keep(run.name, report, markdown)
+    _print_result(report, markdown, execution, run.commands, options.as_json_output)
     if kept:
         say(kept)
     return EXIT_OK if report["outcome"] == "PASSED" else EXIT_FAILED

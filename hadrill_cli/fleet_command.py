@@ -16,7 +16,7 @@ from typing import Any
 
 from hadrill.fleet import FleetDrillInput, drill_execution_arn, report_keys
 from hadrill.inputs import problem_with
-from hadrill_cli.drill_command import refused
+from hadrill_cli.drill_command import DrillChoices, refused
 from hadrill_cli.follow import FINAL_STATUSES, Execution
 from hadrill_cli.local import DEFAULT_SIM_CLUSTERS as DEFAULT_SIM_CLUSTERS
 from hadrill_cli.local import LocalFleetTarget
@@ -32,33 +32,20 @@ EXIT_BAD_INPUT = 2
 
 
 @dataclass(frozen=True)
-class FleetOptions:
-    scenario: str
-    dry_run: bool
-    switchback: bool
-    max_rto: float | None
-    takeover_timeout: int | None
+class FleetOptions(DrillChoices):
     max_concurrency: int | None
     clusters: tuple[str, ...] | None
-    as_json_output: bool
     max_failed: int | None = None  # the failure budget (the fleet's own when None)
 
     def request(self, fleet: str) -> dict[str, Any]:
-        request: dict[str, Any] = {
+        return {
             "fleet": fleet,
-            "scenario": self.scenario,
-            "dryRun": self.dry_run,
-            "switchback": self.switchback,
+            **self._request(
+                maxConcurrency=self.max_concurrency,
+                clusters=list(self.clusters) if self.clusters else None,
+                maxFailedDrills=self.max_failed,
+            ),
         }
-        optional = {
-            "maxRtoSeconds": self.max_rto,
-            "takeoverTimeoutSeconds": self.takeover_timeout,
-            "maxConcurrency": self.max_concurrency,
-            "clusters": list(self.clusters) if self.clusters else None,
-            "maxFailedDrills": self.max_failed,
-        }
-        request.update({k: v for k, v in optional.items() if v is not None})
-        return request
 
 
 def check_request(request: dict[str, Any]) -> str | None:

@@ -18,7 +18,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from hadrill.contracts import DOC_WATCH_TAKEOVER
 from hadrill.drill.model import MAX_TAKEOVER_TIMEOUT_SECONDS
@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from localrunner import LocalDeployment
     from localrunner.fleet import LocalFleet
 
+_Held = TypeVar("_Held")
 LOCAL_MODE = "local (moto + simulated LifeKeeper/HULFT: a test double, not the real products)"
 # Step Functions waits and retry back-off, shortened locally; simulated delays stay real time.
 LOCAL_TIME_SCALE = 0.01
@@ -245,6 +246,13 @@ def keep_report(reports_dir: Path, stem: str, report: dict[str, Any], markdown: 
     (reports_dir / f"{stem}.html").write_text(render_html(report, simulated=True))
 
 
+def _while_open(value: _Held | None) -> _Held:
+    """What an open target holds (its world is built only while the command runs)."""
+    if value is None:
+        raise RuntimeError("the local target is not open")
+    return value
+
+
 @dataclass
 class LocalTarget(Target):
     """One simulated cluster from ``config``, built fresh when a command opens it."""
@@ -256,6 +264,7 @@ class LocalTarget(Target):
     installed: bool = False  # as the setup workflow leaves it, with the config's drill schedules (status)
     cluster: str = field(init=False)
     deployment: LocalDeployment | None = field(default=None, init=False, repr=False)
+    _world: Any = field(default=None, init=False, repr=False)  # the open world (one cluster's or a fleet's)
 
     mode = "local-simulated"
     simulated = True
@@ -276,24 +285,22 @@ class LocalTarget(Target):
 
     @property
     def world(self) -> Any:
-        return self.opened_deployment.world
+        return _while_open(self._world)
 
     @property
     def opened_deployment(self) -> LocalDeployment:
-        if self.deployment is None:
-            raise RuntimeError("the local target is not open")
-        return self.deployment
+        return _while_open(self.deployment)
 
     @contextmanager
     def opened(self) -> Iterator[None]:
         with local_cluster(self.config, timings=self.timings, installed=self.installed) as deployment:
             if self.installed:
                 add_schedules(deployment, self.config)
-            self.deployment = deployment
+            self.deployment, self._world = deployment, deployment.world
             try:
                 yield
             finally:
-                self.deployment = None
+                self.deployment = self._world = None
 
     def client(self, service: str) -> Any:
         return self.world.client(service)
@@ -388,13 +395,7 @@ class LocalFleetTarget(LocalTarget):
 
     @property
     def opened_fleet(self) -> LocalFleet:
-        if self.fleet is None:
-            raise RuntimeError("the local fleet is not open")
-        return self.fleet
-
-    @property
-    def world(self) -> Any:
-        return self.opened_fleet.world
+        return _while_open(self.fleet)
 
     @contextmanager
     def opened(self) -> Iterator[None]:
@@ -406,12 +407,12 @@ class LocalFleetTarget(LocalTarget):
         with local_fleet(
             configs, fleet_name=fleet_name, max_concurrency=concurrency, installed=not self.sim_setup
         ) as fleet:
-            self.fleet = fleet
+            self.fleet, self._world = fleet, fleet.world
             self._built_seconds = time.monotonic() - started
             try:
                 yield
             finally:
-                self.fleet = None
+                self.fleet = self._world = None
 
     def outputs(self) -> dict[str, str]:
         fleet = self.opened_fleet

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -336,42 +337,72 @@ def _load_config(args: argparse.Namespace) -> DeploymentConfig | None:
         return None
 
 
+def _drill_choices(args: argparse.Namespace) -> dict[str, Any]:
+    """drill_command.DrillChoices's fields from the command line (a drill's and a fleet drill's)."""
+    return {
+        "scenario": args.scenario,
+        "dry_run": args.dry_run,
+        "switchback": not args.no_switchback,
+        "max_rto": args.max_rto,
+        "takeover_timeout": args.takeover_timeout,
+        "as_json_output": args.json,
+    }
+
+
 def _fleet_drill(args: argparse.Namespace) -> int:
     options = fleet_command.FleetOptions(
-        scenario=args.scenario,
-        dry_run=args.dry_run,
-        switchback=not args.no_switchback,
-        max_rto=args.max_rto,
-        takeover_timeout=args.takeover_timeout,
+        **_drill_choices(args),
         max_concurrency=args.max_concurrency,
         clusters=tuple(args.only) if args.only else None,
-        as_json_output=args.json,
         max_failed=args.max_failed,
     )
-    if args.local:
-        if args.fleet or args.only:
-            print(f"hadrill drill: {t('fleet_local_drop_name')}", file=sys.stderr)
-            return EXIT_BAD_INPUT
-        config = _load_config(args)
-        if config is None:
-            return EXIT_BAD_INPUT
-        local = LocalFleetTarget(
+    if args.local and (args.fleet or args.only):
+        print(f"hadrill drill: {t('fleet_local_drop_name')}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+    def local(config: DeploymentConfig) -> Target:
+        sim_clusters = args.sim_clusters if args.sim_clusters is not None else DEFAULT_SIM_CLUSTERS
+        return LocalFleetTarget(
             config,
             sim_fault=args.sim_fault,
             reports_dir=args.reports_dir,
-            sim_clusters=args.sim_clusters if args.sim_clusters is not None else DEFAULT_SIM_CLUSTERS,
+            sim_clusters=sim_clusters,
             sim_setup=args.sim_setup,
             max_concurrency=args.max_concurrency,
         )
-        return fleet_command.run(local, options)
-    if not args.fleet:
-        print(f"hadrill drill: {t('need_fleet_or_local')}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    if _sim_options_given(args):
-        print(f"hadrill drill: {t('sim_needs_local')}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    target = AwsTarget(args.fleet, profile=args.profile, region=args.region, stack_suffix="fleet")
-    return fleet_command.run(target, options)
+
+    target = _target(args, args.fleet, "need_fleet_or_local", local, stack_suffix="fleet")
+    return EXIT_BAD_INPUT if target is None else fleet_command.run(target, options)
+
+
+def _target(
+    args: argparse.Namespace,
+    name: str | None,
+    need: str,
+    local: Callable[[DeploymentConfig], Target | str],
+    *,
+    stack_suffix: str = "orchestration",
+) -> Target | None:
+    """The target the command line names: --local (``local`` builds it from the config, or says what is
+    wrong with the other options), else the deployed ``name`` (its stack <name>-<stack_suffix>); None
+    after saying what is wrong (``need``: the message for neither)."""
+    problem: str | None = None
+    if args.local:
+        config = _load_config(args)
+        if config is None:
+            return None
+        made = local(config)
+        if not isinstance(made, str):
+            return made
+        problem = made
+    elif not name:
+        problem = t(need)
+    elif _sim_options_given(args):
+        problem = t("sim_needs_local")
+    else:
+        return AwsTarget(name, profile=args.profile, region=args.region, stack_suffix=stack_suffix)
+    print(f"hadrill {args.command}: {problem}", file=sys.stderr)
+    return None
 
 
 def _sim_options_given(args: argparse.Namespace) -> bool:
@@ -382,40 +413,20 @@ def _sim_options_given(args: argparse.Namespace) -> bool:
 def _drill(args: argparse.Namespace) -> int:
     if getattr(args, "fleet_drill", False):
         return _fleet_drill(args)
-    options = drill_command.DrillOptions(
-        scenario=args.scenario,
-        dry_run=args.dry_run,
-        switchback=not args.no_switchback,
-        max_rto=args.max_rto,
-        takeover_timeout=args.takeover_timeout,
-        as_json_output=args.json,
-        stop_alarms=tuple(args.stop_alarm or ()),
-    )
-    if args.local:
-        config = _load_config(args)
-        if config is None:
-            return EXIT_BAD_INPUT
+    options = drill_command.DrillOptions(**_drill_choices(args), stop_alarms=tuple(args.stop_alarm or ()))
+
+    def local(config: DeploymentConfig) -> Target | str:
         if args.cluster and args.cluster != config.cluster_name:
-            mismatch = t("cluster_mismatch", cluster=args.cluster, config=args.config, expected=config.cluster_name)
-            print(f"hadrill drill: {mismatch}", file=sys.stderr)
-            return EXIT_BAD_INPUT
+            return t("cluster_mismatch", cluster=args.cluster, config=args.config, expected=config.cluster_name)
         if args.sim_takeover_seconds is not None and not 0 < args.sim_takeover_seconds <= 600:
-            print(f"hadrill drill: {t('sim_takeover_range')}", file=sys.stderr)
-            return EXIT_BAD_INPUT
-        local = LocalTarget(
-            config,
-            sim_takeover_seconds=args.sim_takeover_seconds,
-            sim_fault=args.sim_fault,
-            reports_dir=args.reports_dir,
+            return t("sim_takeover_range")
+        takeover = args.sim_takeover_seconds
+        return LocalTarget(
+            config, sim_takeover_seconds=takeover, sim_fault=args.sim_fault, reports_dir=args.reports_dir
         )
-        return drill_command.run(local, options)
-    if not args.cluster:
-        print(f"hadrill drill: {t('need_cluster_or_local')}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    if _sim_options_given(args):
-        print(f"hadrill drill: {t('sim_needs_local')}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    return drill_command.run(AwsTarget(args.cluster, profile=args.profile, region=args.region), options)
+
+    target = _target(args, args.cluster, "need_cluster_or_local", local)
+    return EXIT_BAD_INPUT if target is None else drill_command.run(target, options)
 
 
 def _history_or_report(args: argparse.Namespace) -> int:
@@ -440,13 +451,9 @@ def _setup(args: argparse.Namespace) -> int:
     if args.repeat < 1:
         print(f"hadrill setup: {t('repeat_at_least_one')}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    if args.local:
-        config = _load_config(args)
-        if config is None:
-            return EXIT_BAD_INPUT
-        target: Target = LocalTarget(config)
-    else:
-        target = AwsTarget(args.cluster, profile=args.profile, region=args.region)
+    target = _target(args, args.cluster, "need_cluster_or_local", LocalTarget)
+    if target is None:
+        return EXIT_BAD_INPUT
     return setup_command.run(
         target, steps=args.steps, dry_run=args.dry_run, repeat=args.repeat, as_json_output=args.json
     )
@@ -484,20 +491,16 @@ def _status(args: argparse.Namespace) -> int:
     if not 1 <= args.wait <= 600:
         print(f"hadrill status: {t('status_wait_range')}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    if args.local:
-        config = _load_config(args)
-        if config is None:
-            return EXIT_BAD_INPUT
-        local = LocalTarget(config, sim_fault=args.sim_fault, installed=True)
-        return status_command.run(local, as_json_output=args.json, wait_seconds=args.wait)
-    if not args.cluster:
-        print(f"hadrill status: {t('status_need_cluster_or_local')}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    if _sim_options_given(args):
-        print(f"hadrill status: {t('sim_needs_local')}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    target = AwsTarget(args.cluster, profile=args.profile, region=args.region)
-    return status_command.run(target, as_json_output=args.json, wait_seconds=args.wait)
+
+    def local(config: DeploymentConfig) -> Target:
+        return LocalTarget(config, sim_fault=args.sim_fault, installed=True)
+
+    target = _target(args, args.cluster, "status_need_cluster_or_local", local)
+    return (
+        EXIT_BAD_INPUT
+        if target is None
+        else status_command.run(target, as_json_output=args.json, wait_seconds=args.wait)
+    )
 
 
 if __name__ == "__main__":

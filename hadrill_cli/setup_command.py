@@ -13,7 +13,7 @@ from hadrill.setup import SetupInput
 from hadrill_cli.follow import Execution
 from hadrill_cli.local import LocalTarget
 from hadrill_cli.messages import t
-from hadrill_cli.render import as_json, closing_line, progress_reporter
+from hadrill_cli.render import as_json, closing_line
 from hadrill_cli.target import Target
 
 EXIT_OK = 0
@@ -83,22 +83,25 @@ def run(
     if problem:
         print(f"hadrill setup: {t('bad_input', problem=problem)}", file=sys.stderr)
         return EXIT_BAD_INPUT
+
+    def say(line: str) -> None:
+        if not as_json_output:
+            print(line, flush=True)
+
     with target.opened():
         for attempt in range(1, repeat + 1):
-            if target.simulated and not as_json_output:
-                line = t(
-                    "setup_run_local", cluster=target.cluster, attempt=attempt, repeat=repeat, mode=t("local_mode")
-                )
-                print(line, flush=True)
-            before = target.commands_sent()
-            name = f"setup-{int(time.time() * 1000)}-{attempt}" if target.simulated else None
-            _, arn = target.start_execution("Setup", name_prefix="setup", request=request, name=name)
-            if not target.simulated and not as_json_output:
-                print(t("setup_started", cluster=target.cluster, arn=arn), flush=True)
-            with progress_reporter(as_json=as_json_output) as report:
-                execution = target.follow(arn, "setup", on_change=report)
-            after = target.commands_sent()
-            commands = None if before is None or after is None else after - before
+            if target.simulated:
+                say(t("setup_run_local", cluster=target.cluster, attempt=attempt, repeat=repeat, mode=t("local_mode")))
+            run = target.execute(
+                "Setup",
+                "setup",
+                request,
+                name_prefix="setup",
+                quiet=as_json_output,
+                started=lambda arn: say(t("setup_started", cluster=target.cluster, arn=arn)),
+                name=f"setup-{int(time.time() * 1000)}-{attempt}" if target.simulated else None,
+            )
+            execution = run.execution
             probe = probe_output(execution)
             if isinstance(target, LocalTarget):
                 saved = save_probe_raw_locally(target, probe, target.reports_dir)
@@ -106,7 +109,7 @@ def run(
                 saved = [str(k) for k in (probe or {}).get("rawKeys", [])]
             if not as_json_output:
                 show_probe(probe, dry_run=dry_run, saved=saved)
-            _report(target.cluster, execution, commands, as_json_output)
+            _report(target.cluster, execution, run.commands, as_json_output)
             if execution.status != "SUCCEEDED":
                 return EXIT_FAILED
     return EXIT_OK

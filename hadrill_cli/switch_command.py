@@ -26,7 +26,7 @@ from hadrill_cli.local import SWITCH_FAULTS, LocalTarget
 from hadrill_cli.local import sim_drill_running as sim_drill_running
 from hadrill_cli.local import sim_mirror_out_of_sync as sim_mirror_out_of_sync  # tests/workflows/test_switch.py
 from hadrill_cli.messages import current, t
-from hadrill_cli.render import closing_line, progress_reporter
+from hadrill_cli.render import closing_line
 from hadrill_cli.target import Target
 
 MACHINE = "Switch"
@@ -172,23 +172,23 @@ def run(target: Target, options: SwitchOptions, *, repeat: int = 1) -> int:
         stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
         for attempt in range(1, repeat + 1):
             switch_id = f"{options.command}-{stamp}" + (f"-{attempt}" if repeat > 1 else "")
-            before = target.commands_sent()
-            _, arn = target.start_execution(
-                MACHINE, name_prefix=options.command, request=options.request(target.cluster), name=switch_id
+            run = target.execute(
+                MACHINE,
+                "switch",
+                options.request(target.cluster),
+                name_prefix=options.command,
+                quiet=options.as_json_output,
+                started=lambda arn: say(t("switch_started", kind=options.command, cluster=target.cluster, arn=arn)),
+                name=switch_id,
             )
-            if not target.simulated:
-                say(t("switch_started", kind=options.command, cluster=target.cluster, arn=arn))
-            with progress_reporter(as_json=options.as_json_output) as progress:
-                execution = target.follow(arn, "switch", on_change=progress)
-            after = target.commands_sent()
-            commands = None if before is None or after is None else after - before
+            execution = run.execution
             report, markdown = target.recorded_report(execution)
             if report is None:
                 _err(options.command, target.missing_text("no_report", execution))
                 return EXIT_FAILED
             reports.append(report)
             kept = target.keep(switch_id, report, markdown)
-            _print_result(report, execution, commands, options)
+            _print_result(report, execution, run.commands, options)
             if kept:
                 say(kept)
             code = max(code, exit_code(report))

@@ -14,11 +14,22 @@ import contextlib
 import json
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from hadrill_cli.follow import Execution, StateRun, follow
+from hadrill_cli.render import progress_reporter
 
 Say = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Run:
+    """One workflow execution a command started and followed to its end."""
+
+    name: str  # the execution's name: the drill id for a drill
+    execution: Execution
+    commands: int | None  # SSM commands it sent (local world only)
 
 
 class Target:
@@ -83,6 +94,29 @@ class Target:
             poll_seconds=poll if poll_seconds is None else poll_seconds,
             timeout_seconds=timeout,
         )
+
+    def execute(
+        self,
+        machine: str,
+        kind: str,
+        request: dict[str, Any],
+        *,
+        name_prefix: str,
+        quiet: bool,
+        started: Callable[[str], None] = lambda arn: None,
+        name: str | None = None,
+    ) -> Run:
+        """Start the workflow, follow it with the live progress display (none when ``quiet``: --json),
+        count the SSM commands it sent (locally). ``started`` sees the ARN on AWS, where the operator
+        may want to look the execution up in the console."""
+        before = self.commands_sent()
+        name, arn = self.start_execution(machine, name_prefix=name_prefix, request=request, name=name)
+        if not self.simulated:
+            started(arn)
+        with progress_reporter(as_json=quiet) as progress:
+            execution = self.follow(arn, kind, on_change=progress)
+        after = self.commands_sent()
+        return Run(name, execution, None if before is None or after is None else after - before)
 
     def commands_sent(self) -> int | None:
         """SSM commands sent so far (the local world counts them; AWS: None, not counted)."""
