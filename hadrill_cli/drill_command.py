@@ -10,89 +10,63 @@ import contextlib
 import json
 import math
 import sys
-import time
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from hadrill.contracts import DOC_WATCH_TAKEOVER, epoch_ms_of, human_time
-from hadrill.drill.model import DRILL_ID, MAX_TAKEOVER_TIMEOUT_SECONDS, input_problem
+from hadrill.contracts import epoch_ms_of, human_time
+from hadrill.drill.model import DRILL_ID, input_problem
 from hadrill.drill.report import markdown as report_markdown
-from hadrill.drill.report import report_keys
 from hadrill.errors import cut, shown
 from hadrill.records import WorkflowRecord, to_item
 from hadrill.report_html import render_html
-from hadrill_cli.aws import AwsTarget
-from hadrill_cli.follow import Execution, follow
-from hadrill_cli.local import local_cluster
+from hadrill_cli.follow import Execution
+from hadrill_cli.local import DEFAULT_REPORTS_DIR as DEFAULT_REPORTS_DIR
+from hadrill_cli.local import FAULT_KNOBS, LocalTarget
+from hadrill_cli.local import sim_timings as sim_timings  # bench/drill.py's name for it
 from hadrill_cli.messages import current, outcome_text, t
-from hadrill_cli.render import closing_line, progress_reporter
-from simulator import Knobs, Timings
-from simulator.scenario import run as run_document
-from stacks.config import DeploymentConfig
-
-if TYPE_CHECKING:
-    from localrunner import LocalDeployment
+from hadrill_cli.render import closing_line
+from hadrill_cli.target import Target
 
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
 EXIT_ENVIRONMENT = 3
-DEFAULT_REPORTS_DIR = Path("reports")
 
-# --sim-fault: which simulator knob forces which bad path.
-SIM_FAULTS: dict[str, Knobs] = {
-    "no-takeover": Knobs(standby_never_takes_over=True),
-    "mirror-out-of-sync": Knobs(mirror_out_of_sync=True),
-    "comm-path-dead": Knobs(dead_comm_path=True),
-    # The network-down job's ifdown never answers: the fault never lands, nothing takes over.
-    "command-timeout": Knobs(hang_command="ifdown"),
-    "node-lost": Knobs(lose_node_during=DOC_WATCH_TAKEOVER),
-    # The node that takes over starts hulrcvd but its receive port stays closed: the client probe FAILS it.
-    "receive-port-closed": Knobs(receive_port_closed_after_takeover=True),
-}
+# Kept under their old names: bench/drill.py and the commands' --sim-fault choices read them here.
+SIM_FAULTS = FAULT_KNOBS
 
 
 @dataclass(frozen=True)
-class DrillOptions:
+class DrillChoices:
+    """What a drill and a fleet drill both take from the command line."""
+
     scenario: str
     dry_run: bool
     switchback: bool
     max_rto: float | None
     takeover_timeout: int | None
     as_json_output: bool
+
+    def _request(self, **optional: object) -> dict[str, Any]:
+        """The workflow input's common part, and the ``optional`` fields that are not None."""
+        request: dict[str, Any] = {"scenario": self.scenario, "dryRun": self.dry_run, "switchback": self.switchback}
+        optional = {"maxRtoSeconds": self.max_rto, "takeoverTimeoutSeconds": self.takeover_timeout, **optional}
+        request.update({k: v for k, v in optional.items() if v is not None})
+        return request
+
+
+@dataclass(frozen=True)
+class DrillOptions(DrillChoices):
     stop_alarms: tuple[str, ...] = ()  # CloudWatch alarm names: any in ALARM stops the drill
 
     def request(self, cluster: str) -> dict[str, Any]:
-        request: dict[str, Any] = {
-            "cluster": cluster,
-            "scenario": self.scenario,
-            "dryRun": self.dry_run,
-            "switchback": self.switchback,
-        }
-        if self.max_rto is not None:
-            request["maxRtoSeconds"] = self.max_rto
-        if self.takeover_timeout is not None:
-            request["takeoverTimeoutSeconds"] = self.takeover_timeout
-        if self.stop_alarms:
-            request["stopConditionAlarms"] = list(self.stop_alarms)
-        return request
+        return {"cluster": cluster, **self._request(stopConditionAlarms=list(self.stop_alarms) or None)}
 
 
 def check_request(request: dict[str, Any]) -> str | None:
     """The workflow validates its input too; checking here first gives exit code 2 and no execution."""
     return input_problem(request)
-
-
-# Locally the simulated takeover takes about a second (or --sim-takeover-seconds): waiting the
-# production default of 300 s for one that will not come would only make a failing demo slow.
-MIN_LOCAL_TAKEOVER_TIMEOUT_SECONDS = 30
-
-
-def local_takeover_timeout(timings: Timings) -> int:
-    """How long a local drill waits for the takeover unless told: four simulated takeovers, at least 30 s."""
-    expected = timings.detection_seconds + timings.restore_seconds
-    return min(MAX_TAKEOVER_TIMEOUT_SECONDS, max(MIN_LOCAL_TAKEOVER_TIMEOUT_SECONDS, math.ceil(4 * expected)))
 
 
 def refused(problem: str | None) -> bool:
@@ -102,108 +76,57 @@ def refused(problem: str | None) -> bool:
     return problem is not None
 
 
-def sim_timings(takeover_seconds: float | None) -> Timings:
-    """Timings.fast(), or a takeover of about N seconds: 3/4 detection (3 missed heartbeats), 1/4 restore."""
-    fast = Timings.fast()
-    if takeover_seconds is None:
-        return fast
-    return Timings(
-        heartbeat_seconds=takeover_seconds * 0.75 / fast.missed_heartbeats,
-        missed_heartbeats=fast.missed_heartbeats,
-        restore_seconds=takeover_seconds * 0.25,
-        local_recovery_seconds=fast.local_recovery_seconds,
-        reboot_seconds=fast.reboot_seconds,
-        resync_seconds=fast.resync_seconds,
-        lose_after_seconds=fast.lose_after_seconds,
-        lk_start_seconds=fast.lk_start_seconds,
-    )
-
-
 def _say(text: str, as_json_output: bool) -> None:
     if not as_json_output:
         print(text, flush=True)
 
 
-def apply_sim_fault(deployment: LocalDeployment, fault: str) -> None:
-    """Set the simulator knob behind ``--sim-fault`` on one simulated cluster."""
-    cluster = deployment.cluster
-    cluster.set_knobs(SIM_FAULTS[fault])
-    if fault == "mirror-out-of-sync":
-        # The knob bites when the mirror next syncs: a planned switchover there and back.
-        secondary, primary = deployment.facts.secondary.name, deployment.facts.primary.name
-        run_document(cluster, 0, "InjectFault", timeout=60, Fault="switchover", TargetNode=secondary)
-        run_document(cluster, 1, "InjectFault", timeout=60, Fault="switchover", TargetNode=primary)
-
-
-def run_local(
-    config: DeploymentConfig,
-    options: DrillOptions,
-    *,
-    sim_takeover_seconds: float | None,
-    sim_fault: str | None,
-    reports_dir: Path = DEFAULT_REPORTS_DIR,
-) -> int:
-    timings = sim_timings(sim_takeover_seconds)
-    if options.takeover_timeout is None:
-        options = replace(options, takeover_timeout=local_takeover_timeout(timings))
-    request = options.request(config.cluster_name)
+def run(target: Target, options: DrillOptions) -> int:
+    """Start the drill on the target, follow it, print its report (locally: a fresh simulated cluster,
+    set up first, its reports kept in the reports directory)."""
+    if options.takeover_timeout is None:  # locally the simulated takeover is quick: do not wait 300 s
+        options = replace(options, takeover_timeout=target.default_takeover_timeout())
+    request = options.request(target.cluster)
     if refused(check_request(request)):
         return EXIT_BAD_INPUT
-    with local_cluster(config, timings=timings) as deployment:
-        sfn = deployment.world.client("stepfunctions")
-        title = t("drill_local", scenario=options.scenario, cluster=config.cluster_name, mode=t("local_mode"))
-        _say(title, options.as_json_output)
-        takeover = t(
-            "sim_takeover",
-            detection=timings.detection_seconds,
-            restore=timings.restore_seconds,
-            timeout=options.takeover_timeout,
-        )
-        _say(takeover, options.as_json_output)
-        setup_arn = sfn.start_execution(
-            stateMachineArn=deployment.state_machines["Setup"],
-            name=f"setup-{int(time.time() * 1000)}",
-            input=json.dumps({"cluster": config.cluster_name}),
-        )["executionArn"]
-        setup = follow(sfn, setup_arn, poll_seconds=0.05, timeout_seconds=600)
-        _say(closing_line(t("workflow_first_setup"), setup, None), options.as_json_output)
-        if setup.status != "SUCCEEDED":
+
+    def say(line: str) -> None:
+        _say(line, options.as_json_output)
+
+    with target.opened():
+        if isinstance(target, LocalTarget):
+            say(t("drill_local", scenario=options.scenario, cluster=target.cluster, mode=t("local_mode")))
+            timings = target.timings
+            say(
+                t(
+                    "sim_takeover",
+                    detection=timings.detection_seconds,
+                    restore=timings.restore_seconds,
+                    timeout=options.takeover_timeout,
+                )
+            )
+        if not target.prepare(say):
             return EXIT_FAILED
-        if sim_fault:
-            apply_sim_fault(deployment, sim_fault)
-            _say(t("sim_fault", fault=sim_fault), options.as_json_output)
-        before = deployment.world.ssm.commands_sent
-        drill_id = f"drill-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}"
-        arn = sfn.start_execution(
-            stateMachineArn=deployment.state_machines["Drill"], name=drill_id, input=json.dumps(request)
-        )["executionArn"]
+        target.inject_fault(say)
         # Polled gently: reading the history is CPU work that competes with the simulated nodes.
-        with progress_reporter(as_json=options.as_json_output) as progress:
-            execution = follow(sfn, arn, on_change=progress, poll_seconds=0.25, timeout_seconds=7200)
-        commands = deployment.world.ssm.commands_sent - before
-        report = _read_local_report(deployment, drill_id)
-        markdown = _read_local_object(deployment, report_keys(config.cluster_name, drill_id)["markdown"])
+        run = target.execute(
+            "Drill",
+            "drill",
+            request,
+            name_prefix="drill",
+            quiet=options.as_json_output,
+            started=lambda arn: say(t("drill_started", scenario=options.scenario, cluster=target.cluster, arn=arn)),
+        )
+        execution = run.execution
+        report, markdown = target.recorded_report(execution)
     if report is None:
-        problem = t("no_report_written", error=execution.error, cause=execution.cause)
-        print(f"hadrill drill: {problem}", file=sys.stderr)
+        print(f"hadrill drill: {target.missing_text('no_report', execution)}", file=sys.stderr)
         return EXIT_FAILED
-    reports_dir.mkdir(parents=True, exist_ok=True)
-    (reports_dir / f"{drill_id}.json").write_text(json.dumps(report, indent=2) + "\n")
-    (reports_dir / f"{drill_id}.md").write_text(markdown or "")
-    (reports_dir / f"{drill_id}.html").write_text(render_html(report, simulated=True))
-    _print_result(report, markdown, execution, commands, options.as_json_output)
-    _say(t("reports_written", stem=reports_dir / drill_id), options.as_json_output)
+    kept = target.keep(run.name, report, markdown)
+    _print_result(report, markdown, execution, run.commands, options.as_json_output)
+    if kept:
+        say(kept)
     return EXIT_OK if report["outcome"] == "PASSED" else EXIT_FAILED
-
-
-def _read_local_object(deployment: LocalDeployment, key: str) -> str | None:
-    body = deployment.world.read_object(deployment.reports_bucket, key)
-    return None if body is None else body.decode()
-
-
-def _read_local_report(deployment: LocalDeployment, drill_id: str) -> dict[str, Any] | None:
-    text = _read_local_object(deployment, report_keys(deployment.facts.cluster_name, drill_id)["json"])
-    return None if text is None else dict(json.loads(text))
 
 
 def _print_result(
@@ -279,43 +202,7 @@ def _head_lines(report: dict[str, Any]) -> list[str]:
     return lines
 
 
-def run_aws(target: AwsTarget, options: DrillOptions) -> int:
-    request = options.request(target.cluster)
-    if refused(check_request(request)):
-        return EXIT_BAD_INPUT
-    _, arn = target.start_execution("Drill", name_prefix="drill", request=request)
-    sfn = target.client("stepfunctions")
-    _say(t("drill_started", scenario=options.scenario, cluster=target.cluster, arn=arn), options.as_json_output)
-    with progress_reporter(as_json=options.as_json_output) as progress:
-        execution = follow(sfn, arn, on_change=progress, poll_seconds=2.0)
-    recorded = next((s.result for s in execution.states if s.name == "RecordResult"), None)
-    uris: dict[str, str] = recorded.get("report", {}) if isinstance(recorded, dict) else {}
-    report = _read_s3_json(target, uris.get("json"))
-    markdown = _read_s3_text(target, uris.get("markdown"))
-    if report is None:
-        problem = t("no_report_found", status=execution.status, error=execution.error, cause=execution.cause)
-        print(f"hadrill drill: {problem}", file=sys.stderr)
-        return EXIT_FAILED
-    _print_result(report, markdown, execution, None, options.as_json_output)
-    return EXIT_OK if report["outcome"] == "PASSED" else EXIT_FAILED
-
-
-def _split_s3(uri: str) -> tuple[str, str]:
-    bucket, _, key = uri.removeprefix("s3://").partition("/")
-    return bucket, key
-
-
-def _read_s3_text(target: AwsTarget, uri: str | None) -> str | None:
-    if not uri:
-        return None
-    bucket, key = _split_s3(uri)
-    body: bytes = target.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
-    return body.decode()
-
-
-def _read_s3_json(target: AwsTarget, uri: str | None) -> dict[str, Any] | None:
-    text = _read_s3_text(target, uri)
-    return None if text is None else dict(json.loads(text))
+run_aws = run  # tests/workflows/test_aws_mode.py's name for it
 
 
 # -- history and report ---------------------------------------------------------------------------
@@ -325,7 +212,7 @@ def _read_s3_json(target: AwsTarget, uri: str | None) -> dict[str, Any] | None:
 HISTORY_KINDS = ("drill#", "switch#")
 
 
-def _drill_records(target: AwsTarget, limit: int) -> list[dict[str, Any]]:
+def _drill_records(target: Target, limit: int) -> list[dict[str, Any]]:
     table = target.outputs().get("RecordsTable")
     items: list[dict[str, Any]] = []
     for kind in HISTORY_KINDS:
@@ -386,7 +273,7 @@ def _rto_text(value: object) -> str:
     return "-"
 
 
-def history(*, target: AwsTarget | None, reports_dir: Path, limit: int, as_json_output: bool) -> int:
+def history(*, target: Target | None, reports_dir: Path, limit: int, as_json_output: bool) -> int:
     rows = _drill_records(target, limit) if target is not None else _local_reports(reports_dir)[:limit]
     if as_json_output:
         print(json.dumps(rows, indent=2, default=str))
@@ -419,7 +306,7 @@ def _reason(error: BaseException) -> str:
     return cut(" ".join(f"{type(error).__name__}: {error}".split()), 160)
 
 
-def _recorded_uris(target: AwsTarget, drill_id: str) -> dict[str, str]:
+def _recorded_uris(target: Target, drill_id: str) -> dict[str, str]:
     row = next((r for r in _drill_records(target, 1000) if r.get("drill_id") == drill_id), None)
     if row is None:
         raise ReportProblem(t("no_drill_recorded", drill_id=drill_id, cluster=target.cluster))
@@ -427,7 +314,7 @@ def _recorded_uris(target: AwsTarget, drill_id: str) -> dict[str, str]:
     return uris
 
 
-def show_report(drill_id: str, *, target: AwsTarget | None, reports_dir: Path, as_json_output: bool) -> int:
+def show_report(drill_id: str, *, target: Target | None, reports_dir: Path, as_json_output: bool) -> int:
     try:
         if target is None:
             path = _local_report_path(reports_dir, drill_id, "json" if as_json_output else "md")
@@ -438,7 +325,7 @@ def show_report(drill_id: str, *, target: AwsTarget | None, reports_dir: Path, a
             except (OSError, UnicodeDecodeError) as error:
                 raise ReportProblem(t("unreadable_report", path=path, error=_reason(error))) from None
         else:
-            text = _read_s3_text(target, _recorded_uris(target, drill_id).get("json" if as_json_output else "markdown"))
+            text = target.read_text(_recorded_uris(target, drill_id).get("json" if as_json_output else "markdown"))
     except ReportProblem as problem:
         print(f"hadrill report: {problem}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -446,11 +333,11 @@ def show_report(drill_id: str, *, target: AwsTarget | None, reports_dir: Path, a
     return EXIT_OK
 
 
-def load_report(drill_id: str, *, target: AwsTarget | None, reports_dir: Path) -> dict[str, Any]:
+def load_report(drill_id: str, *, target: Target | None, reports_dir: Path) -> dict[str, Any]:
     """The drill's JSON report: reports_dir/ID.json locally, else the one its record points to in S3."""
     if target is not None:
         uris = _recorded_uris(target, drill_id)
-        report = _read_s3_json(target, uris.get("json"))
+        report = target.read_json(uris.get("json"))
         if report is None:
             raise ReportProblem(t("no_report", path=drill_id))
         return report
@@ -467,7 +354,7 @@ def load_report(drill_id: str, *, target: AwsTarget | None, reports_dir: Path) -
 
 
 def write_html_report(
-    drill_id: str, *, target: AwsTarget | None, reports_dir: Path, output: Path | None, as_json_output: bool
+    drill_id: str, *, target: Target | None, reports_dir: Path, output: Path | None, as_json_output: bool
 ) -> int:
     """`hadrill report ID --html`: the self-contained HTML page to `output` (default reports_dir/ID.html).
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +23,10 @@ from hadrill.inputs import value_problem
 from hadrill.setup import ALL_STEPS
 from hadrill_cli import drill_command, fleet_command, messages, setup_command, switch_command
 from hadrill_cli.aws import AwsTarget, AwsTargetError
+from hadrill_cli.local import DEFAULT_SIM_CLUSTERS, DRILL_FAULTS, LocalFleetTarget, LocalTarget
 from hadrill_cli.messages import t
 from hadrill_cli.plan import AssemblyError, read_assembly, render
+from hadrill_cli.target import Target
 from stacks.config import DEFAULT_CONFIG_PATH, ConfigError, DeploymentConfig, load_config
 
 EXIT_OK = 0
@@ -44,6 +47,7 @@ EPILOG = """examples:
   hadrill drill --fleet --local --sim-clusters 20 --max-concurrency 5   a fleet drill on 20 simulated clusters
   hadrill drill --fleet --local --sim-clusters 4 --sim-fault no-takeover   one cluster of four FAILS
   hadrill drill --fleet hulft-fleet --max-concurrency 2 --only hulft-demo --only hulft-edi
+  hadrill fleet drill --fleet hulft-fleet --dry-run   the same command as `hadrill drill --fleet ...`
   hadrill history --local               drills whose reports are in ./reports
   hadrill report drill-20261125T233000Z --cluster hulft-demo
   hadrill report drill-20261125T233000Z --local --html   write reports/<ID>.html
@@ -61,6 +65,50 @@ def _add_lang(parser: argparse.ArgumentParser, default: str | None) -> None:
         default=default,
         help="language of the messages (default: HADRILL_LANG, then the locale); --json and --help stay English",
     )
+
+
+def _add_drill_options(parser: argparse.ArgumentParser) -> None:
+    """What a drill and a fleet drill both take."""
+    parser.add_argument("--config", default=str(DEFAULT_CONFIG_PATH), help="deployment config (used with --local)")
+    parser.add_argument(
+        "--scenario", choices=SCENARIOS, default="network-down", help="the fault (default network-down)"
+    )
+    parser.add_argument("--dry-run", action="store_true", help="everything but the fault")
+    parser.add_argument("--no-switchback", action="store_true", help="leave the hierarchy on the standby")
+    parser.add_argument("--max-rto", type=float, metavar="SECONDS", help="the RTO SLO (default 120)")
+    parser.add_argument("--takeover-timeout", type=int, metavar="SECONDS", help="wait this long for the takeover")
+    parser.add_argument("--json", action="store_true", help="print the report as JSON on stdout")
+    parser.add_argument(
+        "--sim-fault",
+        choices=DRILL_FAULTS,
+        help="with --local: force a bad path (in a fleet: on the last simulated cluster only)",
+    )
+    parser.add_argument("--reports-dir", type=Path, default=drill_command.DEFAULT_REPORTS_DIR, help=argparse.SUPPRESS)
+
+
+class _Refused(argparse.Action):
+    """An option of the other kind of drill: noted (``refused``, a message key) and said after parsing,
+    in the reader's language, with exit code 2."""
+
+    def __call__(self, parser: Any, namespace: argparse.Namespace, values: Any, option: str | None = None) -> None:
+        namespace.refused = self.const
+
+
+def _refuse(parser: argparse.ArgumentParser, message: str, *options: str, nargs: int | None = None) -> None:
+    for option in options:
+        parser.add_argument(option, action=_Refused, const=message, nargs=nargs, default=None, help=argparse.SUPPRESS)
+
+
+def _fleet_alias(argv: list[str]) -> list[str]:
+    """`hadrill drill --fleet ...` is `hadrill fleet drill --fleet ...` (the spelling the docs and the bench
+    use)."""
+    for index, word in enumerate(argv):
+        if word.startswith("-") or argv[index - 1 : index] == ["--lang"]:
+            continue  # --lang ja, before the command
+        if word == "drill" and any(a == "--fleet" or a.startswith("--fleet=") for a in argv[index + 1 :]):
+            return [*argv[:index], "fleet", "drill", *argv[index + 1 :]]
+        break
+    return argv
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -115,57 +163,55 @@ def _parser() -> argparse.ArgumentParser:
     drill = commands.add_parser("drill", help="fault the primary, measure the takeover, recover, switch back, report")
     drill.add_argument("--local", action="store_true", help="on a fresh simulated cluster with moto (setup runs first)")
     drill.add_argument("--cluster", help="the deployed cluster's name (with --local: must match the config's)")
-    drill.add_argument("--config", default=str(DEFAULT_CONFIG_PATH), help="deployment config (used with --local)")
-    drill.add_argument("--scenario", choices=SCENARIOS, default="network-down", help="the fault (default network-down)")
-    drill.add_argument("--dry-run", action="store_true", help="everything but the fault")
-    drill.add_argument("--no-switchback", action="store_true", help="leave the hierarchy on the standby")
-    drill.add_argument("--max-rto", type=float, metavar="SECONDS", help="the RTO SLO (default 120)")
-    drill.add_argument("--takeover-timeout", type=int, metavar="SECONDS", help="wait this long for the takeover")
+    _add_drill_options(drill)
     drill.add_argument(
         "--stop-alarm",
         action="append",
         metavar="ALARM",
         help="a CloudWatch alarm that stops the drill when in ALARM (repeatable; fleet drills use each cluster's own)",
     )
-    drill.add_argument("--json", action="store_true", help="print the report as JSON on stdout")
     drill.add_argument(
         "--sim-takeover-seconds",
         type=float,
         metavar="N",
         help="with --local: simulated detection + restore of about N s",
     )
-    drill.add_argument(
-        "--sim-fault",
-        choices=sorted(drill_command.SIM_FAULTS),
-        help="with --local: force a bad path (with --fleet: on the last simulated cluster only)",
+    drill.add_argument("--profile", help="AWS profile (with --cluster)")
+    drill.add_argument("--region", help="AWS region (with --cluster)")
+    drill.add_argument("--fleet", nargs="?", metavar="NAME", help="the same as `hadrill fleet drill --fleet [NAME]`")
+    _refuse(drill, "fleet_options_need_fleet", "--max-concurrency", "--max-failed", "--only", "--sim-clusters")
+    _refuse(drill, "fleet_options_need_fleet", "--sim-setup", nargs=0)
+
+    fleet = commands.add_parser("fleet", help="fleet drills: one scenario on many clusters, a few at a time")
+    fleet_drill = fleet.add_subparsers(dest="fleet_command", required=True).add_parser(
+        "drill", help="drill every cluster of a fleet (also: hadrill drill --fleet ...)"
     )
-    drill.add_argument("--reports-dir", type=Path, default=drill_command.DEFAULT_REPORTS_DIR, help=argparse.SUPPRESS)
-    drill.add_argument("--profile", help="AWS profile (with --cluster or --fleet NAME)")
-    drill.add_argument("--region", help="AWS region (with --cluster or --fleet NAME)")
-    fleet = drill.add_argument_group("fleet drills (one scenario on many clusters)")
-    fleet.add_argument(
+    fleet_drill.set_defaults(fleet_drill=True)
+    fleet_drill.add_argument(
         "--fleet",
         nargs="?",
         const="",
         metavar="NAME",
         help="drill every cluster of the deployed fleet NAME (stack NAME-fleet); with --local: a simulated fleet",
     )
-    fleet.add_argument("--max-concurrency", type=int, metavar="C", help="at most C clusters at once (fleet default)")
-    fleet.add_argument(
+    fleet_drill.add_argument("--local", action="store_true", help="a simulated fleet with moto (no AWS)")
+    _add_drill_options(fleet_drill)
+    fleet_drill.add_argument("--profile", help="AWS profile (with --fleet NAME)")
+    fleet_drill.add_argument("--region", help="AWS region (with --fleet NAME)")
+    group = fleet_drill.add_argument_group("fleet drills (one scenario on many clusters)")
+    group.add_argument("--max-concurrency", type=int, metavar="C", help="at most C clusters at once (fleet default)")
+    group.add_argument(
         "--max-failed",
         type=int,
         metavar="N",
         help="start no more drills once more than N have failed (0: stop at the first; fleet default)",
     )
-    fleet.add_argument(
+    group.add_argument(
         "--only", action="append", metavar="CLUSTER", help="with --fleet NAME: drill only this cluster (repeatable)"
     )
-    fleet.add_argument(
-        "--sim-clusters", type=int, metavar="N", help="with --fleet --local: N simulated clusters (default 3)"
-    )
-    fleet.add_argument(
-        "--sim-setup", action="store_true", help="with --fleet --local: run the setup workflow on each cluster first"
-    )
+    group.add_argument("--sim-clusters", type=int, metavar="N", help="with --local: N simulated clusters (default 3)")
+    group.add_argument("--sim-setup", action="store_true", help="with --local: run the setup workflow on each first")
+    _refuse(fleet_drill, "fleet_drop_cluster_options", "--cluster", "--sim-takeover-seconds", "--stop-alarm")
 
     for name, text in (("history", "list recent drills"), ("report", "show one drill's report")):
         sub = commands.add_parser(name, help=text)
@@ -191,7 +237,10 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = _fleet_alias(list(sys.argv[1:] if argv is None else argv))
     args = _parser().parse_args(argv)
+    if args.command == "fleet":  # `hadrill fleet drill`: its lines say `hadrill drill:`, as the alias's do
+        args.command = "drill"
     try:
         messages.use(messages.resolve_language(args.lang))
     except ValueError as error:
@@ -246,6 +295,8 @@ def argument_problem(args: argparse.Namespace) -> str | None:
 
 def _run(args: argparse.Namespace) -> int:
     problem = argument_problem(args)
+    if problem is None and getattr(args, "refused", None):
+        problem = t(args.refused)
     if problem:
         print(f"hadrill {args.command}: {problem}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -286,87 +337,96 @@ def _load_config(args: argparse.Namespace) -> DeploymentConfig | None:
         return None
 
 
+def _drill_choices(args: argparse.Namespace) -> dict[str, Any]:
+    """drill_command.DrillChoices's fields from the command line (a drill's and a fleet drill's)."""
+    return {
+        "scenario": args.scenario,
+        "dry_run": args.dry_run,
+        "switchback": not args.no_switchback,
+        "max_rto": args.max_rto,
+        "takeover_timeout": args.takeover_timeout,
+        "as_json_output": args.json,
+    }
+
+
 def _fleet_drill(args: argparse.Namespace) -> int:
     options = fleet_command.FleetOptions(
-        scenario=args.scenario,
-        dry_run=args.dry_run,
-        switchback=not args.no_switchback,
-        max_rto=args.max_rto,
-        takeover_timeout=args.takeover_timeout,
+        **_drill_choices(args),
         max_concurrency=args.max_concurrency,
         clusters=tuple(args.only) if args.only else None,
-        as_json_output=args.json,
         max_failed=args.max_failed,
     )
-    if args.cluster or args.sim_takeover_seconds is not None or args.stop_alarm:
-        print(f"hadrill drill: {t('fleet_drop_cluster_options')}", file=sys.stderr)
+    if args.local and (args.fleet or args.only):
+        print(f"hadrill drill: {t('fleet_local_drop_name')}", file=sys.stderr)
         return EXIT_BAD_INPUT
+
+    def local(config: DeploymentConfig) -> Target:
+        sim_clusters = args.sim_clusters if args.sim_clusters is not None else DEFAULT_SIM_CLUSTERS
+        return LocalFleetTarget(
+            config,
+            sim_fault=args.sim_fault,
+            reports_dir=args.reports_dir,
+            sim_clusters=sim_clusters,
+            sim_setup=args.sim_setup,
+            max_concurrency=args.max_concurrency,
+        )
+
+    target = _target(args, args.fleet, "need_fleet_or_local", local, stack_suffix="fleet")
+    return EXIT_BAD_INPUT if target is None else fleet_command.run(target, options)
+
+
+def _target(
+    args: argparse.Namespace,
+    name: str | None,
+    need: str,
+    local: Callable[[DeploymentConfig], Target | str],
+    *,
+    stack_suffix: str = "orchestration",
+) -> Target | None:
+    """The target the command line names: --local (``local`` builds it from the config, or says what is
+    wrong with the other options), else the deployed ``name`` (its stack <name>-<stack_suffix>); None
+    after saying what is wrong (``need``: the message for neither)."""
+    problem: str | None = None
     if args.local:
-        if args.fleet or args.only:
-            print(f"hadrill drill: {t('fleet_local_drop_name')}", file=sys.stderr)
-            return EXIT_BAD_INPUT
         config = _load_config(args)
         if config is None:
-            return EXIT_BAD_INPUT
-        return fleet_command.run_local(
-            config,
-            options,
-            sim_clusters=args.sim_clusters if args.sim_clusters is not None else fleet_command.DEFAULT_SIM_CLUSTERS,
-            sim_setup=args.sim_setup,
-            reports_dir=args.reports_dir,
-            sim_fault=args.sim_fault,
-        )
-    if not args.fleet:
-        print(f"hadrill drill: {t('need_fleet_or_local')}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    if args.sim_clusters is not None or args.sim_setup or args.sim_fault:
-        print(f"hadrill drill: {t('sim_needs_local')}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    target = AwsTarget(args.fleet, profile=args.profile, region=args.region, stack_suffix="fleet")
-    return fleet_command.run_aws(target, options)
+            return None
+        made = local(config)
+        if not isinstance(made, str):
+            return made
+        problem = made
+    elif not name:
+        problem = t(need)
+    elif _sim_options_given(args):
+        problem = t("sim_needs_local")
+    else:
+        return AwsTarget(name, profile=args.profile, region=args.region, stack_suffix=stack_suffix)
+    print(f"hadrill {args.command}: {problem}", file=sys.stderr)
+    return None
+
+
+def _sim_options_given(args: argparse.Namespace) -> bool:
+    """Any --sim-* option on the command line (they all need --local)."""
+    return any(value not in (None, False) for name, value in vars(args).items() if name.startswith("sim_"))
 
 
 def _drill(args: argparse.Namespace) -> int:
-    if args.fleet is not None:
+    if getattr(args, "fleet_drill", False):
         return _fleet_drill(args)
-    fleet_only = (args.max_concurrency, args.max_failed, args.sim_clusters)
-    if any(value is not None for value in fleet_only) or args.only or args.sim_setup:
-        print(f"hadrill drill: {t('fleet_options_need_fleet')}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    options = drill_command.DrillOptions(
-        scenario=args.scenario,
-        dry_run=args.dry_run,
-        switchback=not args.no_switchback,
-        max_rto=args.max_rto,
-        takeover_timeout=args.takeover_timeout,
-        as_json_output=args.json,
-        stop_alarms=tuple(args.stop_alarm or ()),
-    )
-    if args.local:
-        config = _load_config(args)
-        if config is None:
-            return EXIT_BAD_INPUT
+    options = drill_command.DrillOptions(**_drill_choices(args), stop_alarms=tuple(args.stop_alarm or ()))
+
+    def local(config: DeploymentConfig) -> Target | str:
         if args.cluster and args.cluster != config.cluster_name:
-            mismatch = t("cluster_mismatch", cluster=args.cluster, config=args.config, expected=config.cluster_name)
-            print(f"hadrill drill: {mismatch}", file=sys.stderr)
-            return EXIT_BAD_INPUT
+            return t("cluster_mismatch", cluster=args.cluster, config=args.config, expected=config.cluster_name)
         if args.sim_takeover_seconds is not None and not 0 < args.sim_takeover_seconds <= 600:
-            print(f"hadrill drill: {t('sim_takeover_range')}", file=sys.stderr)
-            return EXIT_BAD_INPUT
-        return drill_command.run_local(
-            config,
-            options,
-            sim_takeover_seconds=args.sim_takeover_seconds,
-            sim_fault=args.sim_fault,
-            reports_dir=args.reports_dir,
+            return t("sim_takeover_range")
+        takeover = args.sim_takeover_seconds
+        return LocalTarget(
+            config, sim_takeover_seconds=takeover, sim_fault=args.sim_fault, reports_dir=args.reports_dir
         )
-    if not args.cluster:
-        print(f"hadrill drill: {t('need_cluster_or_local')}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    if args.sim_takeover_seconds is not None or args.sim_fault:
-        print(f"hadrill drill: {t('sim_needs_local')}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    return drill_command.run_aws(AwsTarget(args.cluster, profile=args.profile, region=args.region), options)
+
+    target = _target(args, args.cluster, "need_cluster_or_local", local)
+    return EXIT_BAD_INPUT if target is None else drill_command.run(target, options)
 
 
 def _history_or_report(args: argparse.Namespace) -> int:
@@ -391,18 +451,11 @@ def _setup(args: argparse.Namespace) -> int:
     if args.repeat < 1:
         print(f"hadrill setup: {t('repeat_at_least_one')}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    if args.local:
-        config = _load_config(args)
-        if config is None:
-            return EXIT_BAD_INPUT
-        return setup_command.run_local(
-            config, steps=args.steps, dry_run=args.dry_run, repeat=args.repeat, as_json_output=args.json
-        )
-    return setup_command.run_aws(
-        AwsTarget(args.cluster, profile=args.profile, region=args.region),
-        steps=args.steps,
-        dry_run=args.dry_run,
-        as_json_output=args.json,
+    target = _target(args, args.cluster, "need_cluster_or_local", LocalTarget)
+    if target is None:
+        return EXIT_BAD_INPUT
+    return setup_command.run(
+        target, steps=args.steps, dry_run=args.dry_run, repeat=args.repeat, as_json_output=args.json
     )
 
 
@@ -438,21 +491,16 @@ def _status(args: argparse.Namespace) -> int:
     if not 1 <= args.wait <= 600:
         print(f"hadrill status: {t('status_wait_range')}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    if args.local:
-        config = _load_config(args)
-        if config is None:
-            return EXIT_BAD_INPUT
-        return status_command.run_local(
-            config, sim_fault=args.sim_fault, as_json_output=args.json, wait_seconds=args.wait
-        )
-    if not args.cluster:
-        print(f"hadrill status: {t('status_need_cluster_or_local')}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    if args.sim_fault:
-        print(f"hadrill status: {t('sim_needs_local')}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    target = AwsTarget(args.cluster, profile=args.profile, region=args.region)
-    return status_command.run_aws(target, as_json_output=args.json, wait_seconds=args.wait)
+
+    def local(config: DeploymentConfig) -> Target:
+        return LocalTarget(config, sim_fault=args.sim_fault, installed=True)
+
+    target = _target(args, args.cluster, "status_need_cluster_or_local", local)
+    return (
+        EXIT_BAD_INPUT
+        if target is None
+        else status_command.run(target, as_json_output=args.json, wait_seconds=args.wait)
+    )
 
 
 if __name__ == "__main__":

@@ -9,21 +9,18 @@ Exit codes: 0 healthy, 1 degraded (every problem named), 2 bad input, 3 AWS erro
 from __future__ import annotations
 
 import json
-import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from hadrill.facts import ClusterFacts
 from hadrill.status import PROBLEM_TEXT, ClusterStatus, Finding, NodeView
-from hadrill_cli.aws import AwsTarget, AwsTargetError
-from hadrill_cli.local import LOCAL_TIME_SCALE, _quiet_local_logs
+from hadrill_cli.aws import AwsTargetError
+from hadrill_cli.local import STATUS_FAULTS, LocalTarget
 from hadrill_cli.messages import outcome_text, t
 from hadrill_cli.render import progress_reporter
 from hadrill_cli.status_reads import DEFAULT_WAIT_SECONDS, StatusSources, read_status
-from simulator import Knobs, Timings
+from hadrill_cli.target import Target
 from stacks.config import DeploymentConfig
 from stacks.orchestration import wiring
 
@@ -32,10 +29,8 @@ if TYPE_CHECKING:
 
 EXIT_HEALTHY = 0
 EXIT_DEGRADED = 1
-MODE_AWS = "aws"
-MODE_LOCAL = "local-simulated"
 # --sim-fault for `hadrill status --local`: what breaks the simulated cluster before it is read.
-SIM_FAULTS = ("standby-stopped", "comm-path-dead", "mirror-out-of-sync")
+SIM_FAULTS = STATUS_FAULTS
 VERSION_NAMES = (
     ("lifekeeper", "LifeKeeper"),
     ("datakeeper", "DataKeeper"),
@@ -48,7 +43,7 @@ VERSION_NAMES = (
 # -- where the cluster is ----------------------------------------------------------------------------
 
 
-def aws_sources(target: AwsTarget) -> StatusSources:
+def aws_sources(target: Target) -> StatusSources:
     """The cluster's facts and records table as its workflows get them (a function's environment in
     the orchestration stack), and the drill state machine from the stack's outputs."""
     cloudformation = target.client("cloudformation")
@@ -84,58 +79,9 @@ def local_sources(deployment: LocalDeployment) -> StatusSources:
 def local_installed_cluster(config: DeploymentConfig) -> Iterator[LocalDeployment]:
     """A local world with one simulated cluster as setup leaves it (HULFT and its hierarchy in place),
     and the config's drill schedules as the orchestration stack creates them (EventBridge rules)."""
-    from localrunner import deploy_local
-    from localworld import LocalWorld
-
-    _quiet_local_logs()
-    with (
-        tempfile.TemporaryDirectory(prefix="hadrill-status-") as root,
-        LocalWorld(time_scale=LOCAL_TIME_SCALE, handler_paths=[wiring.LAMBDAS_DIR], strict_documents=True) as world,
-    ):
-        deployment = deploy_local(config, world=world, root=Path(root), timings=Timings.fast(), installed=True)
-        try:
-            add_schedules(deployment, config)
-            yield deployment
-        finally:
-            deployment.cluster.close()
-
-
-def add_schedules(deployment: LocalDeployment, config: DeploymentConfig) -> None:
-    """The drill schedules of the config as rules targeting the drill state machine (what
-    stacks/orchestration/drill_operations.py deploys; enabled only where the config says so)."""
-    events = deployment.world.client("events")
-    for schedule in config.drills.schedules:
-        name = f"{config.cluster_name}-Schedule-{schedule.name}"[:64]
-        events.put_rule(
-            Name=name,
-            ScheduleExpression=schedule.schedule,
-            State="ENABLED" if schedule.enabled else "DISABLED",
-            Description=f"{schedule.scenario} drill of {config.cluster_name} ({schedule.name})",
-        )
-        drill_input = {"cluster": config.cluster_name, "scenario": schedule.scenario, "switchback": schedule.switchback}
-        events.put_targets(
-            Rule=name,
-            Targets=[{"Id": "drill", "Arn": deployment.state_machines["Drill"], "Input": json.dumps(drill_input)}],
-        )
-
-
-def apply_sim_fault(deployment: LocalDeployment, fault: str) -> None:
-    """Break the simulated cluster the way ``--sim-fault`` names (the simulator's knobs and power)."""
-    from hadrill_cli import drill_command
-
-    cluster = deployment.cluster
-    if fault == "standby-stopped":
-        cluster.stop_instance(deployment.facts.secondary.instance_id)
-    elif fault == "comm-path-dead":
-        cluster.set_knobs(Knobs(dead_comm_path=True))
-        # The engine rewrites the comm paths on its next tick; on a loaded machine that can come after
-        # the nodes answer, so the paths are rewritten now, under the engine's lock.
-        with cluster.engine.lock:
-            cluster.engine._refresh_paths(time.time(), force=True)
-    elif fault == "mirror-out-of-sync":
-        drill_command.apply_sim_fault(deployment, fault)
-    else:
-        raise ValueError(f"unknown --sim-fault {fault}")
+    target = LocalTarget(config, installed=True)
+    with target.opened():
+        yield target.opened_deployment
 
 
 # -- running it --------------------------------------------------------------------------------------
@@ -153,25 +99,19 @@ def _show(status: ClusterStatus, mode: str, as_json_output: bool) -> int:
     return exit_code(status)
 
 
-def run_local(config: DeploymentConfig, *, sim_fault: str | None, as_json_output: bool, wait_seconds: float) -> int:
-    with local_installed_cluster(config) as deployment:
+def run(target: Target, *, as_json_output: bool, wait_seconds: float = DEFAULT_WAIT_SECONDS) -> int:
+    """Read the cluster and show it (locally: a simulated cluster as setup leaves it, maybe broken first)."""
+    with target.opened():
         if not as_json_output:
-            print(t("status_local", cluster=config.cluster_name, mode=t("local_mode")), flush=True)
-        if sim_fault:
-            apply_sim_fault(deployment, sim_fault)
-            if not as_json_output:
-                print(t("status_sim_fault", fault=sim_fault), flush=True)
+            line = t("status_local", cluster=target.cluster, mode=t("local_mode")) if target.simulated else None
+            print(line or t("status_reading", cluster=target.cluster), flush=True)
+        target.inject_fault(lambda line: None if as_json_output else print(line, flush=True), "status_sim_fault")
+        local = target.opened_deployment if isinstance(target, LocalTarget) else None
+        sources = aws_sources(target) if local is None else local_sources(local)
+        poll_seconds, _ = target.polls.get("status", (0.5, 0.0))
         with progress_reporter(as_json=as_json_output) as progress:
-            status = read_status(local_sources(deployment), progress, wait_seconds=wait_seconds, poll_seconds=0.05)
-    return _show(status, MODE_LOCAL, as_json_output)
-
-
-def run_aws(target: AwsTarget, *, as_json_output: bool, wait_seconds: float = DEFAULT_WAIT_SECONDS) -> int:
-    if not as_json_output:
-        print(t("status_reading", cluster=target.cluster), flush=True)
-    with progress_reporter(as_json=as_json_output) as progress:
-        status = read_status(aws_sources(target), progress, wait_seconds=wait_seconds)
-    return _show(status, MODE_AWS, as_json_output)
+            status = read_status(sources, progress, wait_seconds=wait_seconds, poll_seconds=poll_seconds)
+    return _show(status, target.mode, as_json_output)
 
 
 # -- rendering ----------------------------------------------------------------------------------------

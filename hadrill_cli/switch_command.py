@@ -13,39 +13,27 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import Any, TextIO
 
 from hadrill import fields
-from hadrill.drill import lock
 from hadrill.inputs import value_problem
-from hadrill.report_html import render_html
 from hadrill.switch.model import input_problem
 from hadrill_cli.aws import AwsTarget
-from hadrill_cli.drill_command import (
-    DEFAULT_REPORTS_DIR,
-    EXIT_BAD_INPUT,
-    EXIT_FAILED,
-    EXIT_OK,
-    SIM_FAULTS,
-    local_takeover_timeout,
-)
-from hadrill_cli.follow import Execution, follow
-from hadrill_cli.local import local_cluster
+from hadrill_cli.drill_command import DEFAULT_REPORTS_DIR, EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK
+from hadrill_cli.follow import Execution
+from hadrill_cli.local import SIM_DRILL_ID as SIM_DRILL_ID
+from hadrill_cli.local import SWITCH_FAULTS, LocalTarget
+from hadrill_cli.local import sim_drill_running as sim_drill_running
+from hadrill_cli.local import sim_mirror_out_of_sync as sim_mirror_out_of_sync  # tests/workflows/test_switch.py
 from hadrill_cli.messages import current, t
-from hadrill_cli.render import closing_line, progress_reporter
-from simulator import Timings
-from simulator.scenario import run as run_document
-from stacks.config import DeploymentConfig
-
-if TYPE_CHECKING:
-    from localrunner import LocalDeployment
+from hadrill_cli.render import closing_line
+from hadrill_cli.target import Target
 
 MACHINE = "Switch"
 SUCCESS = frozenset({"SUCCEEDED", "NOOP"})
 YES = frozenset({"y", "yes", "はい"})
 # --sim-fault for a local switch: the two refusals the preflight exists for.
-SWITCH_SIM_FAULTS = ("mirror-out-of-sync", "drill-running")
-SIM_DRILL_ID = "drill-sim-running"
+SWITCH_SIM_FAULTS = SWITCH_FAULTS
 OUTCOME_GLOSS_JA = {"SUCCEEDED": "成功", "NOOP": "変更なし", "FAILED": "失敗", "ABORTED": "中止"}
 
 
@@ -154,168 +142,59 @@ def exit_code(report: dict[str, Any] | None) -> int:
     return EXIT_OK if report is not None and report.get("outcome") in SUCCESS else EXIT_FAILED
 
 
-# -- AWS ------------------------------------------------------------------------------------------
-
-
-def run_aws(target: AwsTarget, options: SwitchOptions) -> int:
+def run(target: Target, options: SwitchOptions, *, repeat: int = 1) -> int:
+    """Ask, start the Switch workflow, follow it, print its report (``repeat`` times locally). Locally the
+    cluster is a fresh simulated one, set up first and, for a switchback, drilled with --no-switchback."""
     problem = argument_problem(options, target.cluster)
+    if problem is None and isinstance(target, LocalTarget) and options.to_node is not None:
+        nodes = (target.config.nodes.primary.name, target.config.nodes.secondary.name)
+        if options.to_node not in nodes:
+            problem = t("switch_unknown_node", node=options.to_node, cluster=target.cluster, nodes=", ".join(nodes))
     if problem:
         _err(options.command, problem)
         return EXIT_BAD_INPUT
-    refused = confirmed(options, target.cluster)
-    if refused is not None:
-        return refused
-    _, arn = target.start_execution(MACHINE, name_prefix=options.command, request=options.request(target.cluster))
-    sfn = target.client("stepfunctions")
-    _say(t("switch_started", kind=options.command, cluster=target.cluster, arn=arn), options)
-    with progress_reporter(as_json=options.as_json_output) as progress:
-        execution = follow(sfn, arn, on_change=progress, poll_seconds=2.0)
-    recorded = next((s.result for s in execution.states if s.name == "RecordResult"), None)
-    uris: dict[str, str] = recorded.get("report", {}) if isinstance(recorded, dict) else {}
-    report = _read_s3_json(target, uris.get("json"))
-    if report is None:
-        _err(
-            options.command, t("no_report_found", status=execution.status, error=execution.error, cause=execution.cause)
-        )
-        return EXIT_FAILED
-    if options.as_json_output:
-        print(json.dumps(report, indent=2), flush=True)
-    _print_result(report, execution, None, options)
-    return exit_code(report)
+    declined = confirmed(options, target.cluster)
+    if declined is not None:
+        return declined
 
+    def say(line: str) -> None:
+        _say(line, options)
 
-def _read_s3_json(target: AwsTarget, uri: str | None) -> dict[str, Any] | None:
-    if not uri:
-        return None
-    bucket, _, key = uri.removeprefix("s3://").partition("/")
-    body: bytes = target.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
-    return dict(json.loads(body))
-
-
-# -- local ----------------------------------------------------------------------------------------
-
-
-def sim_mirror_out_of_sync(deployment: LocalDeployment) -> None:
-    """The simulator's mirror_out_of_sync knob, made to bite where the hierarchy is now: it bites when the
-    mirror next syncs, so a planned switchover to the other node and back (as `drill --sim-fault` does)."""
-    cluster = deployment.cluster
-    cluster.set_knobs(SIM_FAULTS["mirror-out-of-sync"])
-    names = [n.name for n in deployment.facts.nodes]
-    here = names.index(str(cluster.active_node()))
-    run_document(cluster, here, "InjectFault", timeout=60, Fault="switchover", TargetNode=names[1 - here])
-    run_document(cluster, 1 - here, "InjectFault", timeout=60, Fault="switchover", TargetNode=names[here])
-
-
-def sim_drill_running(deployment: LocalDeployment) -> None:
-    """The drill lock as a running drill holds it (taken now, for an hour)."""
-    now = int(time.time() * 1000)
-    owner = deployment.state_machines["Drill"].replace(":stateMachine:", ":execution:") + f":{SIM_DRILL_ID}"
-    lock.take(
-        deployment.world.client("dynamodb"),
-        table=deployment.records_table,
-        cluster=deployment.facts.cluster_name,
-        owner=owner,
-        drill_id=SIM_DRILL_ID,
-        now_ms=now,
-        expires_ms=now + 3_600_000,
-    )
-
-
-def _follow_local(
-    deployment: LocalDeployment,
-    machine: str,
-    name: str,
-    request: dict[str, Any],
-    progress: bool,
-    options: SwitchOptions,
-) -> Execution:
-    sfn = deployment.world.client("stepfunctions")
-    arn = sfn.start_execution(stateMachineArn=deployment.state_machines[machine], name=name, input=json.dumps(request))[
-        "executionArn"
-    ]
-    with progress_reporter(as_json=options.as_json_output or not progress) as shown:
-        return follow(sfn, arn, on_change=shown, poll_seconds=0.1, timeout_seconds=1800)
-
-
-def _prepare(deployment: LocalDeployment, config: DeploymentConfig, options: SwitchOptions) -> bool:
-    """Setup, then for a switchback a real `--no-switchback` drill: the cluster as the operator has it."""
-    setup = _follow_local(
-        deployment, "Setup", f"setup-{int(time.time() * 1000)}", {"cluster": config.cluster_name}, False, options
-    )
-    _say(closing_line(t("workflow_first_setup"), setup, None), options)
-    if setup.status != "SUCCEEDED":
-        return False
-    if options.command != "switchback":
-        return True
-    timeout = local_takeover_timeout(deployment.cluster.timings)
-    drill_input = {"cluster": config.cluster_name, "switchback": False, "takeoverTimeoutSeconds": timeout}
-    drill = _follow_local(deployment, "Drill", f"drill-{int(time.time() * 1000)}", drill_input, False, options)
-    _say(closing_line(t("switch_local_drill"), drill, None), options)
-    return drill.status == "SUCCEEDED"
-
-
-def run_local(
-    config: DeploymentConfig,
-    options: SwitchOptions,
-    *,
-    sim_fault: str | None = None,
-    repeat: int = 1,
-    reports_dir: Path = DEFAULT_REPORTS_DIR,
-    timings: Timings | None = None,
-) -> int:
-    nodes = (config.nodes.primary.name, config.nodes.secondary.name)
-    problem = argument_problem(options, config.cluster_name)
-    if problem is None and options.to_node is not None and options.to_node not in nodes:
-        problem = t("switch_unknown_node", node=options.to_node, cluster=config.cluster_name, nodes=", ".join(nodes))
-    if problem:
-        _err(options.command, problem)
-        return EXIT_BAD_INPUT
-    refused = confirmed(options, config.cluster_name)
-    if refused is not None:
-        return refused
     reports: list[dict[str, Any]] = []
     code = EXIT_OK
-    with local_cluster(config, timings=timings) as deployment:
-        _say(t("switch_local", kind=options.command, cluster=config.cluster_name, mode=t("local_mode")), options)
-        if not _prepare(deployment, config, options):
-            return EXIT_FAILED
-        _say(t("switch_local_start", node=str(deployment.cluster.active_node())), options)
-        if sim_fault == "mirror-out-of-sync":
-            sim_mirror_out_of_sync(deployment)
-        elif sim_fault == "drill-running":
-            sim_drill_running(deployment)
-        if sim_fault:
-            _say(t("sim_fault", fault=sim_fault), options)
+    with target.opened():
+        if isinstance(target, LocalTarget):
+            say(t("switch_local", kind=options.command, cluster=target.cluster, mode=t("local_mode")))
+            if not target.prepare(say, drill_first=options.command == "switchback"):
+                return EXIT_FAILED
+            say(t("switch_local_start", node=target.active_node()))
+        target.inject_fault(say)
         stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
         for attempt in range(1, repeat + 1):
             switch_id = f"{options.command}-{stamp}" + (f"-{attempt}" if repeat > 1 else "")
-            before = deployment.world.ssm.commands_sent
-            execution = _follow_local(
-                deployment, MACHINE, switch_id, options.request(config.cluster_name), True, options
+            run = target.execute(
+                MACHINE,
+                "switch",
+                options.request(target.cluster),
+                name_prefix=options.command,
+                quiet=options.as_json_output,
+                started=lambda arn: say(t("switch_started", kind=options.command, cluster=target.cluster, arn=arn)),
+                name=switch_id,
             )
-            commands = deployment.world.ssm.commands_sent - before
-            report = _local_object(deployment, f"reports/{config.cluster_name}/{switch_id}.json")
-            markdown = _local_object(deployment, f"reports/{config.cluster_name}/{switch_id}.md")
+            execution = run.execution
+            report, markdown = target.recorded_report(execution)
             if report is None:
-                _err(options.command, t("no_report_written", error=execution.error, cause=execution.cause))
+                _err(options.command, target.missing_text("no_report", execution))
                 return EXIT_FAILED
-            parsed = dict(json.loads(report))
-            reports.append(parsed)
-            reports_dir.mkdir(parents=True, exist_ok=True)
-            (reports_dir / f"{switch_id}.json").write_text(report)
-            (reports_dir / f"{switch_id}.md").write_text(markdown or "")
-            (reports_dir / f"{switch_id}.html").write_text(render_html(parsed, simulated=True))
-            _print_result(parsed, execution, commands, options)
-            _say(t("reports_written", stem=reports_dir / switch_id), options)
-            code = max(code, exit_code(parsed))
+            reports.append(report)
+            kept = target.keep(switch_id, report, markdown)
+            _print_result(report, execution, run.commands, options)
+            if kept:
+                say(kept)
+            code = max(code, exit_code(report))
     if options.as_json_output:
         print(json.dumps(reports[0] if repeat == 1 else reports, indent=2), flush=True)
     return code
-
-
-def _local_object(deployment: LocalDeployment, key: str) -> str | None:
-    body = deployment.world.read_object(deployment.reports_bucket, key)
-    return None if body is None else body.decode()
 
 
 # -- the command line (hadrill_cli.main adds these parsers and hands the two commands here) ----------------
@@ -370,7 +249,7 @@ def run_from_args(args: Any) -> int:
         if args.sim_fault or args.repeat != 1:
             _err(args.command, t("sim_needs_local"))
             return EXIT_BAD_INPUT
-        return run_aws(AwsTarget(args.cluster, profile=args.profile, region=args.region), options)
+        return run(AwsTarget(args.cluster, profile=args.profile, region=args.region), options)
     if args.repeat < 1:
         _err(args.command, t("repeat_at_least_one"))
         return EXIT_BAD_INPUT
@@ -379,4 +258,5 @@ def run_from_args(args: Any) -> int:
     except ConfigError as error:
         _err(args.command, t("config_error", error=error))
         return EXIT_BAD_INPUT
-    return run_local(config, options, sim_fault=args.sim_fault, repeat=args.repeat, reports_dir=args.reports_dir)
+    target = LocalTarget(config, sim_fault=args.sim_fault, reports_dir=args.reports_dir)
+    return run(target, options, repeat=args.repeat)

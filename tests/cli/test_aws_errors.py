@@ -26,6 +26,7 @@ def no_aws(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         (["drill", "--cluster", "hulft-demo"], "You must specify a region"),
         (["drill", "--fleet", "hulft-fleet"], "You must specify a region"),
         (["drill", "--cluster", "hulft-demo", "--profile", "nosuch"], "The config profile (nosuch) could not be found"),
+        (["status", "--cluster", "hulft-demo"], "You must specify a region"),
     ],
 )
 def test_no_region_or_profile_is_an_environment_error(

@@ -7,7 +7,6 @@ import io
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -157,19 +156,6 @@ def test_an_aws_error_exits_3(
     assert main(["status", "--cluster", deployment.facts.cluster_name]) == 3
     err = capsys.readouterr().err
     assert "hadrill status:" in err and "UnauthorizedOperation" in err and "Traceback" not in err
-
-
-def test_no_region_is_an_environment_error(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    for variable in ("AWS_DEFAULT_REGION", "AWS_REGION", "AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-        monkeypatch.delenv(variable, raising=False)
-    empty = tmp_path / "empty"
-    empty.write_text("")
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(empty))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(empty))
-    assert main(["status", "--cluster", "hulft-demo"]) == 3
-    assert "You must specify a region" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(
