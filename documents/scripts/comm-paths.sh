@@ -16,12 +16,9 @@ set -Eeuo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/vendor.sh"
 # hadrill:include-end
 
-# parameters (set by hadrill_param)
+# parameters (set by hadrill_params)
 declare peer local_list peer_list wait_s
-hadrill_param peer PeerNode
-hadrill_param local_list LocalAddresses
-hadrill_param peer_list PeerAddresses
-hadrill_param wait_s WaitSeconds
+hadrill_params peer=PeerNode local_list=LocalAddresses peer_list=PeerAddresses wait_s=WaitSeconds
 
 node="${HADRILL_NODE_NAME:-$(uname -n)}"
 lktest >/dev/null 2>&1 || hadrill_fail 3 "LifeKeeper is not running on ${node}: license and start it first"
@@ -93,8 +90,8 @@ done
 
 paths_json="\"paths\":$(hadrill_str_array "$(printf '%s\n' "${wanted[@]}")")"
 if [[ "$changed" == true ]]; then
-  summary="$(IFS=';'; printf '%s' "${done_steps[*]}")"
-  hadrill_result true true "comm paths ${node} -> ${peer}: ${summary//;/; }; ${#wanted[@]} path(s) ALIVE" "$paths_json"
+  summary="$(hadrill_joined "; " "${done_steps[@]}")"
+  hadrill_result true true "comm paths ${node} -> ${peer}: ${summary}; ${#wanted[@]} path(s) ALIVE" "$paths_json"
 else
   hadrill_result true false "comm paths ${node} -> ${peer} already there and ALIVE (${#wanted[@]}); nothing changed" "$paths_json"
 fi

@@ -24,17 +24,10 @@ set -Eeuo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/vendor.sh"
 # hadrill:include-end
 
-# parameters (set by hadrill_param)
+# parameters (set by hadrill_params)
 declare target_node tag mount device fstype mode target_priority switchback wait_s
-hadrill_param target_node TargetNode
-hadrill_param tag MirrorTag
-hadrill_param mount DataMount
-hadrill_param device DataDevice
-hadrill_param fstype Fstype
-hadrill_param mode MirrorMode
-hadrill_param target_priority TargetPriority
-hadrill_param switchback SwitchbackType
-hadrill_param wait_s WaitSeconds
+hadrill_params target_node=TargetNode tag=MirrorTag mount=DataMount device=DataDevice fstype=Fstype \
+  mode=MirrorMode target_priority=TargetPriority switchback=SwitchbackType wait_s=WaitSeconds
 
 node="${HADRILL_NODE_NAME:-$(uname -n)}"
 lktest >/dev/null 2>&1 || hadrill_fail 3 "LifeKeeper is not running on ${node}"
@@ -53,7 +46,7 @@ case "$device_type" in
   *) hadrill_fail 4 "${device} is a ${device_type} device: give a disk, a partition or an LVM volume" ;;
 esac
 
-if [[ -n "$(ins_list -t "$tag" 2>/dev/null || true)" ]]; then
+if lk_exists "$tag"; then
   done_steps+=("create: ${tag} already exists")
 else
   [[ -n "$device_type" ]] || hadrill_fail 4 "data device ${device} not found on ${node}"
@@ -86,8 +79,7 @@ else
   changed=true
 fi
 
-equivalencies="$(eqv_list -t "$tag" 2>/dev/null)" || equivalencies=""
-if grep -qwF -- "$target_node" <<<"$equivalencies"; then
+if lk_extended_to "$tag" "$target_node"; then
   done_steps+=("extend to ${target_node}: already extended")
 else
   # The replication addresses: those of the first comm path to the target (as SIOS's CreateMirrorHierarchy.pl
@@ -112,7 +104,7 @@ else
   changed=true
 fi
 
-lk_scan "$(lcdstatus -q 2>&1 || true)" "$mount"
+lk_scan_now "$mount"
 if [[ "$LK_ROOT_STATE" != ISP ]]; then
   hadrill_fail 7 "file system resource ${mount} is ${LK_ROOT_STATE} on ${node}; expected ISP"
 fi
@@ -143,8 +135,8 @@ done
 resync="\"resync\":{\"in_sync\":true,\"waited_ms\":${elapsed},\"percent\":$(hadrill_str "$percent"),\"progress\":[${progress}]}"
 tags="\"tag\":$(hadrill_str "$tag"),\"filesystem_tag\":$(hadrill_str "$mount")"
 if [[ "$changed" == true ]]; then
-  summary="$(IFS=';'; printf '%s' "${done_steps[*]}")"
-  hadrill_result true true "mirror ${tag} of ${mount}: ${summary//;/; }; in sync after ${elapsed} ms" "$tags" "$resync"
+  summary="$(hadrill_joined "; " "${done_steps[@]}")"
+  hadrill_result true true "mirror ${tag} of ${mount}: ${summary}; in sync after ${elapsed} ms" "$tags" "$resync"
 else
   hadrill_result true false "mirror ${tag} of ${mount} already created, extended to ${target_node} and in sync; nothing changed" \
     "$tags" "$resync"

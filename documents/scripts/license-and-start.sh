@@ -17,10 +17,9 @@ set -Eeuo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/vendor.sh"
 # hadrill:include-end
 
-# parameters (set by hadrill_param)
+# parameters (set by hadrill_params)
 declare secret_id wait_s
-hadrill_param secret_id SecretId
-hadrill_param wait_s WaitSeconds
+hadrill_params secret_id=SecretId wait_s=WaitSeconds
 
 node="${HADRILL_NODE_NAME:-$(uname -n)}"
 initialised() {
@@ -90,6 +89,6 @@ done
 hadrill_now_ms
 waited_ms=$((HADRILL_NOW_MS - started_ms))
 version="$(lk_version)"
-summary="$(IFS=';'; printf '%s' "${done_steps[*]}")"
-hadrill_result true "$changed" "LifeKeeper ${version:-?} running on ${node}: ${summary//;/, }, initialised after $((waited_ms / 1000)).$(printf '%03d' $((waited_ms % 1000))) s" \
+summary="$(hadrill_joined ", " "${done_steps[@]}")"
+hadrill_result true "$changed" "LifeKeeper ${version:-?} running on ${node}: ${summary}, initialised after $((waited_ms / 1000)).$(printf '%03d' $((waited_ms % 1000))) s" \
   "\"version\":$(hadrill_str "$version")" '"started":true' "\"init_wait_ms\":${waited_ms}"
