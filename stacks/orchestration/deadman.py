@@ -18,6 +18,7 @@ from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
+from stacks.grants import execution_arns
 from stacks.nag import acknowledge
 from stacks.orchestration import wiring
 
@@ -81,16 +82,7 @@ def grant_execution_reads(
     """states:DescribeExecution on this cluster's own executions (a drill lock whose execution has
     ended is broken). A policy of its own: the state machines name the functions, so a statement in
     the functions' default policy naming the state machines would make a dependency cycle."""
-    stack = cdk.Stack.of(scope)
-    executions = [
-        stack.format_arn(
-            service="states",
-            resource="execution",
-            resource_name=f"{machine.state_machine_name}:*",
-            arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
-        )
-        for machine in state_machines.values()
-    ]
+    executions = execution_arns(scope, [machine.state_machine_name for machine in state_machines.values()])
     policy = iam.Policy(
         scope,
         "ExecutionReads",
@@ -99,6 +91,7 @@ def grant_execution_reads(
     for function in functions:
         assert function.role is not None
         policy.attach_to_role(function.role)
+    stack = cdk.Stack.of(scope)
     names = sorted(stack.get_logical_id(m.node.default_child) for m in state_machines.values())  # type: ignore[arg-type]
     for logical_id in names:
         acknowledge(
