@@ -45,14 +45,11 @@ path_state() {
   printf '%s' "$state"
 }
 
-done_steps=()
-changed=false
 if lk_system_known "$peer"; then
-  done_steps+=("system ${peer}: already known")
+  hadrill_step "system ${peer}: already known"
 else
   lk_add_system "$node" "$peer" >&2 || hadrill_fail 5 "sys_create of ${peer} failed on ${node}"
-  done_steps+=("system ${peer}: added")
-  changed=true
+  hadrill_changed "system ${peer}: added"
 fi
 
 status="$(lcdstatus -q 2>&1)" || status=""
@@ -61,12 +58,11 @@ for i in "${!locals[@]}"; do
   pair="${locals[$i]}/${peers[$i]}"
   wanted+=("$pair")
   if [[ "$(path_state "$status" "$peer" "$pair")" != none ]]; then
-    done_steps+=("path ${pair}: already there")
+    hadrill_step "path ${pair}: already there"
   else
     lk_create_commpath "$node" "$peer" "${locals[$i]}" "${peers[$i]}" >&2 \
       || hadrill_fail 5 "net_create of comm path ${node} -> ${peer} ${pair} failed"
-    done_steps+=("path ${pair}: created")
-    changed=true
+    hadrill_changed "path ${pair}: created"
   fi
 done
 
@@ -89,8 +85,8 @@ while :; do
 done
 
 paths_json="\"paths\":$(hadrill_str_array "$(printf '%s\n' "${wanted[@]}")")"
-if [[ "$changed" == true ]]; then
-  summary="$(hadrill_joined "; " "${done_steps[@]}")"
+if [[ "$HADRILL_CHANGED" == true ]]; then
+  summary="$(hadrill_joined "; " "${HADRILL_STEPS[@]}")"
   hadrill_result true true "comm paths ${node} -> ${peer}: ${summary}; ${#wanted[@]} path(s) ALIVE" "$paths_json"
 else
   hadrill_result true false "comm paths ${node} -> ${peer} already there and ALIVE (${#wanted[@]}); nothing changed" "$paths_json"

@@ -24,27 +24,23 @@ hadrill_params target_node=TargetNode tag=HulftTag hulexep=Hulexep hulpath=Hulpa
   template_priority=TemplatePriority target_priority=TargetPriority switchback=SwitchbackType vip_tag=VipTag
 
 lktest >/dev/null 2>&1 || hadrill_fail 3 "LifeKeeper is not running on this node"
-done_steps=()
-changed=false
 
 if lk_exists "$tag"; then
-  done_steps+=("create: already exists")
+  hadrill_step "create: already exists"
 else
   lk_create_hulft "$tag" "$hulexep" "$hulpath" "$fs_tag" "$switchback" "$template_priority" >&2 \
     || hadrill_fail 4 "creating resource ${tag} failed"
-  changed=true
-  done_steps+=("create: created")
+  hadrill_changed "create: created"
 fi
 
 # ensure_vip_dependency [<node>]: the hierarchy depends on the virtual IP resource (here, or on node).
 ensure_vip_dependency() {
   local on_node="${1:-}" label="${1:-this node}"
   if lk_has_dependency "$tag" "$vip_tag" "$on_node"; then
-    done_steps+=("depends on ${vip_tag} on ${label}: already")
+    hadrill_step "depends on ${vip_tag} on ${label}: already"
   else
     lk_add_dependency "$tag" "$vip_tag" "$on_node" >&2 || hadrill_fail 7 "dep_create ${tag} -> ${vip_tag} on ${label} failed"
-    changed=true
-    done_steps+=("depends on ${vip_tag} on ${label}: added")
+    hadrill_changed "depends on ${vip_tag} on ${label}: added"
   fi
 }
 vip_present=false
@@ -55,17 +51,16 @@ if [[ "$vip_tag" != none ]]; then
     ensure_vip_dependency
   else
     vip_note="; no resource ${vip_tag}: no dependency on the virtual IP"
-    done_steps+=("${vip_note#; }")
+    hadrill_step "${vip_note#; }"
   fi
 fi
 
 if lk_extended_to "$tag" "$target_node"; then
-  done_steps+=("extend to ${target_node}: already extended")
+  hadrill_step "extend to ${target_node}: already extended"
 else
   lk_extend_hulft "$tag" "$target_node" "$target_priority" "$template_priority" "$switchback" >&2 \
     || hadrill_fail 5 "extending ${tag} to ${target_node} failed"
-  changed=true
-  done_steps+=("extend to ${target_node}: extended")
+  hadrill_changed "extend to ${target_node}: extended"
 fi
 if [[ "$vip_present" == true ]]; then
   ensure_vip_dependency "$target_node"
@@ -76,8 +71,8 @@ if [[ "$LK_ROOT_STATE" != ISP ]]; then
   hadrill_fail 6 "hierarchy ${tag} is ${LK_ROOT_STATE} on this node after create; expected ISP"
 fi
 
-if [[ "$changed" == true ]]; then
-  hadrill_result true true "hierarchy ${tag}: $(hadrill_joined "; " "${done_steps[@]}")" "\"tag\":$(hadrill_str "$tag")"
+if [[ "$HADRILL_CHANGED" == true ]]; then
+  hadrill_result true true "hierarchy ${tag}: $(hadrill_joined "; " "${HADRILL_STEPS[@]}")" "\"tag\":$(hadrill_str "$tag")"
 else
   hadrill_result true false "hierarchy ${tag} already created and extended to ${target_node}; nothing changed${vip_note}" \
     "\"tag\":$(hadrill_str "$tag")"

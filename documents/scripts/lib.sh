@@ -111,6 +111,22 @@ hadrill_joined() {
   printf '%s' "${joined//;/"$separator"}"
 }
 
+# The steps of an idempotent script, for its result message: hadrill_step <step> notes one (found done
+# already, or part of a change), hadrill_changed <step> one that changed the node (HADRILL_CHANGED=true).
+# shellcheck disable=SC2034  # read by the scripts that source this file
+HADRILL_STEPS=() HADRILL_CHANGED=false
+# shellcheck disable=SC2317  # a helper: not every document calls it
+hadrill_step() {
+  HADRILL_STEPS+=("$1")
+}
+
+# shellcheck disable=SC2317  # a helper: not every document calls it
+hadrill_changed() {
+  HADRILL_STEPS+=("$1")
+  # shellcheck disable=SC2034  # read by the scripts that source this file
+  HADRILL_CHANGED=true
+}
+
 # Scratch space: hadrill_workdir <name> makes a private temporary directory, HADRILL_WORK, removed at exit;
 # an image hadrill_mount_iso mounted (HADRILL_MOUNTED) and nobody unmounted is unmounted first.
 HADRILL_WORK="" HADRILL_MOUNTED=""

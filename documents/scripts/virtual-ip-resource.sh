@@ -22,32 +22,28 @@ hadrill_params target_node=TargetNode vip=VirtualIp ip_tag=IpTag ec2_tag=Ec2Tag 
 
 node="${HADRILL_NODE_NAME:-$(uname -n)}"
 lktest >/dev/null 2>&1 || hadrill_fail 3 "LifeKeeper is not running on ${node}"
-done_steps=()
-changed=false
 
 if lk_exists "$ec2_tag"; then
-  done_steps+=("create: ${ec2_tag} already exists")
+  hadrill_step "create: ${ec2_tag} already exists"
 else
   if lk_exists "$ip_tag"; then
-    done_steps+=("IP resource ${ip_tag}: already exists")
+    hadrill_step "IP resource ${ip_tag}: already exists"
   else
     lk_create_ip "$ip_tag" "$vip" "$netmask" "$interface" >&2 \
       || hadrill_fail 4 "creating IP resource ${ip_tag} for ${vip} on ${node} failed"
-    done_steps+=("IP resource ${ip_tag} created")
+    hadrill_step "IP resource ${ip_tag} created"
   fi
   lk_create_ec2 "$ec2_tag" "$ip_tag" >&2 \
     || hadrill_fail 4 "creating EC2 resource ${ec2_tag} (route table, ${vip}) on ${node} failed"
-  done_steps+=("EC2 resource ${ec2_tag} created")
-  changed=true
+  hadrill_changed "EC2 resource ${ec2_tag} created"
 fi
 
 if lk_extended_to "$ec2_tag" "$target_node"; then
-  done_steps+=("extend to ${target_node}: already extended")
+  hadrill_step "extend to ${target_node}: already extended"
 else
   lk_extend_ec2 "$ec2_tag" "$target_node" "$target_priority" "$switchback" >&2 \
     || hadrill_fail 5 "extending ${ec2_tag} to ${target_node} failed"
-  done_steps+=("extended to ${target_node}")
-  changed=true
+  hadrill_changed "extended to ${target_node}"
 fi
 
 lk_scan_now "$ec2_tag"
@@ -56,8 +52,8 @@ if [[ "$LK_ROOT_STATE" != ISP ]]; then
 fi
 
 tags="\"tag\":$(hadrill_str "$ec2_tag"),\"ip_tag\":$(hadrill_str "$ip_tag"),\"virtual_ip\":$(hadrill_str "$vip")"
-if [[ "$changed" == true ]]; then
-  hadrill_result true true "virtual IP ${vip}: $(hadrill_joined "; " "${done_steps[@]}")" "$tags"
+if [[ "$HADRILL_CHANGED" == true ]]; then
+  hadrill_result true true "virtual IP ${vip}: $(hadrill_joined "; " "${HADRILL_STEPS[@]}")" "$tags"
 else
   hadrill_result true false "virtual IP ${vip} already protected by ${ec2_tag} and extended to ${target_node}; nothing changed" "$tags"
 fi
