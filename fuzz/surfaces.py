@@ -91,13 +91,18 @@ _VALUES = st.one_of(
 
 
 @st.composite
-def _one_value_changed(draw: st.DrawFn) -> bytes:
+def default_with_one_value(draw: st.DrawFn, values: st.SearchStrategy[str]) -> str:
+    """config/default.yaml with the value of one of its `key: value` lines replaced by a drawn one."""
     lines = DEFAULT_TEXT.splitlines()
     candidates = [i for i, line in enumerate(lines) if ": " in line and not line.lstrip().startswith("#")]
     index = draw(st.sampled_from(candidates))
     key = lines[index].split(": ", 1)[0]
-    lines[index] = f"{key}: {draw(_VALUES)}"
-    return ("\n".join(lines) + "\n").encode()
+    lines[index] = f"{key}: {draw(values)}"
+    return "\n".join(lines) + "\n"
+
+
+def _one_value_changed() -> st.SearchStrategy[bytes]:
+    return default_with_one_value(_VALUES).map(str.encode)
 
 
 _YAML_NOISE = st.text(alphabet=st.sampled_from(list("[]{}&*:-,!?|>'\"#%@`ab1 \n\t.\\<")), max_size=400)

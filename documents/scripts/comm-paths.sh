@@ -16,12 +16,9 @@ set -Eeuo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/vendor.sh"
 # hadrill:include-end
 
-# parameters (set by hadrill_param)
+# parameters (set by hadrill_params)
 declare peer local_list peer_list wait_s
-hadrill_param peer PeerNode
-hadrill_param local_list LocalAddresses
-hadrill_param peer_list PeerAddresses
-hadrill_param wait_s WaitSeconds
+hadrill_params peer=PeerNode local_list=LocalAddresses peer_list=PeerAddresses wait_s=WaitSeconds
 
 node="${HADRILL_NODE_NAME:-$(uname -n)}"
 lktest >/dev/null 2>&1 || hadrill_fail 3 "LifeKeeper is not running on ${node}: license and start it first"
@@ -48,14 +45,11 @@ path_state() {
   printf '%s' "$state"
 }
 
-done_steps=()
-changed=false
 if lk_system_known "$peer"; then
-  done_steps+=("system ${peer}: already known")
+  hadrill_step "system ${peer}: already known"
 else
   lk_add_system "$node" "$peer" >&2 || hadrill_fail 5 "sys_create of ${peer} failed on ${node}"
-  done_steps+=("system ${peer}: added")
-  changed=true
+  hadrill_changed "system ${peer}: added"
 fi
 
 status="$(lcdstatus -q 2>&1)" || status=""
@@ -64,12 +58,11 @@ for i in "${!locals[@]}"; do
   pair="${locals[$i]}/${peers[$i]}"
   wanted+=("$pair")
   if [[ "$(path_state "$status" "$peer" "$pair")" != none ]]; then
-    done_steps+=("path ${pair}: already there")
+    hadrill_step "path ${pair}: already there"
   else
     lk_create_commpath "$node" "$peer" "${locals[$i]}" "${peers[$i]}" >&2 \
       || hadrill_fail 5 "net_create of comm path ${node} -> ${peer} ${pair} failed"
-    done_steps+=("path ${pair}: created")
-    changed=true
+    hadrill_changed "path ${pair}: created"
   fi
 done
 
@@ -92,9 +85,9 @@ while :; do
 done
 
 paths_json="\"paths\":$(hadrill_str_array "$(printf '%s\n' "${wanted[@]}")")"
-if [[ "$changed" == true ]]; then
-  summary="$(IFS=';'; printf '%s' "${done_steps[*]}")"
-  hadrill_result true true "comm paths ${node} -> ${peer}: ${summary//;/; }; ${#wanted[@]} path(s) ALIVE" "$paths_json"
+if [[ "$HADRILL_CHANGED" == true ]]; then
+  summary="$(hadrill_joined "; " "${HADRILL_STEPS[@]}")"
+  hadrill_result true true "comm paths ${node} -> ${peer}: ${summary}; ${#wanted[@]} path(s) ALIVE" "$paths_json"
 else
   hadrill_result true false "comm paths ${node} -> ${peer} already there and ALIVE (${#wanted[@]}); nothing changed" "$paths_json"
 fi

@@ -30,15 +30,10 @@ set -Eeuo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/vendor.sh"
 # hadrill:include-end
 
-# parameters (set by hadrill_param)
+# parameters (set by hadrill_params)
 declare peer_addresses configure_base data_device fstype mirror_tag media_file staging_dir
-hadrill_param peer_addresses PeerAddresses
-hadrill_param configure_base ConfigureBase
-hadrill_param data_device DataDevice
-hadrill_param fstype Fstype
-hadrill_param mirror_tag MirrorTag
-hadrill_param media_file HulftMediaFile
-hadrill_param staging_dir StagingDir
+hadrill_params peer_addresses=PeerAddresses configure_base=ConfigureBase data_device=DataDevice \
+  fstype=Fstype mirror_tag=MirrorTag media_file=HulftMediaFile staging_dir=StagingDir
 
 # Package names and the resource tool; /etc/hadrill/vendor-overrides.sh (sourced by vendor.sh above)
 # may set any of them. The names are our reading (docs/vendor-commands.md: unverified, overridable).
@@ -224,7 +219,7 @@ else
     "install DataKeeper for Linux (${HADRILL_PKG_DATAKEEPER}); its commands must be on PATH or in ${LKROOT}/bin"
 fi
 mirror_defined=false
-if [[ "$lk_running" == true && -n "$(ins_list -t "$mirror_tag" 2>/dev/null || true)" ]]; then
+if [[ "$lk_running" == true ]] && lk_exists "$mirror_tag"; then
   mirror_defined=true
 fi
 wording="mirror_status reads as vendor.sh expects (a '% Synced' figure; 'Fully Operational' when in sync)"
@@ -253,34 +248,22 @@ if [[ "$(declare -f hulft_run_installer 2>/dev/null || true)" =~ $switch_pattern
   switch="${BASH_REMATCH[1]}"
 fi
 iso="${HADRILL_ROOT}${staging_dir}/${media_file}"
-work=""
-mounted=""
-# shellcheck disable=SC2317  # run by the EXIT trap
-cleanup() {
-  if [[ -n "$mounted" ]]; then
-    umount "$mounted" >&2 || true
-  fi
-  if [[ -n "$work" ]]; then
-    rm -rf "$work"
-  fi
-}
 assumption="the HULFT installer's usage text names the switch hulft_run_installer passes (${switch:-none})"
 if [[ -z "$switch" ]]; then
   row installer-switch unchecked "$assumption" "hulft_run_installer passes no switch to ./installer"
 elif [[ ! -r "$iso" ]]; then
   row installer-switch unchecked "$assumption" "${staging_dir}/${media_file} is not staged yet: StageMedia copies it"
 else
-  work="$(mktemp -d "${TMPDIR:-/tmp}/hadrill-probe.XXXXXX")"
-  trap cleanup EXIT
+  hadrill_workdir probe
+  work="$HADRILL_WORK"
   mkdir "$work/iso"
   usage=""
-  if mount -o loop,ro -t iso9660 "$iso" "$work/iso" >&2; then
-    mounted="$work/iso"
+  if hadrill_mount_iso "$iso" "$work/iso"; then
     # Read, never run: the installer's own usage lines (a binary's strings, or a script's text).
     usage="$(tar -xOf "$work/iso/64bit/linux_x86/hulft.tar" --wildcards '*installer' 2>/dev/null \
       | tr -c '[:print:]\n' '\n' | grep -iE 'usage|silent|-[A-Za-z]+ ' | head -n 20 || true)"
-    umount "$mounted" >&2 || true
-    mounted=""
+    umount "$HADRILL_MOUNTED" >&2 || true
+    HADRILL_MOUNTED=""
   fi
   keep "installer usage text (${media_file})" "$usage"
   if [[ -n "$usage" ]] && has_word "$usage" "$switch"; then

@@ -18,76 +18,61 @@ set -Eeuo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/vendor.sh"
 # hadrill:include-end
 
-# parameters (set by hadrill_param)
+# parameters (set by hadrill_params)
 declare target_node tag hulexep hulpath fs_tag template_priority target_priority switchback vip_tag
-hadrill_param target_node TargetNode
-hadrill_param tag HulftTag
-hadrill_param hulexep Hulexep
-hadrill_param hulpath Hulpath
-hadrill_param fs_tag FilesystemTag
-hadrill_param template_priority TemplatePriority
-hadrill_param target_priority TargetPriority
-hadrill_param switchback SwitchbackType
-hadrill_param vip_tag VipTag
+hadrill_params target_node=TargetNode tag=HulftTag hulexep=Hulexep hulpath=Hulpath fs_tag=FilesystemTag \
+  template_priority=TemplatePriority target_priority=TargetPriority switchback=SwitchbackType vip_tag=VipTag
 
 lktest >/dev/null 2>&1 || hadrill_fail 3 "LifeKeeper is not running on this node"
-done_steps=()
-changed=false
 
-existing="$(ins_list -t "$tag" 2>/dev/null)" || existing=""
-if [[ -n "$existing" ]]; then
-  done_steps+=("create: already exists")
+if lk_exists "$tag"; then
+  hadrill_step "create: already exists"
 else
   lk_create_hulft "$tag" "$hulexep" "$hulpath" "$fs_tag" "$switchback" "$template_priority" >&2 \
     || hadrill_fail 4 "creating resource ${tag} failed"
-  changed=true
-  done_steps+=("create: created")
+  hadrill_changed "create: created"
 fi
 
 # ensure_vip_dependency [<node>]: the hierarchy depends on the virtual IP resource (here, or on node).
 ensure_vip_dependency() {
   local on_node="${1:-}" label="${1:-this node}"
   if lk_has_dependency "$tag" "$vip_tag" "$on_node"; then
-    done_steps+=("depends on ${vip_tag} on ${label}: already")
+    hadrill_step "depends on ${vip_tag} on ${label}: already"
   else
     lk_add_dependency "$tag" "$vip_tag" "$on_node" >&2 || hadrill_fail 7 "dep_create ${tag} -> ${vip_tag} on ${label} failed"
-    changed=true
-    done_steps+=("depends on ${vip_tag} on ${label}: added")
+    hadrill_changed "depends on ${vip_tag} on ${label}: added"
   fi
 }
 vip_present=false
 vip_note=""
 if [[ "$vip_tag" != none ]]; then
-  if [[ -n "$(ins_list -t "$vip_tag" 2>/dev/null || true)" ]]; then
+  if lk_exists "$vip_tag"; then
     vip_present=true
     ensure_vip_dependency
   else
     vip_note="; no resource ${vip_tag}: no dependency on the virtual IP"
-    done_steps+=("${vip_note#; }")
+    hadrill_step "${vip_note#; }"
   fi
 fi
 
-equivalencies="$(eqv_list -t "$tag" 2>/dev/null)" || equivalencies=""
-if grep -qwF -- "$target_node" <<<"$equivalencies"; then
-  done_steps+=("extend to ${target_node}: already extended")
+if lk_extended_to "$tag" "$target_node"; then
+  hadrill_step "extend to ${target_node}: already extended"
 else
   lk_extend_hulft "$tag" "$target_node" "$target_priority" "$template_priority" "$switchback" >&2 \
     || hadrill_fail 5 "extending ${tag} to ${target_node} failed"
-  changed=true
-  done_steps+=("extend to ${target_node}: extended")
+  hadrill_changed "extend to ${target_node}: extended"
 fi
 if [[ "$vip_present" == true ]]; then
   ensure_vip_dependency "$target_node"
 fi
 
-lk_scan "$(lcdstatus -q 2>&1 || true)" "$tag"
+lk_scan_now "$tag"
 if [[ "$LK_ROOT_STATE" != ISP ]]; then
   hadrill_fail 6 "hierarchy ${tag} is ${LK_ROOT_STATE} on this node after create; expected ISP"
 fi
 
-summary="$(IFS=';'; printf '%s' "${done_steps[*]}")"
-if [[ "$changed" == true ]]; then
-  hadrill_result true true "hierarchy ${tag}: ${summary//;/; }" "\"tag\":$(hadrill_str "$tag")"
+if [[ "$HADRILL_CHANGED" == true ]]; then
+  hadrill_result true true "hierarchy ${tag}: $(hadrill_joined "; " "${HADRILL_STEPS[@]}")" "\"tag\":$(hadrill_str "$tag")"
 else
   hadrill_result true false "hierarchy ${tag} already created and extended to ${target_node}; nothing changed${vip_note}" \
     "\"tag\":$(hadrill_str "$tag")"

@@ -12,11 +12,9 @@ set -Eeuo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # hadrill:include-end
 
-# parameters (set by hadrill_param)
+# parameters (set by hadrill_params)
 declare action marker data_mount
-hadrill_param action Action
-hadrill_param marker Marker
-hadrill_param data_mount DataMount
+hadrill_params action=Action marker=Marker data_mount=DataMount
 
 node="${HADRILL_NODE_NAME:-$(uname -n)}"
 mountpoint -q "${HADRILL_ROOT}${data_mount}" || hadrill_fail 3 "${data_mount} is not mounted on ${node}: is this the active node?"

@@ -24,22 +24,13 @@ set -Eeuo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/vendor.sh"
 # hadrill:include-end
 
-# parameters (set by hadrill_param)
+# parameters (set by hadrill_params)
 declare target_node tag mount device fstype mode target_priority switchback wait_s
-hadrill_param target_node TargetNode
-hadrill_param tag MirrorTag
-hadrill_param mount DataMount
-hadrill_param device DataDevice
-hadrill_param fstype Fstype
-hadrill_param mode MirrorMode
-hadrill_param target_priority TargetPriority
-hadrill_param switchback SwitchbackType
-hadrill_param wait_s WaitSeconds
+hadrill_params target_node=TargetNode tag=MirrorTag mount=DataMount device=DataDevice fstype=Fstype \
+  mode=MirrorMode target_priority=TargetPriority switchback=SwitchbackType wait_s=WaitSeconds
 
 node="${HADRILL_NODE_NAME:-$(uname -n)}"
 lktest >/dev/null 2>&1 || hadrill_fail 3 "LifeKeeper is not running on ${node}"
-done_steps=()
-changed=false
 
 # What DataKeeper mirrors: the device itself when it is a partition or logical volume, else (a whole
 # disk) the LVM volume on it.
@@ -53,8 +44,8 @@ case "$device_type" in
   *) hadrill_fail 4 "${device} is a ${device_type} device: give a disk, a partition or an LVM volume" ;;
 esac
 
-if [[ -n "$(ins_list -t "$tag" 2>/dev/null || true)" ]]; then
-  done_steps+=("create: ${tag} already exists")
+if lk_exists "$tag"; then
+  hadrill_step "create: ${tag} already exists"
 else
   [[ -n "$device_type" ]] || hadrill_fail 4 "data device ${device} not found on ${node}"
   if [[ "$on_volume" == true ]] && ! lk_volume_exists; then
@@ -64,31 +55,29 @@ else
     fi
     lk_create_volume "$device" >&2 \
       || hadrill_fail 4 "cannot create LVM volume ${HADRILL_DATA_VG}/${HADRILL_DATA_LV} on ${device} on ${node}"
-    done_steps+=("LVM volume ${HADRILL_DATA_VG}/${HADRILL_DATA_LV} on ${device}")
+    hadrill_step "LVM volume ${HADRILL_DATA_VG}/${HADRILL_DATA_LV} on ${device}"
   fi
   found="$(lk_device_fstype "$mirrored" 2>/dev/null)" || hadrill_fail 4 "data device ${mirrored} not found on ${node}"
   if [[ -z "$found" ]]; then
     hierarchy=new
-    done_steps+=("new ${fstype} file system on ${mirrored}")
+    hadrill_step "new ${fstype} file system on ${mirrored}"
   elif [[ "$found" == "$fstype" ]]; then
     hierarchy=existing
     if ! mountpoint -q "${HADRILL_ROOT}${mount}"; then
       lk_mount_device "$mirrored" "$fstype" "${HADRILL_ROOT}${mount}" >&2 \
         || hadrill_fail 4 "cannot mount the existing ${found} file system of ${mirrored} on ${mount}"
     fi
-    done_steps+=("existing ${found} file system on ${mirrored} kept")
+    hadrill_step "existing ${found} file system on ${mirrored} kept"
   else
     hadrill_fail 4 "${mirrored} already holds a ${found} file system, not ${fstype}: not touching it"
   fi
   lk_create_mirror "$tag" "$mode" "$mirrored" "$fstype" "$mount" "$hierarchy" >&2 \
     || hadrill_fail 5 "creating DataKeeper resource ${tag} (${mode}, ${mirrored} on ${mount}) on ${node} failed"
-  done_steps+=("${tag} created (${mode})")
-  changed=true
+  hadrill_changed "${tag} created (${mode})"
 fi
 
-equivalencies="$(eqv_list -t "$tag" 2>/dev/null)" || equivalencies=""
-if grep -qwF -- "$target_node" <<<"$equivalencies"; then
-  done_steps+=("extend to ${target_node}: already extended")
+if lk_extended_to "$tag" "$target_node"; then
+  hadrill_step "extend to ${target_node}: already extended"
 else
   # The replication addresses: those of the first comm path to the target (as SIOS's CreateMirrorHierarchy.pl
   # does with net_list; docs/vendor-commands.md).
@@ -104,15 +93,14 @@ else
   if [[ "$on_volume" == true ]] && ! lk_volume_exists "$target_node"; then
     lk_create_volume "$device" "$target_node" >&2 \
       || hadrill_fail 6 "cannot create LVM volume ${HADRILL_DATA_VG}/${HADRILL_DATA_LV} on ${device} on ${target_node}"
-    done_steps+=("LVM volume ${HADRILL_DATA_VG}/${HADRILL_DATA_LV} on ${target_node}")
+    hadrill_step "LVM volume ${HADRILL_DATA_VG}/${HADRILL_DATA_LV} on ${target_node}"
   fi
   lk_extend_mirror "$tag" "$target_node" "$mode" "${addresses%%/*}" "${addresses#*/}" "$mount" "$switchback" \
     "$target_priority" >&2 || hadrill_fail 6 "extending ${tag} to ${target_node} failed"
-  done_steps+=("extended to ${target_node} over ${addresses}")
-  changed=true
+  hadrill_changed "extended to ${target_node} over ${addresses}"
 fi
 
-lk_scan "$(lcdstatus -q 2>&1 || true)" "$mount"
+lk_scan_now "$mount"
 if [[ "$LK_ROOT_STATE" != ISP ]]; then
   hadrill_fail 7 "file system resource ${mount} is ${LK_ROOT_STATE} on ${node}; expected ISP"
 fi
@@ -142,9 +130,9 @@ done
 
 resync="\"resync\":{\"in_sync\":true,\"waited_ms\":${elapsed},\"percent\":$(hadrill_str "$percent"),\"progress\":[${progress}]}"
 tags="\"tag\":$(hadrill_str "$tag"),\"filesystem_tag\":$(hadrill_str "$mount")"
-if [[ "$changed" == true ]]; then
-  summary="$(IFS=';'; printf '%s' "${done_steps[*]}")"
-  hadrill_result true true "mirror ${tag} of ${mount}: ${summary//;/; }; in sync after ${elapsed} ms" "$tags" "$resync"
+if [[ "$HADRILL_CHANGED" == true ]]; then
+  summary="$(hadrill_joined "; " "${HADRILL_STEPS[@]}")"
+  hadrill_result true true "mirror ${tag} of ${mount}: ${summary}; in sync after ${elapsed} ms" "$tags" "$resync"
 else
   hadrill_result true false "mirror ${tag} of ${mount} already created, extended to ${target_node} and in sync; nothing changed" \
     "$tags" "$resync"

@@ -12,7 +12,7 @@ set -Eeuo pipefail
 # hadrill:include-end
 
 declare unit
-hadrill_param unit Unit
+hadrill_params unit=Unit
 
 node="${HADRILL_NODE_NAME:-$(uname -n)}"
 dead_man_disarm "$unit" || hadrill_fail 4 "could not stop ${unit}.timer on ${node}: it still reboots the node at the deadline"

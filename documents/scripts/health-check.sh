@@ -14,13 +14,9 @@ set -Eeuo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/vendor.sh"
 # hadrill:include-end
 
-# parameters (set by hadrill_param)
+# parameters (set by hadrill_params)
 declare role tag mirror_tag data_mount wait_s
-hadrill_param role ExpectedRole
-hadrill_param tag HulftTag
-hadrill_param mirror_tag MirrorTag
-hadrill_param data_mount DataMount
-hadrill_param wait_s WaitSeconds
+hadrill_params role=ExpectedRole tag=HulftTag mirror_tag=MirrorTag data_mount=DataMount wait_s=WaitSeconds
 
 checks="" failures=""
 check() { # check <name> <passed true|false> <detail>

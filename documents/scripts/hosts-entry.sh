@@ -10,10 +10,9 @@ set -Eeuo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # hadrill:include-end
 
-# parameters (set by hadrill_param)
+# parameters (set by hadrill_params)
 declare vip host
-hadrill_param vip VirtualIp
-hadrill_param host LogicalHost
+hadrill_params vip=VirtualIp host=LogicalHost
 
 hosts_file="${HADRILL_HOSTS_FILE:-${HADRILL_ROOT}/etc/hosts}"
 [[ -f "$hosts_file" ]] || hadrill_fail 3 "hosts file ${hosts_file} not found"

@@ -24,18 +24,13 @@ set -Eeuo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/dead-man.sh"
 # hadrill:include-end
 
-# parameters (set by hadrill_param)
+# parameters (set by hadrill_params)
 declare fault tag daemon target_node interface delay_s
-hadrill_param fault Fault
-hadrill_param tag HulftTag
-hadrill_param daemon Daemon
-hadrill_param target_node TargetNode
-hadrill_param interface Interface
-hadrill_param delay_s DelaySeconds
+hadrill_params fault=Fault tag=HulftTag daemon=Daemon target_node=TargetNode interface=Interface \
+  delay_s=DelaySeconds
 # The dead-man switch (issue 17): DeadManSeconds 0 arms nothing.
 declare dead_man_seconds dead_man_unit
-hadrill_param dead_man_seconds DeadManSeconds
-hadrill_param dead_man_unit DeadManUnit
+hadrill_params dead_man_seconds=DeadManSeconds dead_man_unit=DeadManUnit
 
 node="${HADRILL_NODE_NAME:-$(uname -n)}"
 # Where the detached network-down job stamps the moment the interface went down: the root disk (not
@@ -93,7 +88,7 @@ case "$fault" in
     ;;
   switchover)
     [[ "$target_node" != none && "$target_node" != "$node" ]] || hadrill_fail 2 "switchover needs TargetNode, the standby's LifeKeeper name"
-    lk_scan "$(lcdstatus -q 2>&1 || true)" "$tag"
+    lk_scan_now "$tag"
     [[ "$LK_ROOT_STATE" == ISP ]] || hadrill_fail 3 "hierarchy ${tag} is ${LK_ROOT_STATE} on ${node}, not in service: nothing to switch over"
     hadrill_now_ms
     fault_ms="$HADRILL_NOW_MS"

@@ -19,17 +19,11 @@ set -Eeuo pipefail
 # hadrill:include-end
 set +x
 
-# parameters (set by hadrill_param)
+# parameters (set by hadrill_params)
 declare role logical_host secret_id media_file version staging_dir install_dir settings_dir data_mount
-hadrill_param role Role
-hadrill_param logical_host LogicalHost
-hadrill_param secret_id SecretId
-hadrill_param media_file HulftMediaFile
-hadrill_param version HulftVersion
-hadrill_param staging_dir StagingDir
-hadrill_param install_dir HulftInstallDir
-hadrill_param settings_dir HulftSettingsDir
-hadrill_param data_mount DataMount
+hadrill_params role=Role logical_host=LogicalHost secret_id=SecretId media_file=HulftMediaFile \
+  version=HulftVersion staging_dir=StagingDir install_dir=HulftInstallDir settings_dir=HulftSettingsDir \
+  data_mount=DataMount
 
 root="${HADRILL_ROOT}"
 marker="${root}${install_dir}/.hadrill-installed"
@@ -54,23 +48,15 @@ if [[ "$role" == active ]] && ! mountpoint -q "${root}${data_mount}"; then
 fi
 
 umask 077
-work="$(mktemp -d "${TMPDIR:-/tmp}/hadrill-hulft.XXXXXX")"
-mounted=""
-cleanup() {
-  if [[ -n "$mounted" ]]; then
-    umount "$mounted" >&2 || true
-  fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
+hadrill_workdir hulft
+work="$HADRILL_WORK"
 mkdir "$work/iso" "$work/extract"
 
-mount -o loop,ro -t iso9660 "$iso" "$work/iso" >&2 || hadrill_fail 3 "cannot mount ${media_file} read-only"
-mounted="$work/iso"
+hadrill_mount_iso "$iso" "$work/iso" || hadrill_fail 3 "cannot mount ${media_file} read-only"
 tar -xf "$work/iso/64bit/linux_x86/hulft.tar" -C "$work/extract" >&2 \
   || hadrill_fail 3 "cannot extract 64bit/linux_x86/hulft.tar from ${media_file}"
-umount "$mounted" >&2
-mounted=""
+umount "$HADRILL_MOUNTED" >&2
+HADRILL_MOUNTED=""
 
 # The secret: {"serial": "<13 digits>", "productKey": "<25 characters>"}. Errors are reported by their
 # last line only (the CLI's error text never contains the secret value).

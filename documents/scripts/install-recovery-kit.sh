@@ -9,12 +9,9 @@ set -Eeuo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # hadrill:include-end
 
-# parameters (set by hadrill_param)
+# parameters (set by hadrill_params)
 declare kit_file rpm_name rpm_version staging_dir
-hadrill_param kit_file RecoveryKitFile
-hadrill_param rpm_name RpmName
-hadrill_param rpm_version RpmVersion
-hadrill_param staging_dir StagingDir
+hadrill_params kit_file=RecoveryKitFile rpm_name=RpmName rpm_version=RpmVersion staging_dir=StagingDir
 
 wanted="${rpm_name}-${rpm_version}"
 installed="$(rpm -q "$rpm_name" 2>/dev/null)" || installed=""
@@ -26,23 +23,15 @@ fi
 source_file="${HADRILL_ROOT}${staging_dir}/${kit_file}"
 [[ -r "$source_file" ]] || hadrill_fail 3 "Recovery Kit media ${staging_dir}/${kit_file} is not staged"
 
-work="$(mktemp -d "${TMPDIR:-/tmp}/hadrill-kit.XXXXXX")"
-mounted=""
-cleanup() {
-  if [[ -n "$mounted" ]]; then
-    umount "$mounted" >&2 || true
-  fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
+hadrill_workdir kit
+work="$HADRILL_WORK"
 
 rpm_file=""
 if [[ "$source_file" == *.rpm ]]; then
   rpm_file="$source_file"
 else
   mkdir "$work/iso"
-  mount -o loop,ro -t iso9660 "$source_file" "$work/iso" >&2 || hadrill_fail 3 "cannot mount ${kit_file} read-only"
-  mounted="$work/iso"
+  hadrill_mount_iso "$source_file" "$work/iso" || hadrill_fail 3 "cannot mount ${kit_file} read-only"
   for candidate in "$work/iso/${wanted}".*.rpm "$work/iso"/*/"${wanted}".*.rpm; do
     if [[ -f "$candidate" ]]; then
       rpm_file="$candidate"

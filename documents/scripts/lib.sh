@@ -93,6 +93,66 @@ hadrill_param() {
   printf -v "$1" '%s' "${!env_name}"
 }
 
+# hadrill_params <variable>=<SSM parameter name> ...: hadrill_param for each, in order.
+# shellcheck disable=SC2317  # a helper: not every document calls it
+hadrill_params() {
+  local pair
+  for pair in "$@"; do
+    hadrill_param "${pair%%=*}" "${pair#*=}"
+  done
+}
+
+# hadrill_joined <separator> <item> ...: the items joined by the separator (a ";" inside an item too).
+# shellcheck disable=SC2317  # a helper: not every document calls it
+hadrill_joined() {
+  local separator="$1" IFS=';' joined
+  shift
+  joined="$*"
+  printf '%s' "${joined//;/"$separator"}"
+}
+
+# The steps of an idempotent script, for its result message: hadrill_step <step> notes one (found done
+# already, or part of a change), hadrill_changed <step> one that changed the node (HADRILL_CHANGED=true).
+# shellcheck disable=SC2034  # read by the scripts that source this file
+HADRILL_STEPS=() HADRILL_CHANGED=false
+# shellcheck disable=SC2317  # a helper: not every document calls it
+hadrill_step() {
+  HADRILL_STEPS+=("$1")
+}
+
+# shellcheck disable=SC2317  # a helper: not every document calls it
+hadrill_changed() {
+  HADRILL_STEPS+=("$1")
+  # shellcheck disable=SC2034  # read by the scripts that source this file
+  HADRILL_CHANGED=true
+}
+
+# Scratch space: hadrill_workdir <name> makes a private temporary directory, HADRILL_WORK, removed at exit;
+# an image hadrill_mount_iso mounted (HADRILL_MOUNTED) and nobody unmounted is unmounted first.
+HADRILL_WORK="" HADRILL_MOUNTED=""
+# shellcheck disable=SC2317  # run by the EXIT trap
+hadrill_cleanup() {
+  if [[ -n "$HADRILL_MOUNTED" ]]; then
+    umount "$HADRILL_MOUNTED" >&2 || true
+  fi
+  if [[ -n "$HADRILL_WORK" ]]; then
+    rm -rf "$HADRILL_WORK"
+  fi
+}
+
+# shellcheck disable=SC2317  # a helper: not every document calls it
+hadrill_workdir() {
+  HADRILL_WORK="$(mktemp -d "${TMPDIR:-/tmp}/hadrill-$1.XXXXXX")"
+  trap hadrill_cleanup EXIT
+}
+
+# hadrill_mount_iso <image> <directory>: mount the image read-only there (until hadrill_cleanup).
+# shellcheck disable=SC2317  # a helper: not every document calls it
+hadrill_mount_iso() {
+  mount -o loop,ro -t iso9660 "$1" "$2" >&2 || return 1
+  HADRILL_MOUNTED="$2"
+}
+
 # shellcheck disable=SC2317  # a helper: not every document calls it
 hadrill_on_error() {
   local code="$1" line="$2"

@@ -17,10 +17,9 @@ set -Eeuo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/vendor.sh"
 # hadrill:include-end
 
-# parameters (set by hadrill_param)
+# parameters (set by hadrill_params)
 declare secret_id wait_s
-hadrill_param secret_id SecretId
-hadrill_param wait_s WaitSeconds
+hadrill_params secret_id=SecretId wait_s=WaitSeconds
 
 node="${HADRILL_NODE_NAME:-$(uname -n)}"
 initialised() {
@@ -31,19 +30,16 @@ initialised() {
 defaults="${HADRILL_ROOT}/etc/default/LifeKeeper"
 [[ -f "$defaults" ]] || hadrill_fail 3 "LifeKeeper is not installed on ${node} (no /etc/default/LifeKeeper)"
 
-done_steps=()
-changed=false
 if ! grep -qx 'NOBCASTPING=1' "$defaults"; then
   if grep -q '^NOBCASTPING=' "$defaults"; then
     sed -i 's/^NOBCASTPING=.*/NOBCASTPING=1/' "$defaults"
   else
     printf 'NOBCASTPING=1\n' >>"$defaults"
   fi
-  done_steps+=("NOBCASTPING=1 set")
-  changed=true
+  hadrill_changed "NOBCASTPING=1 set"
 fi
 
-if initialised && [[ "$changed" == false ]]; then
+if initialised && [[ "$HADRILL_CHANGED" == false ]]; then
   version="$(lk_version)"
   hadrill_result true false "LifeKeeper ${version:-?} already licensed and running on ${node}; nothing changed" \
     "\"version\":$(hadrill_str "$version")" '"started":false'
@@ -51,8 +47,8 @@ if initialised && [[ "$changed" == false ]]; then
 fi
 if ! lktest >/dev/null 2>&1; then
   umask 077
-  work="$(mktemp -d "${TMPDIR:-/tmp}/hadrill-lk.XXXXXX")"
-  trap 'rm -rf "$work"' EXIT
+  hadrill_workdir lk
+  work="$HADRILL_WORK"
   license="$work/license.lic"
   # The CLI's error text never contains the secret value; only its last line is reported.
   if ! aws secretsmanager get-secret-value --secret-id "$secret_id" --query SecretString --output text \
@@ -67,14 +63,13 @@ if ! lktest >/dev/null 2>&1; then
     hadrill_fail 5 "lkkeyins rejected the license from ${secret_id} on ${node}"
   fi
   rm -f "$license" "$work/lkkeyins.out"
-  done_steps+=("license installed from ${secret_id}")
+  hadrill_step "license installed from ${secret_id}"
   lk_start >&2 || hadrill_fail 6 "lkstart failed on ${node}"
-  done_steps+=("lkstart")
-  changed=true
+  hadrill_changed "lkstart"
 elif [[ ! -e "$LKROOT/config/LK_INITDONE" ]]; then
-  done_steps+=("already starting")
+  hadrill_step "already starting"
 else
-  done_steps+=("already running")
+  hadrill_step "already running"
 fi
 
 hadrill_now_ms
@@ -90,6 +85,6 @@ done
 hadrill_now_ms
 waited_ms=$((HADRILL_NOW_MS - started_ms))
 version="$(lk_version)"
-summary="$(IFS=';'; printf '%s' "${done_steps[*]}")"
-hadrill_result true "$changed" "LifeKeeper ${version:-?} running on ${node}: ${summary//;/, }, initialised after $((waited_ms / 1000)).$(printf '%03d' $((waited_ms % 1000))) s" \
+summary="$(hadrill_joined ", " "${HADRILL_STEPS[@]}")"
+hadrill_result true "$HADRILL_CHANGED" "LifeKeeper ${version:-?} running on ${node}: ${summary}, initialised after $((waited_ms / 1000)).$(printf '%03d' $((waited_ms % 1000))) s" \
   "\"version\":$(hadrill_str "$version")" '"started":true' "\"init_wait_ms\":${waited_ms}"

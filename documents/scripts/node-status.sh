@@ -14,13 +14,10 @@ set -Eeuo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/vendor.sh"
 # hadrill:include-end
 
-# parameters (set by hadrill_param)
+# parameters (set by hadrill_params)
 declare logical_host hulft_tag mirror_tag install_dir data_mount
-hadrill_param logical_host LogicalHost
-hadrill_param hulft_tag HulftTag
-hadrill_param mirror_tag MirrorTag
-hadrill_param install_dir HulftInstallDir
-hadrill_param data_mount DataMount
+hadrill_params logical_host=LogicalHost hulft_tag=HulftTag mirror_tag=MirrorTag install_dir=HulftInstallDir \
+  data_mount=DataMount
 
 node="${HADRILL_NODE_NAME:-$(uname -n)}"
 hosts_file="${HADRILL_HOSTS_FILE:-${HADRILL_ROOT}/etc/hosts}"
@@ -37,7 +34,7 @@ lcd=""
 hulft_defined=false
 if [[ "$lk_running" == true ]]; then
   lcd="$(lcdstatus -q 2>&1)" || true
-  if [[ -n "$(ins_list -t "$hulft_tag" 2>/dev/null || true)" ]]; then
+  if lk_exists "$hulft_tag"; then
     hulft_defined=true
   fi
 fi

@@ -9,14 +9,10 @@ set -Eeuo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # hadrill:include-end
 
-# parameters (set by hadrill_param)
+# parameters (set by hadrill_params)
 declare bucket hulft_key hulft_sha kit_key kit_sha staging_dir
-hadrill_param bucket MediaBucket
-hadrill_param hulft_key HulftMediaKey
-hadrill_param hulft_sha HulftMediaSha256
-hadrill_param kit_key RecoveryKitKey
-hadrill_param kit_sha RecoveryKitSha256
-hadrill_param staging_dir StagingDir
+hadrill_params bucket=MediaBucket hulft_key=HulftMediaKey hulft_sha=HulftMediaSha256 kit_key=RecoveryKitKey \
+  kit_sha=RecoveryKitSha256 staging_dir=StagingDir
 
 dir="${HADRILL_ROOT}${staging_dir}"
 mkdir -p "$dir"

@@ -90,6 +90,25 @@ lk_resource_tool() {
   esac
 }
 
+# lk_by_tool <lkcli command...> -- <kit-scripts command...>: run the command of the selected tool (return 2,
+# running neither, when HADRILL_RESOURCE_TOOL is unknown).
+# shellcheck disable=SC2317  # a helper: not every document calls it
+lk_by_tool() {
+  local tool
+  local -a lkcli_command=()
+  tool="$(lk_resource_tool)" || return 2
+  while [[ "$1" != -- ]]; do
+    lkcli_command+=("$1")
+    shift
+  done
+  shift
+  if [[ "$tool" == lkcli ]]; then
+    "${lkcli_command[@]}"
+  else
+    "$@"
+  fi
+}
+
 # lk_kit_create <app/type> <arguments...>: the kit's create script, on this node.
 # shellcheck disable=SC2317  # a helper: not every document calls it
 lk_kit_create() {
@@ -113,27 +132,15 @@ lk_kit_extend() {
 # them (switchback, HULEXEP, HULPATH, filesystem tag, HULFT tag); the script's argument syntax is not public.
 # shellcheck disable=SC2317  # a helper: not every document calls it
 lk_create_hulft() {
-  case "$(lk_resource_tool)" in
-    lkcli)
-      lkcli resource create hulft --tag "$1" --hulexep "$2" --hulpath "$3" --fstag "$4" \
-        --switchback "$5" --priority "$6"
-      ;;
-    kit-scripts) lk_kit_create "$HADRILL_KIT_HULFT" "$5" "$2" "$3" "$4" "$1" ;;
-    *) return 2 ;;
-  esac
+  lk_by_tool lkcli resource create hulft --tag "$1" --hulexep "$2" --hulpath "$3" --fstag "$4" \
+    --switchback "$5" --priority "$6" -- lk_kit_create "$HADRILL_KIT_HULFT" "$5" "$2" "$3" "$4" "$1"
 }
 
 # lk_extend_hulft <tag> <target node> <target priority> <template priority> <switchback>
 # shellcheck disable=SC2317  # a helper: not every document calls it
 lk_extend_hulft() {
-  case "$(lk_resource_tool)" in
-    lkcli)
-      lkcli resource extend hulft --tag "$1" --dest "$2" --target_priority "$3" \
-        --template_priority "$4" --switchback "$5"
-      ;;
-    kit-scripts) lk_kit_extend "$HADRILL_KIT_HULFT" "$1" "$2" "$3" "$5" ;;
-    *) return 2 ;;
-  esac
+  lk_by_tool lkcli resource extend hulft --tag "$1" --dest "$2" --target_priority "$3" \
+    --template_priority "$4" --switchback "$5" -- lk_kit_extend "$HADRILL_KIT_HULFT" "$1" "$2" "$3" "$5"
 }
 
 # lk_switchover <tag> <target node>: bring the hierarchy in service on the target node.
@@ -255,31 +262,22 @@ lk_create_commpath() {
 # lk_create_ip <tag> <address> <netmask> <interface>: the IP resource the EC2 resource protects.
 # shellcheck disable=SC2317  # a helper: not every document calls it
 lk_create_ip() {
-  case "$(lk_resource_tool)" in
-    lkcli) lkcli resource create ip --tag "$1" --ipaddr "$2" --netmask "$3" --device "$4" ;;
-    kit-scripts) lk_kit_create "$HADRILL_KIT_IP" "$1" "$2" "$3" "$4" ;;
-    *) return 2 ;;
-  esac
+  lk_by_tool lkcli resource create ip --tag "$1" --ipaddr "$2" --netmask "$3" --device "$4" \
+    -- lk_kit_create "$HADRILL_KIT_IP" "$1" "$2" "$3" "$4"
 }
 
 # lk_create_ec2 <tag> <IP resource tag>: EC2 Recovery Kit, route-table scenario (Backend Cluster).
 # shellcheck disable=SC2317  # a helper: not every document calls it
 lk_create_ec2() {
-  case "$(lk_resource_tool)" in
-    lkcli) lkcli resource create ec2 --tag "$1" --type RouteTable --ip_resource "$2" ;;
-    kit-scripts) lk_kit_create "$HADRILL_KIT_EC2" "$1" RouteTable "$2" ;;
-    *) return 2 ;;
-  esac
+  lk_by_tool lkcli resource create ec2 --tag "$1" --type RouteTable --ip_resource "$2" \
+    -- lk_kit_create "$HADRILL_KIT_EC2" "$1" RouteTable "$2"
 }
 
 # lk_extend_ec2 <tag> <target node> <target priority> <switchback>
 # shellcheck disable=SC2317  # a helper: not every document calls it
 lk_extend_ec2() {
-  case "$(lk_resource_tool)" in
-    lkcli) lkcli resource extend ec2 --tag "$1" --dest "$2" --target_priority "$3" --switchback "$4" ;;
-    kit-scripts) lk_kit_extend "$HADRILL_KIT_EC2" "$1" "$2" "$3" "$4" ;;
-    *) return 2 ;;
-  esac
+  lk_by_tool lkcli resource extend ec2 --tag "$1" --dest "$2" --target_priority "$3" --switchback "$4" \
+    -- lk_kit_extend "$HADRILL_KIT_EC2" "$1" "$2" "$3" "$4"
 }
 
 # lk_create_mirror <tag> <mode> <device> <fstype> <mount point> <new|existing>: the DataKeeper
@@ -297,6 +295,26 @@ lk_create_mirror() {
 lk_extend_mirror() {
   lkcli resource extend dk --tag "$1" --dest "$2" --mode "$3" --laddr "$4" --raddr "$5" --fstag "$6" \
     --switchback "$7" --target_priority "$8"
+}
+
+# lk_exists <tag>: ins_list lists a resource of that tag on this node.
+# shellcheck disable=SC2317  # a helper: not every document calls it
+lk_exists() {
+  [[ -n "$(ins_list -t "$1" 2>/dev/null || true)" ]]
+}
+
+# lk_extended_to <tag> <node>: eqv_list names the node among the resource's equivalencies.
+# shellcheck disable=SC2317  # a helper: not every document calls it
+lk_extended_to() {
+  local equivalencies
+  equivalencies="$(eqv_list -t "$1" 2>/dev/null)" || equivalencies=""
+  grep -qwF -- "$2" <<<"$equivalencies"
+}
+
+# lk_scan_now <root tag>: lk_scan of this node's lcdstatus -q now.
+# shellcheck disable=SC2317  # a helper: not every document calls it
+lk_scan_now() {
+  lk_scan "$(lcdstatus -q 2>&1 || true)" "$1"
 }
 
 # lk_has_dependency <parent> <child> [<node>]: dep_list shows child under parent (on node).

@@ -15,57 +15,45 @@ set -Eeuo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/vendor.sh"
 # hadrill:include-end
 
-# parameters (set by hadrill_param)
+# parameters (set by hadrill_params)
 declare target_node vip ip_tag ec2_tag netmask interface target_priority switchback
-hadrill_param target_node TargetNode
-hadrill_param vip VirtualIp
-hadrill_param ip_tag IpTag
-hadrill_param ec2_tag Ec2Tag
-hadrill_param netmask Netmask
-hadrill_param interface Interface
-hadrill_param target_priority TargetPriority
-hadrill_param switchback SwitchbackType
+hadrill_params target_node=TargetNode vip=VirtualIp ip_tag=IpTag ec2_tag=Ec2Tag netmask=Netmask \
+  interface=Interface target_priority=TargetPriority switchback=SwitchbackType
 
 node="${HADRILL_NODE_NAME:-$(uname -n)}"
 lktest >/dev/null 2>&1 || hadrill_fail 3 "LifeKeeper is not running on ${node}"
-done_steps=()
-changed=false
 
-if [[ -n "$(ins_list -t "$ec2_tag" 2>/dev/null || true)" ]]; then
-  done_steps+=("create: ${ec2_tag} already exists")
+if lk_exists "$ec2_tag"; then
+  hadrill_step "create: ${ec2_tag} already exists"
 else
-  if [[ -n "$(ins_list -t "$ip_tag" 2>/dev/null || true)" ]]; then
-    done_steps+=("IP resource ${ip_tag}: already exists")
+  if lk_exists "$ip_tag"; then
+    hadrill_step "IP resource ${ip_tag}: already exists"
   else
     lk_create_ip "$ip_tag" "$vip" "$netmask" "$interface" >&2 \
       || hadrill_fail 4 "creating IP resource ${ip_tag} for ${vip} on ${node} failed"
-    done_steps+=("IP resource ${ip_tag} created")
+    hadrill_step "IP resource ${ip_tag} created"
   fi
   lk_create_ec2 "$ec2_tag" "$ip_tag" >&2 \
     || hadrill_fail 4 "creating EC2 resource ${ec2_tag} (route table, ${vip}) on ${node} failed"
-  done_steps+=("EC2 resource ${ec2_tag} created")
-  changed=true
+  hadrill_changed "EC2 resource ${ec2_tag} created"
 fi
 
-equivalencies="$(eqv_list -t "$ec2_tag" 2>/dev/null)" || equivalencies=""
-if grep -qwF -- "$target_node" <<<"$equivalencies"; then
-  done_steps+=("extend to ${target_node}: already extended")
+if lk_extended_to "$ec2_tag" "$target_node"; then
+  hadrill_step "extend to ${target_node}: already extended"
 else
   lk_extend_ec2 "$ec2_tag" "$target_node" "$target_priority" "$switchback" >&2 \
     || hadrill_fail 5 "extending ${ec2_tag} to ${target_node} failed"
-  done_steps+=("extended to ${target_node}")
-  changed=true
+  hadrill_changed "extended to ${target_node}"
 fi
 
-lk_scan "$(lcdstatus -q 2>&1 || true)" "$ec2_tag"
+lk_scan_now "$ec2_tag"
 if [[ "$LK_ROOT_STATE" != ISP ]]; then
   hadrill_fail 6 "virtual IP resource ${ec2_tag} is ${LK_ROOT_STATE} on ${node}; expected ISP"
 fi
 
 tags="\"tag\":$(hadrill_str "$ec2_tag"),\"ip_tag\":$(hadrill_str "$ip_tag"),\"virtual_ip\":$(hadrill_str "$vip")"
-if [[ "$changed" == true ]]; then
-  summary="$(IFS=';'; printf '%s' "${done_steps[*]}")"
-  hadrill_result true true "virtual IP ${vip}: ${summary//;/; }" "$tags"
+if [[ "$HADRILL_CHANGED" == true ]]; then
+  hadrill_result true true "virtual IP ${vip}: $(hadrill_joined "; " "${HADRILL_STEPS[@]}")" "$tags"
 else
   hadrill_result true false "virtual IP ${vip} already protected by ${ec2_tag} and extended to ${target_node}; nothing changed" "$tags"
 fi

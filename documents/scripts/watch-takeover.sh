@@ -18,12 +18,9 @@ set -Eeuo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/vendor.sh"
 # hadrill:include-end
 
-# parameters (set by hadrill_param)
+# parameters (set by hadrill_params)
 declare tag poll_ms timeout_s mode
-hadrill_param tag HulftTag
-hadrill_param poll_ms PollMillis
-hadrill_param timeout_s TimeoutSeconds
-hadrill_param mode Mode
+hadrill_params tag=HulftTag poll_ms=PollMillis timeout_s=TimeoutSeconds mode=Mode
 
 state_file="${HADRILL_ROOT}/run/hadrill/watch-takeover.state"
 # clock_json: `chronyc tracking` as a JSON string (the drill reads this node's clock offset from it);

@@ -14,6 +14,8 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from stacks.grants import colon_arn
+
 # Describe calls cannot be scoped to resources; the EC2 Recovery Kit reads route tables,
 # ENIs and instances to decide whether the VIP route points at the local node.
 RECOVERY_KIT_READS = ("ec2:DescribeRouteTables", "ec2:DescribeNetworkInterfaces", "ec2:DescribeInstances")
@@ -39,15 +41,7 @@ def node_statements(
             sid="ReadLicenses",
             actions=["secretsmanager:GetSecretValue"],
             # Secrets Manager appends six random characters to a secret's ARN.
-            resources=[
-                stack.format_arn(
-                    service="secretsmanager",
-                    resource="secret",
-                    resource_name=f"{name}-??????",
-                    arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
-                )
-                for name in secret_names
-            ],
+            resources=[colon_arn(scope, "secretsmanager", "secret", f"{name}-??????") for name in secret_names],
         ),
         iam.PolicyStatement(
             sid="MoveVirtualIpRoute",

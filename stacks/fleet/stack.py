@@ -19,6 +19,7 @@ from hadrill import contracts
 from stacks.cluster.media import MediaBucket
 from stacks.config import Drills
 from stacks.fleet.config import Fleet
+from stacks.grants import colon_arn, execution_arns, grant_put_objects
 from stacks.nag import acknowledge
 from stacks.orchestration import wiring
 from stacks.orchestration.bundling import lambda_code
@@ -102,12 +103,7 @@ class FleetStack(cdk.Stack):
         cdk.CfnOutput(self, "FleetClusters", value=json.dumps([m.cluster_name for m in members]))
 
     def _drill_arn(self, member: FleetMember) -> str:
-        return self.format_arn(
-            service="states",
-            resource="stateMachine",
-            resource_name=member.drill_state_machine_name,
-            arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
-        )
+        return colon_arn(self, "states", "stateMachine", member.drill_state_machine_name)
 
     def _grant(self, function: lambda_.Function, access: frozenset[wiring.Access], members: list[FleetMember]) -> None:
         if "cluster-reports-read" in access:
@@ -125,14 +121,10 @@ class FleetStack(cdk.Stack):
                     f"Reads the drill reports (named by drill id) of {member.cluster_name} under its reports/ prefix.",
                 )
         if "fleet-reports-write" in access:
-            prefix = f"{wiring.FLEET_REPORTS_PREFIX}*"
-            function.add_to_role_policy(
-                iam.PolicyStatement(actions=["s3:PutObject"], resources=[self.reports.arn_for_objects(prefix)])
-            )
-            reports_id = self.get_logical_id(self.reports.node.default_child)  # type: ignore[arg-type]
-            acknowledge(
+            grant_put_objects(
                 function,
-                f"AwsSolutions-IAM5[Resource::<{reports_id}.Arn>/{prefix}]",
+                self.reports,
+                wiring.FLEET_REPORTS_PREFIX,
                 "Each fleet drill writes new summary objects (named by fleet drill id) under fleet-reports/ only.",
             )
         if "drill-executions-read" in access:
@@ -162,15 +154,7 @@ class FleetStack(cdk.Stack):
 
     def _drill_executions(self, members: list[FleetMember]) -> list[str]:
         """The executions of the members' Drill state machines (drill ids are made per run)."""
-        return [
-            self.format_arn(
-                service="states",
-                resource="execution",
-                resource_name=f"{m.drill_state_machine_name}:*",
-                arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
-            )
-            for m in members
-        ]
+        return execution_arns(self, [m.drill_state_machine_name for m in members])
 
     def _acknowledge_drill_executions(self, construct: IConstruct, members: list[FleetMember]) -> None:
         for member in members:

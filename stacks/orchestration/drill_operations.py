@@ -67,38 +67,29 @@ class DrillOperations(Construct):
 
         dimensions = {"service": wiring.DRILL_SERVICE, wiring.METRIC_DIMENSION_CLUSTER: name}
 
-        def count(metric_name: str) -> cloudwatch.Metric:
+        def metric(metric_name: str, statistic: str, label: str | None = None) -> cloudwatch.Metric:
             return cloudwatch.Metric(
                 namespace=wiring.METRIC_NAMESPACE,
                 metric_name=metric_name,
                 dimensions_map=dimensions,
-                statistic="Sum",
+                statistic=statistic,
                 period=METRIC_PERIOD,
+                label=label,
             )
 
         # A drill that ABORTED (stop condition, lock, bad preflight) needs a look as much as a FAILED one.
         failed = cloudwatch.MathExpression(
             expression="FILL(failed, 0) + FILL(aborted, 0)",
-            using_metrics={"failed": count(wiring.METRIC_DRILL_FAILED), "aborted": count(wiring.METRIC_DRILL_ABORTED)},
+            using_metrics={
+                "failed": metric(wiring.METRIC_DRILL_FAILED, "Sum"),
+                "aborted": metric(wiring.METRIC_DRILL_ABORTED, "Sum"),
+            },
             label="drills FAILED or ABORTED",
             period=METRIC_PERIOD,
         )
-        rto = cloudwatch.Metric(
-            namespace=wiring.METRIC_NAMESPACE,
-            metric_name=wiring.METRIC_DRILL_RTO,
-            dimensions_map=dimensions,
-            statistic="Maximum",
-            period=METRIC_PERIOD,
-        )
+        rto = metric(wiring.METRIC_DRILL_RTO, "Maximum")
         # What a HULFT partner saw (issue 17): fault -> first successful connect to the VIP's receive port.
-        client_rto = cloudwatch.Metric(
-            namespace=wiring.METRIC_NAMESPACE,
-            metric_name=wiring.METRIC_CLIENT_RTO,
-            dimensions_map=dimensions,
-            statistic="Maximum",
-            period=METRIC_PERIOD,
-            label="client-visible RTO",
-        )
+        client_rto = metric(wiring.METRIC_CLIENT_RTO, "Maximum", label="client-visible RTO")
         self.failed_alarm = cloudwatch.Alarm(
             self,
             "DrillFailedAlarm",

@@ -18,6 +18,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
+from stacks.grants import execution_arns
 from stacks.nag import acknowledge
 
 
@@ -32,15 +33,7 @@ def _grant(
 ) -> None:
     stack = cdk.Stack.of(scope)
     machines = list(state_machines)
-    executions = [
-        stack.format_arn(
-            service="states",
-            resource="execution",
-            resource_name=f"{machine.state_machine_name}:*",
-            arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
-        )
-        for machine in machines
-    ]
+    executions = execution_arns(scope, [machine.state_machine_name for machine in machines])
     policy = iam.Policy(scope, construct_id, statements=[iam.PolicyStatement(actions=[action], resources=executions)])
     for function in functions:
         assert function.role is not None

@@ -23,6 +23,7 @@ from constructs import Construct
 from hadrill import contracts
 from stacks.cluster import ClusterStack
 from stacks.config import DeploymentConfig
+from stacks.grants import grant_put_objects
 from stacks.nag import acknowledge
 from stacks.orchestration import wiring
 from stacks.orchestration.bundling import lambda_code
@@ -217,26 +218,17 @@ class OrchestrationStack(cdk.Stack):
         if "notify" in access:
             self.topic.grant_publish(function)
         if "reports-write" in access:
-            function.add_to_role_policy(
-                iam.PolicyStatement(
-                    actions=["s3:PutObject"], resources=[self.reports.arn_for_objects(f"{wiring.REPORTS_PREFIX}*")]
-                )
-            )
-            reports_id = self.get_logical_id(self.reports.node.default_child)  # type: ignore[arg-type]
-            acknowledge(
+            grant_put_objects(
                 function,
-                f"AwsSolutions-IAM5[Resource::<{reports_id}.Arn>/{wiring.REPORTS_PREFIX}*]",
+                self.reports,
+                wiring.REPORTS_PREFIX,
                 "Each drill writes new report objects (named by drill id) under the reports/ prefix only.",
             )
         if "conformance-write" in access:
-            prefix = f"{wiring.CONFORMANCE_PREFIX}{self.cluster_name}/"
-            function.add_to_role_policy(
-                iam.PolicyStatement(actions=["s3:PutObject"], resources=[self.reports.arn_for_objects(f"{prefix}*")])
-            )
-            reports_id = self.get_logical_id(self.reports.node.default_child)  # type: ignore[arg-type]
-            acknowledge(
+            grant_put_objects(
                 function,
-                f"AwsSolutions-IAM5[Resource::<{reports_id}.Arn>/{prefix}*]",
+                self.reports,
+                f"{wiring.CONFORMANCE_PREFIX}{self.cluster_name}/",
                 "The conformance probe writes each setup execution's raw node outputs (named by execution and"
                 " node) under conformance/<cluster>/ only.",
             )

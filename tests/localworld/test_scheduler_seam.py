@@ -12,6 +12,7 @@ from lw_fakes import FakeCluster  # type: ignore[import-not-found]
 
 from localworld import LocalWorld
 from localworld.scheduler import START_INSTANCES, due_epoch
+from support.waiting import wait_until
 
 GROUP = "seam-test"
 TRUST = {
@@ -43,15 +44,6 @@ def _names(world: LocalWorld) -> list[str]:
     return [s["Name"] for s in world.client("scheduler").list_schedules(GroupName=GROUP)["Schedules"]]
 
 
-def _wait(condition: object, seconds: float = 5.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():  # type: ignore[operator]
-            return True
-        time.sleep(0.02)
-    return False
-
-
 def test_due_one_time_schedule_starts_the_instance_then_is_deleted(world: LocalWorld, cluster: FakeCluster) -> None:
     primary = cluster.instance_ids[0]
     world.client("scheduler").create_schedule_group(Name=GROUP)
@@ -60,13 +52,13 @@ def test_due_one_time_schedule_starts_the_instance_then_is_deleted(world: LocalW
     due = due_epoch(when, "UTC")
     assert due is not None
     _schedule(world, "start-later", primary, when=when)
-    assert _wait(lambda: ("start", primary) in cluster.actions), "started at its time"
+    assert wait_until(lambda: ("start", primary) in cluster.actions), "started at its time"
     started = time.time()
     assert started >= due, "not before its time"
     assert world.scheduler is not None
     [ran] = world.scheduler.ran
     assert ran.error is None and ran.instance_ids == (primary,) and ran.ran_epoch >= ran.due_epoch == due
-    assert _wait(lambda: "start-later" not in _names(world)), "deleted after it ran"
+    assert wait_until(lambda: "start-later" not in _names(world)), "deleted after it ran"
     state = world.client("ec2").describe_instances(InstanceIds=[primary])["Reservations"][0]["Instances"][0]["State"]
     assert state["Name"] == "running"
 
@@ -81,7 +73,7 @@ def test_other_targets_and_missing_roles_are_not_run(world: LocalWorld, cluster:
         arn="arn:aws:scheduler:::aws-sdk:ec2:stopInstances",
     )
     assert world.scheduler is not None
-    assert _wait(lambda: any(r.name == "other-target" for r in world.scheduler.ran))  # type: ignore[union-attr]
+    assert wait_until(lambda: any(r.name == "other-target" for r in world.scheduler.ran))  # type: ignore[union-attr]
     [ran] = [r for r in world.scheduler.ran if r.name == "other-target"]
     assert ran.error is not None and "not run" in ran.error
     assert ("stop", cluster.instance_ids[1]) not in cluster.actions

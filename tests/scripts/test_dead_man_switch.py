@@ -9,17 +9,9 @@ import time
 from hadrill.results import parse_result_line
 from simulator import SimulatedCluster
 from simulator.scenario import run
+from support.waiting import wait_until
 
 UNIT = "hadrill-deadman-drill-7"
-
-
-def _wait(condition: object, seconds: float = 10.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():  # type: ignore[operator]
-            return True
-        time.sleep(0.02)
-    return False
 
 
 def _stamp(cluster: SimulatedCluster) -> object:
@@ -32,9 +24,9 @@ def test_network_down_arms_a_timer_that_reboots_the_node_with_its_network_down(i
     ran = run(installed, 0, "InjectFault", Fault="network-down", DelaySeconds="0", DeadManSeconds="2", DeadManUnit=UNIT)
     assert ran.outcome.status == "Success", ran.outcome
     assert UNIT in installed.nodes[0].timers, "armed before the fault"
-    assert _wait(lambda: not installed.is_online(primary)), "the network went down"
-    assert _wait(lambda: installed.active_node() == installed.nodes[1].name), "the standby took over"
-    assert _wait(lambda: installed.is_online(primary), 10), "the node came back by itself"
+    assert wait_until(lambda: not installed.is_online(primary), 10), "the network went down"
+    assert wait_until(lambda: installed.active_node() == installed.nodes[1].name, 10), "the standby took over"
+    assert wait_until(lambda: installed.is_online(primary), 10), "the node came back by itself"
     returned = time.monotonic() - armed_at
     assert 2.0 <= returned < 2.0 + 3.0, f"back {returned:.2f} s after arming, the deadline was 2 s"
     assert UNIT not in installed.nodes[0].timers
@@ -67,9 +59,9 @@ def test_a_reboot_removes_the_transient_timer(installed: SimulatedCluster) -> No
     primary = installed.instance_ids[0]
     ran = run(installed, 0, "InjectFault", Fault="network-down", DelaySeconds="0", DeadManSeconds="5", DeadManUnit=UNIT)
     assert ran.outcome.status == "Success"
-    assert _wait(lambda: not installed.is_online(primary))
+    assert wait_until(lambda: not installed.is_online(primary), 10)
     installed.reboot_instance(primary)  # what the drill's recovery does (EC2 RebootInstances)
-    assert _wait(lambda: installed.is_online(primary))
+    assert wait_until(lambda: installed.is_online(primary), 10)
     assert installed.nodes[0].timers == {}
     disarm = run(installed, 0, "DisarmDeadMan", Unit=UNIT)
     assert parse_result_line(disarm.outcome.stdout)["outcome"] == "gone"

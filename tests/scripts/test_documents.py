@@ -83,8 +83,23 @@ def test_document_shape(name: str) -> None:
 def test_script_reads_exactly_the_declared_parameters(name: str) -> None:
     document = json.loads((DOCS / f"{name}.json").read_text())
     body = "\n".join(document["mainSteps"][0]["inputs"]["runCommand"])
+    assert parameters_read(body) == set(document["parameters"])
+
+
+def parameters_read(body: str) -> set[str]:
+    """The SSM parameters a script reads: `hadrill_param VAR Name` lines and `hadrill_params VAR=Name ...`
+    calls (continued over lines ending in a backslash)."""
     read = set(re.findall(r"^hadrill_param \w+ (\w+)$", body, re.MULTILINE))
-    assert read == set(document["parameters"])
+    for call in re.findall(r"^hadrill_params ((?:.*\\\n)*.*)$", body, re.MULTILINE):
+        words = call.replace("\\\n", " ").split()
+        assert all(re.fullmatch(r"\w+=\w+", word) for word in words), call
+        read |= {word.split("=", 1)[1] for word in words}
+    return read
+
+
+def test_parameters_read_covers_both_forms() -> None:
+    body = "hadrill_param a A\nhadrill_params b=B c=C \\\n  d=D\nhadrill_params e=E\necho hadrill_params f=F\n"
+    assert parameters_read(body) == {"A", "B", "C", "D", "E"}
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -77,10 +77,15 @@ def test_stage_media_missing_object(cluster: SimulatedCluster) -> None:
     assert "(404)" in ran.outcome.stderr
 
 
-def install_prerequisites(cluster: SimulatedCluster) -> None:
+def install_prerequisites(cluster: SimulatedCluster, vendor_overrides: str | None = None) -> None:
+    """Media staged on both nodes; with vendor_overrides, the first node's /etc/hadrill/vendor-overrides.sh."""
     seed(cluster)
     for node in (0, 1):
         assert run(cluster, node, "StageMedia", **stage_parameters()).outcome.status == "Success"
+    if vendor_overrides is not None:
+        overrides = cluster.nodes[0].fs / "etc/hadrill/vendor-overrides.sh"
+        overrides.parent.mkdir(parents=True)
+        overrides.write_text(vendor_overrides)
 
 
 def test_install_hulft_keeps_the_license_secret(cluster: SimulatedCluster) -> None:
@@ -135,10 +140,7 @@ def test_install_hulft_takes_the_custom_route_with_the_cluster_fields(cluster: S
 def test_the_installer_refuses_cluster_fields_on_the_express_route(cluster: SimulatedCluster) -> None:
     """The stand-in follows Table 3.1: the Express route with cluster fields fails the install (exit 6),
     which is what the old EXPRESS default would have met on a real node."""
-    install_prerequisites(cluster)
-    overrides = cluster.nodes[0].fs / "etc/hadrill/vendor-overrides.sh"
-    overrides.parent.mkdir(parents=True)
-    overrides.write_text("HULFT_INSTALL_ROUTE=EXPRESS\n")
+    install_prerequisites(cluster, vendor_overrides="HULFT_INSTALL_ROUTE=EXPRESS\n")
     ran = run(cluster, 0, "InstallHulft", Role="active", **HULFT)
     assert ran.outcome.response_code == 6, ran.result
     assert "cannot be specified for EXPRESS" in ran.outcome.stderr
@@ -149,10 +151,7 @@ def test_the_installer_refuses_cluster_fields_on_the_express_route(cluster: Simu
 def test_install_hulft_can_pass_parent_directories(cluster: SimulatedCluster) -> None:
     """HULEXEP/HULPATH as parent directories (the reference procedure's wizard input) is one override
     away; programs still land in <dir>/bin, settings in <dir>/etc."""
-    install_prerequisites(cluster)
-    overrides = cluster.nodes[0].fs / "etc/hadrill/vendor-overrides.sh"
-    overrides.parent.mkdir(parents=True)
-    overrides.write_text('HULFT_HULEXEP_LEAF=""\nHULFT_HULPATH_LEAF=""\n')
+    install_prerequisites(cluster, vendor_overrides='HULFT_HULEXEP_LEAF=""\nHULFT_HULPATH_LEAF=""\n')
     assert run(cluster, 0, "InstallHulft", Role="active", **HULFT).outcome.response_code == 0
     (given,) = cluster.commands.installer_runs
     assert (given["HULEXEP"], given["HULPATH"]) == ("/usr/local/hulft", "/data/hulft")
@@ -262,10 +261,7 @@ def test_unexpected_failure_still_prints_a_result_line(cluster: SimulatedCluster
 
 def test_vendor_overrides_replace_a_default(cluster: SimulatedCluster) -> None:
     """/etc/hadrill/vendor-overrides.sh on the node is the one place to change a vendor command line."""
-    install_prerequisites(cluster)
-    overrides = cluster.nodes[0].fs / "etc/hadrill/vendor-overrides.sh"
-    overrides.parent.mkdir(parents=True)
-    overrides.write_text("HULFT_INSTALL_TYPE_KEY=INSTALLATIONMETHOD\n")
+    install_prerequisites(cluster, vendor_overrides="HULFT_INSTALL_TYPE_KEY=INSTALLATIONMETHOD\n")
     assert run(cluster, 0, "InstallHulft", Role="active", **HULFT).outcome.response_code == 0
     (given,) = cluster.commands.installer_runs
     assert given["INSTALLATIONMETHOD"] == "NEW" and "INSTALLATIONTYPE" not in given

@@ -13,6 +13,7 @@ import pytest
 from hadrill.lcdstatus import PathState, parse_lcdstatus
 from simulator import SimulatedCluster, Timings
 from simulator.scenario import LK_LICENSE
+from support.waiting import wait_until
 
 
 @pytest.fixture
@@ -28,12 +29,6 @@ def sh(cluster: SimulatedCluster, node: int, *argv: str, cwd: Path | None = None
         "HADRILL_SIM_NODE": cluster.nodes[node].name,
     }
     return subprocess.run(list(argv), capture_output=True, text=True, env=env, check=False, timeout=10, cwd=cwd)
-
-
-def wait_until(predicate: object, seconds: float = 5.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not predicate() and time.monotonic() < deadline:  # type: ignore[operator]
-        time.sleep(0.02)
 
 
 def start(cluster: SimulatedCluster, node: int, tmp_path: Path) -> None:
@@ -148,37 +143,9 @@ def test_the_ec2_resource_points_the_vip_route_at_its_node(bare: SimulatedCluste
         bare, 1, "lkcli", "resource", "create", "ip", "--tag", "ip-vip", "--ipaddr", bare.virtual_ip, "--device", "eth0"
     )
     assert created.returncode == 0, created.stderr
-    assert (
-        sh(
-            bare,
-            1,
-            "lkcli",
-            "resource",
-            "create",
-            "ec2",
-            "--tag",
-            "ec2-vip",
-            "--type",
-            "RouteTable",
-            "--ip_resource",
-            "nope",
-        ).returncode
-        == 1
-    )
-    ec2 = sh(
-        bare,
-        1,
-        "lkcli",
-        "resource",
-        "create",
-        "ec2",
-        "--tag",
-        "ec2-vip",
-        "--type",
-        "RouteTable",
-        "--ip_resource",
-        "ip-vip",
-    )
+    create_ec2 = ("lkcli", "resource", "create", "ec2", "--tag", "ec2-vip", "--type", "RouteTable", "--ip_resource")
+    assert sh(bare, 1, *create_ec2, "nope").returncode == 1
+    ec2 = sh(bare, 1, *create_ec2, "ip-vip")
     assert ec2.returncode == 0, ec2.stderr
     assert bare.vip_route_target() == b.eni and bare.active_node() == b.name
     status = parse_lcdstatus(sh(bare, 1, "lcdstatus", "-q").stdout)

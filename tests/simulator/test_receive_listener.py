@@ -4,7 +4,6 @@ open while hulrcvd runs on an online node, and the knob that keeps it closed aft
 from __future__ import annotations
 
 import socket
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,6 +12,7 @@ import pytest
 from hadrill.client_probe import tcp_connect
 from simulator import Knobs, SimulatedCluster, Timings
 from simulator.scenario import run
+from support.waiting import wait_until
 
 FAST = Timings.fast()
 
@@ -27,15 +27,6 @@ def cluster(tmp_path: Path) -> Iterator[SimulatedCluster]:
 def reachable(cluster: SimulatedCluster, node: int) -> bool:
     listener = cluster.receive_listeners[cluster.instance_ids[node]]
     return tcp_connect("127.0.0.1", listener.port, 0.5)[0]
-
-
-def wait_until(condition: object, seconds: float = 5.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():  # type: ignore[operator]
-            return True
-        time.sleep(0.02)
-    return False
 
 
 def test_only_the_active_node_accepts(cluster: SimulatedCluster) -> None:

@@ -16,6 +16,7 @@ from hadrill.results import parse_node_status
 from simulator import CommandOutcome, InvalidDocumentParametersError, SimulatedCluster, Timings
 from simulator.cluster import STANDINS
 from simulator.scenario import LOGICAL_HOST, run, set_up
+from support.lifekeeper import HULFT_HIERARCHY
 
 FAST = Timings.fast()
 
@@ -48,14 +49,7 @@ def test_lcdstatus_stand_in_speaks_the_documented_format(cluster: SimulatedClust
     """The reference parser reads the stand-in's output: primary ISP (priority 1), standby OSU (10)."""
     primary = parse_lcdstatus(stand_in(cluster, 0, "lcdstatus", "-q").stdout)
     standby = parse_lcdstatus(stand_in(cluster, 1, "lcdstatus", "-q").stdout)
-    assert [r.tag for r in primary.hierarchy("hulft")] == [
-        "hulft",
-        "/data",
-        "datarep-data",
-        "hulft-obs",
-        "hulft-rcv",
-        "hulft-snd",
-    ]
+    assert [r.tag for r in primary.hierarchy("hulft")] == list(HULFT_HIERARCHY)
     assert {r.state for r in primary.hierarchy("hulft")} == {ResourceState.IN_SERVICE}
     assert {r.state for r in standby.hierarchy("hulft")} == {ResourceState.OUT_OF_SERVICE}
     assert {r.priority for r in standby.resources} == {10} and standby.resources[0].primary == "sim-a"

@@ -8,6 +8,7 @@ import pytest
 
 from hadrill.errors import LifeKeeperNotRunningError, ParseError
 from hadrill.lcdstatus import PathState, ResourceState, parse_lcdstatus
+from support.lifekeeper import HULFT_HIERARCHY
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -24,14 +25,7 @@ def test_primary_hierarchy_and_children_from_indentation() -> None:
     assert hulft.children == ("/data", "hulft-obs", "hulft-rcv", "hulft-snd")
     mirror = status.resource("datarep-data")
     assert mirror is not None and mirror.parent == "/data" and mirror.depth == 2
-    assert [r.tag for r in status.hierarchy("hulft")] == [
-        "hulft",
-        "/data",
-        "datarep-data",
-        "hulft-obs",
-        "hulft-rcv",
-        "hulft-snd",
-    ]
+    assert [r.tag for r in status.hierarchy("hulft")] == list(HULFT_HIERARCHY)
     assert all(r.state is ResourceState.IN_SERVICE for r in status.hierarchy("hulft"))
     assert hulft.node == "lk-node1" and hulft.priority == 1 and hulft.primary == "lk-node1"
 

@@ -18,6 +18,7 @@ import pytest
 
 from hadrill_cli.local import LOCAL_TIME_SCALE
 from support.drill_world import DrillWorld, drill_world
+from support.waiting import wait_until
 
 pytestmark = pytest.mark.slow
 MAX_DRILL_SECONDS = 1000  # x 0.01: the switch's deadline is 10 s after the drill starts
@@ -54,7 +55,7 @@ def _kill_after_the_fault(world: DrillWorld, scenario: str) -> tuple[str, dict[s
     world.world.client("stepfunctions").stop_execution(executionArn=arn, error="Test.Killed", cause="orchestrator gone")
     killed = time.time()
     sfn = world.world.client("stepfunctions")
-    assert _wait(lambda: sfn.describe_execution(executionArn=arn)["status"] == "ABORTED", 30)
+    assert wait_until(lambda: sfn.describe_execution(executionArn=arn)["status"] == "ABORTED", 30)
     return arn, armed, killed
 
 
@@ -65,19 +66,10 @@ def _states_entered_after_the_kill(world: DrillWorld, arn: str) -> list[str]:
     return entered[entered.index("InjectFault") + 1 :]
 
 
-def _wait(condition: Any, seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.02)
-    return False
-
-
 def _back_by_itself(world: DrillWorld, armed: dict[str, Any], killed: float) -> dict[str, float]:
     primary = world.cluster.instance_ids[0]
-    assert _wait(lambda: not world.cluster.is_online(primary), 10), "the fault took the primary away"
-    assert _wait(lambda: world.cluster.is_online(primary), 30), "the primary did not come back by itself"
+    assert wait_until(lambda: not world.cluster.is_online(primary), 10), "the fault took the primary away"
+    assert wait_until(lambda: world.cluster.is_online(primary), 30), "the primary did not come back by itself"
     back = time.time()
     deadline = armed["deadlineEpochMs"] / 1000
     measured = {
@@ -98,7 +90,7 @@ def _next_drill_runs(world: DrillWorld, killed_arn: str) -> None:
     assert lock is not None and lock["owner"]["S"] == killed_arn, "the killed drill left its lock"
     assert int(lock["expiresEpochMs"]["N"]) > time.time() * 1000, "and it has not expired"
     # LifeKeeper brought the primary back as standby: the operator switches back (hadrill switchback).
-    assert _wait(lambda: world.cluster.active_node() == world.facts.secondary.name, 10)
+    assert wait_until(lambda: world.cluster.active_node() == world.facts.secondary.name, 10)
     world.switch_over(to_secondary=False)
     run = world.run(scenario="hulft-daemon-kill", takeoverTimeoutSeconds=30)
     assert run.outcome == "PASSED", run.reason

@@ -70,18 +70,25 @@ def test_two_drills_at_once_exactly_one_runs(world: DrillWorld) -> None:
     assert world.lock_item() is None, "the runner released its lock; the stopped one released nothing"
 
 
-def test_an_expired_lock_is_broken_and_recorded(world: DrillWorld) -> None:
+def _plant_lock(world: DrillWorld, *, owner: str, drill_id: str, acquired_ms_ago: int, expires_in_ms: int) -> None:
+    """The drill lock item as another drill left it (times relative to now)."""
+    now_ms = int(time.time() * 1000)
     world.world.client("dynamodb").put_item(
         TableName=world.deployment.records_table,
         Item={
             "cluster": {"S": world.cluster_name},
             "recordId": {"S": "lock"},
-            "owner": {"S": "arn:aws:states:us-east-1:123456789012:execution:hulft-demo-Drill:crashed"},
-            "drillId": {"S": "crashed"},
-            "acquiredEpochMs": {"N": str(int(time.time() * 1000) - 7_200_000)},
-            "expiresEpochMs": {"N": str(int(time.time() * 1000) - 1000)},
+            "owner": {"S": owner},
+            "drillId": {"S": drill_id},
+            "acquiredEpochMs": {"N": str(now_ms - acquired_ms_ago)},
+            "expiresEpochMs": {"N": str(now_ms + expires_in_ms)},
         },
     )
+
+
+def test_an_expired_lock_is_broken_and_recorded(world: DrillWorld) -> None:
+    owner = "arn:aws:states:us-east-1:123456789012:execution:hulft-demo-Drill:crashed"
+    _plant_lock(world, owner=owner, drill_id="crashed", acquired_ms_ago=7_200_000, expires_in_ms=-1000)
     run = world.run(scenario="hulft-daemon-kill")
     assert run.outcome == "PASSED", run.reason
     assert run.report is not None and run.report["lock"]["broken_stale_lock"]["drillId"] == "crashed"
@@ -90,17 +97,7 @@ def test_an_expired_lock_is_broken_and_recorded(world: DrillWorld) -> None:
 
 
 def test_a_live_lock_held_elsewhere_stops_the_drill(world: DrillWorld) -> None:
-    world.world.client("dynamodb").put_item(
-        TableName=world.deployment.records_table,
-        Item={
-            "cluster": {"S": world.cluster_name},
-            "recordId": {"S": "lock"},
-            "owner": {"S": "someone"},
-            "drillId": {"S": "running-elsewhere"},
-            "acquiredEpochMs": {"N": str(int(time.time() * 1000))},
-            "expiresEpochMs": {"N": str(int(time.time() * 1000) + 600_000)},
-        },
-    )
+    _plant_lock(world, owner="someone", drill_id="running-elsewhere", acquired_ms_ago=0, expires_in_ms=600_000)
     run = world.run(scenario="network-down")
     assert run.outcome == "ABORTED" and "running-elsewhere" in run.reason
     assert run.commands_sent == 0
