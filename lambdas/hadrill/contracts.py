@@ -16,6 +16,7 @@ an older reader) and strict about the keys they know (types, required keys, allo
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 from collections.abc import Mapping
@@ -223,6 +224,11 @@ def human_time(epoch_ms: int | float, zone: tzinfo | None = None) -> str:
     if local.utcoffset() == utc.utcoffset():
         return text if local.tzname() == "UTC" else f"{text} (UTC)"
     return f"{text} ({utc:%H:%M:%S}.{millis} UTC)"
+
+
+def camel_fields(record: Any) -> dict[str, Any]:
+    """A dataclass's fields under their camelCase names: how a phase result keeps them in the state."""
+    return {to_camel(field.name): getattr(record, field.name) for field in dataclasses.fields(record)}
 
 
 # ---- Documents ----

@@ -59,24 +59,28 @@ def _tools(context: LambdaContext) -> phases.Tools:
     )
 
 
+def _run_phase(name: str, state: dict[str, Any], tools: phases.Tools) -> dict[str, Any]:
+    if name == "release-lock":
+        drill = DrillContext.model_validate(state["drill"]) if state.get("drill") else None
+        return phases.release_lock(drill, tools)
+    if name not in phases.PHASES:
+        raise ValueError(f"unknown drill phase {name!r}")
+    return phases.PHASES[name](phases.DrillState.from_event(state), tools)
+
+
 @logger.inject_lambda_context
 @traced(c.DRILL_SERVICE)
 def run_phase(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """One phase of the drill (``event["phase"]``), over the whole state document (``event["state"]``)."""
-    started = time.monotonic()
-    name = str(event["phase"])
-    state: dict[str, Any] = event.get("state") or {}
-    tools = _tools(context)
-    if name == "release-lock":
-        drill = DrillContext.model_validate(state["drill"]) if state.get("drill") else None
-        result = phases.release_lock(drill, tools)
-    else:
-        if name not in phases.PHASES:
-            raise ValueError(f"unknown drill phase {name!r}")
-        result = phases.PHASES[name](phases.DrillState.from_event(state), tools)
-    logger.info("phase done", extra={"phase": name, "summary": result.get("summary")})
-    bill = wf.billing(started, context, tools.slept)
-    return wf.step_result(result, state=state, waiting_state=phases.WAITING_STATES.get(name, ""), bill=bill)
+    return wf.run_step(
+        event,
+        context,
+        key="phase",
+        make_tools=lambda: _tools(context),
+        run=_run_phase,
+        waiting_states=phases.WAITING_STATES,
+        logger=logger,
+    )
 
 
 def _history(execution: str) -> list[dict[str, Any]] | None:

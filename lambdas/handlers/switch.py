@@ -11,6 +11,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from hadrill import contracts as c
+from hadrill.drill.runtime import Tools
 from hadrill.switch import model, steps
 from hadrill.switch import report as switch_report
 from handlers import workflow as wf
@@ -38,23 +39,27 @@ def validate_input(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     }
 
 
+def _run_step(name: str, state: dict[str, Any], tools: Tools) -> dict[str, Any]:
+    if name == "release-lock":
+        return steps.release_lock(state, tools)
+    if name not in steps.STEPS:
+        raise ValueError(f"unknown switch step {name!r}")
+    return steps.STEPS[name](steps.SwitchState.from_event(state), tools)
+
+
 @logger.inject_lambda_context
 @traced(c.SWITCH_SERVICE)
 def run_step(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """One step of the switch (``event["step"]``), over the whole state document (``event["state"]``)."""
-    started = time.monotonic()
-    name = str(event["step"])
-    state: dict[str, Any] = event.get("state") or {}
-    tools = wf.tools(context, cloudwatch=None)  # a switch reads no alarms
-    if name == "release-lock":
-        result = steps.release_lock(state, tools)
-    else:
-        if name not in steps.STEPS:
-            raise ValueError(f"unknown switch step {name!r}")
-        result = steps.STEPS[name](steps.SwitchState.from_event(state), tools)
-    logger.info("step done", extra={"step": name, "summary": result.get("summary")})
-    bill = wf.billing(started, context, tools.slept)
-    return wf.step_result(result, state=state, waiting_state=steps.WAITING_STATES.get(name, ""), bill=bill)
+    return wf.run_step(
+        event,
+        context,
+        key="step",
+        make_tools=lambda: wf.tools(context, cloudwatch=None),  # a switch reads no alarms
+        run=_run_step,
+        waiting_states=steps.WAITING_STATES,
+        logger=logger,
+    )
 
 
 @logger.inject_lambda_context

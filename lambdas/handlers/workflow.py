@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from hadrill import contracts as c
@@ -50,6 +51,27 @@ def step_result(
     if "waitSeconds" in earlier:
         bill = {**bill, "lambdaMs": round(bill["lambdaMs"] + float(earlier.get("lambdaMs", 0)), 1)}
     return {**result, **bill}
+
+
+def run_step(
+    event: Mapping[str, Any],
+    context: LambdaContext,
+    *,
+    key: str,
+    make_tools: Callable[[], runtime.Tools],
+    run: Callable[[str, dict[str, Any], runtime.Tools], dict[str, Any]],
+    waiting_states: Mapping[str, str],
+    logger: Logger,
+) -> dict[str, Any]:
+    """One step of a workflow (``event[key]`` names it) over the whole state document, with its bill."""
+    started = time.monotonic()
+    name = str(event[key])
+    state: dict[str, Any] = dict(event.get("state") or {})
+    step_tools = make_tools()
+    result = run(name, state, step_tools)
+    logger.info(f"{key} done", extra={key: name, "summary": result.get("summary")})
+    bill = billing(started, context, step_tools.slept)
+    return step_result(result, state=state, waiting_state=waiting_states.get(name, ""), bill=bill)
 
 
 def tools(context: LambdaContext, **extra: Any) -> runtime.Tools:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -22,6 +23,20 @@ from hadrill.errors import ParseError
 WATCHED = watch_outcome((Path(__file__).parent / "fixtures" / "watch_takeover_network_down.txt").read_text(), "hulft")
 TAKEOVER = 1795871794885
 PREDICTED = 1795871794136
+
+
+def _report(state: dict[str, Any]) -> dict[str, Any]:
+    """The report RecordResult would build from ``state`` (a drill from PREDICTED - 5 s to TAKEOVER + 5 s)."""
+    return report.build_report(
+        state,
+        cluster="c",
+        primary="hd-a",
+        execution="arn:x:d",
+        started_ms=PREDICTED - 5000,
+        finished_ms=TAKEOVER + 5000,
+        record_ms=10,
+        memory_mb=256,
+    )
 
 
 def test_the_rto_runs_from_the_observed_stamp_not_the_prediction() -> None:
@@ -78,31 +93,13 @@ def test_the_report_shows_both_starts_and_labels_an_estimate() -> None:
     # RecoverPrimary failed: the prediction stands, labelled
     assert report.final_measurement(phases, {"RecoverPrimary": {}})["rtoIsEstimate"] is True
     state = {"request": {"scenario": "network-down"}, "drill": {"drillId": "d"}, "phases": phases, "failed": {}}
-    built = report.build_report(
-        state,
-        cluster="c",
-        primary="hd-a",
-        execution="arn:x:d",
-        started_ms=PREDICTED - 5000,
-        finished_ms=TAKEOVER + 5000,
-        record_ms=10,
-        memory_mb=256,
-    )
+    built = _report(state)
     assert built["rto_is_estimate"] is False
     assert built["rto_start"]["predicted_epoch_ms"] == PREDICTED and built["rto_start"]["epoch_ms"] == PREDICTED + 400
     text = report.markdown(built)
     assert "- RTO start: " in text and "; predicted " in text and "- RTO end: " in text
     state["phases"] = {"WaitForTakeover": waited}
-    estimate = report.build_report(
-        state,
-        cluster="c",
-        primary="hd-a",
-        execution="arn:x:d",
-        started_ms=PREDICTED - 5000,
-        finished_ms=TAKEOVER + 5000,
-        record_ms=10,
-        memory_mb=256,
-    )
+    estimate = _report(state)
     assert estimate["rto_is_estimate"] is True and "(estimate:" in report.markdown(estimate)
 
 
@@ -132,16 +129,7 @@ def test_the_client_rto_starts_where_the_node_rto_starts() -> None:
         },
     }
     state = {"request": {"scenario": "network-down"}, "drill": {"drillId": "d"}, "phases": phases, "failed": {}}
-    built = report.build_report(
-        state,
-        cluster="c",
-        primary="hd-a",
-        execution="arn:x:d",
-        started_ms=PREDICTED - 5000,
-        finished_ms=TAKEOVER + 5000,
-        record_ms=10,
-        memory_mb=256,
-    )
+    built = _report(state)
     assert built["fault_epoch_ms"] == PREDICTED + 400
     assert [e["phase"] for e in built["timeline"] if e["kind"] == "fault"] == ["network down on hd-a (its stamp)"]
     rebased = built["client_rto"]
@@ -150,16 +138,7 @@ def test_the_client_rto_starts_where_the_node_rto_starts() -> None:
     assert rebased["measuredFromPredictedSeconds"] == client["seconds"]
     # The same drill with the stamp unread: the prediction stands for both, nothing rebased.
     del phases["RecoverPrimary"]
-    unread = report.build_report(
-        state,
-        cluster="c",
-        primary="hd-a",
-        execution="arn:x:d",
-        started_ms=PREDICTED - 5000,
-        finished_ms=TAKEOVER + 5000,
-        record_ms=10,
-        memory_mb=256,
-    )
+    unread = _report(state)
     assert unread["fault_epoch_ms"] == PREDICTED and unread["client_rto"] == client
 
 
@@ -243,15 +222,6 @@ def test_the_report_lists_each_nodes_clock_offset() -> None:
         "phases": {"InjectFault": injected, "WaitForTakeover": waited},
         "failed": {},
     }
-    built = report.build_report(
-        state,
-        cluster="c",
-        primary="hd-a",
-        execution="arn:x:d",
-        started_ms=PREDICTED - 5000,
-        finished_ms=TAKEOVER + 5000,
-        record_ms=10,
-        memory_mb=256,
-    )
+    built = _report(state)
     assert [(c["node"], c["known"]) for c in built["clocks"]] == [("hd-a", False), ("hd-b", True)]
     assert "hd-b after the takeover -0.012 ms (A9FEA97B (169.254.169.123))" in report.markdown(built)

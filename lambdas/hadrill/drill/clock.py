@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from hadrill.contracts import camel_fields
+
 _LINE = re.compile(r"^(?P<name>[A-Za-z][A-Za-z ()]*?)\s*:\s*(?P<value>.*)$")
 _SYSTEM_TIME = re.compile(r"^(?P<seconds>[0-9]+\.[0-9]+) seconds (?P<way>slow|fast) of NTP time$")
 _SECONDS = re.compile(r"^(?P<seconds>[+-]?[0-9]+\.[0-9]+) seconds$")
@@ -31,15 +33,7 @@ class ClockSync:
         return self.leap_status != "Not synchronised" and self.stratum > 0
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "reference": self.reference,
-            "stratum": self.stratum,
-            "offsetSeconds": self.offset_seconds,
-            "rmsOffsetSeconds": self.rms_offset_seconds,
-            "rootDispersionSeconds": self.root_dispersion_seconds,
-            "leapStatus": self.leap_status,
-            "synchronised": self.synchronised,
-        }
+        return {**camel_fields(self), "synchronised": self.synchronised}
 
 
 def _seconds(value: str | None) -> float | None:

@@ -155,14 +155,7 @@ class Armed:
     node: str
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind,
-            "name": self.name,
-            "armedEpochMs": self.armed_epoch_ms,
-            "deadlineEpochMs": self.deadline_epoch_ms,
-            "node": self.node,
-            "outcome": "armed",
-        }
+        return {**contracts.camel_fields(self), "outcome": "armed"}
 
 
 def plan(

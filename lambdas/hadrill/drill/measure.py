@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from hadrill.contracts import camel_fields
 from hadrill.drill.model import FAILOVER_SCENARIOS, MAX_TAKEOVER_TIMEOUT_SECONDS, ImplausibleRto, Scenario
 from hadrill.results import TimelineEvent, WatchOutcome
 from hadrill.verdicts import Check, rto_seconds
@@ -26,12 +27,7 @@ class FaultStart:
     predicted_epoch_ms: int | None = None  # network-down: InjectFault's time + DelaySeconds, shown beside it
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "epochMs": self.epoch_ms,
-            "source": self.source,
-            "observed": self.observed,
-            "predictedEpochMs": self.predicted_epoch_ms,
-        }
+        return camel_fields(self)
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> FaultStart:

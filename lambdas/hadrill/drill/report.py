@@ -361,6 +361,26 @@ def _rto_end(raw: Any) -> dict[str, Any] | None:
     return end
 
 
+def timeline_and_cost_lines(report: dict[str, Any], zone: tzinfo | None = None) -> list[str]:
+    """The Markdown report's last two sections (a drill's and a switch's): the timeline, then the cost."""
+    cost = report["cost"]
+    usd = cost["estimated_usd"]
+    lines = ["", "## Timeline", "", "| at | phase |", "|---|---|"]
+    lines += [f"| {human_time(int(e['epoch_ms']), zone)} | {_cell(e['phase'])} |" for e in report["timeline"]]
+    return [
+        *lines,
+        "",
+        "## Cost",
+        "",
+        f"{cost['state_transitions']} state transitions, {cost['lambda_invocations']} Lambda invocations "
+        f"({cost['lambda_gb_seconds']} GB-s), {cost['ssm_commands']} SSM commands: about ${usd['total']:.6f} "
+        f"(Step Functions ${usd['step_functions']:.6f}, Lambda ${usd['lambda']:.6f}, SSM Run Command free).",
+        "",
+        f"_{cost['method']}._",
+        "",
+    ]
+
+
 def build_report(
     state: dict[str, Any],
     *,
@@ -482,7 +502,7 @@ def markdown(report: dict[str, Any], zone: tzinfo | None = None) -> str:
             f"restore {report['restore_seconds']:.3f} s"
         )
     lines += _rto_ends(report)
-    recovery, switchback, cost = report["recovery"], report["switchback"], report["cost"]
+    recovery, switchback = report["recovery"], report["switchback"]
     lines += [
         f"- recovery: {recovery['detail']}",
         f"- switchback: {switchback['detail']}",
@@ -504,20 +524,7 @@ def markdown(report: dict[str, Any], zone: tzinfo | None = None) -> str:
         for check in checks:
             mark = "yes" if check["passed"] else "**NO**"
             lines.append(f"| {_cell(check['name'])} | {mark} | {_cell(check['detail'])} |")
-    lines += ["", "## Timeline", "", "| at | phase |", "|---|---|"]
-    lines += [f"| {human_time(int(e['epoch_ms']), zone)} | {_cell(e['phase'])} |" for e in report["timeline"]]
-    usd = cost["estimated_usd"]
-    lines += [
-        "",
-        "## Cost",
-        "",
-        f"{cost['state_transitions']} state transitions, {cost['lambda_invocations']} Lambda invocations "
-        f"({cost['lambda_gb_seconds']} GB-s), {cost['ssm_commands']} SSM commands: about ${usd['total']:.6f} "
-        f"(Step Functions ${usd['step_functions']:.6f}, Lambda ${usd['lambda']:.6f}, SSM Run Command free).",
-        "",
-        f"_{cost['method']}._",
-        "",
-    ]
+    lines += timeline_and_cost_lines(report, zone)
     return "\n".join(lines)
 
 

@@ -177,17 +177,7 @@ def markdown(report: dict[str, Any]) -> str:
     for check in report["checks"]:
         mark = "yes" if check["passed"] else "**NO**"
         lines.append(f"| {check['phase']} | {_cell(check['name'])} | {mark} | {_cell(check['detail'])} |")
-    lines += ["", "## Timeline", "", "| at (UTC) | phase |", "|---|---|"]
-    lines += [f"| {e['at']} | {_cell(e['phase'])} |" for e in report["timeline"]]
-    cost = report["cost"]
-    lines += [
-        "",
-        "## Cost",
-        "",
-        f"{cost['state_transitions']} state transitions, {cost['lambda_invocations']} Lambda invocations, "
-        f"{cost['ssm_commands']} SSM commands: about ${cost['estimated_usd']['total']:.6f}.",
-        "",
-    ]
+    lines += drill_report.timeline_and_cost_lines(report)
     return "\n".join(lines)
 
 
