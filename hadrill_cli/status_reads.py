@@ -19,6 +19,7 @@ from typing import Any
 from hadrill.drill.lock import LOCK_RECORD_ID
 from hadrill.facts import ClusterFacts, NodeFacts
 from hadrill.node_commands import FINAL_STATUSES, NOT_DELIVERED
+from hadrill.params import node_status_parameters
 from hadrill.status import (
     ClusterStatus,
     NodeInput,
@@ -26,7 +27,6 @@ from hadrill.status import (
     assess,
     drill_view,
     lock_view,
-    node_status_parameters,
     node_view,
     route_view,
     schedule_view,

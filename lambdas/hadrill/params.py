@@ -7,11 +7,14 @@ the Python validation share one definition (patterns from :mod:`hadrill.patterns
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from hadrill import patterns as p
+
+if TYPE_CHECKING:
+    from hadrill.facts import ClusterFacts
 
 
 def _param(alias: str, pattern: str, description: str, default: str | None = None) -> Any:
@@ -42,6 +45,17 @@ class NodeStatusParameters(DocumentParameters):
     mirror_tag: str = _param("MirrorTag", p.LK_TAG, "LifeKeeper tag of the DataKeeper mirror.", "datarep-data")
     hulft_install_dir: str = _param("HulftInstallDir", p.ABSOLUTE_PATH, "HULFT program directory.", "/usr/local/hulft")
     data_mount: str = _param("DataMount", p.ABSOLUTE_PATH, _DATA, "/data")
+
+
+def node_status_parameters(facts: ClusterFacts) -> NodeStatusParameters:
+    """HADrill-NodeStatus's parameters for this cluster (setup, drill, switch and status all send it)."""
+    return NodeStatusParameters(
+        logical_host=facts.logical_host,
+        hulft_tag=facts.hulft_tag,
+        mirror_tag=facts.mirror_tag,
+        hulft_install_dir=facts.hulft_install_dir,
+        data_mount=facts.data_mount,
+    )
 
 
 class HostsEntryParameters(DocumentParameters):

@@ -13,7 +13,7 @@ for nodes this app created (``ClusterFacts.created_by_app``), off for a bring-yo
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
@@ -41,19 +41,12 @@ SetupStep = Literal[
     "create-hulft-resource",
     "verify-hierarchy",
 ]
-SETUP_STEPS: tuple[SetupStep, ...] = (
-    "preflight",
-    "stage-media",
-    "hosts-entry",
-    "install-hulft",
-    "install-recovery-kit",
-    "create-hulft-resource",
-    "verify-hierarchy",
-)
 # The cluster base, in order; it runs between preflight and stage-media.
 BASE_STEPS: tuple[SetupStep, ...] = ("license-and-start", "comm-paths", "virtual-ip-resource", "data-mirror")
-# Every step in workflow order (SETUP_STEPS above is the HULFT part, the same for every cluster).
-ALL_STEPS: tuple[SetupStep, ...] = (SETUP_STEPS[0], *BASE_STEPS, *SETUP_STEPS[1:])
+# The HULFT part (the same for every cluster): every step but the base, in workflow order.
+SETUP_STEPS: tuple[SetupStep, ...] = tuple(s for s in get_args(SetupStep) if s not in BASE_STEPS)
+# Every step in workflow order.
+ALL_STEPS: tuple[SetupStep, ...] = get_args(SetupStep)
 # Read-only steps run on every execution; `steps` selects among the others.
 ALWAYS_RUN: frozenset[SetupStep] = frozenset({"preflight", "verify-hierarchy"})
 
@@ -132,14 +125,7 @@ def plan(step: SetupStep, facts: ClusterFacts) -> list[NodeCommand]:
         return NodeCommand(node.instance_id, node.name, document, parameters, timeout, facts.node_log_group)
 
     if step in ("preflight", "verify-hierarchy"):
-        status = params.NodeStatusParameters(
-            logical_host=facts.logical_host,
-            hulft_tag=facts.hulft_tag,
-            mirror_tag=facts.mirror_tag,
-            hulft_install_dir=facts.hulft_install_dir,
-            data_mount=facts.data_mount,
-        )
-        return [on(node, status) for node in facts.nodes]
+        return [on(node, params.node_status_parameters(facts)) for node in facts.nodes]
     if step == "stage-media":
         media = params.StageMediaParameters(
             media_bucket=facts.media_bucket,

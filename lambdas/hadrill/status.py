@@ -21,10 +21,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from hadrill.errors import ParseError, RouteError, cut
-from hadrill.facts import ClusterFacts
 from hadrill.hulft_ps import DAEMONS, running_daemons
 from hadrill.lcdstatus import LcdStatus, PathState, Resource, ResourceState
-from hadrill.params import NodeStatusParameters
 from hadrill.results import NodeStatus, parse_node_status, parse_result_line
 from hadrill.routes import vip_route_target
 from hadrill.schedule_times import next_run
@@ -509,15 +507,4 @@ def assess(
         schedules=tuple(schedules),
         problems=tuple(problems),
         notes=tuple(notes),
-    )
-
-
-def node_status_parameters(facts: ClusterFacts) -> NodeStatusParameters:
-    """HADrill-NodeStatus's parameters for this cluster (the same the setup preflight sends)."""
-    return NodeStatusParameters(
-        logical_host=facts.logical_host,
-        hulft_tag=facts.hulft_tag,
-        mirror_tag=facts.mirror_tag,
-        hulft_install_dir=facts.hulft_install_dir,
-        data_mount=facts.data_mount,
     )

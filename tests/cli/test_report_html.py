@@ -44,7 +44,7 @@ def test_local_html_goes_next_to_the_json_and_says_it_is_simulated(
     page = written.read_text(encoding="utf-8")
     assert page == render_html(REPORT, simulated=True)
     assert page.startswith("<!DOCTYPE html>")
-    assert f"Drill {DRILL_ID}: PASSED" in page and "Simulated run" in page
+    assert f"Failover drill {DRILL_ID}: PASSED" in page and "Simulated run" in page
     assert "<script src" not in page and "<link" not in page  # self-contained: one file to attach
 
 

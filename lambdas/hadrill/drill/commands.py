@@ -38,14 +38,7 @@ def _command(
 
 
 def status_command(facts: ClusterFacts, node: NodeFacts) -> NodeCommand:
-    parameters = params.NodeStatusParameters(
-        logical_host=facts.logical_host,
-        hulft_tag=facts.hulft_tag,
-        mirror_tag=facts.mirror_tag,
-        hulft_install_dir=facts.hulft_install_dir,
-        data_mount=facts.data_mount,
-    )
-    return _command(facts, node, NODE_STATUS, parameters, STATUS_TIMEOUT)
+    return _command(facts, node, NODE_STATUS, params.node_status_parameters(facts), STATUS_TIMEOUT)
 
 
 def health_command(facts: ClusterFacts, node: NodeFacts, role: str, wait_seconds: int) -> NodeCommand:

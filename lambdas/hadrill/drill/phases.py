@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from hadrill.drill import deadman, lock, probe_hooks  # deadman, probe_hooks: issue 17
+from hadrill.drill import deadman, lock, probe_hooks, runtime  # deadman, probe_hooks: issue 17
 from hadrill.drill.checks import (
     PRIMARY_PROBE_SECONDS,
     ROUTE_SETTLE_SECONDS,
@@ -167,15 +167,8 @@ WAITING_STATES = {
 
 def take_lock(state: DrillState, tools: Tools) -> dict[str, Any]:
     phase = Phase(tools, "TakeLock")
-    taken = lock.take(
-        tools.dynamodb,
-        table=tools.records_table,
-        cluster=tools.facts.cluster_name,
-        owner=state.drill.execution,
-        drill_id=state.drill.drill_id,
-        now_ms=tools.clock(),
-        expires_ms=state.drill.lock_expires_epoch_ms,
-        status_of=lock.execution_status(tools.client),  # issue 17: a lock whose execution ended is stale
+    taken = runtime.take_lock(
+        tools, owner=state.drill.execution, drill_id=state.drill.drill_id, expires_ms=state.drill.lock_expires_epoch_ms
     )
     phase.event("lock taken")
     summary = f"lock on {tools.facts.cluster_name} taken until {lock.iso(state.drill.lock_expires_epoch_ms)}"

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from hadrill.drill import lock
 from hadrill.drill.model import DrillContext, DrillInput, unwrap_phases
 from hadrill.facts import ClusterFacts, NodeFacts
 from hadrill.node_commands import CommandResult, CommandWaitExpired, NodeCommand, Waiting, run_commands, send, wait_for
@@ -201,3 +202,18 @@ def next_look(started_epoch_ms: int, now_epoch_ms: int, deadline_epoch_ms: int, 
     spent = max(now_epoch_ms - started_epoch_ms, 0) / 1000
     left = max(deadline_epoch_ms - now_epoch_ms, 0) / 1000
     return min(max(spent * RECHECK_SHARE, floor), left + 1.0)
+
+
+def take_lock(tools: Tools, *, owner: str, drill_id: str, expires_ms: int) -> lock.LockTaken:
+    """The cluster's one lock (drills and switches share it) for ``owner``; a lock that has expired, or
+    whose execution has ended (when the tools can read executions: issue 17), is broken."""
+    return lock.take(
+        tools.dynamodb,
+        table=tools.records_table,
+        cluster=tools.facts.cluster_name,
+        owner=owner,
+        drill_id=drill_id,
+        now_ms=tools.clock(),
+        expires_ms=expires_ms,
+        status_of=lock.execution_status(tools.client),
+    )

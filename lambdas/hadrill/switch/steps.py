@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from hadrill.drill import lock, phases
+from hadrill.drill import lock, phases, runtime
 from hadrill.drill.checks import health_evaluate
 from hadrill.drill.commands import last_words
 from hadrill.drill.model import DrillContext, DrillInput, DrillLocked, SwitchbackFailed, unwrap_phases
@@ -95,13 +95,10 @@ def take_lock(state: SwitchState, tools: phases.Tools) -> dict[str, Any]:
     no switch starts while a drill runs."""
     phase = phases.Phase(tools, "TakeLock")
     try:
-        taken = lock.take(
-            tools.dynamodb,
-            table=tools.records_table,
-            cluster=tools.facts.cluster_name,
+        taken = runtime.take_lock(
+            tools,
             owner=state.switch.execution,
             drill_id=state.switch.switch_id,
-            now_ms=tools.clock(),
             expires_ms=state.switch.lock_expires_epoch_ms,
         )
     except DrillLocked as error:
