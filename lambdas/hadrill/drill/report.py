@@ -552,26 +552,33 @@ def _clock_lines(clocks: list[dict[str, Any]]) -> list[str]:
     return [f"- clock offsets (chronyc tracking): {'; '.join(shown)}"] if shown else []
 
 
-def summary(report: dict[str, Any], report_keys: dict[str, str]) -> dict[str, Any]:
-    """What the record, the notification and the "Drill Completed" event carry (the report is in S3)."""
+# What every summary (a drill's, a switch's) carries from its report as it is.
+SUMMARY_KEYS = ("drill_id", "cluster", "scenario", "outcome", "reason", "from_node", "to_node")
+
+
+def summary_of(report: dict[str, Any], report_keys: dict[str, str], **more: Any) -> dict[str, Any]:
+    """A summary: the shared keys, ``more``, the failed checks, where the report is, and the cost counts."""
     return {
-        "drill_id": report["drill_id"],
-        "cluster": report["cluster"],
-        "scenario": report["scenario"],
-        "dry_run": report["dry_run"],
-        "outcome": report["outcome"],
-        "reason": report["reason"],
-        "rto_seconds": report["rto_seconds"],
-        "client_rto_seconds": (report.get("client_rto") or {}).get("seconds"),
-        "max_rto_seconds": report["max_rto_seconds"],
-        "from_node": report["from_node"],
-        "to_node": report["to_node"],
-        "recovered": report["recovery"]["recovered"],
-        "switched_back": report["switchback"]["switched_back"],
+        **{key: report[key] for key in SUMMARY_KEYS},
+        **more,
         "failed_checks": [c["name"] for c in report["checks"] if not c["passed"]],
         "report": report_keys,
         "cost": {k: report["cost"][k] for k in ("state_transitions", "lambda_invocations", "ssm_commands")},
     }
+
+
+def summary(report: dict[str, Any], report_keys: dict[str, str]) -> dict[str, Any]:
+    """What the record, the notification and the "Drill Completed" event carry (the report is in S3)."""
+    return summary_of(
+        report,
+        report_keys,
+        dry_run=report["dry_run"],
+        rto_seconds=report["rto_seconds"],
+        client_rto_seconds=(report.get("client_rto") or {}).get("seconds"),
+        max_rto_seconds=report["max_rto_seconds"],
+        recovered=report["recovery"]["recovered"],
+        switched_back=report["switchback"]["switched_back"],
+    )
 
 
 def report_keys(cluster: str, drill_id: str, prefix: str = c.REPORTS_PREFIX) -> dict[str, str]:

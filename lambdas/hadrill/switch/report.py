@@ -183,21 +183,7 @@ def markdown(report: dict[str, Any]) -> str:
 
 def summary(report: dict[str, Any], report_keys: dict[str, str]) -> dict[str, Any]:
     """What the record, the notification and the "Switch Completed" event carry (the report is in S3)."""
-    return {
-        "drill_id": report["drill_id"],
-        "type": report["type"],
-        "scenario": report["scenario"],
-        "cluster": report["cluster"],
-        "outcome": report["outcome"],
-        "reason": report["reason"],
-        "rto_seconds": None,
-        "from_node": report["from_node"],
-        "to_node": report["to_node"],
-        "noop": report["noop"],
-        "failed_checks": [c["name"] for c in report["checks"] if not c["passed"]],
-        "report": report_keys,
-        "cost": {k: report["cost"][k] for k in ("state_transitions", "lambda_invocations", "ssm_commands")},
-    }
+    return drill_report.summary_of(report, report_keys, type=report["type"], rto_seconds=None, noop=report["noop"])
 
 
 def dumps(report: dict[str, Any]) -> str:
