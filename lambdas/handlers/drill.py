@@ -59,13 +59,8 @@ def _tools(context: LambdaContext) -> phases.Tools:
     )
 
 
-def _run_phase(name: str, state: dict[str, Any], tools: phases.Tools) -> dict[str, Any]:
-    if name == "release-lock":
-        drill = DrillContext.model_validate(state["drill"]) if state.get("drill") else None
-        return phases.release_lock(drill, tools)
-    if name not in phases.PHASES:
-        raise ValueError(f"unknown drill phase {name!r}")
-    return phases.PHASES[name](phases.DrillState.from_event(state), tools)
+def _release_lock(state: dict[str, Any], tools: phases.Tools) -> dict[str, Any]:
+    return phases.release_lock(DrillContext.model_validate(state["drill"]) if state.get("drill") else None, tools)
 
 
 @logger.inject_lambda_context
@@ -77,7 +72,9 @@ def run_phase(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         context,
         key="phase",
         make_tools=lambda: _tools(context),
-        run=_run_phase,
+        steps=phases.PHASES,
+        parse=phases.DrillState.from_event,
+        release_lock=_release_lock,
         waiting_states=phases.WAITING_STATES,
         logger=logger,
     )

@@ -11,7 +11,6 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from hadrill import contracts as c
-from hadrill.drill.runtime import Tools
 from hadrill.switch import model, steps
 from hadrill.switch import report as switch_report
 from handlers import workflow as wf
@@ -39,14 +38,6 @@ def validate_input(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     }
 
 
-def _run_step(name: str, state: dict[str, Any], tools: Tools) -> dict[str, Any]:
-    if name == "release-lock":
-        return steps.release_lock(state, tools)
-    if name not in steps.STEPS:
-        raise ValueError(f"unknown switch step {name!r}")
-    return steps.STEPS[name](steps.SwitchState.from_event(state), tools)
-
-
 @logger.inject_lambda_context
 @traced(c.SWITCH_SERVICE)
 def run_step(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
@@ -56,7 +47,9 @@ def run_step(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         context,
         key="step",
         make_tools=lambda: wf.tools(context, cloudwatch=None),  # a switch reads no alarms
-        run=_run_step,
+        steps=steps.STEPS,
+        parse=steps.SwitchState.from_event,
+        release_lock=steps.release_lock,
         waiting_states=steps.WAITING_STATES,
         logger=logger,
     )

@@ -59,16 +59,24 @@ def run_step(
     *,
     key: str,
     make_tools: Callable[[], runtime.Tools],
-    run: Callable[[str, dict[str, Any], runtime.Tools], dict[str, Any]],
+    steps: Mapping[str, Callable[[Any, runtime.Tools], dict[str, Any]]],
+    parse: Callable[[dict[str, Any]], Any],
+    release_lock: Callable[[dict[str, Any], runtime.Tools], dict[str, Any]],
     waiting_states: Mapping[str, str],
     logger: Logger,
 ) -> dict[str, Any]:
-    """One step of a workflow (``event[key]`` names it) over the whole state document, with its bill."""
+    """One step of a workflow (``event[key]`` names it: one of ``steps``, run on the ``parse``d state
+    document, or "release-lock", run on the raw one, since it also ends a rejected input) with its bill."""
     started = time.monotonic()
     name = str(event[key])
     state: dict[str, Any] = dict(event.get("state") or {})
     step_tools = make_tools()
-    result = run(name, state, step_tools)
+    if name == "release-lock":
+        result = release_lock(state, step_tools)
+    elif name in steps:
+        result = steps[name](parse(state), step_tools)
+    else:
+        raise ValueError(f"unknown {key} {name!r}")
     logger.info(f"{key} done", extra={key: name, "summary": result.get("summary")})
     bill = billing(started, context, step_tools.slept)
     return step_result(result, state=state, waiting_state=waiting_states.get(name, ""), bill=bill)
