@@ -214,6 +214,8 @@ def add_client_probe(deployment: LocalDeployment, receive_port: int) -> None:
             wiring.ENV_RECORDS_TABLE: deployment.records_table,
             # Write every 0.4 s: the stop request is seen within two attempts (the simulated drill is short).
             wiring.ENV_PROBE_HEARTBEAT_MS: "400",
+            # Connect every 50 ms: a simulated switchover's outage lasts a few hundred ms (in AWS, 200 ms).
+            contracts.ENV_PROBE_INTERVAL_MS: "50",
             "POWERTOOLS_LOG_LEVEL": "WARNING",
         },
         timeout_s=spec.timeout_seconds,

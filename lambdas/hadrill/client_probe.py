@@ -24,6 +24,7 @@ from hadrill.verdicts import Check
 # One connect every 200 ms (the issue's resolution); inside a VPC a connect answers in about a millisecond,
 # so the connect's own timeout can be the interval: a SYN that gets no answer within it is an outage.
 PROBE_INTERVAL_MS = 200
+MIN_INTERVAL_MS = 20  # a local world's setting (its takeovers last a fraction of a second)
 CONNECT_TIMEOUT_SECONDS = 0.2
 # How often the probe writes its timeline without a change (and reads the stop request).
 HEARTBEAT_MS = 2000
@@ -282,6 +283,16 @@ def client_rto(
             (f"first client connect to {target}", last.epoch_ms),
         ),
     )
+
+
+def interval_ms(setting: str | None) -> int:
+    """How often to connect: the setting (ms), kept between 20 ms and PROBE_INTERVAL_MS, the resolution
+    the client RTO is documented with; unset or not a number: PROBE_INTERVAL_MS."""
+    try:
+        wanted = int(setting or PROBE_INTERVAL_MS)
+    except ValueError:
+        return PROBE_INTERVAL_MS
+    return min(max(wanted, MIN_INTERVAL_MS), PROBE_INTERVAL_MS)
 
 
 def run_probe(

@@ -42,6 +42,9 @@ ENV_DEAD_MAN_ROLE_ARN = "HADRILL_DEAD_MAN_ROLE_ARN"
 # "memoryMb": <its memory>}; the probe's: how often it writes without a change (ms).
 ENV_CLIENT_PROBE = "HADRILL_CLIENT_PROBE"
 ENV_PROBE_HEARTBEAT_MS = "HADRILL_PROBE_HEARTBEAT_MS"
+# How often the client probe connects (unset: every 200 ms; the local world, whose takeovers last a
+# fraction of a second, connects more often so that an outage of a few hundred ms is seen).
+ENV_PROBE_INTERVAL_MS = "HADRILL_PROBE_INTERVAL_MS"
 # Wait state seconds per wall-clock second (1 in AWS) and the cluster's expected durations: local only.
 ENV_TIME_SCALE = "HADRILL_TIME_SCALE"
 ENV_EXPECTED_SECONDS = "HADRILL_EXPECTED_SECONDS"

@@ -23,6 +23,7 @@ from handlers.env import client, traced
 logger = Logger(service="hadrill-client-probe")
 RECORDS_TABLE_ENV = "HADRILL_RECORDS_TABLE"  # stacks.orchestration.wiring.ENV_RECORDS_TABLE
 HEARTBEAT_ENV = contracts.ENV_PROBE_HEARTBEAT_MS
+INTERVAL_ENV = contracts.ENV_PROBE_INTERVAL_MS
 # Leave this much of the invocation for the last write.
 MARGIN_MS = 5000
 
@@ -51,6 +52,7 @@ def probe(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     dynamodb = client("dynamodb")
     started = _now_ms()
     heartbeat_ms = int(os.environ.get(HEARTBEAT_ENV) or client_probe.HEARTBEAT_MS)
+    interval_ms = client_probe.interval_ms(os.environ.get(INTERVAL_ENV))
     slept = 0.0
 
     def sleep(seconds: float) -> None:
@@ -81,6 +83,7 @@ def probe(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         connect=lambda host, port, timeout: client_probe.tcp_connect(host, port, timeout),
         publish=publish,
         heartbeat_ms=heartbeat_ms,
+        interval_ms=interval_ms,
     )
     summary = {"target": timeline.target, "attempts": timeline.attempts, "failures": timeline.failures}
     logger.info("client probe done", extra=summary)
