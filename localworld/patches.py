@@ -73,9 +73,15 @@ def install_stepfunctions(stack: ExitStack, time_scale: float) -> stepfunctions.
     definitions parsed once and JSONPath compiled once (see localworld.stepfunctions). Returns the
     parsed programs' cache."""
     parser_cls = importlib.import_module(stepfunctions.PARSER_MODULE).AmazonStateLanguageParser
+    worker_cls = importlib.import_module(stepfunctions.WORKER_MODULE).ExecutionWorker
     programs = stepfunctions.ParsedPrograms(parser_cls.parse)
+
+    def evaluation_entrypoint(worker: Any) -> Any:
+        return programs.program(worker._evaluation_details.state_machine_details.definition)
+
     # A staticmethod, as moto's is: moto calls it on the class, and so do its static analysers.
     _patch(stack, parser_cls, "parse", staticmethod(programs.parse))
+    _patch(stack, worker_cls, "_get_evaluation_entrypoint", evaluation_entrypoint)
     for module_name in (stepfunctions.JSON_PATH_MODULE, stepfunctions.RESULT_PATH_MODULE):
         module = importlib.import_module(module_name)
         _patch(stack, module, "parse", stepfunctions.compiled_jsonpath(module.parse))

@@ -20,10 +20,10 @@
   CPU on it. It is given AWS's paging instead (pages of ``maxResults``, 100 by default, at most 1000;
   newest first with ``reverseOrder``), copying only the page's events out of the event manager.
 - ``AmazonStateLanguageParser.parse(definition)`` (ANTLR lexing and parsing, then the preprocessor that
-  builds the program's components) runs at CreateStateMachine, to validate, and again at the start of
-  every execution: a fleet drill of 50 parsed the drill machines' definitions 100 times, a fifth of the
-  world's CPU. ``ParsedPrograms`` parses each definition text once (see its docstring for why sharing
-  the program between executions is safe).
+  builds the program's components, a tenth of a second for a drill definition) runs at CreateStateMachine,
+  to validate, and again at the start of every execution (``ExecutionWorker._get_evaluation_entrypoint``).
+  ``ParsedPrograms`` keeps the program validation built, and executions take it (see its docstring for
+  why sharing the program between executions is safe).
 - JSONPath expressions (``$.cluster``, ResultPath ...) are compiled by jsonpath_ng's parser (a PLY
   parser built anew for each call) every time a state reads or writes one: ``compiled_jsonpath``
   compiles each path once.
@@ -48,6 +48,7 @@ WAIT_MODULE = "moto.stepfunctions.parser.asl.component.state.wait.wait_function.
 RETRIER_MODULE = "moto.stepfunctions.parser.asl.component.common.retry.retrier_decl"
 CLIENT_MODULE = "moto.stepfunctions.parser.asl.utils.boto_client"
 PARSER_MODULE = "moto.stepfunctions.parser.asl.parse.asl_parser"
+WORKER_MODULE = "moto.stepfunctions.parser.backend.execution_worker"
 JSON_PATH_MODULE = "moto.stepfunctions.parser.asl.utils.json_path"  # extract_json: jsonpath_ng.ext's parse
 RESULT_PATH_MODULE = "moto.stepfunctions.parser.asl.component.common.path.result_path"  # jsonpath_ng's parse
 HISTORY_PAGE_DEFAULT = 100
@@ -150,9 +151,16 @@ def history_page(response: Any) -> dict[str, Any]:
 
 
 class ParsedPrograms:
-    """Stands in for ``AmazonStateLanguageParser.parse``: each definition text is parsed once, and the
-    (program, parse tree) pair is handed to every later caller (the execution worker takes the program,
-    CreateStateMachine's validation and the static analysers the tree).
+    """Each definition text parsed once for every execution of it. Two seams use it:
+
+    - ``AmazonStateLanguageParser.parse`` (CreateStateMachine's validation; any other caller) still
+      parses, and answers as moto's does, but the program it built is kept;
+    - ``ExecutionWorker._get_evaluation_entrypoint`` (the start of every execution) takes the kept
+      program of its definition, parsing only when there is none.
+
+    So a state machine is parsed once, at creation, however often it runs. Only the program is kept, not
+    the parse tree: a drill definition's tree (its tokens, the ANTLR contexts) weighs about a megabyte
+    against the program's 0.15 MB, and nothing but the parser's callers uses it, once.
 
     Sharing the program between executions is what moto's interpreter already does within one: a Map's
     iterations, run on threads at once, all evaluate the one iterator program. The components keep
@@ -173,31 +181,40 @@ class ParsedPrograms:
         self._parse = parse
         self.max_entries = max_entries
         self._lock = threading.Lock()
-        self._entries: OrderedDict[str, tuple[Any, Any]] = OrderedDict()
-        self.parsed = 0  # definitions parsed (cache misses)
-        self.reused = 0  # parses answered from the cache
+        self._programs: OrderedDict[str, Any] = OrderedDict()
+        self.parsed = 0  # definitions parsed
+        self.reused = 0  # executions that took a kept program
 
     def parse(self, definition: str) -> tuple[Any, Any]:
-        with self._lock:
-            found = self._entries.get(definition)
-            if found is not None:
-                self._entries.move_to_end(definition)
-                self.reused += 1
-                return found
-        # Parsed outside the lock: it takes tens of milliseconds, and other definitions need not wait.
-        # Two threads parsing one new text at once both get a good program; the first one kept wins.
+        """Stands in for ``AmazonStateLanguageParser.parse``: moto's answer, its program kept."""
         program, tree = self._parse(definition)
+        self._keep(definition, program)
+        return program, tree
+
+    def program(self, definition: str) -> Any:
+        """The program of ``definition``: the kept one, or parsed now (and kept)."""
+        with self._lock:
+            program = self._programs.get(definition)
+            if program is not None:
+                self._programs.move_to_end(definition)
+                self.reused += 1
+                return program
+        # Parsed outside the lock: it takes a tenth of a second, and other definitions need not wait.
+        # Two executions parsing one new text at once each get a good program; the first one kept stays.
+        return self._keep(definition, self._parse(definition)[0])
+
+    def _keep(self, definition: str, program: Any) -> Any:
         name_components(program)
         with self._lock:
             self.parsed += 1
-            found = self._entries.setdefault(definition, (program, tree))
-            self._entries.move_to_end(definition)
-            while len(self._entries) > self.max_entries:
-                self._entries.popitem(last=False)
-        return found
+            kept = self._programs.setdefault(definition, program)
+            self._programs.move_to_end(definition)
+            while len(self._programs) > self.max_entries:
+                self._programs.popitem(last=False)
+        return kept
 
     def __len__(self) -> int:
-        return len(self._entries)
+        return len(self._programs)
 
 
 def name_components(program: Any) -> None:

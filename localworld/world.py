@@ -207,14 +207,16 @@ class LocalWorld:
         patches.install_dispatch_cache(self._stack)
 
     def freeze_deployed(self) -> None:
-        """Call once everything is deployed (a fleet of 50 clusters: ~half a million objects of moto
-        state, botocore models, handlers' modules): ``gc.freeze()`` moves every object alive now out of
-        the collector's reach, so the collections the executions trigger (they allocate a lot) no longer
-        traverse that graph each time the oldest generation comes round. Undone at close, so what
-        the world held is collectable again in a process that goes on (the tests)."""
+        """Call when something is deployed (a cluster, a fleet): the objects alive now (imports, moto's
+        state, botocore's models: ~420,000 with one cluster, ~600,000 with 50) stay while the world is
+        open, and ``gc.freeze()`` moves them out of the collector's reach, so a full collection, which
+        the executions trigger often (they allocate a lot), no longer walks them each time. Garbage goes
+        first (a cluster's deploy leaves ~17,000 objects of it, parse trees mostly), not into the frozen
+        generation; after the first call that collection only walks what came since. Undone at close, so
+        what the world held is collectable again in a process that goes on (the tests)."""
         if not self._open:
             raise WorldError("the LocalWorld is not open")
-        gc.collect()  # what is garbage already goes now, not into the permanent generation
+        gc.collect()
         gc.freeze()
         self._frozen = True
 

@@ -48,10 +48,11 @@ def test_executions_of_one_definition_parse_it_once_with_their_own_results(world
     one, two = world.wait_execution(first), world.wait_execution(second)
 
     assert programs.parsed == before + 1  # neither execution parsed the definition again
+    assert len(programs) >= 1  # the programs, without their parse trees
     assert programs.reused >= 2
     assert one.output == {"n": 1, "copied": {"n": 1, "fixed": "x"}, "echo": {"echoed": 1}, "which": "one"}
     assert two.output == {"n": 2, "copied": {"n": 2, "fixed": "x"}, "echo": {"echoed": 2}, "which": "other"}
-    assert one.states_entered == two.states_entered[:-1] + ["One"]
+    assert one.states_entered == [*two.states_entered[:-1], "One"]
 
 
 def test_a_changed_definition_is_parsed_again(world: LocalWorld) -> None:
@@ -85,23 +86,25 @@ def test_an_invalid_definition_is_refused_every_time(world: LocalWorld) -> None:
     assert len(programs) == size  # a failed parse is not kept
 
 
-def test_the_cache_is_bounded_least_recently_used_first() -> None:
+def test_programs_are_kept_bounded_least_recently_used_first() -> None:
     calls: list[str] = []
 
     def parse(definition: str) -> tuple[Any, Any]:
         calls.append(definition)
-        return object(), definition
+        return [definition], f"tree of {definition}"
 
     programs = ParsedPrograms(parse, max_entries=2)
-    a = programs.parse("a")
-    programs.parse("b")
-    assert programs.parse("a") is a  # a is now the most recently used
-    programs.parse("c")  # evicts b
+    assert programs.parse("a") == (["a"], "tree of a")  # the parser's answer, tree and all
+    a = programs.program("a")
+    assert a == ["a"] and calls == ["a"]  # kept from the parse
+    programs.program("b")
+    assert programs.program("a") is a  # a is now the most recently used
+    programs.program("c")  # b goes
     assert len(programs) == 2
-    programs.parse("a")
-    programs.parse("b")
+    assert programs.program("a") is a
+    programs.program("b")
     assert calls == ["a", "b", "c", "b"]
-    assert (programs.parsed, programs.reused) == (4, 2)
+    assert (programs.parsed, programs.reused) == (4, 3)
     with pytest.raises(ValueError):
         ParsedPrograms(parse, max_entries=0)
 
@@ -112,13 +115,14 @@ def test_every_component_is_named_before_the_program_is_shared(world: LocalWorld
     from moto.stepfunctions.parser.asl.component.eval_component import EvalComponent
 
     parser = importlib.import_module(PARSER_MODULE).AmazonStateLanguageParser
-    definition = json.dumps({"StartAt": "Copy", "States": COPY_STATES}).replace("${Fn}", "arn:aws:lambda:us-east-1:123456789012:function:f")
+    function = "arn:aws:lambda:us-east-1:123456789012:function:f"
+    definition = json.dumps({"StartAt": "Copy", "States": COPY_STATES}).replace("${Fn}", function)
     known = {id(o) for o in gc.get_objects() if isinstance(o, EvalComponent)}
     program, _ = parser.parse(definition)
     created = [o for o in gc.get_objects() if isinstance(o, EvalComponent) and id(o) not in known]
     assert len(created) > 20
     assert all(o.__dict__.get("_EvalComponent__heap_key") for o in created)
-    assert parser.parse(definition)[0] is program
+    assert _programs(world).program(definition) is program  # the one executions of it will run
 
 
 def test_jsonpath_is_compiled_once_per_path(world: LocalWorld) -> None:
