@@ -247,16 +247,16 @@ def fleet(settings: Settings) -> list[Row]:
     clusters, concurrency = (10, 5) if settings.quick else (50, 10)
     waves = -(-clusters // concurrency)
 
-    def run(count: int, at: int) -> tuple[float, dict[str, Any], float]:
+    def run(count: int, at: int) -> tuple[float, dict[str, Any], float, float]:
         with tempfile.TemporaryDirectory(prefix="bench-fleet-") as tmp:
             command = ["hadrill", "drill", "--fleet", "--local", "--sim-clusters", str(count)]
             command += ["--max-concurrency", str(at), "--json", "--config", settings.config]
-            seconds, summary, peak_mb = run_json_peak([*command, "--reports-dir", tmp])
-        return seconds, dict(summary), peak_mb
+            usage = run_json_peak([*command, "--reports-dir", tmp])
+        return usage.seconds, dict(usage.output), usage.peak_mb, usage.cpu_seconds
 
     progress(f"fleet: 1 cluster, then {clusters} at concurrency {concurrency}")
-    one_s, one, one_mb = run(1, 1)
-    many_s, many, many_mb = run(clusters, concurrency)
+    one_s, one, one_mb, one_cpu = run(1, 1)
+    many_s, many, many_mb, many_cpu = run(clusters, concurrency)
     listed = len(many["drills"])
     children = sum((row.get("cost") or {}).get("state_transitions") or 0 for row in many["drills"])
     own = many["fleet_execution"]["state_transitions"]
@@ -280,6 +280,12 @@ def fleet(settings: Settings) -> list[Row]:
         )
     rows += [
         Row(f"{name}: peak memory", many_mb, "MB", "largest resident set (ru_maxrss) of the command's processes"),
+        Row(
+            f"{name}: CPU",
+            many_cpu,
+            "s",
+            f"user + system of the command's processes (the world and the nodes' scripts); fleet of 1 {one_cpu:.1f} s",
+        ),
         Row(
             f"fleet of {clusters}: RTO max / median",
             many["rto_seconds"]["max"],

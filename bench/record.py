@@ -92,16 +92,29 @@ def run_json(args: Sequence[str], *, timeout: float = 1800) -> tuple[float, Any]
     return seconds, json.loads(stdout)
 
 
-# Runs a command and then prints, on stderr, the largest resident set of the processes it waited for.
+# Runs a command and then prints, on stderr, the largest resident set of the processes it waited for and
+# the CPU time (user + system) they used.
 _PEAK = (
     "import resource, subprocess, sys; code = subprocess.call(sys.argv[1:]); "
-    "print(f'BENCH_PEAK_KB={resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}', file=sys.stderr); "
+    "usage = resource.getrusage(resource.RUSAGE_CHILDREN); "
+    "print(f'BENCH_PEAK_KB={usage.ru_maxrss}', file=sys.stderr); "
+    "print(f'BENCH_CPU_S={usage.ru_utime + usage.ru_stime}', file=sys.stderr); "
     "sys.exit(code)"
 )
 
 
-def run_json_peak(args: Sequence[str], *, timeout: float = 1800) -> tuple[float, Any, float]:
-    """run_json, plus the peak memory (MB) of the command: the largest ru_maxrss among its processes."""
+@dataclass(frozen=True)
+class Usage:
+    """What run_json_peak measured of a command."""
+
+    seconds: float  # wall time
+    output: Any  # its JSON
+    peak_mb: float  # the largest ru_maxrss among its processes (nan when not reported)
+    cpu_seconds: float  # user + system CPU of its processes, the ones they waited for included
+
+
+def run_json_peak(args: Sequence[str], *, timeout: float = 1800) -> Usage:
+    """run_json, plus the peak memory (MB) and the CPU time of the command's processes."""
     env = {**os.environ, "PATH": tool_path()}
     started = time.perf_counter()
     command = [sys.executable, "-c", _PEAK, *args]
@@ -110,5 +123,10 @@ def run_json_peak(args: Sequence[str], *, timeout: float = 1800) -> tuple[float,
     if result.returncode != 0:
         tail = (result.stderr.strip() or result.stdout.strip()).splitlines()[-5:]
         raise ToolFailed(f"`{' '.join(args)}` exited {result.returncode}: " + " | ".join(tail))
-    peaks = [line.split("=", 1)[1] for line in result.stderr.splitlines() if line.startswith("BENCH_PEAK_KB=")]
-    return seconds, json.loads(result.stdout), int(peaks[-1]) / 1024 if peaks else float("nan")
+
+    def reported(name: str) -> float:
+        values = [line.split("=", 1)[1] for line in result.stderr.splitlines() if line.startswith(f"{name}=")]
+        return float(values[-1]) if values else float("nan")
+
+    peak_kb = reported("BENCH_PEAK_KB")
+    return Usage(seconds, json.loads(result.stdout), peak_kb / 1024, reported("BENCH_CPU_S"))

@@ -197,6 +197,10 @@ def deploy_local(
             machine.definition(),
             {spec.substitution: arns[spec.name] for spec in machine.functions},
         )
+    # What the world holds now stays while it is open: out of the collector's way from here on. After the
+    # first cluster, that is most of what a fleet's world will hold (imports, moto, botocore's models), so
+    # the full collections while later clusters deploy (and the one here) walk only what came since.
+    world.freeze_deployed()
     return deployment
 
 

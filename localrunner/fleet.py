@@ -112,4 +112,6 @@ def deploy_fleet_local(
         wiring.FLEET.definition(),
         {spec.substitution: arns[spec.name] for spec in wiring.FLEET.functions},
     )
+    # The whole fleet is deployed: the collector need not walk it again at every full collection.
+    world.freeze_deployed()
     return fleet

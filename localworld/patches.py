@@ -21,7 +21,7 @@ from moto.ssm import responses as ssm_responses
 from moto.ssm.exceptions import SSMException
 from moto.stepfunctions import responses as sfn_responses
 
-from localworld import scheduler, ssm_api, stepfunctions
+from localworld import dispatch, scheduler, ssm_api, stepfunctions
 from localworld.clients import INTERPRETER_BOTO3
 from localworld.lambdas import ThreadEnviron, ThreadOutput, invoke_in_process
 from localworld.protocol import NodeBackend
@@ -68,9 +68,23 @@ def install_lambda_runner(
     _patch(stack, lambda_models.LambdaFunction, "_invoke_lambda", _invoke_lambda)
 
 
-def install_stepfunctions(stack: ExitStack, time_scale: float) -> None:
-    """Scaled Wait and Retry, shared clients for Task states, AWS's paging of execution histories
-    (see localworld.stepfunctions)."""
+def install_stepfunctions(stack: ExitStack, time_scale: float) -> stepfunctions.ParsedPrograms:
+    """Scaled Wait and Retry, shared clients for Task states, AWS's paging of execution histories,
+    definitions parsed once and JSONPath compiled once (see localworld.stepfunctions). Returns the
+    parsed programs' cache."""
+    parser_cls = importlib.import_module(stepfunctions.PARSER_MODULE).AmazonStateLanguageParser
+    worker_cls = importlib.import_module(stepfunctions.WORKER_MODULE).ExecutionWorker
+    programs = stepfunctions.ParsedPrograms(parser_cls.parse)
+
+    def evaluation_entrypoint(worker: Any) -> Any:
+        return programs.program(worker._evaluation_details.state_machine_details.definition)
+
+    # A staticmethod, as moto's is: moto calls it on the class, and so do its static analysers.
+    _patch(stack, parser_cls, "parse", staticmethod(programs.parse))
+    _patch(stack, worker_cls, "_get_evaluation_entrypoint", evaluation_entrypoint)
+    for module_name in (stepfunctions.JSON_PATH_MODULE, stepfunctions.RESULT_PATH_MODULE):
+        module = importlib.import_module(module_name)
+        _patch(stack, module, "parse", stepfunctions.compiled_jsonpath(module.parse))
     wait_module = importlib.import_module(stepfunctions.WAIT_MODULE)
     retrier_module = importlib.import_module(stepfunctions.RETRIER_MODULE)
     client_module = importlib.import_module(stepfunctions.CLIENT_MODULE)
@@ -87,6 +101,7 @@ def install_stepfunctions(stack: ExitStack, time_scale: float) -> None:
         return ActionResult(stepfunctions.history_page(response))
 
     _patch(stack, sfn_responses.StepFunctionResponse, "get_execution_history", get_execution_history)
+    return programs
 
 
 def _sfn_parameters(sfn_task: type) -> Callable[..., None]:
@@ -199,3 +214,13 @@ def install_scheduler(stack: ExitStack, account_id: str, region: str) -> schedul
     """EventBridge Scheduler's one-time schedules run when due (moto stores them and never runs them):
     see localworld.scheduler. Entered after moto's mock, so it stops before the mock does."""
     return stack.enter_context(scheduler.running(account_id, region))
+
+
+def install_dispatch_cache(stack: ExitStack) -> dispatch.MethodNames:
+    """``method_names_from_class`` as moto's responses module calls it -> a lookup kept per class (see
+    localworld.dispatch). Installed last: the patches before it add response methods, and as the first
+    undone at close it never answers for classes already put back."""
+    responses = importlib.import_module(dispatch.RESPONSES_MODULE)
+    names = dispatch.MethodNames(responses.method_names_from_class)
+    _patch(stack, responses, "method_names_from_class", names)
+    return names

@@ -19,12 +19,24 @@
   drill's, with 50 drills' outputs in it, polled twice a second) then spends a quarter of the world's
   CPU on it. It is given AWS's paging instead (pages of ``maxResults``, 100 by default, at most 1000;
   newest first with ``reverseOrder``), copying only the page's events out of the event manager.
+- ``AmazonStateLanguageParser.parse(definition)`` (ANTLR lexing and parsing, then the preprocessor that
+  builds the program's components, a tenth of a second for a drill definition) runs at CreateStateMachine,
+  to validate, and again at the start of every execution (``ExecutionWorker._get_evaluation_entrypoint``).
+  ``ParsedPrograms`` keeps the program validation built, and executions take it (see its docstring for
+  why sharing the program between executions is safe).
+- JSONPath expressions (``$.cluster``, ResultPath ...) are compiled by jsonpath_ng's parser (a PLY
+  parser built anew for each call) every time a state reads or writes one: ``compiled_jsonpath``
+  compiles each path once.
 """
 
 from __future__ import annotations
 
 import copy
+import functools
+import threading
 import time
+from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
 
 from botocore.model import OperationModel
@@ -35,6 +47,10 @@ SFN_TASK_MODULE = "moto.stepfunctions.parser.asl.component.state.exec.state_task
 WAIT_MODULE = "moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function"
 RETRIER_MODULE = "moto.stepfunctions.parser.asl.component.common.retry.retrier_decl"
 CLIENT_MODULE = "moto.stepfunctions.parser.asl.utils.boto_client"
+PARSER_MODULE = "moto.stepfunctions.parser.asl.parse.asl_parser"
+WORKER_MODULE = "moto.stepfunctions.parser.backend.execution_worker"
+JSON_PATH_MODULE = "moto.stepfunctions.parser.asl.utils.json_path"  # extract_json: jsonpath_ng.ext's parse
+RESULT_PATH_MODULE = "moto.stepfunctions.parser.asl.component.common.path.result_path"  # jsonpath_ng's parse
 HISTORY_PAGE_DEFAULT = 100
 HISTORY_PAGE_MAX = 1000
 
@@ -132,3 +148,100 @@ def history_page(response: Any) -> dict[str, Any]:
     if next_start is not None:
         answer["nextToken"] = str(next_start)
     return answer
+
+
+class ParsedPrograms:
+    """Each definition text parsed once for every execution of it. Two seams use it:
+
+    - ``AmazonStateLanguageParser.parse`` (CreateStateMachine's validation; any other caller) still
+      parses, and answers as moto's does, but the program it built is kept;
+    - ``ExecutionWorker._get_evaluation_entrypoint`` (the start of every execution) takes the kept
+      program of its definition, parsing only when there is none.
+
+    So a state machine is parsed once, at creation, however often it runs. Only the program is kept, not
+    the parse tree: a drill definition's tree (its tokens, the ANTLR contexts) weighs about a megabyte
+    against the program's 0.15 MB, and nothing but the parser's callers uses it, once.
+
+    Sharing the program between executions is what moto's interpreter already does within one: a Map's
+    iterations, run on threads at once, all evaluate the one iterator program. The components keep
+    nothing of an evaluation on themselves (its state is in the execution's Environment: stack, heap,
+    context object); the one exception is ``EvalComponent.heap_key``, a name made on first use, which
+    is made for every component here, before the program is shared, so two executions cannot race to
+    give one component two names.
+
+    Keyed by the text itself (not a hash of it): a different definition parses again. Bounded at
+    ``max_entries`` (least recently used first out), so a long-lived process creating machines with
+    ever new definitions (the test suite) keeps only the latest. A definition that fails to parse is
+    not kept: every caller gets the parser's own error.
+    """
+
+    def __init__(self, parse: Callable[[str], tuple[Any, Any]], max_entries: int = 512) -> None:
+        if max_entries < 1:
+            raise ValueError("max_entries must be at least 1")
+        self._parse = parse
+        self.max_entries = max_entries
+        self._lock = threading.Lock()
+        self._programs: OrderedDict[str, Any] = OrderedDict()
+        self.parsed = 0  # definitions parsed
+        self.reused = 0  # executions that took a kept program
+
+    def parse(self, definition: str) -> tuple[Any, Any]:
+        """Stands in for ``AmazonStateLanguageParser.parse``: moto's answer, its program kept."""
+        program, tree = self._parse(definition)
+        self._keep(definition, program)
+        return program, tree
+
+    def program(self, definition: str) -> Any:
+        """The program of ``definition``: the kept one, or parsed now (and kept)."""
+        with self._lock:
+            program = self._programs.get(definition)
+            if program is not None:
+                self._programs.move_to_end(definition)
+                self.reused += 1
+                return program
+        # Parsed outside the lock: it takes a tenth of a second, and other definitions need not wait.
+        # Two executions parsing one new text at once each get a good program; the first one kept stays.
+        return self._keep(definition, self._parse(definition)[0])
+
+    def _keep(self, definition: str, program: Any) -> Any:
+        name_components(program)
+        with self._lock:
+            self.parsed += 1
+            kept = self._programs.setdefault(definition, program)
+            self._programs.move_to_end(definition)
+            while len(self._programs) > self.max_entries:
+                self._programs.popitem(last=False)
+        return kept
+
+    def __len__(self) -> int:
+        return len(self._programs)
+
+
+def name_components(program: Any) -> None:
+    """Give every evaluation component reachable from ``program`` its ``heap_key`` now (see
+    ParsedPrograms). Components reference each other through attributes, lists, tuples and dicts."""
+    from moto.stepfunctions.parser.asl.component.component import Component
+    from moto.stepfunctions.parser.asl.component.eval_component import EvalComponent
+
+    seen: set[int] = set()
+    pending: list[Any] = [program]
+    while pending:
+        item = pending.pop()
+        if id(item) in seen:
+            continue
+        seen.add(id(item))
+        if isinstance(item, EvalComponent):
+            _ = item.heap_key
+        if isinstance(item, Component):
+            pending.extend(vars(item).values())
+        elif isinstance(item, list | tuple | set | frozenset):
+            pending.extend(item)
+        elif isinstance(item, dict):
+            pending.extend(item.values())
+
+
+def compiled_jsonpath(parse: Callable[[str], Any], maxsize: int = 1024) -> Callable[[str], Any]:
+    """``parse`` (jsonpath_ng's, or its extended parser's) with each path compiled once. A compiled
+    path is not changed by ``find`` or ``update_or_create``, so one object serves every caller; the
+    paths come from definitions, a few hundred at most (bounded all the same)."""
+    return functools.lru_cache(maxsize=maxsize)(parse)
