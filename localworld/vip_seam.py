@@ -22,8 +22,10 @@ import os
 import threading
 import time
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import Any
+from unittest import mock
 
 from hadrill.errors import RouteError
 from hadrill.routes import vip_route_target
@@ -58,6 +60,28 @@ class VipSeam:
         self._nodes: dict[str, tuple[Any, int, Callable[[], bool]]] = {}
         self.closed = False
         self._attached: dict[str, str] = {}  # ENI id -> the instance it is attached to
+        # The route tables as last described, per set of ids, with the route version they were read at.
+        # The world bumps the version on every route change (route_changed), so a connect reads the route
+        # as it is now without a DescribeRouteTables per connect (ten probes every 50 ms in a fleet).
+        self._route_version = 0
+        self._tables: dict[tuple[str, ...], tuple[int, list[dict[str, Any]]]] = {}
+
+    def route_changed(self) -> None:
+        """A route was created, replaced or deleted, or a table's association changed: describe again."""
+        with self._lock:
+            self._route_version += 1
+
+    def _route_tables(self, route_table_ids: list[str]) -> list[dict[str, Any]]:
+        key = tuple(route_table_ids)
+        with self._lock:
+            version = self._route_version
+            cached = self._tables.get(key)
+        if cached is not None and cached[0] == version:
+            return cached[1]
+        tables: list[dict[str, Any]] = self._ec2().describe_route_tables(RouteTableIds=list(key))["RouteTables"]
+        with self._lock:
+            self._tables[key] = (version, tables)  # read at ``version``: a change since makes it stale
+        return tables
 
     def register(
         self,
@@ -95,15 +119,14 @@ class VipSeam:
 
     # -- the route, as the VPC follows it ---------------------------------------------------------
     def resolve(self, host: str, port: int, route_table_ids: list[str]) -> Resolution:
-        ec2 = self._ec2()
-        tables = ec2.describe_route_tables(RouteTableIds=route_table_ids)["RouteTables"] if route_table_ids else []
+        tables = self._route_tables(route_table_ids) if route_table_ids else []
         try:
             eni = vip_route_target(tables, host)
         except RouteError as error:
             return Resolution(unanswered=f"no route: {error}")
         instance_id = self._attached.get(eni)
         if instance_id is None:  # an ENI stays attached to its node: asked once, kept
-            interfaces = ec2.describe_network_interfaces(NetworkInterfaceIds=[eni])["NetworkInterfaces"]
+            interfaces = self._ec2().describe_network_interfaces(NetworkInterfaceIds=[eni])["NetworkInterfaces"]
             instance_id = (interfaces[0].get("Attachment") or {}).get("InstanceId") if interfaces else None
             if instance_id:
                 self._attached[eni] = str(instance_id)
@@ -132,3 +155,32 @@ class VipSeam:
             ]
         )["RouteTables"]
         return self.resolve(host, port, [t["RouteTableId"] for t in tables])
+
+
+# moto's route table operations that can change where the VIP's /32 route leads.
+ROUTE_CHANGES = (
+    "create_route",
+    "replace_route",
+    "delete_route",
+    "associate_route_table",
+    "disassociate_route_table",
+    "replace_route_table_association",
+    "delete_route_table",
+)
+
+
+def follow_route_changes(stack: ExitStack, changed: Callable[[], None]) -> None:
+    """Tell ``changed`` after each of moto's route table changes (however it is called: the SDK in this
+    process, or the local endpoint's server); undone when ``stack`` closes."""
+    from moto.ec2.models.route_tables import RouteBackend
+
+    for name in ROUTE_CHANGES:
+        original = getattr(RouteBackend, name)
+
+        def wrapped(self: Any, *args: Any, _original: Any = original, **kwargs: Any) -> Any:
+            try:
+                return _original(self, *args, **kwargs)
+            finally:
+                changed()
+
+        stack.enter_context(mock.patch.object(RouteBackend, name, wrapped))

@@ -40,7 +40,7 @@ from localworld.scheduler import ScheduleRunner
 from localworld.ssm import SsmDelivery
 from localworld.stepfunctions import ParsedPrograms
 from localworld.substitutions import render_definition
-from localworld.vip_seam import VipSeam
+from localworld.vip_seam import VipSeam, follow_route_changes
 
 LOG = logging.getLogger(__name__)
 
@@ -370,6 +370,7 @@ class LocalWorld:
 
                 seam = VipSeam(lambda: self.client("ec2"), client_probe.tcp_connect)
                 self._stack.enter_context(mock.patch.object(client_probe, "tcp_connect", seam.connect))
+                follow_route_changes(self._stack, seam.route_changed)
                 self._vip_seam = seam
             return self._vip_seam
 

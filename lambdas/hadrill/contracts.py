@@ -43,7 +43,7 @@ ENV_DEAD_MAN_ROLE_ARN = "HADRILL_DEAD_MAN_ROLE_ARN"
 ENV_CLIENT_PROBE = "HADRILL_CLIENT_PROBE"
 ENV_PROBE_HEARTBEAT_MS = "HADRILL_PROBE_HEARTBEAT_MS"
 # How often the client probe connects (unset: every 200 ms; the local world, whose takeovers last a
-# fraction of a second, connects more often so that an outage of a few hundred ms is seen).
+# fraction of a second, connects every 100 ms so that an outage of a few hundred ms is seen).
 ENV_PROBE_INTERVAL_MS = "HADRILL_PROBE_INTERVAL_MS"
 # Wait state seconds per wall-clock second (1 in AWS) and the cluster's expected durations: local only.
 ENV_TIME_SCALE = "HADRILL_TIME_SCALE"

@@ -220,7 +220,7 @@ def test_report_line() -> None:
     [(None, 200), ("", 200), ("50", 50), ("5", 20), ("1000", 200), ("fast", 200)],
 )
 def test_the_probe_interval_setting_is_bounded(setting: str | None, expected: int) -> None:
-    """The local world connects every 50 ms (its outages last a few hundred ms); nothing makes the probe
+    """The local world connects every 100 ms (its outages last a few hundred ms); nothing makes the probe
     hammer the port faster than every 20 ms or look less often than the documented 200 ms."""
     from hadrill.client_probe import interval_ms
 

@@ -52,3 +52,36 @@ def test_probe_reaches_the_vip_only_through_the_route(world: DrillWorld) -> None
     assert seam.resolve(world.facts.virtual_ip, port, tables).port is not None
     assert seam.resolve("10.9.9.9", port, tables).unanswered.startswith("no route")
     assert seam.resolve(world.facts.virtual_ip, port + 1, tables).refused
+
+
+def test_the_seam_follows_a_route_replaced_between_two_connects(world: DrillWorld) -> None:
+    """The seam keeps the route tables it described until moto changes a route: a ReplaceRoute (by the
+    EC2 Recovery Kit at takeover, or anyone) is seen by the very next resolve, and without a change the
+    tables are not described again."""
+    seam = world.world.vip_seam()
+    tables = list(world.facts.route_table_ids)
+    port = world.config.hulft.receive_port
+    vip = world.facts.virtual_ip
+    ec2 = world.world.client("ec2")
+    active = seam.resolve(vip, port, tables).port
+    assert active is not None
+    described = []
+    real = seam._ec2
+    seam._ec2 = lambda: described.append(1) or real()  # type: ignore[method-assign]
+    try:
+        assert seam.resolve(vip, port, tables).port == active
+        assert described == []  # answered from the tables it kept
+        table = ec2.describe_route_tables(RouteTableIds=tables[:1])["RouteTables"][0]
+        route = next(r for r in table["Routes"] if r.get("DestinationCidrBlock") == f"{vip}/32")
+        other = next(n.eni_id for n in world.facts.nodes if n.eni_id != route["NetworkInterfaceId"])
+        for t in tables:
+            ec2.replace_route(RouteTableId=t, DestinationCidrBlock=f"{vip}/32", NetworkInterfaceId=other)
+        moved = seam.resolve(vip, port, tables)
+        assert described  # described again after the change
+        assert moved.port != active  # now the other node's listener (or that node's answer)
+    finally:
+        seam._ec2 = real  # type: ignore[method-assign]
+        for t in tables:
+            ec2.replace_route(
+                RouteTableId=t, DestinationCidrBlock=f"{vip}/32", NetworkInterfaceId=route["NetworkInterfaceId"]
+            )
