@@ -37,16 +37,20 @@ EXIT_ENVIRONMENT = 3
 SIM_FAULTS = FAULT_KNOBS
 
 
+DEFAULT_SCENARIO = "network-down"
+
+
 @dataclass(frozen=True)
 class DrillChoices:
     """What a drill and a fleet drill both take from the command line."""
 
-    scenario: str
-    dry_run: bool
-    switchback: bool
-    max_rto: float | None
-    takeover_timeout: int | None
-    as_json_output: bool
+    # The command line's defaults (main.py): a network-down drill, with switchback, the workflow's SLO.
+    scenario: str = DEFAULT_SCENARIO
+    dry_run: bool = False
+    switchback: bool = True
+    max_rto: float | None = None
+    takeover_timeout: int | None = None
+    as_json_output: bool = False
 
     def _request(self, **optional: object) -> dict[str, Any]:
         """The workflow input's common part, and the ``optional`` fields that are not None."""

@@ -33,8 +33,8 @@ EXIT_BAD_INPUT = 2
 
 @dataclass(frozen=True)
 class FleetOptions(DrillChoices):
-    max_concurrency: int | None
-    clusters: tuple[str, ...] | None
+    max_concurrency: int | None = None  # the fleet's own when None
+    clusters: tuple[str, ...] | None = None  # every cluster of the fleet when None
     max_failed: int | None = None  # the failure budget (the fleet's own when None)
 
     def request(self, fleet: str) -> dict[str, Any]:

@@ -71,7 +71,10 @@ def _add_drill_options(parser: argparse.ArgumentParser) -> None:
     """What a drill and a fleet drill both take."""
     parser.add_argument("--config", default=str(DEFAULT_CONFIG_PATH), help="deployment config (used with --local)")
     parser.add_argument(
-        "--scenario", choices=SCENARIOS, default="network-down", help="the fault (default network-down)"
+        "--scenario",
+        choices=SCENARIOS,
+        default=drill_command.DEFAULT_SCENARIO,
+        help=f"the fault (default {drill_command.DEFAULT_SCENARIO})",
     )
     parser.add_argument("--dry-run", action="store_true", help="everything but the fault")
     parser.add_argument("--no-switchback", action="store_true", help="leave the hierarchy on the standby")

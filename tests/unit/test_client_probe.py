@@ -5,8 +5,6 @@ drills' own."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from hadrill.client_probe import (
@@ -20,13 +18,13 @@ from hadrill.client_probe import (
     run_probe,
 )
 from hadrill.errors import ParseError
+from support.fixtures import fixture_text
 
-FIXTURES = Path(__file__).parent / "fixtures"
 TARGET = "10.254.0.10:30000"
 
 
 def load(name: str) -> ProbeTimeline:
-    return parse_timeline((FIXTURES / name).read_text())
+    return parse_timeline(fixture_text(name))
 
 
 def decide(timeline: ProbeTimeline | None, fault_ms: int, until_ms: int, node_rto: float | None = 1.0):  # type: ignore[no-untyped-def]

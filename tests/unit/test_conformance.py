@@ -4,7 +4,6 @@ the stop line and the table (fixtures: tests/unit/fixtures/README.md)."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
@@ -20,13 +19,9 @@ from hadrill.conformance import (
     table_lines,
 )
 from hadrill.errors import ParseError
+from support.fixtures import fixture_text as fixture
 
-FIXTURES = Path(__file__).parent / "fixtures"
 OVERRIDES = "/etc/hadrill/vendor-overrides.sh"
-
-
-def fixture(name: str) -> str:
-    return (FIXTURES / name).read_text()
 
 
 def test_running_node_every_row_ok_or_unchecked() -> None:

@@ -140,15 +140,7 @@ def test_a_fleet_drills_json_stays_english_in_japanese(tmp_path: Path, capsys: p
 def test_stop_alarms_go_into_the_drill_input() -> None:
     from hadrill_cli.drill_command import DrillOptions, check_request
 
-    options = DrillOptions(
-        scenario="network-down",
-        dry_run=False,
-        switchback=True,
-        max_rto=None,
-        takeover_timeout=None,
-        as_json_output=False,
-        stop_alarms=("hulft-transfer-errors", "cpu-high"),
-    )
+    options = DrillOptions(stop_alarms=("hulft-transfer-errors", "cpu-high"))  # a network-down with switchback
     request = options.request("hulft-demo")
     assert request["stopConditionAlarms"] == ["hulft-transfer-errors", "cpu-high"]
     assert check_request(request) is None
