@@ -34,7 +34,7 @@ tools:
 lint: install
 	ruff check .
 	ruff format --check .
-	mypy app.py stacks hadrill_cli bench tools $(wildcard lambdas simulator localworld localrunner fuzz)
+	mypy app.py stacks hadrill_cli bench tools documents $(wildcard lambdas simulator localworld localrunner fuzz)
 	@scripts=$$(find documents tools -name '*.sh' -type f 2>/dev/null || true); \
 	  if [ -n "$$scripts" ]; then shellcheck -S style $$scripts; fi
 	@machines=$$(find statemachines -name '*.asl.json' -type f 2>/dev/null || true); \

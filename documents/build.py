@@ -10,8 +10,9 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "lambdas"))
+sys.path.insert(0, str(HERE.parent))
 
-from hadrill.ssm_documents import DOCUMENTS, render, render_readme  # noqa: E402
+from documents.ssm_documents import DOCUMENTS, render, render_readme  # noqa: E402
 
 
 def main() -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from hadrill.ssm_documents import DOCUMENTS, render, render_readme, script_text
+from documents.ssm_documents import DOCUMENTS, render, render_readme, script_text
 from simulator import SimulatedCluster
 
 REPO = Path(__file__).resolve().parents[2]

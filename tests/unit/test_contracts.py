@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
+from documents.ssm_documents import DOCUMENTS
 from hadrill import contracts
 from hadrill.contracts import DrillReport, report_document, report_schema_text
-from hadrill.ssm_documents import DOCUMENTS
 from support.report_schema import SCHEMA_PATH, report_problems
 
 REPO = Path(__file__).resolve().parents[2]
@@ -203,3 +203,15 @@ def test_pyproject_declares_the_pinned_runtime_and_the_local_extra() -> None:
     moto = [pin for pin in _pins(REPO / "requirements-dev.txt") if pin.startswith("moto[")]
     assert project["optional-dependencies"]["local"] == moto
     assert "'.[local]'" in (REPO / "Makefile").read_text()  # what `make install` installs
+
+
+def test_the_lambda_asset_carries_no_build_time_code() -> None:
+    """The asset is lambdas/ (handlers and the domain package): nothing in it builds the SSM documents
+    from documents/scripts at run time; that builder lives beside what it builds."""
+    offenders = [
+        str(path.relative_to(REPO))
+        for path in sorted((REPO / "lambdas").rglob("*.py"))
+        if "scripts_dir" in path.read_text() or "ssm_documents" in path.read_text()
+    ]
+    assert offenders == []
+    assert (REPO / "documents" / "ssm_documents.py").is_file()
