@@ -14,7 +14,7 @@ from hadrill import contracts as c
 from hadrill.switch import model, steps
 from hadrill.switch import report as switch_report
 from handlers import workflow as wf
-from handlers.env import cluster_facts, traced
+from handlers.env import client, cluster_facts, traced
 
 logger = Logger(service=c.SWITCH_SERVICE)
 
@@ -46,7 +46,8 @@ def run_step(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         event,
         context,
         key="step",
-        make_tools=lambda: wf.tools(context, cloudwatch=None),  # a switch reads no alarms
+        # A switch reads no alarms; it reads executions (a lock whose execution has ended is stale).
+        make_tools=lambda: wf.tools(context, cloudwatch=None, client=client),
         steps=steps.STEPS,
         parse=steps.SwitchState.from_event,
         release_lock=steps.release_lock,

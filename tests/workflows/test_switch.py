@@ -152,6 +152,27 @@ def test_refused_while_a_drill_holds_the_lock(cluster: DrillWorld) -> None:
         assert lock.release(dynamodb, table=table, cluster=name, owner=owner)
 
 
+def test_a_lock_whose_drill_has_ended_is_broken_not_waited_for(cluster: DrillWorld) -> None:
+    """A drill that died without releasing its lock (its execution ended) does not block a switchback
+    until the lock expires: the switch reads the execution's status, breaks the lock and says so."""
+    ended = cluster.run(scenario="network-down", dryRun=True)
+    assert ended.result.status == "SUCCEEDED" and cluster.lock_item() is None
+    now = int(time.time() * 1000)
+    table, name = cluster.deployment.records_table, cluster.cluster_name
+    dynamodb = cluster.world.client("dynamodb")
+    lock.take(
+        dynamodb, table=table, cluster=name, owner=ended.result.execution_arn, drill_id="drill-died", now_ms=now,
+        expires_ms=now + 600_000,
+    )  # fmt: skip
+    run = switch(cluster, toNode=cluster.facts.secondary.name)
+    assert run.result.succeeded and run.outcome == "SUCCEEDED", run.report["reason"]
+    assert run.report["lock"]["broken_stale_lock"]["drillId"] == "drill-died"
+    assert "its execution is SUCCEEDED, not RUNNING" in run.report["phases"]["TakeLock"]
+    assert cluster.lock_item() is None
+    back = switch(cluster)  # switchback: home again for the next test
+    assert back.outcome == "SUCCEEDED" and cluster.primary_is_home()
+
+
 def test_refused_when_the_mirror_is_not_in_sync(cluster: DrillWorld) -> None:
     cluster.switch_over(to_secondary=True)
     sim_mirror_out_of_sync(cluster.deployment)

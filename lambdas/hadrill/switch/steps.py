@@ -108,7 +108,7 @@ def take_lock(state: SwitchState, tools: phases.Tools) -> dict[str, Any]:
     phase.event("lock taken")
     summary = f"lock on {tools.facts.cluster_name} taken until {lock.iso(state.switch.lock_expires_epoch_ms)}"
     if taken.broken:
-        summary += f"; broke the expired lock of {taken.broken['drillId']} (taken {taken.broken['acquired']})"
+        summary += f"; {lock.broken_summary(taken.broken)}"
     return phase.result(summary, **taken.as_dict())
 
 
