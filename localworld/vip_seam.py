@@ -62,7 +62,7 @@ class VipSeam:
         self._attached: dict[str, str] = {}  # ENI id -> the instance it is attached to
         # The route tables as last described, per set of ids, with the route version they were read at.
         # The world bumps the version on every route change (route_changed), so a connect reads the route
-        # as it is now without a DescribeRouteTables per connect (ten probes every 50 ms in a fleet).
+        # as it is now without a DescribeRouteTables per connect (ten probes every 100 ms in a fleet).
         self._route_version = 0
         self._tables: dict[tuple[str, ...], tuple[int, list[dict[str, Any]]]] = {}
 

@@ -86,7 +86,9 @@ def tools(context: LambdaContext, **extra: Any) -> runtime.Tools:
     """The Tools a step runs with: this cluster's facts, the clients, and the time left (``extra``: what
     only one workflow needs, e.g. the drill's dead-man switch and client probe)."""
     env = handler_env()
-    given: dict[str, Any] = {"cloudwatch": client("cloudwatch"), **extra}
+    given = dict(extra)
+    if "cloudwatch" not in given:  # the drill reads its stop-condition alarms; a switch passes None
+        given["cloudwatch"] = client("cloudwatch")
     return runtime.Tools(
         facts=cluster_facts(),
         ssm=client("ssm"),

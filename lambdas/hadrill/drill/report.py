@@ -177,14 +177,14 @@ def count_cost(
     }
 
 
-def fault_and_takeover(phases: dict[str, Any], failed: dict[str, Any]) -> tuple[int | None, int | None]:
+def fault_and_takeover(phases: dict[str, Any], measurement: dict[str, Any]) -> tuple[int | None, int | None]:
     """When the fault hit and when HULFT was back (epoch ms), from the phases' typed stamps.
 
-    An observed start wins (a network-down's stamp, read back by RecoverPrimary): the report's fault is
-    the RTO's start. Then WaitForTakeover's: for a switchover it is the primary's own, taken as the
-    switchover started (InjectFault's is the Lambda's, as it sent the command)."""
+    An observed start of the ``measurement`` (final_measurement's) wins: a network-down's stamp, read
+    back by RecoverPrimary, is the report's fault. Then WaitForTakeover's: for a switchover it is the
+    primary's own, taken as the switchover started (InjectFault's is the Lambda's, as it sent the command)."""
     wait, injected = phases.get("WaitForTakeover") or {}, phases.get("InjectFault") or {}
-    start = final_measurement(phases, failed).get("rtoStart") or {}
+    start = measurement.get("rtoStart") or {}
     observed = start.get("observed") is True and "epochMs" in start
     fault = start["epochMs"] if observed else wait.get("faultEpochMs", injected.get("faultEpochMs"))
     takeover = wait.get("takeoverEpochMs")
@@ -215,9 +215,12 @@ def _client_probe_cost(phases: dict[str, Any]) -> dict[str, Any]:
     return {"lambda_invocations": 1, "lambda_gb_seconds": round(gb_seconds, 3), "dynamodb_writes": writes, "usd": usd}
 
 
-def _timeline(state: dict[str, Any], started_ms: int, finished_ms: int, outcome: str) -> list[dict[str, Any]]:
+def _timeline(
+    state: dict[str, Any], started_ms: int, finished_ms: int, outcome: str, stamps: tuple[int | None, int | None]
+) -> list[dict[str, Any]]:
+    """Every phase's events in order, each marked by what it is; ``stamps``: the fault and the takeover."""
     phases = unwrap_phases(state.get("phases"))
-    fault_ms, takeover_ms = fault_and_takeover(phases, state.get("failed") or {})
+    fault_ms, takeover_ms = stamps
     entries: list[dict[str, Any]] = [{"phase": "drill started", "epoch_ms": started_ms, "kind": "start", "state": None}]
     for name, result in phases.items():
         for event in (result or {}).get("events", []):
@@ -403,7 +406,7 @@ def build_report(
     lock_phase = phases.get("TakeLock") or {}
     dry_run = bool(request.get("dryRun", False))
     drill_id = str(drill.get("drillId") or execution.rsplit(":", 1)[-1])
-    fault_ms, takeover_ms = fault_and_takeover(phases, failed)
+    fault_ms, takeover_ms = fault_and_takeover(phases, rto)
     document = {
         "drill_id": drill_id,
         "cluster": cluster,
@@ -439,7 +442,7 @@ def build_report(
         "fault_epoch_ms": fault_ms,
         "takeover_epoch_ms": takeover_ms,
         "checks": all_checks(phases),
-        "timeline": _timeline(state, started_ms, finished_ms, outcome),
+        "timeline": _timeline(state, started_ms, finished_ms, outcome, (fault_ms, takeover_ms)),
         "watcher_timeline": wait.get("watcherTimeline", []),
         "recovery": _recovery(phases, failed, dry_run),
         "switchback": _switchback(phases, failed, bool(request.get("switchback", True))),
