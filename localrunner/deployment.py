@@ -162,6 +162,7 @@ def deploy_local(
         wiring.ENV_TOPIC_ARN: topic_arn,
         wiring.ENV_POLL_SECONDS: LOCAL_POLL_SECONDS,
         ENV_TIME_SCALE: repr(world.time_scale),
+        contracts.ENV_STRICT_CONTRACTS: "1",
         ENV_EXPECTED_SECONDS: json.dumps(expected_seconds(cluster.timings)),
         wiring.ENV_REPORTS_BUCKET: reports_bucket,
         contracts.ENV_DEAD_MAN_SCHEDULE_GROUP: dead_man_group,

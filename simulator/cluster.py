@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from hadrill.results import contract_breach
 from simulator import probe_standins
 from simulator.commands import Commands, Reply
 from simulator.engine import KIT_RPM, Engine
@@ -62,6 +63,8 @@ ENGINE_STANDINS = (
 BASE_RPMS = ("steeleye-lk-9.8.1-7160.x86_64", "steeleye-lkDR-9.8.1-7160.noarch", "steeleye-lkECC-9.8.1-7160.noarch")
 # get-command-invocation returns at most this much of each stream (the rest is only in S3/CloudWatch).
 STDOUT_LIMIT = 24_000
+# The exit code of a command whose output broke its document's result model (hadrill.contracts).
+CONTRACT_BREACH_EXIT = 97
 STDERR_LIMIT = 8_000
 HOSTS = "127.0.0.1   localhost localhost.localdomain\n::1         localhost localhost.localdomain\n"
 # /etc/default/LifeKeeper as installed (heartbeat tunables at their documented defaults).
@@ -431,6 +434,11 @@ class SimulatedCluster:
             return CommandOutcome("TimedOut", -1, "", "the instance stopped responding during the command")
         stdout = out.decode(errors="replace")[:STDOUT_LIMIT]
         stderr = err.decode(errors="replace")[:STDERR_LIMIT]
+        breach = contract_breach(document_name, stdout)
+        if breach is not None:
+            # Not what SSM does: the test double refuses a script that breaks its result model, loudly.
+            stderr += f"\nsimulator: {document_name} broke its result contract: {breach}\n"
+            return CommandOutcome("Failed", CONTRACT_BREACH_EXIT, stdout, stderr)
         return CommandOutcome("Success" if process.returncode == 0 else "Failed", process.returncode, stdout, stderr)
 
     def _spawn(self, node: Node, argv: list[str]) -> None:

@@ -23,6 +23,9 @@ settings.register_profile(
 )
 settings.load_profile(os.environ.get("HADRILL_HYPOTHESIS_PROFILE", "test"))
 
+# Every phase result a test produces is checked against hadrill.contracts.PhaseResult (as in the local world).
+os.environ.setdefault("HADRILL_STRICT_CONTRACTS", "1")
+
 REPO = Path(__file__).resolve().parent.parent
 NODE_BIN = REPO / "node_modules" / ".bin"
 

@@ -79,15 +79,15 @@ while :; do
   [[ -n "$not_alive" ]] || break
   hadrill_now_ms
   if ((HADRILL_NOW_MS >= deadline)); then
-    hadrill_fail 6 "comm path not ALIVE after ${wait_s} s: ${not_alive}" "\"paths\":$(hadrill_str_array "$(printf '%s\n' "${wanted[@]}")")"
+    hadrill_fail 6 "comm path not ALIVE after ${wait_s} s: ${not_alive}" lines:paths "$(printf '%s\n' "${wanted[@]}")"
   fi
   sleep 0.1
 done
 
-paths_json="\"paths\":$(hadrill_str_array "$(printf '%s\n' "${wanted[@]}")")"
+paths="$(printf '%s\n' "${wanted[@]}")"
 if [[ "$HADRILL_CHANGED" == true ]]; then
   summary="$(hadrill_joined "; " "${HADRILL_STEPS[@]}")"
-  hadrill_result true true "comm paths ${node} -> ${peer}: ${summary}; ${#wanted[@]} path(s) ALIVE" "$paths_json"
+  hadrill_result true true "comm paths ${node} -> ${peer}: ${summary}; ${#wanted[@]} path(s) ALIVE" lines:paths "$paths"
 else
-  hadrill_result true false "comm paths ${node} -> ${peer} already there and ALIVE (${#wanted[@]}); nothing changed" "$paths_json"
+  hadrill_result true false "comm paths ${node} -> ${peer} already there and ALIVE (${#wanted[@]}); nothing changed" lines:paths "$paths"
 fi

@@ -53,7 +53,7 @@ checked=0
 
 # row <id> <ok|MISMATCH|unchecked> <assumption> <what was seen> [<fix>]
 row() {
-  rows+=("{\"id\":$(hadrill_str "$1"),\"status\":$(hadrill_str "$2"),\"assumption\":$(hadrill_str "$3"),\"saw\":$(hadrill_str "$4"),\"fix\":$(hadrill_str "${5:-}")}")
+  rows+=("$(hadrill_obj str:id "$1" str:status "$2" str:assumption "$3" str:saw "$4" str:fix "${5:-}")")
   checked=$((checked + 1))
   if [[ "$2" == MISMATCH ]]; then
     mismatches+=("$1")
@@ -335,15 +335,15 @@ fi
 checks="$(IFS=,; printf '[%s]' "${rows[*]}")"
 raw="$(IFS=,; printf '{%s}' "${raw_fields[*]}")"
 fields=(
-  "\"node\":$(hadrill_str "$node")"
-  "\"resource_tool\":$(hadrill_str "$selected_tool")"
-  "\"resource_tool_set\":$(hadrill_str "$HADRILL_RESOURCE_TOOL")"
-  "\"checks\":${checks}"
-  "\"raw\":${raw}"
+  str:node "$node"
+  str:resource_tool "$selected_tool"
+  str:resource_tool_set "$HADRILL_RESOURCE_TOOL"
+  json:checks "$checks"
+  json:raw "$raw"
 )
 if (( ${#mismatches[@]} == 0 )); then
   hadrill_result true false "conformance of ${node}: ${checked} checks, no mismatch" "${fields[@]}"
   exit 0
 fi
-hadrill_result false false "conformance of ${node}: MISMATCH ${mismatches[*]}" "${fields[@]}" '"exit_code":1'
+hadrill_result false false "conformance of ${node}: MISMATCH ${mismatches[*]}" "${fields[@]}" int:exit_code 1
 exit 1

@@ -72,8 +72,8 @@ if [[ "$LK_ROOT_STATE" != ISP ]]; then
 fi
 
 if [[ "$HADRILL_CHANGED" == true ]]; then
-  hadrill_result true true "hierarchy ${tag}: $(hadrill_joined "; " "${HADRILL_STEPS[@]}")" "\"tag\":$(hadrill_str "$tag")"
+  hadrill_result true true "hierarchy ${tag}: $(hadrill_joined "; " "${HADRILL_STEPS[@]}")" str:tag "$tag"
 else
   hadrill_result true false "hierarchy ${tag} already created and extended to ${target_node}; nothing changed${vip_note}" \
-    "\"tag\":$(hadrill_str "$tag")"
+    str:tag "$tag"
 fi

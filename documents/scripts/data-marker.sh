@@ -28,19 +28,18 @@ case "$action" in
     written="$HADRILL_NOW_MS"
     { mkdir -p "$directory" && printf '%s %s\n' "$marker" "$written" >"$file" && sync "$file"; } 2>/dev/null ||
       hadrill_fail 4 "cannot write ${path} on ${node}"
-    hadrill_result true true "wrote ${path} on ${node}" "\"path\":$(hadrill_str "$path")" \
-      "\"written_epoch_ms\":${written}"
+    hadrill_result true true "wrote ${path} on ${node}" str:path "$path" int:written_epoch_ms "$written"
     ;;
   check)
     if [[ ! -f "$file" ]]; then
-      hadrill_fail 1 "${path} is missing on ${node}: data written before the fault is gone" "\"found\":false"
+      hadrill_fail 1 "${path} is missing on ${node}: data written before the fault is gone" bool:found false
     fi
     read -r name written <"$file" || true
-    if [[ "$name" != "$marker" || ! "$written" =~ ^[0-9]+$ ]]; then
-      hadrill_fail 1 "${path} on ${node} does not hold what was written" "\"found\":false"
+    if [[ "$name" != "$marker" || ! "$written" =~ ^[1-9][0-9]{0,17}$ ]]; then
+      hadrill_fail 1 "${path} on ${node} does not hold what was written" bool:found false
     fi
-    hadrill_result true false "found ${path} on ${node}, written at ${written}" "\"found\":true" \
-      "\"path\":$(hadrill_str "$path")" "\"written_epoch_ms\":${written}"
+    hadrill_result true false "found ${path} on ${node}, written at ${written}" bool:found true \
+      str:path "$path" int:written_epoch_ms "$written"
     ;;
   remove)
     if [[ ! -e "$file" ]]; then

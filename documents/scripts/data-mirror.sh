@@ -116,24 +116,24 @@ while :; do
   hadrill_now_ms
   elapsed=$((HADRILL_NOW_MS - started_ms))
   if [[ "$percent" != "$last" ]]; then
-    progress+="${progress:+,}{\"ms\":${elapsed},\"percent\":$(hadrill_str "$percent")}"
+    progress+="${progress:+,}$(hadrill_obj int:ms "$elapsed" str:percent "$percent")"
     printf 'resync %s: %s%% after %d ms\n' "$tag" "$percent" "$elapsed" >&2
     last="$percent"
   fi
   hadrill_mirror_in_sync "$text" && break
   if ((HADRILL_NOW_MS >= deadline)); then
     hadrill_fail 8 "mirror ${tag} not in sync after ${wait_s} s: ${percent}% synced ($(printf '%s' "$text" | tr -s ' \n' ' ' | sed 's/ *$//')); a rerun waits again" \
-      "\"resync\":{\"in_sync\":false,\"waited_ms\":${elapsed},\"percent\":$(hadrill_str "$percent"),\"progress\":[${progress}]}"
+      json:resync "$(hadrill_obj bool:in_sync false int:waited_ms "$elapsed" str:percent "$percent" json:progress "[${progress}]")"
   fi
   sleep 0.1
 done
 
-resync="\"resync\":{\"in_sync\":true,\"waited_ms\":${elapsed},\"percent\":$(hadrill_str "$percent"),\"progress\":[${progress}]}"
-tags="\"tag\":$(hadrill_str "$tag"),\"filesystem_tag\":$(hadrill_str "$mount")"
+fields=(str:tag "$tag" str:filesystem_tag "$mount"
+  json:resync "$(hadrill_obj bool:in_sync true int:waited_ms "$elapsed" str:percent "$percent" json:progress "[${progress}]")")
 if [[ "$HADRILL_CHANGED" == true ]]; then
   summary="$(hadrill_joined "; " "${HADRILL_STEPS[@]}")"
-  hadrill_result true true "mirror ${tag} of ${mount}: ${summary}; in sync after ${elapsed} ms" "$tags" "$resync"
+  hadrill_result true true "mirror ${tag} of ${mount}: ${summary}; in sync after ${elapsed} ms" "${fields[@]}"
 else
   hadrill_result true false "mirror ${tag} of ${mount} already created, extended to ${target_node} and in sync; nothing changed" \
-    "$tags" "$resync"
+    "${fields[@]}"
 fi

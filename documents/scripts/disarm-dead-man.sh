@@ -18,14 +18,14 @@ node="${HADRILL_NODE_NAME:-$(uname -n)}"
 dead_man_disarm "$unit" || hadrill_fail 4 "could not stop ${unit}.timer on ${node}: it still reboots the node at the deadline"
 case "$DEAD_MAN_OUTCOME" in
   fired)
-    [[ "$DEAD_MAN_FIRED_MS" =~ ^[0-9]+$ ]] || DEAD_MAN_FIRED_MS=0
+    [[ "$DEAD_MAN_FIRED_MS" =~ ^[1-9][0-9]{0,17}$ ]] || DEAD_MAN_FIRED_MS=0
     hadrill_result true false "${unit} fired on ${node}: the node rebooted itself at the deadline" \
-      "\"outcome\":\"fired\"" "\"fired_epoch_ms\":${DEAD_MAN_FIRED_MS}"
+      str:outcome fired int:fired_epoch_ms "$DEAD_MAN_FIRED_MS"
     ;;
   disarmed)
-    hadrill_result true true "${unit}.timer stopped on ${node}" "\"outcome\":\"disarmed\""
+    hadrill_result true true "${unit}.timer stopped on ${node}" str:outcome disarmed
     ;;
   *)
-    hadrill_result true false "no ${unit}.timer on ${node}: a reboot removed it before it fired" "\"outcome\":\"gone\""
+    hadrill_result true false "no ${unit}.timer on ${node}: a reboot removed it before it fired" str:outcome gone
     ;;
 esac

@@ -20,7 +20,7 @@ hadrill_params role=ExpectedRole tag=HulftTag mirror_tag=MirrorTag data_mount=Da
 
 checks="" failures=""
 check() { # check <name> <passed true|false> <detail>
-  checks+="${checks:+,}{\"name\":$(hadrill_str "$1"),\"passed\":$2,\"detail\":$(hadrill_str "$3")}"
+  checks+="${checks:+,}$(hadrill_obj str:name "$1" bool:passed "$2" str:detail "$3")"
   if [[ "$2" != true ]]; then
     failures+="${failures:+; }$1: $3"
   fi
@@ -98,9 +98,9 @@ while :; do
 done
 
 if [[ -z "$failures" ]]; then
-  hadrill_result true false "healthy as ${role}" "\"checks\":[${checks}]" "\"lcdstatus\":$(hadrill_str "$LCD_TEXT")"
+  hadrill_result true false "healthy as ${role}" json:checks "[${checks}]" str:lcdstatus "$LCD_TEXT"
   exit 0
 fi
-hadrill_result false false "unhealthy as ${role}: ${failures}" "\"exit_code\":1" "\"checks\":[${checks}]" \
-  "\"lcdstatus\":$(hadrill_str "$LCD_TEXT")"
+hadrill_result false false "unhealthy as ${role}: ${failures}" int:exit_code 1 json:checks "[${checks}]" \
+  str:lcdstatus "$LCD_TEXT"
 exit 1

@@ -20,7 +20,7 @@ wanted="${vip} ${host}"
 
 current="$(awk -v h="$host" '$1 !~ /^#/ { for (i = 2; i <= NF; i++) if ($i == h) { print $1; break } }' "$hosts_file")"
 if [[ "$current" == "$vip" ]]; then
-  hadrill_result true false "already present: ${wanted}" "\"entry\":$(hadrill_str "$wanted")"
+  hadrill_result true false "already present: ${wanted}" str:entry "$wanted"
   exit 0
 fi
 
@@ -41,4 +41,4 @@ message="added: ${wanted}"
 if [[ -n "$current" ]]; then
   message="replaced ${current} ${host} with: ${wanted}"
 fi
-hadrill_result true true "$message" "\"entry\":$(hadrill_str "$wanted")"
+hadrill_result true true "$message" str:entry "$wanted"

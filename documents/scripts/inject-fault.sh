@@ -40,11 +40,6 @@ stamp_file="${HADRILL_ROOT}/var/lib/hadrill/network-down.stamp"
 # stamp, then write it through to the disk (the node may be rebooted next).
 # shellcheck disable=SC2016  # run by bash -c with positional arguments
 stamp_script='t="${EPOCHREALTIME/[.,]/}"; printf "%s %s\n" "$3" "${t:0:${#t}-3}" >"$4.new" && mv -f "$4.new" "$4" && sync "$4"'
-# clock_json: `chronyc tracking` as a JSON string (the drill reads this node's clock offset from it);
-# empty where chrony is missing or does not answer.
-clock_json() {
-  hadrill_str "$(timeout 3 chronyc -n tracking 2>/dev/null || true)"
-}
 # The dead-man switch is armed before the fault, or there is no fault: a node-local timer reboots this
 # node at the drill's deadline even if the orchestrator is gone by then (exit 5: nothing injected).
 if [[ "$fault" == network-down && "$((10#$dead_man_seconds))" -gt 0 ]]; then
@@ -54,7 +49,7 @@ if [[ "$fault" == network-down && "$((10#$dead_man_seconds))" -gt 0 ]]; then
 fi
 case "$fault" in
   network-down)
-    clock="$(clock_json)"
+    clock="$(clock_tracking)"
     hadrill_now_ms
     requested_ms="$HADRILL_NOW_MS"
     fault_ms=$((requested_ms + 10#$delay_s * 1000))
@@ -63,28 +58,26 @@ case "$fault" in
     setsid bash -c "{ ${HADRILL_NETWORK_DOWN_SCRIPT}; } && { ${stamp_script}; }" hadrill-network-down \
       "$delay_s" "$interface" "$requested_ms" "$stamp_file" </dev/null >/dev/null 2>&1 &
     hadrill_result true true "network on ${node} (${interface}) goes down in ${delay_s} s; the node will stop answering" \
-      "\"fault\":\"network-down\"" "\"fault_epoch_ms\":${fault_ms}" "\"requested_epoch_ms\":${requested_ms}" \
-      "\"clock\":${clock}"
+      str:fault network-down int:fault_epoch_ms "$fault_ms" int:requested_epoch_ms "$requested_ms" str:clock "$clock"
     ;;
   network-down-stamp)
     [[ -s "$stamp_file" ]] || hadrill_fail 5 "no network-down stamp on ${node} (${stamp_file})"
     read -r stamped_request stamped_down <"$stamp_file" || true
-    [[ "${stamped_request:-}" =~ ^[0-9]{1,15}$ && "${stamped_down:-}" =~ ^[0-9]{1,15}$ ]] \
+    [[ "${stamped_request:-}" =~ ^[1-9][0-9]{0,14}$ && "${stamped_down:-}" =~ ^[1-9][0-9]{0,14}$ ]] \
       || hadrill_fail 5 "the network-down stamp on ${node} is unreadable"
     hadrill_result true false "the network on ${node} went down at ${stamped_down} (epoch ms)" \
-      "\"fault\":\"network-down-stamp\"" "\"requested_epoch_ms\":${stamped_request}" \
-      "\"stamp_epoch_ms\":${stamped_down}" "\"clock\":$(clock_json)"
+      str:fault network-down-stamp int:requested_epoch_ms "$stamped_request" int:stamp_epoch_ms "$stamped_down" \
+      str:clock "$(clock_tracking)"
     ;;
   hulft-daemon-kill)
     hulft_daemons_up "$(ps -ef 2>/dev/null || true)"
     [[ " ${HULFT_UP} " == *" ${daemon} "* ]] || hadrill_fail 3 "${daemon} is not running on ${node}: is this the active node?"
-    clock="$(clock_json)"  # before the kill: the watcher starts when this command answers
+    clock="$(clock_tracking)"  # before the kill: the watcher starts when this command answers
     hadrill_now_ms
     fault_ms="$HADRILL_NOW_MS"
     pkill -KILL -x "$daemon" || hadrill_fail 4 "pkill ${daemon} failed"
     hadrill_result true true "killed ${daemon} on ${node}; LifeKeeper should restart it here" \
-      "\"fault\":\"hulft-daemon-kill\"" "\"daemon\":$(hadrill_str "$daemon")" "\"fault_epoch_ms\":${fault_ms}" \
-      "\"clock\":${clock}"
+      str:fault hulft-daemon-kill str:daemon "$daemon" int:fault_epoch_ms "$fault_ms" str:clock "$clock"
     ;;
   switchover)
     [[ "$target_node" != none && "$target_node" != "$node" ]] || hadrill_fail 2 "switchover needs TargetNode, the standby's LifeKeeper name"
@@ -95,8 +88,8 @@ case "$fault" in
     lk_switchover "$tag" "$target_node" >&2 || hadrill_fail 4 "switchover of ${tag} to ${target_node} failed"
     hadrill_now_ms
     hadrill_result true true "hierarchy ${tag} switched over from ${node} to ${target_node}" \
-      "\"fault\":\"switchover\"" "\"fault_epoch_ms\":${fault_ms}" "\"completed_epoch_ms\":${HADRILL_NOW_MS}" \
-      "\"clock\":$(clock_json)"
+      str:fault switchover int:fault_epoch_ms "$fault_ms" int:completed_epoch_ms "$HADRILL_NOW_MS" \
+      str:clock "$(clock_tracking)"
     ;;
   *)
     hadrill_fail 2 "unknown fault ${fault}"

@@ -32,7 +32,7 @@ if [[ -f "$marker" ]]; then
   installed="$(<"$marker")"
   if [[ "$installed" == "$wanted" ]]; then
     hadrill_result true false "HULFT ${version} (${role}) is already installed; nothing changed" \
-      "\"installed\":$(hadrill_str "$installed")"
+      str:installed "$installed"
     exit 0
   fi
   hadrill_fail 5 "HULFT '${installed}' is installed, wanted '${wanted}': upgrades and role changes are not automated"
@@ -100,4 +100,4 @@ fi
 printf '%s\n' "$wanted" >"$marker"
 chmod 0644 "$marker"
 hadrill_result true true "HULFT ${version} installed as ${role} (HULEXEP ${install_dir}, HULPATH ${settings_dir}, MYHOSTNAME ${logical_host})" \
-  "\"installed\":$(hadrill_str "$wanted")"
+  str:installed "$wanted"

@@ -16,7 +16,7 @@ hadrill_params kit_file=RecoveryKitFile rpm_name=RpmName rpm_version=RpmVersion 
 wanted="${rpm_name}-${rpm_version}"
 installed="$(rpm -q "$rpm_name" 2>/dev/null)" || installed=""
 if [[ "$installed" == "$wanted" || "$installed" == "$wanted".* ]]; then
-  hadrill_result true false "${installed} is already installed; nothing changed" "\"package\":$(hadrill_str "$installed")"
+  hadrill_result true false "${installed} is already installed; nothing changed" str:package "$installed"
   exit 0
 fi
 
@@ -44,4 +44,4 @@ fi
 rpm -ivh --force "$rpm_file" >&2 || hadrill_fail 6 "rpm -ivh ${rpm_file##*/} failed"
 installed="$(rpm -q "$rpm_name" 2>/dev/null)" || hadrill_fail 6 "rpm reports ${rpm_name} missing after install"
 message="installed ${installed}"
-hadrill_result true true "$message" "\"package\":$(hadrill_str "$installed")"
+hadrill_result true true "$message" str:package "$installed"

@@ -24,8 +24,9 @@ hadrill_now_ms() {
   HADRILL_NOW_MS="${t:0:${#t}-3}"
 }
 
+# hadrill_escape <text>: the text escaped for a JSON string, in HADRILL_ESCAPED (no subshell).
 # shellcheck disable=SC2317  # a helper: not every document calls it
-hadrill_json_escape() {
+hadrill_escape() {
   local s="$1"
   s="${s//\\/\\\\}"
   s="${s//\"/\\\"}"
@@ -35,45 +36,92 @@ hadrill_json_escape() {
   if [[ "$s" == *[$'\001'-$'\037']* ]]; then
     s="$(printf '%s' "$s" | tr -d '\000-\037')"
   fi
-  printf '%s' "$s"
+  HADRILL_ESCAPED="$s"
 }
 
 # A JSON string literal.
 # shellcheck disable=SC2317  # a helper: not every document calls it
 hadrill_str() {
-  printf '"%s"' "$(hadrill_json_escape "$1")"
+  hadrill_escape "$1"
+  printf '"%s"' "$HADRILL_ESCAPED"
 }
 
-# A JSON array of strings from the lines of $1 (empty lines skipped).
+# A JSON array of strings from the lines of $1 (empty lines skipped), in HADRILL_ARRAY.
 # shellcheck disable=SC2317  # a helper: not every document calls it
-hadrill_str_array() {
-  local line out="" sep=""
+hadrill_lines_array() {
+  local line out=""
   while IFS= read -r line; do
     [[ -n "$line" ]] || continue
-    out+="${sep}$(hadrill_str "$line")"
-    sep=","
+    hadrill_escape "$line"
+    out+="${out:+,}\"${HADRILL_ESCAPED}\""
   done <<<"$1"
-  printf '[%s]' "$out"
+  HADRILL_ARRAY="[${out}]"
 }
 
-# hadrill_result <ok> <changed> <message> [<"key":json> ...]
+# The one way a script writes a JSON key. Every key a script names here is checked against its
+# document's result model (hadrill.contracts.SCRIPT_RESULTS) by tests/scripts/test_result_contract.py.
+#   hadrill_members <kind>:<key> <value> ...  sets HADRILL_MEMBERS to "key":value,... where kind is
+#     str   a string                    int   an integer (no leading zero)    bool  true or false
+#     lines a JSON array of the value's non-empty lines
+#     json  JSON already built (an object from hadrill_obj, an array of them); keys inside it are data
+#   hadrill_obj <kind>:<key> <value> ...      prints the object {"key":value,...}
+# A malformed field is a bug in the script: it returns 70 (the ERR trap then names the line).
+# shellcheck disable=SC2317  # a helper: not every document calls it
+hadrill_members() {
+  local spec kind key value out=""
+  while (($# > 0)); do
+    spec="$1" value="${2-}" kind="${1%%:*}" key="${1#*:}"
+    if (($# < 2)) || [[ "$spec" != *:* || ! "$key" =~ ^[a-z][a-z0-9_]*$ ]]; then
+      printf 'hadrill_members: bad field %s\n' "$spec" >&2
+      return 70
+    fi
+    shift 2
+    case "$kind" in
+      str)
+        hadrill_escape "$value"
+        value="\"${HADRILL_ESCAPED}\""
+        ;;
+      int) [[ "$value" =~ ^(0|-?[1-9][0-9]{0,17})$ ]] || kind="" ;;
+      bool) [[ "$value" == true || "$value" == false ]] || kind="" ;;
+      lines)
+        hadrill_lines_array "$value"
+        value="$HADRILL_ARRAY"
+        ;;
+      json) [[ -n "$value" ]] || kind="" ;;
+      *) kind="" ;;
+    esac
+    if [[ -z "$kind" ]]; then
+      printf 'hadrill_members: %s is not a valid %s\n' "$spec" "${spec%%:*}" >&2
+      return 70
+    fi
+    out+="${out:+,}\"${key}\":${value}"
+  done
+  HADRILL_MEMBERS="$out"
+}
+
+# shellcheck disable=SC2317  # a helper: not every document calls it
+hadrill_obj() {
+  hadrill_members "$@" || return
+  printf '{%s}' "$HADRILL_MEMBERS"
+}
+
+# hadrill_result <ok> <changed> <message> [<kind>:<key> <value> ...]: the result line (last on stdout).
 # shellcheck disable=SC2317  # a helper: not every document calls it
 hadrill_result() {
-  local ok="$1" changed="$2" message="$3" extra="" field
+  local ok="$1" changed="$2" message="$3"
   shift 3
-  for field in "$@"; do
-    extra+=",${field}"
-  done
-  printf '{"ok":%s,"changed":%s,"message":%s%s}\n' "$ok" "$changed" "$(hadrill_str "$message")" "$extra"
+  hadrill_members "$@" || return
+  hadrill_escape "$message"
+  printf '{"ok":%s,"changed":%s,"message":"%s"%s}\n' "$ok" "$changed" "$HADRILL_ESCAPED" "${HADRILL_MEMBERS:+,}${HADRILL_MEMBERS}"
 }
 
-# hadrill_fail <exit code> <message> [<"key":json> ...]
+# hadrill_fail <exit code> <message> [<kind>:<key> <value> ...]
 # shellcheck disable=SC2317  # a helper: not every document calls it
 hadrill_fail() {
   local code="$1" message="$2"
   shift 2
   trap - ERR
-  hadrill_result false false "$message" "\"exit_code\":${code}" "$@"
+  hadrill_result false false "$message" int:exit_code "$code" "$@"
   exit "$code"
 }
 
@@ -161,7 +209,7 @@ hadrill_on_error() {
     exit "$code"
   fi
   trap - ERR
-  hadrill_result false false "unexpected failure (exit ${code}) at line ${line}" '"exit_code":70'
+  hadrill_result false false "unexpected failure (exit ${code}) at line ${line}" int:exit_code 70
   exit 70
 }
 trap 'hadrill_on_error "$?" "$LINENO"' ERR

@@ -42,7 +42,7 @@ fi
 if initialised && [[ "$HADRILL_CHANGED" == false ]]; then
   version="$(lk_version)"
   hadrill_result true false "LifeKeeper ${version:-?} already licensed and running on ${node}; nothing changed" \
-    "\"version\":$(hadrill_str "$version")" '"started":false'
+    str:version "$version" bool:started false
   exit 0
 fi
 if ! lktest >/dev/null 2>&1; then
@@ -87,4 +87,4 @@ waited_ms=$((HADRILL_NOW_MS - started_ms))
 version="$(lk_version)"
 summary="$(hadrill_joined ", " "${HADRILL_STEPS[@]}")"
 hadrill_result true "$HADRILL_CHANGED" "LifeKeeper ${version:-?} running on ${node}: ${summary}, initialised after $((waited_ms / 1000)).$(printf '%03d' $((waited_ms % 1000))) s" \
-  "\"version\":$(hadrill_str "$version")" '"started":true' "\"init_wait_ms\":${waited_ms}"
+  str:version "$version" bool:started true int:init_wait_ms "$waited_ms"

@@ -71,17 +71,17 @@ if [[ -f "$marker" ]]; then
 fi
 
 hadrill_result true false "status of ${node}" \
-  "\"node\":$(hadrill_str "$node")" \
-  "\"lk_running\":${lk_running}" \
-  "\"lk_initdone\":${lk_initdone}" \
-  "\"lcdstatus\":$(hadrill_str "$lcd")" \
-  "\"hulft_tag\":$(hadrill_str "$hulft_tag")" \
-  "\"hulft_defined\":${hulft_defined}" \
-  "\"ps\":$(hadrill_str "$ps_lines")" \
-  "\"data_mounted\":${data_mounted}" \
-  "\"mirror_in_sync\":${mirror_in_sync}" \
-  "\"mirror_status\":$(hadrill_str "$mirror_text")" \
-  "\"mirror_percent\":$(hadrill_str "$mirror_percent")" \
-  "\"hosts_entry\":$(hadrill_str "$hosts_entry")" \
-  "\"packages\":$(hadrill_str_array "$packages")" \
-  "\"hulft_installed\":$(hadrill_str "$hulft_installed")"
+  str:node "$node" \
+  bool:lk_running "$lk_running" \
+  bool:lk_initdone "$lk_initdone" \
+  str:lcdstatus "$lcd" \
+  str:hulft_tag "$hulft_tag" \
+  bool:hulft_defined "$hulft_defined" \
+  str:ps "$ps_lines" \
+  bool:data_mounted "$data_mounted" \
+  bool:mirror_in_sync "$mirror_in_sync" \
+  str:mirror_status "$mirror_text" \
+  str:mirror_percent "$mirror_percent" \
+  str:hosts_entry "$hosts_entry" \
+  lines:packages "$packages" \
+  str:hulft_installed "$hulft_installed"

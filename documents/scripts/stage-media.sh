@@ -54,7 +54,7 @@ stage "$kit_key" "$kit_sha"
 
 files="$(IFS=,; printf '%s' "${staged[*]}")"
 if [[ "$changed" == true ]]; then
-  hadrill_result true true "staged in ${staging_dir} and verified" "\"files\":[${files}]"
+  hadrill_result true true "staged in ${staging_dir} and verified" json:files "[${files}]"
 else
-  hadrill_result true false "already staged in ${staging_dir} with the right checksums; nothing changed" "\"files\":[${files}]"
+  hadrill_result true false "already staged in ${staging_dir} with the right checksums; nothing changed" json:files "[${files}]"
 fi

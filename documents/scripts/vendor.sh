@@ -407,6 +407,14 @@ hadrill_mirror_percent() {
   fi
 }
 
+# ---- chrony: the node's clock (docs/vendor-commands.md, row 87) -------------------------------------
+# clock_tracking: what `chronyc -n tracking` prints (the drill reads this node's clock offset from it);
+# empty where chrony is missing or does not answer within 3 s.
+# shellcheck disable=SC2317  # a helper: not every document calls it
+clock_tracking() {
+  timeout 3 chronyc -n tracking 2>/dev/null || true
+}
+
 HADRILL_VENDOR_OVERRIDES="${HADRILL_VENDOR_OVERRIDES:-/etc/hadrill/vendor-overrides.sh}"
 if [[ -f "$HADRILL_VENDOR_OVERRIDES" ]]; then
   # shellcheck source=/dev/null

@@ -51,9 +51,9 @@ if [[ "$LK_ROOT_STATE" != ISP ]]; then
   hadrill_fail 6 "virtual IP resource ${ec2_tag} is ${LK_ROOT_STATE} on ${node}; expected ISP"
 fi
 
-tags="\"tag\":$(hadrill_str "$ec2_tag"),\"ip_tag\":$(hadrill_str "$ip_tag"),\"virtual_ip\":$(hadrill_str "$vip")"
+fields=(str:tag "$ec2_tag" str:ip_tag "$ip_tag" str:virtual_ip "$vip")
 if [[ "$HADRILL_CHANGED" == true ]]; then
-  hadrill_result true true "virtual IP ${vip}: $(hadrill_joined "; " "${HADRILL_STEPS[@]}")" "$tags"
+  hadrill_result true true "virtual IP ${vip}: $(hadrill_joined "; " "${HADRILL_STEPS[@]}")" "${fields[@]}"
 else
-  hadrill_result true false "virtual IP ${vip} already protected by ${ec2_tag} and extended to ${target_node}; nothing changed" "$tags"
+  hadrill_result true false "virtual IP ${vip} already protected by ${ec2_tag} and extended to ${target_node}; nothing changed" "${fields[@]}"
 fi

@@ -23,11 +23,6 @@ declare tag poll_ms timeout_s mode
 hadrill_params tag=HulftTag poll_ms=PollMillis timeout_s=TimeoutSeconds mode=Mode
 
 state_file="${HADRILL_ROOT}/run/hadrill/watch-takeover.state"
-# clock_json: `chronyc tracking` as a JSON string (the drill reads this node's clock offset from it);
-# empty where chrony is missing or does not answer.
-clock_json() {
-  hadrill_str "$(timeout 3 chronyc -n tracking 2>/dev/null || true)"
-}
 if [[ "$mode" == status ]]; then
   w_pid="" w_started="" w_polls="" w_last=""
   if [[ -f "$state_file" ]]; then
@@ -38,8 +33,8 @@ if [[ "$mode" == status ]]; then
     hadrill_fail 1 "no watcher running on ${HADRILL_NODE_NAME:-$(uname -n)}"
   fi
   hadrill_result true false "watcher ${w_pid} running since ${w_started} (${w_polls} polls)" \
-    "\"watch_started_epoch_ms\":${w_started}" "\"polls\":${w_polls}" "\"last_poll_epoch_ms\":${w_last}" \
-    "\"clock\":$(clock_json)"
+    int:watch_started_epoch_ms "$w_started" int:polls "$w_polls" int:last_poll_epoch_ms "$w_last" \
+    str:clock "$(clock_tracking)"
   exit 0
 fi
 mkdir -p "${state_file%/*}"
@@ -49,7 +44,7 @@ timeline=""
 # event <epoch ms> <text>
 event() {
   printf 'TIMELINE %s %s\n' "$1" "$2"
-  timeline+="${timeline:+,}{\"epoch_ms\":$1,\"event\":$(hadrill_str "$2")}"
+  timeline+="${timeline:+,}$(hadrill_obj int:epoch_ms "$1" str:event "$2")"
 }
 
 hadrill_now_ms
@@ -68,7 +63,7 @@ observe() {
   for d in $HULFT_UP; do
     daemons+="${daemons:+,}$(hadrill_str "$d")"
   done
-  seen+="${seen:+,}{\"epoch_ms\":$1,\"resources\":{${resources}},\"daemons\":[${daemons}]}"
+  seen+="${seen:+,}$(hadrill_obj int:epoch_ms "$1" json:resources "{${resources}}" json:daemons "[${daemons}]")"
 }
 # all_in_service: every resource of the hierarchy seen ISP (and at least one seen).
 all_in_service() {
@@ -101,15 +96,15 @@ while :; do
   if all_in_service && [[ "$HULFT_UP" == "hulobsd hulrcvd hulsndd" ]]; then
     event "$now" "takeover complete"
     hadrill_result true false "takeover complete on this node after $(((now - started) / 1000)) s of watching (${polls} polls)" \
-      "\"takeover_epoch_ms\":${now}" "\"watch_started_epoch_ms\":${started}" "\"polls\":${polls}" \
-      "\"timeline\":[${timeline}]" "\"seen\":[${seen}]" "\"clock\":$(clock_json)"
+      int:takeover_epoch_ms "$now" int:watch_started_epoch_ms "$started" int:polls "$polls" \
+      json:timeline "[${timeline}]" json:seen "[${seen}]" str:clock "$(clock_tracking)"
     exit 0
   fi
   if (( now >= deadline )); then
     event "$now" "timeout"
     hadrill_result false false "no takeover within ${timeout_s} s: hierarchy ${tag} is ${LK_ROOT_STATE}, daemons up: ${HULFT_UP:-none}" \
-      "\"exit_code\":1" "\"watch_started_epoch_ms\":${started}" "\"polls\":${polls}" "\"timeline\":[${timeline}]" \
-      "\"seen\":[${seen}]" "\"clock\":$(clock_json)"
+      int:exit_code 1 int:watch_started_epoch_ms "$started" int:polls "$polls" json:timeline "[${timeline}]" \
+      json:seen "[${seen}]" str:clock "$(clock_tracking)"
     exit 1
   fi
   sleep "$period"

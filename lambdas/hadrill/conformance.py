@@ -13,9 +13,10 @@ import json
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from hadrill.contracts import ConformanceProbeResult, ConformanceRow
 from hadrill.errors import ParseError, shown
 from hadrill.lcdstatus import parse_lcdstatus
-from hadrill.results import parse_result_line
+from hadrill.results import read_result
 
 ProbeStatus = Literal["ok", "MISMATCH", "unchecked"]
 ResourceTool = Literal["lkcli", "kit-scripts"]
@@ -57,60 +58,39 @@ class ProbeReport:
         return not self.mismatches
 
 
-def _string(result: dict[str, Any], key: str) -> str:
-    value = result.get(key)
-    if not isinstance(value, str):
-        raise ParseError(_WHAT, f"field {key!r} missing or not a string")
-    return value
-
-
-def _tool(result: dict[str, Any], key: str) -> ResourceTool:
-    value = _string(result, key)
+def _tool(value: str, key: str) -> ResourceTool:
     for tool in RESOURCE_TOOLS:
         if value == tool:
             return tool
     raise ParseError(_WHAT, f"field {key!r} is {shown(value)}, not one of {', '.join(RESOURCE_TOOLS)}")
 
 
-def _check(item: object) -> ProbeCheck:
-    if not isinstance(item, dict):
-        raise ParseError(_WHAT, "a check is not an object")
-    status = item.get("status")
-    matched = next((s for s in STATUSES if s == status), None)
+def _check(row: ConformanceRow) -> ProbeCheck:
+    matched = next((s for s in STATUSES if s == row.status), None)
     if matched is None:
-        raise ParseError(_WHAT, f"check {shown(item.get('id'))} has status {shown(status)}")
-    return ProbeCheck(
-        id=_string(item, "id"),
-        status=matched,
-        assumption=_string(item, "assumption"),
-        saw=_string(item, "saw"),
-        fix=_string(item, "fix"),
-    )
+        raise ParseError(_WHAT, f"check {shown(row.id)} has status {shown(row.status)}")
+    return ProbeCheck(id=row.id, status=matched, assumption=row.assumption, saw=row.saw, fix=row.fix)
 
 
 def parse_probe_result(stdout: str) -> ProbeReport:
     """The probe's result line as typed rows; the lcdstatus row is held to hadrill.lcdstatus's parser."""
-    result = parse_result_line(stdout)
-    raw_checks = result.get("checks")
-    if not isinstance(raw_checks, list) or not raw_checks:
+    result = read_result(stdout, ConformanceProbeResult)
+    if not result.checks:
         raise ParseError(_WHAT, "field 'checks' missing or empty")
-    raw = result.get("raw", {})
-    if not isinstance(raw, dict) or not all(isinstance(v, str) for v in raw.values()):
-        raise ParseError(_WHAT, "field 'raw' is not an object of strings")
-    checks = [_check(item) for item in raw_checks]
-    lcdstatus_text = raw.get(LCDSTATUS_RAW)
+    checks = [_check(row) for row in result.checks]
+    lcdstatus_text = result.raw.get(LCDSTATUS_RAW)
     for index, check in enumerate(checks):
-        if check.id == "lcdstatus" and check.status == "ok" and isinstance(lcdstatus_text, str):
+        if check.id == "lcdstatus" and check.status == "ok" and lcdstatus_text is not None:
             try:
                 parse_lcdstatus(lcdstatus_text)
             except ParseError as error:
                 checks[index] = ProbeCheck(check.id, "MISMATCH", check.assumption, str(error), LCDSTATUS_FIX)
     return ProbeReport(
-        node=_string(result, "node"),
-        resource_tool=_tool(result, "resource_tool"),
-        resource_tool_set=_tool(result, "resource_tool_set"),
+        node=result.node,
+        resource_tool=_tool(result.resource_tool, "resource_tool"),
+        resource_tool_set=_tool(result.resource_tool_set, "resource_tool_set"),
         checks=tuple(checks),
-        raw=tuple((str(k), v) for k, v in raw.items()),
+        raw=tuple(result.raw.items()),
     )
 
 

@@ -48,6 +48,9 @@ ENV_PROBE_INTERVAL_MS = "HADRILL_PROBE_INTERVAL_MS"
 # Wait state seconds per wall-clock second (1 in AWS) and the cluster's expected durations: local only.
 ENV_TIME_SCALE = "HADRILL_TIME_SCALE"
 ENV_EXPECTED_SECONDS = "HADRILL_EXPECTED_SECONDS"
+# "1": every phase result is checked against PhaseResult before it leaves the function, and a key the model
+# does not name is refused (the local world and the tests; AWS passes results on unchecked).
+ENV_STRICT_CONTRACTS = "HADRILL_STRICT_CONTRACTS"
 # The interpreter that stands for the functions' runtime on this machine (bundling, the local endpoint, bench).
 ENV_LAMBDA_PYTHON = "HADRILL_LAMBDA_PYTHON"
 # Powertools reads these itself.
@@ -149,6 +152,203 @@ SETUP_DOCUMENTS: frozenset[str] = frozenset(
 DRILL_DOCUMENTS: frozenset[str] = frozenset(
     {DOC_NODE_STATUS, DOC_WATCH_TAKEOVER, DOC_INJECT_FAULT, DOC_HEALTH_CHECK, DOC_DATA_MARKER, DOC_DISARM_DEAD_MAN}
 )
+
+
+# ---- What the node scripts print: one JSON result line each, last on stdout ----
+# Written by lib.sh's hadrill_result, whose ``<kind>:<key>`` fields are the only way a script names a key;
+# tests/scripts/test_result_contract.py holds every key a script names to the model of its document, and
+# the simulated nodes check every line they print against it (simulator/cluster.py). Tolerant of added
+# keys like the documents below, so a node script newer than the function reading it still parses.
+class _ScriptPart(BaseModel):
+    model_config = ConfigDict(extra="allow", strict=True, frozen=True)
+
+
+class ScriptResult(_ScriptPart):
+    """Every script's line: ok, changed, message; exit_code when it failed (2 parameter, 70 unexpected)."""
+
+    ok: bool
+    changed: bool
+    message: str
+    exit_code: int | None = None
+
+
+class ConformanceRow(_ScriptPart):
+    id: str
+    status: str  # ok, MISMATCH or unchecked (hadrill.conformance reads it)
+    assumption: str
+    saw: str
+    fix: str
+
+
+class ConformanceProbeResult(ScriptResult):
+    node: str
+    resource_tool: str  # lkcli or kit-scripts (hadrill.conformance reads it)
+    resource_tool_set: str
+    checks: list[ConformanceRow]
+    raw: dict[str, str] = Field(default_factory=dict)  # command line -> what it printed (cut)
+
+
+class LicenseAndStartResult(ScriptResult):
+    version: str | None = None
+    started: bool | None = None
+    init_wait_ms: int | None = None
+
+
+class CommPathsResult(ScriptResult):
+    paths: list[str] = Field(default_factory=list)
+
+
+class VirtualIpResourceResult(ScriptResult):
+    tag: str | None = None
+    ip_tag: str | None = None
+    virtual_ip: str | None = None
+
+
+class ResyncProgress(_ScriptPart):
+    ms: int  # since the wait began
+    percent: str  # as mirror_status words it ("?" where it gives none)
+
+
+class Resync(_ScriptPart):
+    in_sync: bool
+    waited_ms: int
+    percent: str
+    progress: list[ResyncProgress]
+
+
+class DataMirrorResult(ScriptResult):
+    tag: str | None = None
+    filesystem_tag: str | None = None
+    resync: Resync | None = None
+
+
+class NodeStatusResult(ScriptResult):
+    node: str
+    lk_running: bool
+    lk_initdone: bool
+    lcdstatus: str  # lcdstatus -q, raw ("" while LifeKeeper is down)
+    hulft_tag: str = ""  # both "" / False from a node script older than these fields
+    hulft_defined: bool = False
+    ps: str  # the HULFT lines of ps -ef, raw
+    data_mounted: bool
+    mirror_in_sync: bool
+    mirror_status: str
+    mirror_percent: str | None = None  # None from a node script older than this field
+    hosts_entry: str
+    packages: list[str]
+    hulft_installed: str  # "<version> <role>" or ""
+
+
+class HostsEntryResult(ScriptResult):
+    entry: str | None = None
+
+
+class StageMediaResult(ScriptResult):
+    files: list[str] = Field(default_factory=list)
+
+
+class InstallHulftResult(ScriptResult):
+    installed: str | None = None  # "<version> <role>"
+
+
+class InstallRecoveryKitResult(ScriptResult):
+    package: str | None = None
+
+
+class CreateHulftResourceResult(ScriptResult):
+    tag: str | None = None
+
+
+class WatchTimelineEntry(_ScriptPart):
+    epoch_ms: int
+    event: str
+
+
+class WatchSeen(_ScriptPart):
+    """One poll of the watcher that saw something change: every resource's state, the daemons up."""
+
+    epoch_ms: int
+    resources: dict[str, str]  # resource tag -> ISP, OSU, ...
+    daemons: list[str]
+
+
+class WatchTakeoverResult(ScriptResult):
+    watch_started_epoch_ms: int | None = None
+    polls: int | None = None
+    last_poll_epoch_ms: int | None = None  # Mode=status
+    takeover_epoch_ms: int | None = None  # when the takeover was seen complete
+    timeline: list[WatchTimelineEntry] = Field(default_factory=list)
+    seen: list[WatchSeen] = Field(default_factory=list)
+    clock: str | None = None  # chronyc -n tracking, raw ("" without chrony)
+
+
+FaultKind = Literal["network-down", "network-down-stamp", "hulft-daemon-kill", "switchover"]
+
+
+class InjectFaultResult(ScriptResult):
+    fault: FaultKind | None = None
+    fault_epoch_ms: int | None = None  # network-down: predicted (request + delay); the others: observed
+    requested_epoch_ms: int | None = None
+    stamp_epoch_ms: int | None = None  # network-down-stamp: when the interface went down
+    completed_epoch_ms: int | None = None  # switchover: when LifeKeeper finished it
+    daemon: str | None = None
+    clock: str | None = None
+
+
+class HealthCheckRow(_ScriptPart):
+    name: str
+    passed: bool
+    detail: str
+
+
+class HealthCheckResult(ScriptResult):
+    checks: list[HealthCheckRow] = Field(default_factory=list)
+    lcdstatus: str = ""
+
+
+class DataMarkerResult(ScriptResult):
+    path: str | None = None
+    written_epoch_ms: int | None = None
+    found: bool | None = None
+
+
+class DisarmDeadManResult(ScriptResult):
+    outcome: Literal["fired", "disarmed", "gone"] | None = None
+    fired_epoch_ms: int | None = None
+
+
+# Each document's result line (by the document's name before the cluster's prefix).
+SCRIPT_RESULTS: dict[str, type[ScriptResult]] = {
+    DOC_CONFORMANCE_PROBE: ConformanceProbeResult,
+    DOC_LICENSE_AND_START: LicenseAndStartResult,
+    DOC_COMM_PATHS: CommPathsResult,
+    DOC_VIRTUAL_IP_RESOURCE: VirtualIpResourceResult,
+    DOC_DATA_MIRROR: DataMirrorResult,
+    DOC_NODE_STATUS: NodeStatusResult,
+    DOC_HOSTS_ENTRY: HostsEntryResult,
+    DOC_STAGE_MEDIA: StageMediaResult,
+    DOC_INSTALL_HULFT: InstallHulftResult,
+    DOC_INSTALL_RECOVERY_KIT: InstallRecoveryKitResult,
+    DOC_CREATE_HULFT_RESOURCE: CreateHulftResourceResult,
+    DOC_WATCH_TAKEOVER: WatchTakeoverResult,
+    DOC_INJECT_FAULT: InjectFaultResult,
+    DOC_HEALTH_CHECK: HealthCheckResult,
+    DOC_DATA_MARKER: DataMarkerResult,
+    DOC_DISARM_DEAD_MAN: DisarmDeadManResult,
+}
+
+
+def undeclared_keys(result: BaseModel, where: str = "") -> list[str]:
+    """The keys of a parsed result (nested parts too) its model does not name: a script breaking its
+    contract (the simulated nodes refuse such a line; production tolerates it)."""
+    found = [f"{where}{key}" for key in result.model_extra or {}]
+    for name in type(result).model_fields:
+        value = getattr(result, name)
+        items = [(f"{name}.{index}.", item) for index, item in enumerate(value)] if isinstance(value, list) else []
+        for prefix, item in [*items, (f"{name}.", value)]:
+            if isinstance(item, BaseModel):
+                found += undeclared_keys(item, f"{where}{prefix}")
+    return found
 
 
 # ---- The drill's phases: the state's name, the Lambda's ``phase`` field, and the report's group ----
@@ -458,12 +658,67 @@ class PhaseEvent(_Document):
     epochMs: int  # noqa: N815 (the state document's camelCase)
 
 
-class PhaseResult(_Document):
-    """What a drill phase returns (kept by the state machine under ``$.phases.<State>.result``).
+class _State(BaseModel):
+    # A part of a phase result as the state keeps it (camelCase): strict about the keys it names,
+    # tolerant of added ones (undeclared_keys finds those; the local world refuses them).
+    model_config = ConfigDict(extra="allow", strict=True)
 
-    Phases add their own typed keys (rtoSeconds, watcher, recovery, ...); the ones every phase may
-    carry are named here."""
 
+class RtoStartState(_State):
+    epochMs: int  # noqa: N815
+    source: str
+    observed: bool
+    predictedEpochMs: int | None = None  # noqa: N815
+
+
+class RtoEndState(_State):
+    epochMs: int  # noqa: N815
+    source: str
+
+
+class MeasurementState(_State):
+    """hadrill.drill.measure.Measurement as a phase result carries it."""
+
+    rtoSeconds: float  # noqa: N815
+    rtoIsUpperBound: bool  # noqa: N815
+    rtoIsEstimate: bool  # noqa: N815
+    detectionSeconds: float | None  # noqa: N815
+    restoreSeconds: float | None  # noqa: N815
+    faultEpochMs: int  # noqa: N815
+    takeoverEpochMs: int  # noqa: N815
+    rtoStart: RtoStartState  # noqa: N815
+    rtoEnd: RtoEndState  # noqa: N815
+    rtoUpperBoundReason: str | None  # noqa: N815
+
+
+class WatcherSent(_State):
+    """A watcher command sent and not yet collected."""
+
+    commandId: str  # noqa: N815
+    node: str
+    timeoutSeconds: int  # noqa: N815
+
+
+class WatcherConfirmed(_State):
+    node: str
+    startedEpochMs: int  # noqa: N815
+    polls: int
+    lastPollEpochMs: int  # noqa: N815
+    confirmedEpochMs: int  # noqa: N815
+
+
+class WatcherTimelineEntry(_State):
+    epochMs: int  # noqa: N815
+    event: str
+
+
+class PhaseResult(_State):
+    """What a drill phase (or a switch step) returns, kept by the state machine under
+    ``$.phases.<State>.result``: every key any phase writes, typed. Where contracts are strict (the local
+    world, the tests) hadrill.drill.runtime.Phase.result checks each result against it before it leaves
+    the function, and refuses a key named nowhere here."""
+
+    # Every phase
     summary: str = ""
     checks: list[PhaseCheck] = Field(default_factory=list)
     events: list[PhaseEvent] = Field(default_factory=list)
@@ -473,6 +728,58 @@ class PhaseResult(_Document):
     ssmCommands: int = 0  # noqa: N815
     lambdaMs: float | None = None  # noqa: N815
     memoryMb: int | None = None  # noqa: N815
+    waits: int | None = None  # how often the phase asked the state machine to wait and run it again
+    waitSeconds: int | None = None  # noqa: N815 (this time: wait so long, then run the phase again)
+    clocks: list[ClockReading] | None = None
+    # TakeLock
+    taken: bool | None = None
+    brokenStaleLock: dict[str, str] | None = None  # noqa: N815
+    # StartWatcher, InjectFault (hulft-daemon-kill watches the primary)
+    watcher: WatcherSent | None = None
+    watcherConfirmed: WatcherConfirmed | None = None  # noqa: N815
+    watcherUnconfirmed: str | None = None  # noqa: N815
+    # InjectFault
+    fault: str | None = None
+    requestedEpochMs: int | None = None  # noqa: N815
+    # Opaque to every phase but the one that wrote it (and RecoverAfterFailure, which undoes it): the
+    # command still running, the client probe's start, the dead-man switch armed or settled.
+    faultCommand: dict[str, Any] | None = None  # noqa: N815
+    clientProbe: dict[str, Any] | None = None  # noqa: N815
+    deadManSwitch: dict[str, Any] | None = None  # noqa: N815
+    # WaitForTakeover (the measurement, optional here: the phase waits before it has one)
+    rtoSeconds: float | None = None  # noqa: N815
+    rtoIsUpperBound: bool | None = None  # noqa: N815
+    rtoIsEstimate: bool | None = None  # noqa: N815
+    detectionSeconds: float | None = None  # noqa: N815
+    restoreSeconds: float | None = None  # noqa: N815
+    faultEpochMs: int | None = None  # noqa: N815
+    takeoverEpochMs: int | None = None  # noqa: N815
+    rtoStart: RtoStartState | None = None  # noqa: N815
+    rtoEnd: RtoEndState | None = None  # noqa: N815
+    rtoUpperBoundReason: str | None = None  # noqa: N815
+    toNode: str | None = None  # noqa: N815
+    watcherTimeline: list[WatcherTimelineEntry] | None = None  # noqa: N815
+    watchStartedEpochMs: int | None = None  # noqa: N815
+    watchPolls: int | None = None  # noqa: N815
+    # VerifyTakeover
+    clientRto: dict[str, Any] | None = None  # noqa: N815 (the report's ClientRto, camelCase)
+    # RecoverPrimary: the recovery's own progress between its runs, then its outcome
+    recovery: dict[str, Any] | None = None
+    recovered: bool | None = None
+    actions: list[str] | None = None
+    measurement: MeasurementState | None = None  # network-down: the RTO again, from the node's stamp
+    # Switchback (the drill's, and the switch workflow's Switchover), RecoverAfterFailure
+    switchover: dict[str, Any] | None = None  # the switchover sent, between the phase's runs (opaque)
+    switchedBack: bool | None = None  # noqa: N815
+    seconds: float | None = None
+    errors: list[str] | None = None
+    activeNode: str | None = None  # noqa: N815
+    # The switch workflow's steps (hadrill.switch.steps), which run as phases too
+    noop: bool | None = None  # the hierarchy is on the target already
+    fromNode: str | None = None  # noqa: N815
+    health: dict[str, Any] | None = None  # Postflight's HealthCheck sent, between its runs (opaque)
+    activeNodes: list[str] | None = None  # noqa: N815 (Inspect: where the hierarchy is in service)
+    routeNode: str | None = None  # noqa: N815
 
 
 def summary_is_count(state: str) -> bool:

@@ -4,13 +4,24 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
+from pydantic import ValidationError
+
+from hadrill.contracts import (
+    SCRIPT_RESULTS,
+    InjectFaultResult,
+    NodeStatusResult,
+    ScriptResult,
+    WatchTakeoverResult,
+    undeclared_keys,
+)
 from hadrill.errors import ParseError, cut, shown
 from hadrill.hulft_ps import HulftProcess, parse_hulft_processes
 from hadrill.lcdstatus import LcdStatus, parse_lcdstatus
 
 _WHAT = "script result line"
+R = TypeVar("R", bound=ScriptResult)
 # Longest integer a result carries (epoch milliseconds have 13 digits); int() of a 5,000-digit one
 # raises ValueError, not ParseError.
 _MAX_INT_DIGITS = 20
@@ -36,18 +47,56 @@ def _load(line: str) -> object:
         raise ParseError(_WHAT, f"last line is not usable JSON ({shown(str(error))})") from None
 
 
-def parse_result_line(stdout: str) -> dict[str, Any]:
-    """The JSON object on the last non-empty line, with at least ok, changed and message."""
+def _last_object(stdout: str) -> dict[str, Any]:
     lines = [line for line in stdout.splitlines() if line.strip()]
     if not lines:
         raise ParseError(_WHAT, "the script printed nothing")
     result = _load(lines[-1])
     if not isinstance(result, dict):
         raise ParseError(_WHAT, "last line is JSON but not an object")
-    for key, kind in (("ok", bool), ("changed", bool), ("message", str)):
-        if not isinstance(result.get(key), kind):
-            raise ParseError(_WHAT, f"field {key!r} missing or not a {kind.__name__}")
     return result
+
+
+def _validated(raw: dict[str, Any], model: type[R]) -> R:
+    try:
+        return model.model_validate(raw)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "the line"
+        raise ParseError(_WHAT, f"field {where!r}: {first['msg']}") from None
+
+
+def read_result(stdout: str, model: type[R]) -> R:
+    """The JSON object on the last non-empty line, as the document's result model (hadrill.contracts)."""
+    return _validated(_last_object(stdout), model)
+
+
+def contract_breach(document: str, stdout: str) -> str | None:
+    """How a document's output breaks its result contract (hadrill.contracts.SCRIPT_RESULTS), or None.
+
+    Stricter than the readers: a key the model does not name is a breach here (the simulated nodes
+    refuse such output, so a script and its model cannot drift apart unnoticed); a failed run must
+    still print ok, changed and message, and only keys its model names."""
+    model = SCRIPT_RESULTS.get(document)
+    if model is None:
+        return None
+    try:
+        raw = _last_object(stdout)
+        if raw.get("ok") is True:
+            unknown = undeclared_keys(_validated(raw, model))
+        else:
+            _validated(raw, ScriptResult)
+            unknown = [key for key in raw if key not in model.model_fields]
+    except ParseError as error:
+        return str(error)
+    return f"keys not in {model.__name__}: {', '.join(unknown)}" if unknown else None
+
+
+def parse_result_line(stdout: str) -> dict[str, Any]:
+    """The JSON object on the last non-empty line, with at least ok, changed and message (any document)."""
+    raw = _last_object(stdout)
+    _validated(raw, ScriptResult)
+    return raw
 
 
 @dataclass(frozen=True)
@@ -66,41 +115,25 @@ class NodeStatus:
     packages: tuple[str, ...]
     hulft_installed: str  # "<version> <role>" or ""
     hulft_defined: bool = False  # ins_list knows the HULFT resource tag on this node
-
-
-def _text(result: dict[str, Any], key: str) -> str:
-    value = result.get(key, "")
-    if not isinstance(value, str):
-        raise ParseError(_WHAT, f"field {key!r} is not a string")
-    return value
-
-
-def _flag(result: dict[str, Any], key: str) -> bool:
-    value = result.get(key)
-    if not isinstance(value, bool):
-        raise ParseError(_WHAT, f"field {key!r} missing or not a boolean")
-    return value
+    mirror_percent: str | None = None  # vendor.sh's reading of mirror_status; None from an older script
 
 
 def parse_node_status(stdout: str) -> NodeStatus:
-    result = parse_result_line(stdout)
-    running = _flag(result, "lk_running")
-    packages = result.get("packages", [])
-    if not isinstance(packages, list) or not all(isinstance(p, str) for p in packages):
-        raise ParseError(_WHAT, "field 'packages' is not a list of strings")
+    result = read_result(stdout, NodeStatusResult)
     return NodeStatus(
-        node=_text(result, "node"),
-        lifekeeper_running=running,
-        lifekeeper_initialized=_flag(result, "lk_initdone"),
-        lcdstatus=parse_lcdstatus(_text(result, "lcdstatus")) if running else None,
-        hulft_processes=parse_hulft_processes(_text(result, "ps")),
-        data_mounted=_flag(result, "data_mounted"),
-        mirror_in_sync=_flag(result, "mirror_in_sync"),
-        mirror_status=_text(result, "mirror_status"),
-        hosts_entry=_text(result, "hosts_entry"),
-        packages=tuple(packages),
-        hulft_installed=_text(result, "hulft_installed"),
-        hulft_defined=result.get("hulft_defined") is True,
+        node=result.node,
+        lifekeeper_running=result.lk_running,
+        lifekeeper_initialized=result.lk_initdone,
+        lcdstatus=parse_lcdstatus(result.lcdstatus) if result.lk_running else None,
+        hulft_processes=parse_hulft_processes(result.ps),
+        data_mounted=result.data_mounted,
+        mirror_in_sync=result.mirror_in_sync,
+        mirror_status=result.mirror_status,
+        hosts_entry=result.hosts_entry,
+        packages=tuple(result.packages),
+        hulft_installed=result.hulft_installed,
+        hulft_defined=result.hulft_defined,
+        mirror_percent=result.mirror_percent,
     )
 
 
@@ -131,36 +164,26 @@ class FaultInjected:
     message: str
 
 
-def _int(result: dict[str, Any], key: str) -> int:
-    value = result.get(key)
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise ParseError(_WHAT, f"field {key!r} missing or not an integer")
-    return value
-
-
 def parse_watch_result(stdout: str) -> WatchOutcome:
-    result = parse_result_line(stdout)
-    raw = result.get("timeline")
-    if not isinstance(raw, list):
-        raise ParseError(_WHAT, "field 'timeline' missing or not a list")
-    timeline = []
-    for item in raw:
-        if not isinstance(item, dict) or not isinstance(item.get("event"), str):
-            raise ParseError(_WHAT, "a timeline entry lacks epoch_ms or event")
-        timeline.append(TimelineEvent(_int(item, "epoch_ms"), item["event"]))
-    complete = result["ok"] is True
+    result = read_result(stdout, WatchTakeoverResult)
+    if result.watch_started_epoch_ms is None or result.polls is None:
+        raise ParseError(_WHAT, "field 'watch_started_epoch_ms' or 'polls' missing")
+    if result.ok and result.takeover_epoch_ms is None:
+        raise ParseError(_WHAT, "field 'takeover_epoch_ms' missing")
     return WatchOutcome(
-        complete=complete,
-        takeover_epoch_ms=_int(result, "takeover_epoch_ms") if complete else None,
-        started_epoch_ms=_int(result, "watch_started_epoch_ms"),
-        polls=_int(result, "polls"),
-        timeline=tuple(timeline),
-        message=result["message"],
+        complete=result.ok,
+        takeover_epoch_ms=result.takeover_epoch_ms if result.ok else None,
+        started_epoch_ms=result.watch_started_epoch_ms,
+        polls=result.polls,
+        timeline=tuple(TimelineEvent(entry.epoch_ms, entry.event) for entry in result.timeline),
+        message=result.message,
     )
 
 
 def parse_fault_result(stdout: str) -> FaultInjected:
-    result = parse_result_line(stdout)
-    if result["ok"] is not True:
-        raise ParseError(_WHAT, f"the fault was not injected: {cut(result['message'], 200)}")
-    return FaultInjected(_text(result, "fault"), _int(result, "fault_epoch_ms"), result["message"])
+    result = read_result(stdout, InjectFaultResult)
+    if not result.ok:
+        raise ParseError(_WHAT, f"the fault was not injected: {cut(result.message, 200)}")
+    if result.fault is None or result.fault_epoch_ms is None:
+        raise ParseError(_WHAT, "field 'fault' or 'fault_epoch_ms' missing")
+    return FaultInjected(result.fault, result.fault_epoch_ms, result.message)

@@ -23,7 +23,7 @@ from typing import Any
 from hadrill.errors import ParseError, RouteError, cut
 from hadrill.hulft_ps import DAEMONS, running_daemons
 from hadrill.lcdstatus import LcdStatus, PathState, Resource, ResourceState
-from hadrill.results import NodeStatus, parse_node_status, parse_result_line
+from hadrill.results import NodeStatus, parse_node_status
 from hadrill.routes import vip_route_target
 from hadrill.schedule_times import next_run
 
@@ -230,10 +230,9 @@ def versions_of(status: NodeStatus) -> dict[str, str]:
     return found
 
 
-def mirror_percent(result: Mapping[str, Any], text: str) -> int | None:
+def mirror_percent(value: str | None, text: str) -> int | None:
     """The node's ``mirror_percent`` (vendor.sh hadrill_mirror_percent, "?" when the text has none),
-    or the figure after "% Synced:" in the mirror_status text of an older node script."""
-    value = result.get("mirror_percent")
+    or the figure after "% Synced:" in the mirror_status text of an older node script (None)."""
     if isinstance(value, str) and _PERCENT.fullmatch(value):
         return min(int(value), 100)
     if value is None:
@@ -256,7 +255,6 @@ def node_view(node: NodeInput, *, hulft_tag: str) -> NodeView:
         return NodeView(node.name, node.role, node.instance_id, reachable=False, reason=reason, answered=True)
     try:
         status = parse_node_status(node.stdout)
-        result = parse_result_line(node.stdout)
     except ParseError as error:
         reason = f"unreadable output: {cut(str(error), 160)}"
         return NodeView(node.name, node.role, node.instance_id, reachable=False, reason=reason, answered=True)
@@ -279,7 +277,7 @@ def node_view(node: NodeInput, *, hulft_tag: str) -> NodeView:
         daemons=tuple(sorted(running_daemons(status.hulft_processes))),
         data_mounted=status.data_mounted,
         mirror_in_sync=status.mirror_in_sync,
-        mirror_percent=mirror_percent(result, status.mirror_status),
+        mirror_percent=mirror_percent(status.mirror_percent, status.mirror_status),
         mirror_text=" ".join(status.mirror_status.split()),
         hosts_entry=status.hosts_entry,
         versions=versions_of(status),

@@ -6,10 +6,11 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
+from hadrill.contracts import HealthCheckResult
 from hadrill.errors import ParseError
 from hadrill.hulft_ps import DAEMONS, HulftProcess, running_daemons
 from hadrill.lcdstatus import LcdStatus, PathState, ResourceState
-from hadrill.results import NodeStatus, parse_result_line
+from hadrill.results import NodeStatus, read_result
 
 Role = Literal["active", "standby"]
 # The hierarchy in service on the node that should be the standby (after `hadrill drill --no-switchback` or a
@@ -137,13 +138,7 @@ def rto_seconds(fault_epoch_ms: int, takeover_epoch_ms: int) -> float:
 
 def health_verdict(stdout: str) -> Verdict:
     """The checks HADrill-HealthCheck printed, as a Verdict (the raw lcdstatus is in the result too)."""
-    result = parse_result_line(stdout)
-    checks = result.get("checks")
-    if not isinstance(checks, list) or not checks:
+    result = read_result(stdout, HealthCheckResult)
+    if not result.checks:
         raise ParseError("health check result", "no 'checks' list")
-    parsed = []
-    for item in checks:
-        if not (isinstance(item, dict) and isinstance(item.get("name"), str) and isinstance(item.get("passed"), bool)):
-            raise ParseError("health check result", f"malformed check: {item!r}")
-        parsed.append(Check(item["name"], item["passed"], str(item.get("detail", ""))))
-    return Verdict(tuple(parsed))
+    return Verdict(tuple(Check(item.name, item.passed, item.detail) for item in result.checks))

@@ -85,13 +85,59 @@ def test_daemons_up_agrees_with_the_reference_parser(text: str) -> None:
 def test_result_line_escapes_everything() -> None:
     """Quotes, backslashes, tabs, newlines and control characters still give one valid JSON line."""
     nasty = 'a "quoted" \\ back\tslash\nnew line \x01\x1f end \u00e9'
-    out = bash(
-        'hadrill_result true false "$1" "\\"raw\\":$(hadrill_str "$1")" "\\"list\\":$(hadrill_str_array "$1")"', nasty
-    )
+    out = bash('hadrill_result true false "$1" str:raw "$1" lines:list "$1"', nasty)
     assert out.count("\n") == 1
     result = json.loads(out)
-    assert result["raw"] == nasty.replace("\x01", "").replace("\x1f", "")
+    assert result["message"] == result["raw"] == nasty.replace("\x01", "").replace("\x1f", "")
     assert result["list"] == ['a "quoted" \\ back\tslash', "new line  end \u00e9"]
+
+
+def test_result_fields_keep_their_kinds() -> None:
+    """Each kind gives its JSON type; an object from hadrill_obj nests as JSON; an empty lines list is []."""
+    out = bash(
+        'hadrill_result false true "m" int:exit_code 1 int:zero 0 int:negative -12 bool:found false str:empty "" '
+        'lines:none "" json:checks "[$(hadrill_obj str:name "a b" bool:passed true)]"'
+    )
+    assert json.loads(out) == {
+        "ok": False,
+        "changed": True,
+        "message": "m",
+        "exit_code": 1,
+        "zero": 0,
+        "negative": -12,
+        "found": False,
+        "empty": "",
+        "none": [],
+        "checks": [{"name": "a b", "passed": True}],
+    }
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        "int:count 007",  # a leading zero is not JSON
+        "int:count 12ms",
+        "int:count ''",
+        "bool:found yes",
+        "json:raw ''",
+        "float:ratio 1.5",  # no such kind
+        "str:Bad-Key x",  # keys are snake_case
+        "nokind x",
+        "str:dangling",  # a key without its value
+    ],
+)
+def test_a_malformed_field_fails_the_script_naming_it(fields: str) -> None:
+    """A script bug never prints broken JSON: the helper exits 70 and says which field."""
+    done = subprocess.run(
+        ["bash", "-c", f'set -Eeuo pipefail\n. "{SCRIPTS}/lib.sh"\nhadrill_result true false m {fields}'],
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin"},
+    )
+    assert done.returncode == 70
+    assert fields.split()[0] in done.stderr
+    result = json.loads(done.stdout.splitlines()[-1])  # the ERR trap's own result line
+    assert result["ok"] is False and result["exit_code"] == 70
 
 
 def test_now_ms_is_epoch_milliseconds() -> None:

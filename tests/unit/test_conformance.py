@@ -62,9 +62,12 @@ def test_lcdstatus_the_parser_cannot_read_is_a_mismatch() -> None:
     [
         ({"checks": []}, "field 'checks' missing or empty"),
         ({"resource_tool": "pcs"}, "field 'resource_tool' is 'pcs'"),
-        ({"raw": {"x": 1}}, "field 'raw' is not an object of strings"),
+        ({"raw": {"x": 1}}, "field 'raw.x': Input should be a valid string"),
         ({"checks": [{"id": "x", "status": "maybe", "assumption": "", "saw": "", "fix": ""}]}, "has status 'maybe'"),
-        ({"checks": [{"id": "x", "status": "ok", "assumption": "a", "saw": 3, "fix": ""}]}, "'saw' missing"),
+        (
+            {"checks": [{"id": "x", "status": "ok", "assumption": "a", "saw": 3, "fix": ""}]},
+            "field 'checks.0.saw': Input should be a valid string",
+        ),
     ],
 )
 def test_a_malformed_result_is_refused(change: dict[str, object], message: str) -> None:

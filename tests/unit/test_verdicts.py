@@ -125,7 +125,7 @@ def test_result_line_errors() -> None:
     with pytest.raises(ParseError, match="'changed'"):
         parse_result_line('{"ok": true, "message": "x"}')
     with pytest.raises(ParseError, match="'lk_running'"):
-        parse_node_status('{"ok": true, "changed": false, "message": "x"}')
+        parse_node_status('{"ok": true, "changed": false, "message": "x", "node": "lk-node1"}')
 
 
 def test_route_and_rto() -> None:
@@ -160,8 +160,12 @@ def test_watch_timeout_and_bad_results() -> None:
         '{"ok":false,"changed":false,"message":"no takeover","watch_started_epoch_ms":1,"polls":3,"timeline":[]}'
     )
     assert not timed_out.complete and timed_out.takeover_epoch_ms is None
-    with pytest.raises(ParseError, match="'timeline'"):
+    with pytest.raises(ParseError, match="'watch_started_epoch_ms' or 'polls' missing"):
         parse_watch_result('{"ok":true,"changed":false,"message":"x"}')
+    with pytest.raises(ParseError, match=r"'timeline\.0\.epoch_ms'"):
+        parse_watch_result(
+            '{"ok":false,"changed":false,"message":"x","watch_started_epoch_ms":1,"polls":3,"timeline":[{"event":"e"}]}'
+        )
     with pytest.raises(ParseError, match="not injected: pkill failed"):
         parse_fault_result('{"ok":false,"changed":false,"message":"pkill failed"}')
 

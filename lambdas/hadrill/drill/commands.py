@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from hadrill import contracts as c
 from hadrill import params
+from hadrill.contracts import ScriptResult
 from hadrill.errors import ParseError
 from hadrill.facts import ClusterFacts, NodeFacts
 from hadrill.node_commands import CommandResult, NodeCommand
-from hadrill.results import parse_result_line
+from hadrill.results import read_result
 
 NODE_STATUS = c.DOC_NODE_STATUS
 WATCH_TAKEOVER = c.DOC_WATCH_TAKEOVER
@@ -96,7 +97,7 @@ def fault_command(
 def last_words(result: CommandResult) -> str:
     """The script's own message, or SSM's status when the script never reported."""
     try:
-        return str(parse_result_line(result.stdout)["message"])
+        return read_result(result.stdout, ScriptResult).message
     except ParseError:
         tail = (result.stderr.strip().splitlines() or [""])[-1]
         return f"{result.status} (exit {result.exit_code}){': ' + tail if tail else ''}"

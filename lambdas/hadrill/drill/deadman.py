@@ -29,7 +29,7 @@ from hadrill import contracts, params
 from hadrill.drill.model import DrillContext, DrillTimeExceeded, FaultNotInjected, Scenario
 from hadrill.errors import ParseError
 from hadrill.node_commands import NodeCommand, offline_nodes
-from hadrill.results import parse_result_line
+from hadrill.results import read_result
 
 if TYPE_CHECKING:
     from hadrill.drill.runtime import DrillState, Phase
@@ -136,12 +136,11 @@ def disarm_parameters(unit: str) -> params.DisarmDeadManParameters:
 
 def parse_disarm(stdout: str) -> tuple[str, int | None, str]:
     """HADrill-DisarmDeadMan's answer: (fired | disarmed | gone, the firing's epoch ms, its message)."""
-    result = parse_result_line(stdout)
-    outcome = result.get("outcome")
-    if result["ok"] is not True or outcome not in ("fired", "disarmed", "gone"):
-        raise ParseError("HADrill-DisarmDeadMan", f"no outcome: {result['message']}")
-    fired = result.get("fired_epoch_ms")
-    return str(outcome), (fired if isinstance(fired, int) and fired > 0 else None), str(result["message"])
+    result = read_result(stdout, contracts.DisarmDeadManResult)
+    if not result.ok or result.outcome is None:
+        raise ParseError("HADrill-DisarmDeadMan", f"no outcome: {result.message}")
+    fired = result.fired_epoch_ms
+    return result.outcome, (fired if fired else None), result.message
 
 
 @dataclass(frozen=True)

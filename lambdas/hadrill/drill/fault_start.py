@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from hadrill.contracts import InjectFaultResult
 from hadrill.drill.clock import clock_reading
 from hadrill.drill.commands import STATUS_TIMEOUT, fault_command, last_words
 from hadrill.drill.measure import FaultStart, measure, slo_check, watch_from_result
@@ -20,7 +21,7 @@ from hadrill.drill.runtime import DrillState, Phase
 from hadrill.errors import ParseError
 from hadrill.facts import NodeFacts
 from hadrill.node_commands import CommandWaitExpired, NodesOffline
-from hadrill.results import parse_result_line
+from hadrill.results import read_result
 from hadrill.verdicts import Check
 
 STAMP = "network-down-stamp"
@@ -42,18 +43,12 @@ class NetworkDownStamp:
 
 
 def parse_network_down_stamp(stdout: str) -> NetworkDownStamp:
-    result = parse_result_line(stdout)
-    if result["ok"] is not True:
-        raise ParseError("network-down stamp", str(result["message"]))
-    requested, down = result.get("requested_epoch_ms"), result.get("stamp_epoch_ms")
-    if (
-        not isinstance(requested, int)
-        or not isinstance(down, int)
-        or isinstance(requested, bool)
-        or isinstance(down, bool)
-    ):
+    result = read_result(stdout, InjectFaultResult)
+    if not result.ok:
+        raise ParseError("network-down stamp", result.message)
+    if result.requested_epoch_ms is None or result.stamp_epoch_ms is None:
         raise ParseError("network-down stamp", "requested_epoch_ms or stamp_epoch_ms missing")
-    return NetworkDownStamp(requested, down)
+    return NetworkDownStamp(result.requested_epoch_ms, result.stamp_epoch_ms)
 
 
 def injected_start(scenario: Scenario, fault_epoch_ms: int, primary: str) -> FaultStart:
@@ -90,7 +85,7 @@ def read_start(phase: Phase, primary: NodeFacts, predicted: FaultStart, requeste
         return unread_start(predicted, f"{primary.name} did not answer: {error}")
     try:
         phase.clocks.append(
-            clock_reading(primary.name, "after the recovery", parse_result_line(result.stdout).get("clock"))
+            clock_reading(primary.name, "after the recovery", read_result(result.stdout, InjectFaultResult).clock)
         )
         stamp = parse_network_down_stamp(result.stdout)
     except ParseError:

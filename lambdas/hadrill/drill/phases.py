@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from hadrill.contracts import DataMarkerResult, InjectFaultResult
 from hadrill.drill import deadman, lock, probe_hooks, runtime  # deadman, probe_hooks: issue 17
 from hadrill.drill.checks import (
     PRIMARY_PROBE_SECONDS,
@@ -86,7 +87,7 @@ from hadrill.drill.takeover import (
 )
 from hadrill.drill.watch import confirm_watcher
 from hadrill.node_commands import offline_nodes
-from hadrill.results import parse_fault_result, parse_result_line
+from hadrill.results import parse_fault_result, read_result
 from hadrill.verdicts import Check, daemons_as_expected, node_verdict, takeover_complete
 
 __all__ = [
@@ -214,7 +215,7 @@ def start_watcher(state: DrillState, tools: Tools) -> dict[str, Any]:
     [written] = phase.run([marker_command(facts, facts.primary, "write", state.drill.drill_id)])
     if not written.succeeded:
         raise PreflightFailed(f"{DATA_MARKER} write on {facts.primary.name}: {last_words(written)}")
-    phase.event("marker written", int(parse_result_line(written.stdout).get("written_epoch_ms", tools.clock())))
+    phase.event("marker written", read_result(written.stdout, DataMarkerResult).written_epoch_ms or tools.clock())
     if request.dry_run:
         return phase.result(f"dry run: marker written; would start {WATCH_TAKEOVER} on {facts.secondary.name}")
     if not request.expects_failover:
@@ -273,11 +274,11 @@ def inject_fault(state: DrillState, tools: Tools) -> dict[str, Any]:
             raise FaultNotInjected(f"{INJECT_FAULT} {request.scenario} on {primary.name}: {last_words(result)}")
         injected = parse_fault_result(result.stdout)
         fault_ms, summary = injected.fault_epoch_ms, injected.message
-        said = parse_result_line(result.stdout)
-        extra["clocks"] = [*extra.get("clocks", []), clock_reading(primary.name, "at the fault", said.get("clock"))]
+        said = read_result(result.stdout, InjectFaultResult)
+        extra["clocks"] = [*extra.get("clocks", []), clock_reading(primary.name, "at the fault", said.clock)]
         if request.scenario == "network-down":
             # The job's stamp carries this time: RecoverPrimary reads it back and knows it is this fault's.
-            extra["requestedEpochMs"] = said.get("requested_epoch_ms")
+            extra["requestedEpochMs"] = said.requested_epoch_ms
         if request.scenario == "hulft-daemon-kill":
             # Local recovery happens on the primary: watch it there, from right after the kill.
             timeout_s = request.takeover_timeout_seconds + 1

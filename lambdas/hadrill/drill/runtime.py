@@ -14,11 +14,15 @@ so far (a few more transitions, growing with the overrun's ratio, not its length
 from __future__ import annotations
 
 import math
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from pydantic import ValidationError
+
+from hadrill import contracts
 from hadrill.drill import lock
 from hadrill.drill.model import DrillContext, DrillInput, unwrap_phases
 from hadrill.facts import ClusterFacts, NodeFacts
@@ -173,14 +177,16 @@ class Phase:
 
     def result(self, summary: str, **extra: Any) -> dict[str, Any]:
         waits = {"waits": self.waits} if self.waits else {}
-        return {
-            "summary": summary,
-            "checks": [{"name": c.name, "passed": c.passed, "detail": c.detail} for c in self.checks],
-            "events": self.events,
-            "ssmCommands": self.commands,
-            **waits,
-            **extra,
-        }
+        return checked_result(
+            {
+                "summary": summary,
+                "checks": [{"name": c.name, "passed": c.passed, "detail": c.detail} for c in self.checks],
+                "events": self.events,
+                "ssmCommands": self.commands,
+                **waits,
+                **extra,
+            }
+        )
 
     def wait(self, summary: str, wall_seconds: float, **carry: Any) -> dict[str, Any]:
         """Ask the state machine to wait ``wall_seconds`` and run this phase again (``carry`` comes back)."""
@@ -194,6 +200,24 @@ class Phase:
             return wait_for(self.tools.ssm, sent, waiting=self.tools.waiting(limit))
         except CommandWaitExpired:
             return None
+
+
+class ContractBreach(Exception):
+    """A phase result that breaks contracts.PhaseResult (raised only where contracts are strict)."""
+
+
+def checked_result(result: dict[str, Any]) -> dict[str, Any]:
+    """The phase result, checked against contracts.PhaseResult where contracts are strict (the local world,
+    the tests): a wrong type, or a key the model does not name, is a bug that must not reach the state."""
+    if os.environ.get(contracts.ENV_STRICT_CONTRACTS) != "1":
+        return result
+    try:
+        unknown = contracts.undeclared_keys(contracts.PhaseResult.model_validate(result))
+    except ValidationError as error:
+        raise ContractBreach(f"phase result breaks PhaseResult: {error}") from None
+    if unknown:
+        raise ContractBreach(f"phase result keys not in PhaseResult: {', '.join(unknown)}")
+    return result
 
 
 def next_look(started_epoch_ms: int, now_epoch_ms: int, deadline_epoch_ms: int, *, floor: float = 1.0) -> float:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from hadrill.contracts import InjectFaultResult
 from hadrill.drill.checks import ROUTE_SETTLE_SECONDS, route_check
 from hadrill.drill.commands import STATUS_TIMEOUT, SWITCHOVER_TIMEOUT, fault_command, last_words
 from hadrill.drill.model import SwitchbackFailed
 from hadrill.drill.runtime import DrillState, Phase, Tools, next_look
 from hadrill.facts import NodeFacts
 from hadrill.node_commands import CommandResult
-from hadrill.results import parse_result_line
+from hadrill.results import read_result
 
 
 def switchback(state: DrillState, tools: Tools) -> dict[str, Any]:
@@ -48,8 +49,8 @@ def _switchback_done(phase: Phase, active: NodeFacts, result: CommandResult, sta
     facts = phase.tools.facts
     if not result.succeeded:
         raise SwitchbackFailed(f"switchover from {active.name} to {facts.primary.name}: {last_words(result)}")
-    done = parse_result_line(result.stdout).get("completed_epoch_ms")
-    completed = phase.event(f"hierarchy back on {facts.primary.name}", int(done) if isinstance(done, int) else None)
+    done = read_result(result.stdout, InjectFaultResult).completed_epoch_ms
+    completed = phase.event(f"hierarchy back on {facts.primary.name}", done)
     route = route_check(phase, facts.primary, settle_seconds=ROUTE_SETTLE_SECONDS)
     if not route.passed:
         raise SwitchbackFailed(f"the hierarchy moved to {facts.primary.name} but the VIP route did not: {route.detail}")

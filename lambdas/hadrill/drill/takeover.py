@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from hadrill.contracts import InjectFaultResult, WatchTakeoverResult
 from hadrill.drill.checks import cancel_watchers, fault_missed, stop_if_alarm
 from hadrill.drill.clock import clock_reading
 from hadrill.drill.commands import (
@@ -24,7 +25,7 @@ from hadrill.drill.watch import watch_outcome
 from hadrill.errors import ParseError
 from hadrill.facts import NodeFacts
 from hadrill.node_commands import CommandResult, NodeCommand
-from hadrill.results import parse_fault_result, parse_result_line
+from hadrill.results import parse_fault_result, read_result
 
 # The watcher reports "no takeover" itself; wait this much longer for its answer before calling
 # the standby unreachable.
@@ -138,7 +139,7 @@ def _fault_and_watch(
         raise FaultNotInjected(f"{INJECT_FAULT} {request.scenario} on {primary.name}: {last_words(fault_result)}")
     fault_ms = parse_fault_result(fault_result.stdout).fault_epoch_ms
     phase.event(f"fault injected ({request.scenario})", fault_ms)
-    said = parse_result_line(fault_result.stdout).get("clock")
+    said = read_result(fault_result.stdout, InjectFaultResult).clock
     phase.clocks.append(clock_reading(primary.name, "at the fault (switchover done)", said))
     return fault_ms, watched
 
@@ -161,7 +162,8 @@ def _takeover_seen(
     else:
         start = injected_start(request.scenario, fault_ms, primary)
     measured = measure(start, outcome, request.scenario, node.name)
-    phase.clocks.append(clock_reading(node.name, "after the takeover", parse_result_line(result.stdout).get("clock")))
+    said = read_result(result.stdout, WatchTakeoverResult).clock
+    phase.clocks.append(clock_reading(node.name, "after the takeover", said))
     if measured.first_sign_epoch_ms is not None:
         phase.event(f"first sign of takeover on {node.name}", measured.first_sign_epoch_ms)
     what = "takeover complete" if request.expects_failover else "local recovery complete"

@@ -13,12 +13,13 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from hadrill.contracts import WatchSeen, WatchTakeoverResult
 from hadrill.drill.clock import clock_reading
 from hadrill.drill.commands import last_words, watcher_status_command
 from hadrill.drill.runtime import RESERVE_SECONDS, DrillState, Phase
 from hadrill.errors import ParseError
 from hadrill.node_commands import CommandWaitExpired, NodesOffline
-from hadrill.results import WatchOutcome, parse_result_line, parse_watch_result
+from hadrill.results import WatchOutcome, parse_watch_result, read_result
 from hadrill.verdicts import Verdict, takeover_verdict
 
 # How long the drill waits, before the fault, for the watcher to be running and to have looked once
@@ -40,24 +41,13 @@ class Seen:
         return takeover_verdict(dict(self.resources), self.daemons, root_tag)
 
 
-def _seen(item: Any) -> Seen:
-    if not isinstance(item, dict):
-        raise ParseError(_WHAT, f"a 'seen' entry is not an object: {item!r}")
-    epoch, resources, daemons = item.get("epoch_ms"), item.get("resources"), item.get("daemons")
-    if not isinstance(epoch, int) or isinstance(epoch, bool):
-        raise ParseError(_WHAT, "a 'seen' entry lacks epoch_ms")
-    if not isinstance(resources, dict) or not all(isinstance(v, str) for v in resources.values()):
-        raise ParseError(_WHAT, "a 'seen' entry's resources is not {tag: state}")
-    if not isinstance(daemons, list) or not all(isinstance(d, str) for d in daemons):
-        raise ParseError(_WHAT, "a 'seen' entry's daemons is not a list of names")
-    return Seen(epoch, tuple((str(k), v) for k, v in resources.items()), frozenset(daemons))
+def _seen(item: WatchSeen) -> Seen:
+    return Seen(item.epoch_ms, tuple(item.resources.items()), frozenset(item.daemons))
 
 
 def parse_seen(stdout: str) -> tuple[Seen, ...]:
     """The watcher's ``seen`` entries, oldest first."""
-    raw = parse_result_line(stdout).get("seen")
-    if not isinstance(raw, list):
-        raise ParseError(_WHAT, "field 'seen' missing or not a list")
+    raw = read_result(stdout, WatchTakeoverResult).seen
     return tuple(sorted((_seen(item) for item in raw), key=lambda s: s.epoch_ms))
 
 
@@ -91,15 +81,13 @@ class WatcherRunning:
 
 def parse_watcher_status(stdout: str) -> WatcherRunning | None:
     """The running watcher, or None when the node says none is running."""
-    result = parse_result_line(stdout)
-    if result["ok"] is not True:
+    result = read_result(stdout, WatchTakeoverResult)
+    if not result.ok:
         return None
-    values = [result.get(k) for k in ("watch_started_epoch_ms", "polls", "last_poll_epoch_ms")]
-    if not all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+    started, polls, last = result.watch_started_epoch_ms, result.polls, result.last_poll_epoch_ms
+    if started is None or polls is None or last is None:
         raise ParseError(_WHAT, "watcher status lacks watch_started_epoch_ms, polls or last_poll_epoch_ms")
-    started, polls, last = (int(v) for v in values if isinstance(v, int))
-    clock = result.get("clock")
-    return WatcherRunning(started, polls, last, clock if isinstance(clock, str) else "")
+    return WatcherRunning(started, polls, last, result.clock or "")
 
 
 def _watcher_status(phase: Phase, node_name: str) -> tuple[WatcherRunning | None, str, bool]:
