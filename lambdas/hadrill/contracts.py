@@ -691,8 +691,8 @@ class MeasurementState(_State):
     rtoUpperBoundReason: str | None  # noqa: N815
 
 
-class WatcherSent(_State):
-    """A watcher command sent and not yet collected."""
+class CommandSent(_State):
+    """A node command sent by one phase and collected by a later one (the watcher, a switchover)."""
 
     commandId: str  # noqa: N815
     node: str
@@ -735,15 +735,15 @@ class PhaseResult(_State):
     taken: bool | None = None
     brokenStaleLock: dict[str, str] | None = None  # noqa: N815
     # StartWatcher, InjectFault (hulft-daemon-kill watches the primary)
-    watcher: WatcherSent | None = None
+    watcher: CommandSent | None = None
     watcherConfirmed: WatcherConfirmed | None = None  # noqa: N815
     watcherUnconfirmed: str | None = None  # noqa: N815
     # InjectFault
     fault: str | None = None
     requestedEpochMs: int | None = None  # noqa: N815
+    faultCommand: CommandSent | None = None  # noqa: N815 (a switchover, collected by WaitForTakeover)
     # Opaque to every phase but the one that wrote it (and RecoverAfterFailure, which undoes it): the
-    # command still running, the client probe's start, the dead-man switch armed or settled.
-    faultCommand: dict[str, Any] | None = None  # noqa: N815
+    # client probe's start, the dead-man switch armed or settled.
     clientProbe: dict[str, Any] | None = None  # noqa: N815
     deadManSwitch: dict[str, Any] | None = None  # noqa: N815
     # WaitForTakeover (the measurement, optional here: the phase waits before it has one)

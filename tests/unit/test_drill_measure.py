@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from hadrill.contracts import PhaseResult
 from hadrill.drill import report
 from hadrill.drill.fault_start import (
     NetworkDownStamp,
@@ -79,7 +80,7 @@ def test_the_watch_comes_back_from_the_phase_result() -> None:
         "watchStartedEpochMs": WATCHED.started_epoch_ms,
         "watchPolls": WATCHED.polls,
     }
-    again = measure(measured.start, watch_from_result(result), "switchover", "hd-b")
+    again = measure(measured.start, watch_from_result(PhaseResult.model_validate(result)), "switchover", "hd-b")
     assert again == measured
 
 

@@ -120,11 +120,11 @@ def fault_missed(phase: Phase) -> str | None:
 
 def cancel_watchers(state: DrillState, tools: Tools) -> None:
     for name in ("StartWatcher", "InjectFault"):
-        watcher = state.phase(name).get("watcher")
-        if watcher:
+        watcher = state.result(name).watcher
+        if watcher is not None:
             # Best effort: a watcher that cannot be cancelled ends at its own timeout anyway.
             with contextlib.suppress(Exception):
-                tools.ssm.cancel_command(CommandId=watcher["commandId"])
+                tools.ssm.cancel_command(CommandId=watcher.commandId)
 
 
 def marker_check(phase: Phase, node: NodeFacts, marker: str) -> None:

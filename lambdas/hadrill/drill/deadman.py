@@ -292,7 +292,7 @@ def settle(phase: Phase, state: DrillState) -> dict[str, Any] | None:
     A primary still unreachable keeps its timer: it is then the way back."""
     tools, request = phase.tools, state.request
     kind = kind_for(request.scenario)
-    armed = state.phase("InjectFault").get("deadManSwitch")
+    armed = state.result("InjectFault").deadManSwitch
     if kind is None or request.dry_run or (not armed and "InjectFault" not in state.failed):
         return None
     now = tools.clock()

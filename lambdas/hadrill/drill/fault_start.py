@@ -97,15 +97,15 @@ def confirm_network_down_rto(phase: Phase, state: DrillState) -> dict[str, Any]:
     """Once the primary is back: measure a network-down's RTO again from the node's own stamp (or, when it
     cannot be read, from the prediction, labelled an estimate) and judge the SLO on it. Other scenarios'
     starts were stamped when injected: nothing to do."""
-    waited = state.phase("WaitForTakeover")
-    if state.request.scenario != "network-down" or "rtoStart" not in waited:
+    waited = state.result("WaitForTakeover")
+    if state.request.scenario != "network-down" or waited.rtoStart is None or waited.toNode is None:
         return {}
     facts = phase.tools.facts
-    predicted = FaultStart.from_dict(waited["rtoStart"])
-    requested = int(state.phase("InjectFault").get("requestedEpochMs") or 0)
+    predicted = FaultStart.from_state(waited.rtoStart)
+    requested = state.result("InjectFault").requestedEpochMs or 0
     start = read_start(phase, facts.primary, predicted, requested)
     try:
-        measured = measure(start, watch_from_result(waited), state.request.scenario, str(waited["toNode"]))
+        measured = measure(start, watch_from_result(waited), state.request.scenario, waited.toNode)
     except ImplausibleRto as error:
         phase.check(Check("RTO measurable", False, str(error)))
         return {"clocks": phase.clocks}

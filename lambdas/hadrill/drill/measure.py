@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from hadrill.contracts import camel_fields
+from hadrill.contracts import PhaseResult, RtoStartState, camel_fields
 from hadrill.drill.model import FAILOVER_SCENARIOS, MAX_TAKEOVER_TIMEOUT_SECONDS, ImplausibleRto, Scenario
 from hadrill.results import TimelineEvent, WatchOutcome
 from hadrill.verdicts import Check, rto_seconds
@@ -30,14 +30,8 @@ class FaultStart:
         return camel_fields(self)
 
     @classmethod
-    def from_dict(cls, raw: dict[str, Any]) -> FaultStart:
-        predicted = raw.get("predictedEpochMs")
-        return cls(
-            int(raw["epochMs"]),
-            str(raw["source"]),
-            bool(raw["observed"]),
-            None if predicted is None else int(predicted),
-        )
+    def from_state(cls, kept: RtoStartState) -> FaultStart:
+        return cls(kept.epochMs, kept.source, kept.observed, kept.predictedEpochMs)
 
 
 @dataclass(frozen=True)
@@ -140,14 +134,16 @@ def _bound(fault: FaultStart, watch: WatchOutcome) -> tuple[bool, str | None]:
     return True, "the watcher's first look already saw the takeover complete: it may have completed earlier"
 
 
-def watch_from_result(result: dict[str, Any]) -> WatchOutcome:
+def watch_from_result(result: PhaseResult) -> WatchOutcome:
     """The watch WaitForTakeover saw, back from its result (RecoverPrimary measures again with it)."""
-    timeline = tuple(TimelineEvent(int(e["epochMs"]), str(e["event"])) for e in result.get("watcherTimeline", []))
+    if result.takeoverEpochMs is None:
+        raise ValueError("WaitForTakeover's result has no takeoverEpochMs")
+    timeline = tuple(TimelineEvent(e.epochMs, e.event) for e in result.watcherTimeline or [])
     return WatchOutcome(
         complete=True,
-        takeover_epoch_ms=int(result["takeoverEpochMs"]),
-        started_epoch_ms=int(result.get("watchStartedEpochMs", 0)),
-        polls=int(result.get("watchPolls", 2)),
+        takeover_epoch_ms=result.takeoverEpochMs,
+        started_epoch_ms=result.watchStartedEpochMs or 0,
+        polls=result.watchPolls if result.watchPolls is not None else 2,
         timeline=timeline,
         message="",
     )

@@ -293,7 +293,7 @@ def verify_takeover(state: DrillState, tools: Tools) -> dict[str, Any]:
     phase = Phase(tools, "VerifyTakeover")
     facts = tools.facts
     check_deadline(phase, state.drill)
-    active_name = state.phase("WaitForTakeover").get("toNode", facts.primary.name)
+    active_name = state.result("WaitForTakeover").toNode or facts.primary.name
     active = next(n for n in facts.nodes if n.name == active_name)
     other = facts.secondary if active is facts.primary else facts.primary
     route_check(phase, active, settle_seconds=ROUTE_SETTLE_SECONDS)
@@ -323,13 +323,13 @@ def verify_takeover(state: DrillState, tools: Tools) -> dict[str, Any]:
             Check(f"{other.name}: no HULFT daemons", True, "unreachable (the fault): nothing there serves clients")
         )
     # client-visible RTO (issue 17): stop the probe, decide, add its check and the first successful connect.
-    wait = state.phase("WaitForTakeover")
+    wait, injected = state.result("WaitForTakeover"), state.result("InjectFault")
     client_rto = probe_hooks.collect(
         tools,
-        started=state.phase("InjectFault").get("clientProbe"),
+        started=injected.clientProbe,
         drill_id=state.drill.drill_id,
-        fault_ms=int(wait.get("faultEpochMs") or state.phase("InjectFault").get("faultEpochMs") or 0),
-        node_rto_seconds=wait.get("rtoSeconds"),
+        fault_ms=wait.faultEpochMs or injected.faultEpochMs or 0,
+        node_rto_seconds=wait.rtoSeconds,
         active=active,
         check=phase.check,
         event=phase.event,
@@ -344,7 +344,7 @@ def postflight(state: DrillState, tools: Tools) -> dict[str, Any]:
     """Both nodes healthy in the roles they should now have, route at the active one, marker removed."""
     phase = Phase(tools, "Postflight")
     facts = tools.facts
-    home = state.request.dry_run or bool(state.phase("Switchback").get("switchedBack"))
+    home = state.request.dry_run or bool(state.result("Switchback").switchedBack)
     active = facts.primary if home else state.to_node_facts(facts)
     health(phase, active, POSTFLIGHT_WAIT_SECONDS)
     route_check(phase, active, settle_seconds=ROUTE_SETTLE_SECONDS)

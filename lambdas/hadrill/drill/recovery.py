@@ -374,7 +374,7 @@ def recover_after_failure(state: DrillState, tools: Tools) -> dict[str, Any]:
     could not do is in the result, for the record and the operators."""
     run = AfterFailure(Phase(tools, "RecoverAfterFailure"), state)
     cancel_watchers(state, tools)
-    probe_hooks.stop(tools, started=state.phase("InjectFault").get("clientProbe"), drill_id=state.drill.drill_id)
+    probe_hooks.stop(tools, started=state.result("InjectFault").clientProbe, drill_id=state.drill.drill_id)
     attempted = any(name in state.phases or name in state.failed for name in FAULT_SIDE_STATES)
     steps = RECOVERY_STEPS if attempted and not state.request.dry_run else NOTHING_INJECTED_STEPS
     for step in steps:

@@ -124,7 +124,12 @@ class DrillState:
         )
 
     def phase(self, name: str) -> dict[str, Any]:
+        """A phase's result as the state keeps it (its own carry between runs is read so)."""
         return self.phases.get(name) or {}
+
+    def result(self, name: str) -> contracts.PhaseResult:
+        """A phase's result, typed: what one phase reads of another (empty if it has not run)."""
+        return contracts.PhaseResult.model_validate(self.phase(name))
 
     def pending(self, name: str) -> dict[str, Any] | None:
         """This state's own result when it asked for a Wait (it is running again after it), else None."""
@@ -133,7 +138,7 @@ class DrillState:
 
     def to_node_facts(self, facts: ClusterFacts) -> NodeFacts:
         """Where the hierarchy should be after the fault: the node that took over (or the primary)."""
-        name = self.phase("WaitForTakeover").get("toNode")
+        name = self.result("WaitForTakeover").toNode
         return next((n for n in facts.nodes if n.name == name), facts.primary)
 
 

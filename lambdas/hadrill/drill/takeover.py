@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from hadrill.contracts import InjectFaultResult, WatchTakeoverResult
+from hadrill.contracts import CommandSent, InjectFaultResult, WatchTakeoverResult
 from hadrill.drill.checks import cancel_watchers, fault_missed, stop_if_alarm
 from hadrill.drill.clock import clock_reading
 from hadrill.drill.commands import (
@@ -35,11 +35,11 @@ WATCHER_GRACE_SECONDS = 5
 ALARM_CHECK_SECONDS = 10.0
 
 
-def watcher_of(state: DrillState) -> dict[str, Any]:
-    watcher = state.phase("InjectFault").get("watcher") or state.phase("StartWatcher").get("watcher")
-    if not watcher:
+def watcher_of(state: DrillState) -> CommandSent:
+    watcher = state.result("InjectFault").watcher or state.result("StartWatcher").watcher
+    if watcher is None:
         raise NoTakeover("no watcher was started")
-    return dict(watcher)
+    return watcher
 
 
 def _expected_takeover(tools: Tools, request: DrillInput) -> float:
@@ -66,14 +66,16 @@ class Awaited:
     def of(cls, state: DrillState, tools: Tools) -> Awaited:
         facts, request = tools.facts, state.request
         watcher = watcher_of(state)
-        node = next(n for n in facts.nodes if n.name == watcher["node"])
-        injected = state.phase("InjectFault")
-        fault_ms = int(injected["faultEpochMs"])
-        sent = {watcher["commandId"]: watcher_command(facts, node, int(watcher["timeoutSeconds"]))}
-        fault_run = injected.get("faultCommand")
-        if fault_run:
-            sent[fault_run["commandId"]] = fault_command(
-                facts, facts.primary, request.scenario, facts.secondary, int(fault_run["timeoutSeconds"])
+        node = next(n for n in facts.nodes if n.name == watcher.node)
+        injected = state.result("InjectFault")
+        if injected.faultEpochMs is None:
+            raise NoTakeover("InjectFault did not stamp the fault")
+        fault_ms = injected.faultEpochMs
+        sent = {watcher.commandId: watcher_command(facts, node, watcher.timeoutSeconds)}
+        fault_run = injected.faultCommand
+        if fault_run is not None:
+            sent[fault_run.commandId] = fault_command(
+                facts, facts.primary, request.scenario, facts.secondary, fault_run.timeoutSeconds
             )
         # The watcher gives up by itself takeoverTimeoutSeconds after the fault; past that plus a grace for
         # its answer to reach SSM, silence means the standby itself is gone.

@@ -114,10 +114,10 @@ def confirm_watcher(phase: Phase, state: DrillState) -> dict[str, Any]:
     once (so it saw the hierarchy before the fault)? Waits up to WATCHER_START_SECONDS for one that has not
     started yet. Its start time goes to the report; a watcher that cannot be confirmed is said so there (the
     drill goes on: the watcher's own result shows later whether it started in time)."""
-    watcher = state.phase("StartWatcher").get("watcher")
-    if not watcher:
+    watcher = state.result("StartWatcher").watcher
+    if watcher is None:
         return {}
-    tools, node = phase.tools, str(watcher["node"])
+    tools, node = phase.tools, watcher.node
     deadline = time.monotonic() + min(WATCHER_START_SECONDS, max(tools.remaining() - 2 * RESERVE_SECONDS, 0.0))
     while True:
         running, why, again = _watcher_status(phase, node)

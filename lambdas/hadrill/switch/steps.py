@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from hadrill.contracts import PhaseResult
 from hadrill.drill import lock, phases, runtime
 from hadrill.drill.checks import health_evaluate
 from hadrill.drill.commands import last_words
@@ -58,6 +59,10 @@ class SwitchState:
 
     def phase(self, name: str) -> dict[str, Any]:
         return self.phases.get(name) or {}
+
+    def result(self, name: str) -> PhaseResult:
+        """A step's result, typed (empty if it has not run)."""
+        return PhaseResult.model_validate(self.phase(name))
 
     def pending(self, name: str) -> dict[str, Any] | None:
         result = self.phase(name)
@@ -173,7 +178,9 @@ def switch(state: SwitchState, tools: phases.Tools) -> dict[str, Any]:
     target. Raises SwitchFailed when the hierarchy or the route did not get there."""
     facts = tools.facts
     target = node_named(facts, state.switch.to_node)
-    source = str(state.phase("Preflight")["fromNode"])
+    source = state.result("Preflight").fromNode
+    if source is None:
+        raise SwitchFailed("Preflight did not say where the hierarchy is")
     drill_state = phases.DrillState(
         request=DrillInput(cluster=facts.cluster_name),
         drill=DrillContext(
