@@ -13,7 +13,7 @@ from botocore.exceptions import ClientError
 
 from hadrill import patterns
 from hadrill.drill import deadman, lock
-from hadrill.drill.model import DrillContext, DrillLocked, DrillTimeExceeded
+from hadrill.drill.model import DrillContext, DrillLocked, DrillTimeExceeded, typed_phases
 from hadrill.errors import ParseError
 from hadrill.results import parse_fault_result, parse_result_line
 
@@ -156,14 +156,13 @@ def test_report_entry() -> None:
     armed = {"kind": "node-timer", "name": "u", "node": "a", "armedEpochMs": 1_700_000_000_000}
     armed["deadlineEpochMs"] = 1_700_003_600_000
     only_armed = deadman.report_entry(
-        {"InjectFault": {"deadManSwitch": {**armed, "outcome": "armed"}}}, "network-down", False
+        typed_phases({"InjectFault": {"deadManSwitch": {**armed, "outcome": "armed"}}}), "network-down", False
     )
     assert only_armed["outcome"] == "armed" and "not disarmed" in only_armed["detail"]
     assert only_armed["armed_at"] == "2023-11-14T22:13:20.000Z" and only_armed["deadline"] == "2023-11-14T23:13:20.000Z"
     settled = deadman.disarmed(armed, "fired", "it fired", 1_700_003_600_500)
-    entry = deadman.report_entry(
-        {"InjectFault": {"deadManSwitch": armed}, "RecoverPrimary": {"deadManSwitch": settled}}, "network-down", False
-    )
+    phases = typed_phases({"InjectFault": {"deadManSwitch": armed}, "RecoverPrimary": {"deadManSwitch": settled}})
+    entry = deadman.report_entry(phases, "network-down", False)
     assert entry["outcome"] == "fired" and entry["detail"] == "it fired"
     assert "fired" in deadman.markdown_line(entry)
     assert deadman.report_entry({}, "switchover", False)["detail"].startswith("not needed")

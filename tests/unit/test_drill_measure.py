@@ -18,6 +18,7 @@ from hadrill.drill.fault_start import (
     unread_start,
 )
 from hadrill.drill.measure import measure, slo_check, watch_from_result
+from hadrill.drill.model import typed_phases
 from hadrill.drill.watch import watch_outcome
 from hadrill.errors import ParseError
 
@@ -90,9 +91,9 @@ def test_the_report_shows_both_starts_and_labels_an_estimate() -> None:
     observed = observed_start(predicted, NetworkDownStamp(7, PREDICTED + 400), 7, "hd-a")
     measured = measure(observed, WATCHED, "network-down", "hd-b").as_dict()
     phases = {"WaitForTakeover": waited, "RecoverPrimary": {"recovered": True, "measurement": measured}}
-    assert report.final_measurement(phases, {})["rtoSeconds"] == measured["rtoSeconds"]
+    assert report.final_measurement(typed_phases(phases), {}).rtoSeconds == measured["rtoSeconds"]
     # RecoverPrimary failed: the prediction stands, labelled
-    assert report.final_measurement(phases, {"RecoverPrimary": {}})["rtoIsEstimate"] is True
+    assert report.final_measurement(typed_phases(phases), {"RecoverPrimary": {}}).rtoIsEstimate is True
     state = {"request": {"scenario": "network-down"}, "drill": {"drillId": "d"}, "phases": phases, "failed": {}}
     built = _report(state)
     assert built["rto_is_estimate"] is False

@@ -211,12 +211,13 @@ def disarmed(armed: Mapping[str, Any] | None, outcome: Outcome, detail: str, at:
     return {**(armed or {}), "outcome": outcome, "detail": detail, "settledEpochMs": at}
 
 
-def report_entry(phases: Mapping[str, Mapping[str, Any]], scenario: str | None, dry_run: bool) -> dict[str, Any]:
+def report_entry(phases: Mapping[str, contracts.PhaseResult], scenario: str | None, dry_run: bool) -> dict[str, Any]:
     """The report's ``dead_man_switch``: what was armed, when, its deadline and how it ended."""
-    armed = dict((phases.get("InjectFault") or {}).get("deadManSwitch") or {})
+    injected = phases.get("InjectFault")
+    armed = dict(injected.deadManSwitch or {}) if injected is not None else {}
     settled: dict[str, Any] = {}
     for name in ("RecoverPrimary", "RecoverAfterFailure"):
-        found = (phases.get(name) or {}).get("deadManSwitch")
+        found = phases[name].deadManSwitch if name in phases else None
         if found:
             settled = dict(found)
     if not armed and not settled:

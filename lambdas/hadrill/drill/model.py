@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool
 from pydantic.alias_generators import to_camel
 
 from hadrill import fields as f
+from hadrill.contracts import PhaseResult
 from hadrill.facts import ClusterFacts
 from hadrill.inputs import problem_with, validate_execution_input
 
@@ -141,6 +142,11 @@ def unwrap_phases(raw: object) -> dict[str, dict[str, Any]]:
         inner = value.get("result", value) if isinstance(value, dict) else {}
         phases[str(name)] = inner if isinstance(inner, dict) else {}
     return phases
+
+
+def typed_phases(raw: object) -> dict[str, PhaseResult]:
+    """``$.phases`` as typed results (hadrill.contracts.PhaseResult) by state: how the reports read them."""
+    return {name: PhaseResult.model_validate(result) for name, result in unwrap_phases(raw).items()}
 
 
 def timing_problem(request: DrillInput) -> str | None:

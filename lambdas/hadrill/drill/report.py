@@ -15,10 +15,10 @@ from typing import Any
 
 from hadrill import contracts as c
 from hadrill.client_probe import client_rto_text
-from hadrill.contracts import TimelineKind, epoch_ms_of, human_time, iso_utc
+from hadrill.contracts import PhaseResult, RtoEndState, RtoStartState, TimelineKind, epoch_ms_of, human_time, iso_utc
 from hadrill.drill import deadman
 from hadrill.drill.lock import broken_summary
-from hadrill.drill.model import STARTED_BY_KEY, unwrap_phases
+from hadrill.drill.model import STARTED_BY_KEY, typed_phases
 from hadrill.records import WorkflowError
 from hadrill.report_html import grouped_checks
 
@@ -52,19 +52,23 @@ def failure_of(state: dict[str, Any]) -> tuple[str, WorkflowError] | None:
     return None
 
 
-def all_checks(phases: dict[str, Any]) -> list[dict[str, Any]]:
+# A phase that has not run reads as an empty result.
+NOT_RUN = PhaseResult()
+
+
+def all_checks(phases: dict[str, PhaseResult]) -> list[dict[str, Any]]:
     """Every check of every state, with the state (``phase``) and the report group it is shown under."""
     checks = []
     for name, result in phases.items():
-        for check in (result or {}).get("checks", []):
-            checks.append({"phase": name, "group": c.check_group(name), **check})
+        for check in result.checks:
+            checks.append({"phase": name, "group": c.check_group(name), **check.model_dump()})
     return checks
 
 
 def verdict(state: dict[str, Any]) -> tuple[str, str]:
     """(outcome, reason): ABORTED when the drill stopped before doing harm (bad input, lock, preflight,
     stop condition), FAILED when the fault side or the recovery went wrong or a check failed."""
-    phases: dict[str, Any] = unwrap_phases(state.get("phases"))
+    phases = typed_phases(state.get("phases"))
     failure = failure_of(state)
     if failure is not None:
         name, error = failure
@@ -103,7 +107,7 @@ def counted_from_history(events: list[dict[str, Any]], *, ended: bool) -> tuple[
 def _counted_from_state(state: dict[str, Any]) -> tuple[int, int]:
     """(state transitions, Lambda invocations) worked out from the state document and the drill state
     machine's known shape (an estimate: retries, and any state the shape here does not know, are missed)."""
-    phases: dict[str, Any] = unwrap_phases(state.get("phases"))
+    phases = typed_phases(state.get("phases"))
     failed: dict[str, Any] = state.get("failed") or {}
     lambda_states = len(phases) + len(failed)
     passes = 0
@@ -117,7 +121,7 @@ def _counted_from_state(state: dict[str, Any]) -> tuple[int, int]:
     for name in WAITING_STATES:
         if name not in phases:
             continue
-        waits = int(phases[name].get("waits", 0))  # Wait states entered, each followed by one more run
+        waits = phases[name].waits or 0  # Wait states entered, each followed by one more run
         if name in failed:  # counted twice above (its result and its failure): it ran waits + 1 times
             runs, choices = waits - 1, waits
         else:
@@ -133,7 +137,7 @@ def count_cost(
     """State transitions, Lambda invocations and GB-seconds, SSM commands, and the price of them. With the
     execution's history (read by RecordResult, before the tail), transitions and invocations are counted
     from it; without, from the state document, and the report says that is an estimate."""
-    phases: dict[str, Any] = unwrap_phases(state.get("phases"))
+    phases = typed_phases(state.get("phases"))
     if history is not None:
         transitions, invocations = counted_from_history(history, ended=False)
         counted = "counted from this execution's history (GetExecutionHistory) up to RecordResult, plus its tail"
@@ -143,14 +147,13 @@ def count_cost(
             "estimate: the execution history was not read; counted from the states this execution passed (its "
             "state document, with the Wait states each waiting phase asked for); retries are not included"
         )
-    gb_seconds = 0.0
-    for result in phases.values():
-        gb_seconds += float(result.get("lambdaMs", 0)) / 1000 * int(result.get("memoryMb", memory_mb)) / 1024
-    lock_ms = float((phases.get("TakeLock") or {}).get("lambdaMs", 100))
+    gb_seconds = gb_seconds_of(phases, memory_mb)
+    lock_ms = phases.get("TakeLock", NOT_RUN).lambdaMs
+    lock_ms = 100.0 if lock_ms is None else lock_ms
     # Failed invocations and the release are not measured from here: count the record's own time so far
     # and estimate the release as long as taking the lock.
     gb_seconds += (record_ms + lock_ms) / 1000 * memory_mb / 1024
-    ssm_commands = sum(int(result.get("ssmCommands", 0)) for result in phases.values())
+    ssm_commands = sum(result.ssmCommands for result in phases.values())
     probe = _client_probe_cost(phases)
     step_usd = transitions * USD_PER_STATE_TRANSITION
     lambda_usd = gb_seconds * USD_PER_LAMBDA_GB_SECOND + invocations * USD_PER_LAMBDA_REQUEST
@@ -177,18 +180,23 @@ def count_cost(
     }
 
 
-def fault_and_takeover(phases: dict[str, Any], measurement: dict[str, Any]) -> tuple[int | None, int | None]:
+def gb_seconds_of(phases: dict[str, PhaseResult], memory_mb: int) -> float:
+    """The phases' Lambda GB-seconds, each at the memory it ran with (``memory_mb`` where it did not say)."""
+    return sum((r.lambdaMs or 0.0) / 1000 * (r.memoryMb or memory_mb) / 1024 for r in phases.values())
+
+
+def fault_and_takeover(phases: dict[str, PhaseResult], measurement: PhaseResult) -> tuple[int | None, int | None]:
     """When the fault hit and when HULFT was back (epoch ms), from the phases' typed stamps.
 
     An observed start of the ``measurement`` (final_measurement's) wins: a network-down's stamp, read
     back by RecoverPrimary, is the report's fault. Then WaitForTakeover's: for a switchover it is the
     primary's own, taken as the switchover started (InjectFault's is the Lambda's, as it sent the command)."""
-    wait, injected = phases.get("WaitForTakeover") or {}, phases.get("InjectFault") or {}
-    start = measurement.get("rtoStart") or {}
-    observed = start.get("observed") is True and "epochMs" in start
-    fault = start["epochMs"] if observed else wait.get("faultEpochMs", injected.get("faultEpochMs"))
-    takeover = wait.get("takeoverEpochMs")
-    return (None if fault is None else int(fault)), (None if takeover is None else int(takeover))
+    wait, injected = phases.get("WaitForTakeover", NOT_RUN), phases.get("InjectFault", NOT_RUN)
+    start = measurement.rtoStart
+    if start is not None and start.observed:
+        return start.epochMs, wait.takeoverEpochMs
+    fault = wait.faultEpochMs if "faultEpochMs" in wait.model_fields_set else injected.faultEpochMs
+    return fault, wait.takeoverEpochMs
 
 
 def _kind(state: str, epoch_ms: int, fault_ms: int | None, takeover_ms: int | None) -> TimelineKind:
@@ -203,10 +211,10 @@ def _kind(state: str, epoch_ms: int, fault_ms: int | None, takeover_ms: int | No
     return "event"
 
 
-def _client_probe_cost(phases: dict[str, Any]) -> dict[str, Any]:
+def _client_probe_cost(phases: dict[str, PhaseResult]) -> dict[str, Any]:
     """The client probe (issue 17), outside the execution: one asynchronous invocation running from the
     fault to the end of VerifyTakeover, and its writes to the records table (one per change and heartbeat)."""
-    probe = (phases.get("VerifyTakeover") or {}).get("clientRto") or {}
+    probe = phases.get("VerifyTakeover", NOT_RUN).clientRto or {}
     if "probeMs" not in probe:
         return {}
     gb_seconds = float(probe["probeMs"]) / 1000 * int(probe.get("probeMemoryMb", 128)) / 1024
@@ -219,15 +227,15 @@ def _timeline(
     state: dict[str, Any], started_ms: int, finished_ms: int, outcome: str, stamps: tuple[int | None, int | None]
 ) -> list[dict[str, Any]]:
     """Every phase's events in order, each marked by what it is; ``stamps``: the fault and the takeover."""
-    phases = unwrap_phases(state.get("phases"))
+    phases = typed_phases(state.get("phases"))
     fault_ms, takeover_ms = stamps
     entries: list[dict[str, Any]] = [{"phase": "drill started", "epoch_ms": started_ms, "kind": "start", "state": None}]
     for name, result in phases.items():
-        for event in (result or {}).get("events", []):
-            epoch_ms = int(event["epochMs"])
+        for event in result.events:
+            epoch_ms = event.epochMs
             entries.append(
                 {
-                    "phase": str(event["phase"]),
+                    "phase": event.phase,
                     "epoch_ms": epoch_ms,
                     "kind": _kind(name, epoch_ms, fault_ms, takeover_ms),
                     "state": name,
@@ -257,13 +265,13 @@ def _timeline(
     ]
 
 
-def _recovery(phases: dict[str, Any], failed: dict[str, Any], dry_run: bool) -> dict[str, Any]:
+def _recovery(phases: dict[str, PhaseResult], failed: dict[str, Any], dry_run: bool) -> dict[str, Any]:
     if "RecoverPrimary" in phases and "RecoverPrimary" not in failed:  # a failed run leaves its last wait's result
         result = phases["RecoverPrimary"]
         return {
-            "recovered": bool(result.get("recovered")),
-            "actions": result.get("actions", []),
-            "detail": result.get("summary", ""),
+            "recovered": bool(result.recovered),
+            "actions": result.actions or [],
+            "detail": result.summary,
         }
     if "RecoverPrimary" in failed:
         error = WorkflowError.from_catch(failed["RecoverPrimary"])
@@ -271,10 +279,10 @@ def _recovery(phases: dict[str, Any], failed: dict[str, Any], dry_run: bool) -> 
     if "RecoverAfterFailure" in phases:
         result = phases["RecoverAfterFailure"]
         return {
-            "recovered": result.get("recovered"),
-            "actions": result.get("actions", []),
-            "detail": result.get("summary", ""),
-            "errors": result.get("errors", []),
+            "recovered": result.recovered,
+            "actions": result.actions or [],
+            "detail": result.summary,
+            "errors": result.errors or [],
         }
     if "RecoverAfterFailure" in failed:
         error = WorkflowError.from_catch(failed["RecoverAfterFailure"])
@@ -283,40 +291,39 @@ def _recovery(phases: dict[str, Any], failed: dict[str, Any], dry_run: bool) -> 
     return {"recovered": None, "actions": [], "detail": detail}
 
 
-def _switchback(phases: dict[str, Any], failed: dict[str, Any], requested: bool) -> dict[str, Any]:
+def _switchback(phases: dict[str, PhaseResult], failed: dict[str, Any], requested: bool) -> dict[str, Any]:
     if "Switchback" in phases and "Switchback" not in failed:  # a failed run leaves its last wait's result
         result = phases["Switchback"]
         return {
             "requested": requested,
-            "switched_back": bool(result.get("switchedBack")),
-            "seconds": result.get("seconds"),
-            "detail": result.get("summary", ""),
+            "switched_back": bool(result.switchedBack),
+            "seconds": result.seconds,
+            "detail": result.summary,
         }
     if "Switchback" in failed:
         error = WorkflowError.from_catch(failed["Switchback"])
         return {"requested": requested, "switched_back": False, "seconds": None, "detail": error.message}
-    after = phases.get("RecoverAfterFailure") or {}
-    if after.get("switchedBack"):
+    if phases.get("RecoverAfterFailure", NOT_RUN).switchedBack:
         return {"requested": requested, "switched_back": True, "seconds": None, "detail": "during the recovery"}
     detail = "not requested" if not requested else "not reached"
     return {"requested": requested, "switched_back": False, "seconds": None, "detail": detail}
 
 
-def final_measurement(phases: dict[str, Any], failed: dict[str, Any]) -> dict[str, Any]:
+def final_measurement(phases: dict[str, PhaseResult], failed: dict[str, Any]) -> PhaseResult:
     """The RTO as last measured: RecoverPrimary's (a network-down's, from the node's own stamp) once it
     finished, else WaitForTakeover's."""
-    recovered = phases.get("RecoverPrimary") or {}
-    if "measurement" in recovered and "RecoverPrimary" not in failed:
-        return dict(recovered["measurement"])
-    return dict(phases.get("WaitForTakeover") or {})
+    recovered = phases.get("RecoverPrimary", NOT_RUN).measurement
+    if recovered is not None and "RecoverPrimary" not in failed:
+        return PhaseResult.model_validate(recovered.model_dump())
+    return phases.get("WaitForTakeover", NOT_RUN)
 
 
-def _client_rto(phases: dict[str, Any], rto: dict[str, Any], fault_ms: int | None) -> dict[str, Any] | None:
+def _client_rto(phases: dict[str, PhaseResult], rto: PhaseResult, fault_ms: int | None) -> dict[str, Any] | None:
     """VerifyTakeover's client RTO, measured from the report's fault stamp. A network-down's start is
     observed only once the primary is back (after VerifyTakeover measured from the prediction): the
     client RTO and its gap are then worked out again from the node's stamp, so both RTOs share a start."""
-    client = (phases.get("VerifyTakeover") or {}).get("clientRto")
-    if not isinstance(client, dict):
+    client = phases.get("VerifyTakeover", NOT_RUN).clientRto
+    if client is None:
         return None
     first, seconds = client.get("firstConnectEpochMs"), client.get("seconds")
     if fault_ms is None or first is None or not seconds:
@@ -324,7 +331,7 @@ def _client_rto(phases: dict[str, Any], rto: dict[str, Any], fault_ms: int | Non
     rebased = round((int(first) - fault_ms) / 1000, 3)
     if rebased == seconds:
         return client
-    node = rto.get("rtoSeconds")
+    node = rto.rtoSeconds
     return {
         **client,
         "seconds": rebased,
@@ -334,33 +341,36 @@ def _client_rto(phases: dict[str, Any], rto: dict[str, Any], fault_ms: int | Non
     }
 
 
-def _watcher(phases: dict[str, Any], wait: dict[str, Any]) -> dict[str, Any] | None:
+def _watcher(phases: dict[str, PhaseResult], wait: PhaseResult) -> dict[str, Any] | None:
     """When the watcher started, against the fault, and whether the drill saw it running before the fault."""
-    injected = phases.get("InjectFault") or {}
-    confirmed = injected.get("watcherConfirmed")
-    started = wait.get("watchStartedEpochMs") or (confirmed or {}).get("startedEpochMs")
-    if started is None and "watcherConfirmed" not in injected:
+    injected = phases.get("InjectFault", NOT_RUN)
+    confirmed = injected.watcherConfirmed
+    started = wait.watchStartedEpochMs or (confirmed.startedEpochMs if confirmed is not None else None)
+    if started is None and "watcherConfirmed" not in injected.model_fields_set:
         return None
-    fault = (wait.get("rtoStart") or {}).get("epochMs", wait.get("faultEpochMs", injected.get("faultEpochMs")))
+    if wait.rtoStart is not None:
+        fault: int | None = wait.rtoStart.epochMs
+    else:
+        fault = wait.faultEpochMs if "faultEpochMs" in wait.model_fields_set else injected.faultEpochMs
     return {
         "started_epoch_ms": started,
-        "started_at": None if started is None else iso(int(started)),
-        "started_before_fault": None if fault is None or started is None else int(started) <= int(fault),
+        "started_at": None if started is None else iso(started),
+        "started_before_fault": None if fault is None or started is None else started <= fault,
         "confirmed_before_fault": confirmed is not None,
-        "polls_before_fault": (confirmed or {}).get("polls"),
-        "not_confirmed_why": injected.get("watcherUnconfirmed"),
+        "polls_before_fault": confirmed.polls if confirmed is not None else None,
+        "not_confirmed_why": injected.watcherUnconfirmed,
     }
 
 
-def _rto_end(raw: Any) -> dict[str, Any] | None:
-    if not isinstance(raw, dict):
+def _rto_end(kept: RtoStartState | RtoEndState | None) -> dict[str, Any] | None:
+    if kept is None:
         return None
-    end: dict[str, Any] = {"epoch_ms": raw["epochMs"], "at": iso(int(raw["epochMs"])), "source": raw["source"]}
-    if "observed" in raw:
-        end["observed"] = bool(raw["observed"])
-        predicted = raw.get("predictedEpochMs")
+    end: dict[str, Any] = {"epoch_ms": kept.epochMs, "at": iso(kept.epochMs), "source": kept.source}
+    if isinstance(kept, RtoStartState):
+        end["observed"] = kept.observed
+        predicted = kept.predictedEpochMs
         end["predicted_epoch_ms"] = predicted
-        end["predicted_at"] = None if predicted is None else iso(int(predicted))
+        end["predicted_at"] = None if predicted is None else iso(predicted)
     return end
 
 
@@ -398,12 +408,12 @@ def build_report(
 ) -> dict[str, Any]:
     request: dict[str, Any] = state.get("request") or {}
     drill: dict[str, Any] = state.get("drill") or {}
-    phases: dict[str, Any] = unwrap_phases(state.get("phases"))
+    phases = typed_phases(state.get("phases"))
     failed: dict[str, Any] = state.get("failed") or {}
     outcome, reason = verdict(state)
-    wait = phases.get("WaitForTakeover") or {}
+    wait = phases.get("WaitForTakeover", NOT_RUN)
     rto = final_measurement(phases, failed)
-    lock_phase = phases.get("TakeLock") or {}
+    lock_phase = phases.get("TakeLock", NOT_RUN)
     dry_run = bool(request.get("dryRun", False))
     drill_id = str(drill.get("drillId") or execution.rsplit(":", 1)[-1])
     fault_ms, takeover_ms = fault_and_takeover(phases, rto)
@@ -420,38 +430,42 @@ def build_report(
         "started": iso(started_ms),
         "finished": iso(finished_ms),
         "duration_seconds": round((finished_ms - started_ms) / 1000, 3),
-        "rto_seconds": rto.get("rtoSeconds"),
-        "rto_is_upper_bound": bool(rto.get("rtoIsUpperBound", False)),
-        "detection_seconds": rto.get("detectionSeconds"),
-        "restore_seconds": rto.get("restoreSeconds"),
+        "rto_seconds": rto.rtoSeconds,
+        "rto_is_upper_bound": bool(rto.rtoIsUpperBound),
+        "detection_seconds": rto.detectionSeconds,
+        "restore_seconds": rto.restoreSeconds,
         # Where the RTO starts and ends and how each end is known (observed on a node, or predicted: then
         # the RTO is an estimate).
-        "rto_is_estimate": bool(rto.get("rtoIsEstimate", False)) if "rtoSeconds" in rto else None,
-        "rto_start": _rto_end(rto.get("rtoStart")),
-        "rto_end": _rto_end(rto.get("rtoEnd")),
-        "rto_upper_bound_reason": rto.get("rtoUpperBoundReason"),
+        "rto_is_estimate": bool(rto.rtoIsEstimate) if rto.rtoSeconds is not None else None,
+        "rto_start": _rto_end(rto.rtoStart),
+        "rto_end": _rto_end(rto.rtoEnd),
+        "rto_upper_bound_reason": rto.rtoUpperBoundReason,
         "watcher": _watcher(phases, wait),
         # Each node's clock offset (chronyc tracking) read around the fault: the RTO subtracts two clocks.
-        "clocks": [reading for result in phases.values() for reading in (result or {}).get("clocks", [])],
+        "clocks": [
+            reading.model_dump(by_alias=True, exclude_unset=True)
+            for result in phases.values()
+            for reading in result.clocks or []
+        ],
         # What a HULFT partner saw: fault -> first successful connect to the VIP's receive port (issue 17).
         "client_rto": _client_rto(phases, rto, fault_ms),
         "max_rto_seconds": request.get("maxRtoSeconds"),
         "takeover_timeout_seconds": request.get("takeoverTimeoutSeconds"),
         "from_node": primary,
-        "to_node": wait.get("toNode"),
+        "to_node": wait.toNode,
         "fault_epoch_ms": fault_ms,
         "takeover_epoch_ms": takeover_ms,
         "checks": all_checks(phases),
         "timeline": _timeline(state, started_ms, finished_ms, outcome, (fault_ms, takeover_ms)),
-        "watcher_timeline": wait.get("watcherTimeline", []),
+        "watcher_timeline": [entry.model_dump() for entry in wait.watcherTimeline or []],
         "recovery": _recovery(phases, failed, dry_run),
         "switchback": _switchback(phases, failed, bool(request.get("switchback", True))),
         "lock": {
-            "taken": bool(lock_phase.get("taken")),
-            "broken_stale_lock": lock_phase.get("brokenStaleLock"),
+            "taken": bool(lock_phase.taken),
+            "broken_stale_lock": lock_phase.brokenStaleLock,
         },
         "dead_man_switch": deadman.report_entry(phases, request.get("scenario"), dry_run),  # issue 17
-        "phases": {name: (result or {}).get("summary", "") for name, result in phases.items()},
+        "phases": {name: result.summary for name, result in phases.items()},
         "cost": count_cost(state, record_ms=record_ms, memory_mb=memory_mb, history=history),
     }
     # Checked against the contract as it is made: a report that does not fit docs/report.schema.json

@@ -14,7 +14,8 @@ import json
 from typing import Any
 
 from hadrill.drill import report as drill_report
-from hadrill.drill.model import unwrap_phases
+from hadrill.drill.model import typed_phases
+from hadrill.drill.report import NOT_RUN
 from hadrill.records import WorkflowError
 
 BEFORE_MOVE = ("ValidateInput", "TakeLock", "Preflight")
@@ -32,33 +33,32 @@ def failure_of(state: dict[str, Any]) -> tuple[str, WorkflowError] | None:
 
 
 def verdict(state: dict[str, Any]) -> tuple[str, str]:
-    phases = unwrap_phases(state.get("phases"))
+    phases = typed_phases(state.get("phases"))
     failure = failure_of(state)
     if failure is not None:
         name, error = failure
         outcome = "ABORTED" if name in BEFORE_MOVE else "FAILED"
         reason = f"{name}: {error.error}: {error.message}"
-        where = (phases.get("Inspect") or {}).get("summary")
+        where = phases.get("Inspect", NOT_RUN).summary
         return outcome, f"{reason}; {where}" if where and outcome == "FAILED" else reason
-    preflight = phases.get("Preflight") or {}
-    if preflight.get("noop"):
-        failed = [c for c in preflight.get("checks", []) if not c.get("passed")]
-        reason = f"the hierarchy is already on {preflight.get('toNode')}: nothing was moved"
+    preflight = phases.get("Preflight", NOT_RUN)
+    if preflight.noop:
+        failed = [c for c in preflight.checks if not c.passed]
+        reason = f"the hierarchy is already on {preflight.toNode}: nothing was moved"
         if failed:
-            reason += "; but: " + "; ".join(f"{c['name']}: {c['detail']}" for c in failed)
+            reason += "; but: " + "; ".join(f"{c.name}: {c.detail}" for c in failed)
         return "NOOP", reason
-    checks = drill_report.all_checks(phases)
-    failed = [c for c in checks if not c["passed"]]
-    if failed:
-        return "FAILED", "; ".join(f"{c['name']}: {c['detail']}" for c in failed)
+    failing = [c for c in drill_report.all_checks(phases) if not c["passed"]]
+    if failing:
+        return "FAILED", "; ".join(f"{c['name']}: {c['detail']}" for c in failing)
     if "Postflight" not in phases:
         return "FAILED", "the switch did not reach its postflight"
-    return "SUCCEEDED", f"the hierarchy is on {(phases.get('Switch') or {}).get('toNode')}; every check passed"
+    return "SUCCEEDED", f"the hierarchy is on {phases.get('Switch', NOT_RUN).toNode}; every check passed"
 
 
 def count_cost(state: dict[str, Any], *, record_ms: float, memory_mb: int) -> dict[str, Any]:
     """State transitions, invocations, GB-seconds and SSM commands from the state document (as the drill counts)."""
-    phases = unwrap_phases(state.get("phases"))
+    phases = typed_phases(state.get("phases"))
     failed: dict[str, Any] = state.get("failed") or {}
     lambda_states = len(phases) + len(failed)
     passes = 1 if "ValidateInput" in failed else 0  # InputRejected
@@ -68,13 +68,11 @@ def count_cost(state: dict[str, Any], *, record_ms: float, memory_mb: int) -> di
     for name in WAITING_STATES:
         if name not in phases:
             continue
-        waits = int(phases[name].get("waits", 0))
+        waits = phases[name].waits or 0
         runs, pending = (waits - 1, waits) if name in failed else (waits, waits + 1)
         transitions += runs + waits + pending
         invocations += runs
-    gb_seconds = sum(
-        float(r.get("lambdaMs", 0)) / 1000 * int(r.get("memoryMb", memory_mb)) / 1024 for r in phases.values()
-    )
+    gb_seconds = drill_report.gb_seconds_of(phases, memory_mb)
     gb_seconds += record_ms / 1000 * memory_mb / 1024
     step_usd = transitions * drill_report.USD_PER_STATE_TRANSITION
     lambda_usd = gb_seconds * drill_report.USD_PER_LAMBDA_GB_SECOND + invocations * drill_report.USD_PER_LAMBDA_REQUEST
@@ -82,7 +80,7 @@ def count_cost(state: dict[str, Any], *, record_ms: float, memory_mb: int) -> di
         "state_transitions": transitions,
         "lambda_invocations": invocations,
         "lambda_gb_seconds": round(gb_seconds, 3),
-        "ssm_commands": sum(int(r.get("ssmCommands", 0)) for r in phases.values()),
+        "ssm_commands": sum(r.ssmCommands for r in phases.values()),
         "estimated_usd": {
             "step_functions": round(step_usd, 6),
             "lambda": round(lambda_usd, 6),
@@ -97,9 +95,9 @@ def _timeline(
     state: dict[str, Any], started_ms: int, finished_ms: int, kind: str, outcome: str
 ) -> list[dict[str, Any]]:
     entries: list[dict[str, Any]] = [{"phase": f"{kind} started", "epoch_ms": started_ms}]
-    for result in unwrap_phases(state.get("phases")).values():
-        for event in (result or {}).get("events", []):
-            entries.append({"phase": str(event["phase"]), "epoch_ms": int(event["epochMs"])})
+    for result in typed_phases(state.get("phases")).values():
+        for event in result.events:
+            entries.append({"phase": event.phase, "epoch_ms": event.epochMs})
     failure = failure_of(state)
     if failure is not None:
         entries.append({"phase": f"{failure[0]} failed: {failure[1].error}", "epoch_ms": finished_ms})
@@ -122,12 +120,12 @@ def build_report(
 ) -> dict[str, Any]:
     switch: dict[str, Any] = state.get("switch") or {}
     request: dict[str, Any] = state.get("request") or {}
-    phases = unwrap_phases(state.get("phases"))
+    phases = typed_phases(state.get("phases"))
     outcome, reason = verdict(state)
-    moved = phases.get("Switch") or {}
-    preflight = phases.get("Preflight") or {}
+    moved = phases.get("Switch", NOT_RUN)
+    preflight = phases.get("Preflight", NOT_RUN)
     kind = str(switch.get("kind") or ("switchover" if request.get("toNode") else "switchback"))
-    lock_phase = phases.get("TakeLock") or {}
+    lock_phase = phases.get("TakeLock", NOT_RUN)
     return {
         "drill_id": str(switch.get("switchId") or execution.rsplit(":", 1)[-1]),
         "type": kind,
@@ -140,15 +138,15 @@ def build_report(
         "finished": drill_report.iso(finished_ms),
         "duration_seconds": round((finished_ms - started_ms) / 1000, 3),
         "rto_seconds": None,  # a planned move measures no RTO; its time is switch_seconds
-        "switch_seconds": moved.get("seconds"),
-        "from_node": preflight.get("fromNode"),
+        "switch_seconds": moved.seconds,
+        "from_node": preflight.fromNode,
         "to_node": switch.get("toNode") or request.get("toNode"),
-        "noop": bool(preflight.get("noop")),
+        "noop": bool(preflight.noop),
         "checks": drill_report.all_checks(phases),
         "timeline": _timeline(state, started_ms, finished_ms, kind, outcome),
-        "after_failure": (phases.get("Inspect") or {}).get("summary"),
-        "lock": {"taken": bool(lock_phase.get("taken")), "broken_stale_lock": lock_phase.get("brokenStaleLock")},
-        "phases": {name: (result or {}).get("summary", "") for name, result in phases.items()},
+        "after_failure": phases["Inspect"].summary if "Inspect" in phases else None,
+        "lock": {"taken": bool(lock_phase.taken), "broken_stale_lock": lock_phase.brokenStaleLock},
+        "phases": {name: result.summary for name, result in phases.items()},
         "cost": count_cost(state, record_ms=record_ms, memory_mb=memory_mb),
     }
 
