@@ -726,13 +726,17 @@ class PhaseResult(_State):
     # For a phase whose summary is its check count (DrillPhase.summary_is_count): what it says besides.
     note: str | None = None
     ssmCommands: int = 0  # noqa: N815
+    # The bill the handler adds (handlers.workflow.billing): the step's Lambda time in all its runs, its
+    # memory, and of this run's time how much it slept polling node commands.
     lambdaMs: float | None = None  # noqa: N815
     memoryMb: int | None = None  # noqa: N815
+    sleptMs: float | None = None  # noqa: N815
     waits: int | None = None  # how often the phase asked the state machine to wait and run it again
     waitSeconds: int | None = None  # noqa: N815 (this time: wait so long, then run the phase again)
     clocks: list[ClockReading] | None = None
-    # TakeLock
+    # TakeLock, and ReleaseLock (which is no phase, but returns the same way)
     taken: bool | None = None
+    released: bool | None = None
     brokenStaleLock: dict[str, str] | None = None  # noqa: N815
     # StartWatcher, InjectFault (hulft-daemon-kill watches the primary)
     watcher: CommandSent | None = None

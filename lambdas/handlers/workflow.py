@@ -18,7 +18,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from hadrill import contracts as c
 from hadrill.drill import runtime
-from hadrill.drill.model import unwrap_phases
+from hadrill.drill.model import typed_phases
 from hadrill.drill.report import report_keys
 from hadrill.node_commands import MARGIN_SECONDS
 from hadrill.records import WorkflowRecord, save
@@ -47,10 +47,10 @@ def step_result(
 ) -> dict[str, Any]:
     """The step's result with its bill. A step woken from a Wait state adds this invocation to what its
     earlier runs cost: ``lambdaMs`` is the step's total for the report; ``sleptMs`` stays this run's."""
-    earlier = unwrap_phases(state.get("phases")).get(waiting_state, {})
-    if "waitSeconds" in earlier:
-        bill = {**bill, "lambdaMs": round(bill["lambdaMs"] + float(earlier.get("lambdaMs", 0)), 1)}
-    return {**result, **bill}
+    earlier = typed_phases(state.get("phases")).get(waiting_state)
+    if earlier is not None and earlier.waitSeconds is not None:
+        bill = {**bill, "lambdaMs": round(bill["lambdaMs"] + (earlier.lambdaMs or 0.0), 1)}
+    return runtime.checked_result({**result, **bill})
 
 
 def run_step(
