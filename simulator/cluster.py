@@ -28,7 +28,7 @@ from simulator.state import Node, write_text
 PACKAGE_DIR = Path(__file__).resolve().parent
 STANDINS = PACKAGE_DIR / "standins"
 DOCUMENTS_DIR = PACKAGE_DIR.parent / "documents"
-BASH_STANDINS = ("lcdstatus", "lktest", "ins_list", "eqv_list", "mirror_status", "mountpoint", "ps")
+BASH_STANDINS = ("lcdstatus", "lktest", "ins_list", "eqv_list", "mirror_status", "mountpoint", "ps", "chronyc")
 ENGINE_STANDINS = (
     "lkcli",
     "perform_action",

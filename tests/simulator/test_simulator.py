@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from hadrill.drill.clock import parse_chrony_tracking
 from hadrill.hulft_ps import parse_hulft_processes, running_daemons
 from hadrill.lcdstatus import ResourceState, parse_lcdstatus
 from hadrill.results import parse_node_status
@@ -61,6 +62,15 @@ def test_ps_stand_in_lists_daemons_only_on_the_active_node(cluster: SimulatedClu
     assert running_daemons(active) == {"hulobsd", "hulrcvd", "hulsndd"}
     assert all(p.cluster_mode and p.path.startswith("/usr/local/hulft/bin/") for p in active)
     assert parse_hulft_processes(stand_in(cluster, 1, "ps", "-ef").stdout) == ()
+
+
+def test_chronyc_stand_in_speaks_the_documented_format(cluster: SimulatedCluster) -> None:
+    """The drill's chrony parser reads the stand-in: synchronised, and no skew (one clock for both nodes)."""
+    for node in (0, 1):
+        clock = parse_chrony_tracking(stand_in(cluster, node, "chronyc", "-n", "tracking").stdout)
+        assert clock is not None and clock.synchronised and clock.offset_seconds == 0.0
+    refused = stand_in(cluster, 0, "chronyc", "sources")
+    assert refused.returncode != 0 and refused.stdout == ""
 
 
 def test_lifekeeper_down_after_stop(cluster: SimulatedCluster) -> None:
