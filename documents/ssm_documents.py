@@ -229,8 +229,11 @@ def render_readme(scripts_dir: Path) -> str:
         "Each document runs one script (with `lib.sh` and, where needed, `vendor.sh` inlined). Parameters reach",
         "the script as environment variables `SSM_<Name>` (`interpolationType: ENV_VAR`, SSM Agent 3.3.2746.0 or",
         "later); each has an `allowedPattern`. The last line on stdout is the JSON result",
-        '`{"ok": bool, "changed": bool, "message": str, ...}`. Vendor command lines that public documentation',
-        "does not pin down live in `scripts/vendor.sh`; a node overrides them in `/etc/hadrill/vendor-overrides.sh`.",
+        '`{"ok": bool, "changed": bool, "message": str, ...}`, written by `lib.sh`\'s `hadrill_result` from',
+        "`<kind>:<key> <value>` fields (the only way a script names a key); each document's keys are its result",
+        "model in `lambdas/hadrill/contracts.py` (`SCRIPT_RESULTS`), which the Lambdas parse into and a test holds",
+        "the script to. Vendor command lines that public documentation does not pin down live in",
+        "`scripts/vendor.sh`; a node overrides them in `/etc/hadrill/vendor-overrides.sh`.",
         "",
     ]
     for document in DOCUMENTS:
