@@ -712,6 +712,31 @@ class WatcherTimelineEntry(_State):
     event: str
 
 
+class ProbeStart(_State):
+    """InjectFault's start of the client probe (hadrill.drill.probe_hooks.start)."""
+
+    started: bool
+    deployed: bool | None = None  # False: no probe function in this deployment
+    reason: str | None = None  # why it did not start
+    target: str | None = None  # host:port
+    startedEpochMs: int | None = None  # noqa: N815
+    untilEpochMs: int | None = None  # noqa: N815
+    reporting: bool | None = None  # its first record arrived before the fault
+
+
+class DeadManState(_State):
+    """The dead-man switch as InjectFault armed it and the recovery settled it (hadrill.drill.deadman)."""
+
+    kind: str | None = None  # node-timer, start-schedule
+    name: str | None = None
+    node: str | None = None
+    armedEpochMs: int | None = None  # noqa: N815
+    deadlineEpochMs: int | None = None  # noqa: N815
+    outcome: str | None = None  # armed, disarmed, fired, gone
+    detail: str | None = None
+    settledEpochMs: int | None = None  # noqa: N815
+
+
 class PhaseResult(_State):
     """What a drill phase (or a switch step) returns, kept by the state machine under
     ``$.phases.<State>.result``: every key any phase writes, typed. Where contracts are strict (the local
@@ -746,10 +771,8 @@ class PhaseResult(_State):
     fault: str | None = None
     requestedEpochMs: int | None = None  # noqa: N815
     faultCommand: CommandSent | None = None  # noqa: N815 (a switchover, collected by WaitForTakeover)
-    # Opaque to every phase but the one that wrote it (and RecoverAfterFailure, which undoes it): the
-    # client probe's start, the dead-man switch armed or settled.
-    clientProbe: dict[str, Any] | None = None  # noqa: N815
-    deadManSwitch: dict[str, Any] | None = None  # noqa: N815
+    clientProbe: ProbeStart | None = None  # noqa: N815
+    deadManSwitch: DeadManState | None = None  # noqa: N815 (InjectFault: armed; the recoveries: settled)
     # WaitForTakeover (the measurement, optional here: the phase waits before it has one)
     rtoSeconds: float | None = None  # noqa: N815
     rtoIsUpperBound: bool | None = None  # noqa: N815
@@ -766,7 +789,7 @@ class PhaseResult(_State):
     watchStartedEpochMs: int | None = None  # noqa: N815
     watchPolls: int | None = None  # noqa: N815
     # VerifyTakeover
-    clientRto: dict[str, Any] | None = None  # noqa: N815 (the report's ClientRto, camelCase)
+    clientRto: ClientRto | None = None  # noqa: N815 (as the report shows it, camelCase)
     # RecoverPrimary: the recovery's own progress between its runs, then its outcome
     recovery: dict[str, Any] | None = None
     recovered: bool | None = None

@@ -213,13 +213,13 @@ def disarmed(armed: Mapping[str, Any] | None, outcome: Outcome, detail: str, at:
 
 def report_entry(phases: Mapping[str, contracts.PhaseResult], scenario: str | None, dry_run: bool) -> dict[str, Any]:
     """The report's ``dead_man_switch``: what was armed, when, its deadline and how it ended."""
-    injected = phases.get("InjectFault")
-    armed = dict(injected.deadManSwitch or {}) if injected is not None else {}
+    injected = phases["InjectFault"].deadManSwitch if "InjectFault" in phases else None
+    armed = injected.model_dump(exclude_unset=True) if injected is not None else {}
     settled: dict[str, Any] = {}
     for name in ("RecoverPrimary", "RecoverAfterFailure"):
         found = phases[name].deadManSwitch if name in phases else None
-        if found:
-            settled = dict(found)
+        if found is not None:
+            settled = found.model_dump(exclude_unset=True)
     if not armed and not settled:
         reason = "dry run: nothing armed" if dry_run else NOT_NEEDED.get(str(scenario), "not armed")
         return {"kind": None, "armed_at": None, "deadline": None, "outcome": None, "detail": reason}
@@ -293,7 +293,8 @@ def settle(phase: Phase, state: DrillState) -> dict[str, Any] | None:
     A primary still unreachable keeps its timer: it is then the way back."""
     tools, request = phase.tools, state.request
     kind = kind_for(request.scenario)
-    armed = state.result("InjectFault").deadManSwitch
+    kept = state.result("InjectFault").deadManSwitch
+    armed = kept.model_dump(exclude_unset=True) if kept is not None else None
     if kind is None or request.dry_run or (not armed and "InjectFault" not in state.failed):
         return None
     now = tools.clock()

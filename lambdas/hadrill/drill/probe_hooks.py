@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from hadrill import client_probe, contracts
+from hadrill.contracts import ProbeStart
 from hadrill.errors import ParseError
 from hadrill.facts import NodeFacts
 from hadrill.verdicts import Check
@@ -116,7 +117,7 @@ def _read(tools: _Tools, drill_id: str) -> client_probe.ProbeTimeline | None:
 def collect(
     tools: _Tools,
     *,
-    started: dict[str, Any] | None,
+    started: ProbeStart | None,
     drill_id: str,
     fault_ms: int,
     node_rto_seconds: float | None,
@@ -126,15 +127,15 @@ def collect(
     sleep: Callable[[float], None] = time.sleep,
 ) -> dict[str, Any] | None:
     """Stop the probe, decide, add the check and the timeline events; the report's ``clientRto``."""
-    if not started:
+    if started is None:
         return None  # no fault was injected (a dry run)
-    if not started.get("started"):
-        if started.get("deployed") is False:
-            return {"measured": False, "detail": str(started.get("reason", NOT_DEPLOYED))}
-        detail = f"the client probe did not start: {started.get('reason')}"
+    if not started.started:
+        if started.deployed is False:
+            return {"measured": False, "detail": started.reason or NOT_DEPLOYED}
+        detail = f"the client probe did not start: {started.reason}"
         check(Check(client_probe.CHECK_NAME, False, detail))
         return {"measured": False, "passed": False, "detail": detail}
-    target = str(started["target"])
+    target = str(started.target)
     try:
         deadline = time.monotonic() + LAST_LOOK_SECONDS
         while True:
@@ -169,14 +170,14 @@ def collect(
         "target": target,
         "nodeRtoSeconds": node_rto_seconds,
         # What the probe cost: it ran from the start of InjectFault until now (it stops at its next write).
-        "probeMs": max(now - int(started["startedEpochMs"]), 0),
+        "probeMs": max(now - (started.startedEpochMs or now), 0),
         "probeMemoryMb": settings.memory_mb if settings else 128,
     }
 
 
-def stop(tools: _Tools, *, started: dict[str, Any] | None, drill_id: str) -> None:
+def stop(tools: _Tools, *, started: ProbeStart | None, drill_id: str) -> None:
     """After a failure: ask a running probe to stop (best effort; it ends at its own deadline anyway)."""
-    if tools.client_probe is None or (started is not None and not started.get("started")):
+    if tools.client_probe is None or (started is not None and not started.started):
         return  # (no result from InjectFault: it may have started the probe and failed after; stop it anyway)
     try:
         client_probe.stop_and_read(

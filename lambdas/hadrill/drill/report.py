@@ -214,11 +214,11 @@ def _kind(state: str, epoch_ms: int, fault_ms: int | None, takeover_ms: int | No
 def _client_probe_cost(phases: dict[str, PhaseResult]) -> dict[str, Any]:
     """The client probe (issue 17), outside the execution: one asynchronous invocation running from the
     fault to the end of VerifyTakeover, and its writes to the records table (one per change and heartbeat)."""
-    probe = phases.get("VerifyTakeover", NOT_RUN).clientRto or {}
-    if "probeMs" not in probe:
+    probe = phases.get("VerifyTakeover", NOT_RUN).clientRto
+    if probe is None or probe.probe_ms is None:
         return {}
-    gb_seconds = float(probe["probeMs"]) / 1000 * int(probe.get("probeMemoryMb", 128)) / 1024
-    writes = int(probe.get("writes", 0))
+    gb_seconds = probe.probe_ms / 1000 * (probe.probe_memory_mb or 128) / 1024
+    writes = probe.writes or 0
     usd = gb_seconds * USD_PER_LAMBDA_GB_SECOND + USD_PER_LAMBDA_REQUEST + writes * USD_PER_DYNAMODB_WRITE
     return {"lambda_invocations": 1, "lambda_gb_seconds": round(gb_seconds, 3), "dynamodb_writes": writes, "usd": usd}
 
@@ -322,9 +322,10 @@ def _client_rto(phases: dict[str, PhaseResult], rto: PhaseResult, fault_ms: int 
     """VerifyTakeover's client RTO, measured from the report's fault stamp. A network-down's start is
     observed only once the primary is back (after VerifyTakeover measured from the prediction): the
     client RTO and its gap are then worked out again from the node's stamp, so both RTOs share a start."""
-    client = phases.get("VerifyTakeover", NOT_RUN).clientRto
-    if client is None:
+    kept = phases.get("VerifyTakeover", NOT_RUN).clientRto
+    if kept is None:
         return None
+    client = kept.model_dump(by_alias=True, exclude_unset=True)
     first, seconds = client.get("firstConnectEpochMs"), client.get("seconds")
     if fault_ms is None or first is None or not seconds:
         return client
