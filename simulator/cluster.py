@@ -466,6 +466,9 @@ class SimulatedCluster:
             "HADRILL_VENDOR_OVERRIDES": str(node.fs / "etc/hadrill/vendor-overrides.sh"),
             "HADRILL_SIM_STATE": str(self.root),
             "HADRILL_SIM_NODE": node.name,
+            # Where the stand-ins source _common.sh from (else each finds it with readlink and dirname:
+            # two more processes for every stand-in a script runs).
+            "HADRILL_SIM_STANDINS": str(STANDINS),
         }
         env.update({f"SSM_{name}": value for name, value in values.items()})
         return env
