@@ -70,11 +70,11 @@ def install_lambda_runner(
 
 def install_stepfunctions(stack: ExitStack, time_scale: float) -> stepfunctions.ParsedPrograms:
     """Scaled Wait and Retry, shared clients for Task states, AWS's paging of execution histories,
-    definitions parsed once and JSONPath compiled once (see localworld.stepfunctions). Returns the
+    definitions parsed once (SLL first) and JSONPath compiled once (see localworld.stepfunctions). Returns the
     parsed programs' cache."""
     parser_cls = importlib.import_module(stepfunctions.PARSER_MODULE).AmazonStateLanguageParser
     worker_cls = importlib.import_module(stepfunctions.WORKER_MODULE).ExecutionWorker
-    programs = stepfunctions.ParsedPrograms(parser_cls.parse)
+    programs = stepfunctions.ParsedPrograms(stepfunctions.two_stage_parse)
 
     def evaluation_entrypoint(worker: Any) -> Any:
         return programs.program(worker._evaluation_details.state_machine_details.definition)
