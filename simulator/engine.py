@@ -15,7 +15,7 @@ import os
 import select
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from simulator.model import Knobs, Timings
@@ -42,7 +42,8 @@ HAND_BUILT_MIRROR_DEVICE = "/dev/nvme1n1p1"
 
 class WakingLock:
     """The engine's re-entrant lock. Every change to the cluster is made holding it, so when a thread
-    other than the engine's (``owner``) lets go of it, the engine is woken to see the change now."""
+    other than the engine's (``owner``) lets go of it, the engine is woken to see the change now
+    (``reading()`` holds it without that, for reads)."""
 
     def __init__(self, wake: Callable[[], None]) -> None:
         self._lock = threading.RLock()
@@ -62,6 +63,13 @@ class WakingLock:
 
     def __exit__(self, *exc: object) -> None:
         self.release()
+
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[None]:
+        """Held to read the cluster, not change it: letting go wakes nobody (SSM asks whether a node is
+        online many times a second; each wake is a tick of the engine)."""
+        with self._lock:
+            yield
 
 
 class Engine:

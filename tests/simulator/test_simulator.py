@@ -222,3 +222,17 @@ def test_engine_call_passes_the_answer_through_unchanged(cluster: SimulatedClust
         assert (done.returncode, done.stdout, done.stderr) == (3, out, err)
     assert not (tmp_path / "slept").exists()
     assert not [p for p in inbox.iterdir() if p.suffix in {".out", ".err", ".done", ".req"}]
+
+
+def test_reads_do_not_wake_the_engine_and_changes_do(
+    cluster: SimulatedCluster, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SSM asks whether a node is online many times a second: reads hold the lock without waking."""
+    wakes: list[str] = []
+    monkeypatch.setattr(cluster.engine.lock, "_wake", lambda: wakes.append(threading.current_thread().name))
+    primary, standby = cluster.instance_ids
+    assert cluster.is_online(primary) and cluster.vip_route_target() == cluster.eni_of(primary)
+    assert cluster.active_node() == cluster.lifekeeper_name(primary) and cluster.history() is not None
+    assert wakes == []
+    cluster.stop_instance(standby)
+    assert wakes == [threading.current_thread().name]
