@@ -236,3 +236,13 @@ def test_reads_do_not_wake_the_engine_and_changes_do(
     assert wakes == []
     cluster.stop_instance(standby)
     assert wakes == [threading.current_thread().name]
+
+
+def test_stand_ins_fork_no_subshells() -> None:
+    """A fleet drill runs thousands of stand-ins: they read their state with builtins. The one command
+    substitution left finds _common.sh when HADRILL_SIM_STANDINS is not set (outside run_document)."""
+    fallback = '. "${HADRILL_SIM_STANDINS:-$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")}/_common.sh"'
+    for path in STANDINS.iterdir():
+        lines = [line for line in path.read_text().splitlines() if line != fallback and not line.startswith("#")]
+        assert not [line for line in lines if "$(" in line and "$((" not in line], path.name
+        assert not [line for line in lines if re.search(r"\b(grep|cat|sed|awk|dirname|readlink)\b", line)], path.name
