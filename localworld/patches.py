@@ -8,6 +8,7 @@ from __future__ import annotations
 import importlib
 import os
 import sys
+import threading
 from collections.abc import Callable, Mapping
 from contextlib import ExitStack
 from typing import Any
@@ -16,6 +17,7 @@ from unittest import mock
 from moto.awslambda import models as lambda_models
 from moto.core.responses import ActionResult
 from moto.ec2.models import instances as ec2_instances
+from moto.sns import models as sns_models
 from moto.ssm import models as ssm_models
 from moto.ssm import responses as ssm_responses
 from moto.ssm.exceptions import SSMException
@@ -70,11 +72,11 @@ def install_lambda_runner(
 
 def install_stepfunctions(stack: ExitStack, time_scale: float) -> stepfunctions.ParsedPrograms:
     """Scaled Wait and Retry, shared clients for Task states, AWS's paging of execution histories,
-    definitions parsed once and JSONPath compiled once (see localworld.stepfunctions). Returns the
+    definitions parsed once (SLL first) and JSONPath compiled once (see localworld.stepfunctions). Returns the
     parsed programs' cache."""
     parser_cls = importlib.import_module(stepfunctions.PARSER_MODULE).AmazonStateLanguageParser
     worker_cls = importlib.import_module(stepfunctions.WORKER_MODULE).ExecutionWorker
-    programs = stepfunctions.ParsedPrograms(parser_cls.parse)
+    programs = stepfunctions.ParsedPrograms(stepfunctions.two_stage_parse)
 
     def evaluation_entrypoint(worker: Any) -> Any:
         return programs.program(worker._evaluation_details.state_machine_details.definition)
@@ -214,6 +216,25 @@ def install_scheduler(stack: ExitStack, account_id: str, region: str) -> schedul
     """EventBridge Scheduler's one-time schedules run when due (moto stores them and never runs them):
     see localworld.scheduler. Entered after moto's mock, so it stops before the mock does."""
     return stack.enter_context(scheduler.running(account_id, region))
+
+
+def install_sns_signing_key(stack: ExitStack) -> None:
+    """``Subscription.private_key`` (moto's SNS) -> one RSA key for every subscription while the world is
+    open. moto makes a 2048-bit key for each subscription, at its first message, to sign what it delivers
+    (a new certificate for each message, held by moto): about 50 ms each, 2.5 s of CPU for a fleet of 50
+    clusters' notification topics. Messages are still signed and their certificates still hold the key
+    that signed them; only the key is shared, as one AWS region's SNS shares its signing certificate."""
+    key: list[Any] = []
+    lock = threading.Lock()
+    own = sns_models.Subscription.private_key
+
+    def private_key(subscription: Any) -> Any:
+        with lock:
+            if not key:
+                key.append(getattr(own, "__wrapped__", own)(subscription))  # moto caches it per subscription
+            return key[0]
+
+    _patch(stack, sns_models.Subscription, "private_key", private_key)
 
 
 def install_dispatch_cache(stack: ExitStack) -> dispatch.MethodNames:

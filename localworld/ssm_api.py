@@ -40,11 +40,14 @@ def _filters(request: Callable[[str], Any]) -> dict[str, set[str]]:
 def instance_information(
     nodes: Mapping[str, NodeBackend], request: Callable[[str], Any], private_ips: Mapping[str, str]
 ) -> dict[str, Any]:
-    """The DescribeInstanceInformation response for the registered nodes."""
+    """The DescribeInstanceInformation response for the registered nodes. With an InstanceIds filter
+    only those nodes are looked at (a drill asks about its two; a fleet world holds a hundred)."""
     wanted = _filters(request)
     now = datetime.datetime.now(datetime.UTC)
     listed = []
-    for instance_id, backend in sorted(nodes.items()):
+    ids = sorted(nodes.keys() & wanted["InstanceIds"] if "InstanceIds" in wanted else nodes.keys())
+    for instance_id in ids:
+        backend = nodes[instance_id]
         info = {
             "InstanceId": instance_id,
             "PingStatus": "Online" if backend.is_online(instance_id) else "ConnectionLost",

@@ -24,6 +24,12 @@
   to validate, and again at the start of every execution (``ExecutionWorker._get_evaluation_entrypoint``).
   ``ParsedPrograms`` keeps the program validation built, and executions take it (see its docstring for
   why sharing the program between executions is safe).
+- That parse predicts with ANTLR's full LL mode throughout; ``two_stage_parse`` tries the cheaper SLL mode
+  first (stopping at the first syntax error) and parses again as moto does, LL with moto's error listener,
+  only when SLL fails: ANTLR's two-stage strategy. ANTLR's contract for SLL is that it either builds the
+  tree LL would have built or reports an error, so a definition SLL accepts gets the same program, and one
+  it does not gets moto's answer, error messages included. SLL predicts a drill definition's parse in
+  about half the time (a fleet of 50 creates 151 state machines).
 - JSONPath expressions (``$.cluster``, ResultPath ...) are compiled by jsonpath_ng's parser (a PLY
   parser built anew for each call) every time a state reads or writes one: ``compiled_jsonpath``
   compiles each path once.
@@ -33,6 +39,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import importlib
 import threading
 import time
 from collections import OrderedDict
@@ -148,6 +155,35 @@ def history_page(response: Any) -> dict[str, Any]:
     if next_start is not None:
         answer["nextToken"] = str(next_start)
     return answer
+
+
+def two_stage_parse(definition: str) -> tuple[Any, Any]:
+    """``AmazonStateLanguageParser.parse(definition)``'s answer (program, tree), predicted in SLL mode when
+    that succeeds; otherwise moto's own parse (LL, its error listener and exception) on the same tokens."""
+    from antlr4 import CommonTokenStream, InputStream
+    from antlr4.atn.PredictionMode import PredictionMode
+    from antlr4.error.Errors import ParseCancellationException
+    from antlr4.error.ErrorStrategy import BailErrorStrategy
+
+    asl = importlib.import_module(PARSER_MODULE)
+    stream = CommonTokenStream(asl.ASLLexer(InputStream(definition)))
+    parser = asl.ASLParser(stream)
+    parser.removeErrorListeners()
+    parser._errHandler = BailErrorStrategy()
+    parser._interp.predictionMode = PredictionMode.SLL
+    try:
+        tree = parser.state_machine()
+    except ParseCancellationException:
+        # A syntax error, or input that needs full LL: the second stage is moto's parse, token for token.
+        stream.seek(0)
+        errors = asl.SyntaxErrorListener()
+        parser = asl.ASLParser(stream)
+        parser.removeErrorListeners()
+        parser.addErrorListener(errors)
+        tree = parser.state_machine()
+        if errors.errors:
+            raise asl.ASLParserException(errors=errors.errors) from None
+    return asl.Preprocessor().visit(tree), tree
 
 
 class ParsedPrograms:

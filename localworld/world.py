@@ -201,6 +201,7 @@ class LocalWorld:
         self.parsed_programs = patches.install_stepfunctions(self._stack, self.time_scale)
         patches.install_ssm(self._stack, self.ssm, self._check_send, self._nodes, self._private_ips)
         patches.install_ec2(self._stack, self.backend_for)
+        patches.install_sns_signing_key(self._stack)
         # issue 17: due one-time schedules run (the dead-man switch's StartInstances).
         self.scheduler = patches.install_scheduler(self._stack, self.account_id, self.region)
         # Last: it answers for the response classes as the patches above leave them (localworld.dispatch).

@@ -280,21 +280,21 @@ class SimulatedCluster:
 
     def active_node(self) -> str | None:
         """LifeKeeper name of the node the cluster considers active (None while nobody is)."""
-        with self.engine.lock:
+        with self.engine.lock.reading():
             return self.engine.active
 
     def history(self) -> list[tuple[float, str]]:
-        with self.engine.lock:
+        with self.engine.lock.reading():
             return list(self.engine.history)
 
     # ---- the NodeBackend contract ---------------------------------------------------------------------
 
     def is_online(self, instance_id: str) -> bool:
-        with self.engine.lock:
+        with self.engine.lock.reading():
             return self.node_for(instance_id).online
 
     def vip_route_target(self) -> str:
-        with self.engine.lock:
+        with self.engine.lock.reading():
             return self.engine.vip_route
 
     def stop_instance(self, instance_id: str) -> None:
@@ -403,7 +403,7 @@ class SimulatedCluster:
         script = workdir / "_script.sh"
         write_text(script, "\n".join(lines) + "\n")
         env = self._environment(node, workdir, values)
-        with self.engine.lock:
+        with self.engine.lock.reading():
             epoch = node.epoch
         if self.engine.knobs.lose_node_during == document_name:
             timer = threading.Timer(self.timings.lose_after_seconds, self._lose, args=(node,))
@@ -426,7 +426,7 @@ class SimulatedCluster:
                 os.killpg(process.pid, signal.SIGKILL)
             process.communicate()
             return CommandOutcome("TimedOut", -1, "", f"command timed out after {timeout_seconds} s")
-        with self.engine.lock:
+        with self.engine.lock.reading():
             delivered = node.online and node.epoch == epoch
         if not delivered:
             # The agent lost its connection: the service never hears back and times the command out.
@@ -474,6 +474,9 @@ class SimulatedCluster:
             "HADRILL_VENDOR_OVERRIDES": str(node.fs / "etc/hadrill/vendor-overrides.sh"),
             "HADRILL_SIM_STATE": str(self.root),
             "HADRILL_SIM_NODE": node.name,
+            # Where the stand-ins source _common.sh from (else each finds it with readlink and dirname:
+            # two more processes for every stand-in a script runs).
+            "HADRILL_SIM_STANDINS": str(STANDINS),
         }
         env.update({f"SSM_{name}": value for name, value in values.items()})
         return env

@@ -7,27 +7,69 @@ actions on a heap. Everything runs under one lock, on real wall-clock time.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import heapq
 import itertools
 import os
+import select
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from simulator.model import Knobs, Timings
 from simulator.state import DAEMON_SUFFIX, DAEMONS, DATA_MOUNT, Node, ResourceDef, StateFiles
 
-TICK_SECONDS = 0.004
-# With no request from a stand-in for IDLE_AFTER_SECONDS the engine looks at its inbox this often instead
-# (it still wakes on time for each scheduled change): 50 simulated clusters ticking every 4 ms took both
-# cores. A node command after a quiet spell waits up to this long for its first answer.
-IDLE_TICK_SECONDS = 0.05
-IDLE_AFTER_SECONDS = 0.25
+# The engine sleeps between ticks and is woken, not polled: engine-call.sh writes a byte to the inbox's
+# WAKE_FIFO after each request, and a thread other than the engine's that releases the engine's lock
+# (an EC2 stop, a knob, a test changing state) wakes it too. Besides those it wakes on time for each
+# scheduled change and for comm paths going DEAD, every MIRROR_TICK_SECONDS while a resync's percentage
+# climbs, and at least every IDLE_TICK_SECONDS. (It used to look at its inbox every 4 ms while stand-ins
+# called it and every 50 ms otherwise: 50 simulated clusters spent about 10 s of a fleet drill's CPU
+# doing that, and a command after a quiet spell waited up to 50 ms for its answer.)
+IDLE_TICK_SECONDS = 1.0
+MIRROR_TICK_SECONDS = 0.05
+# In cluster/inbox/: WAKE_FIFO wakes the engine; NAP_FIFO is never written, so engine-call.sh's
+# `read -t 0.005` on it is a sleep without starting a process (`sleep 0.005` was a third of the
+# processes a fleet drill started).
+WAKE_FIFO = ".wake"
+NAP_FIFO = ".nap"
 MIRROR_TAG = "datarep-data"
 KIT_RPM = "steeleye-lkHUL"
 HAND_BUILT_MIRROR_DEVICE = "/dev/nvme1n1p1"
+
+
+class WakingLock:
+    """The engine's re-entrant lock. Every change to the cluster is made holding it, so when a thread
+    other than the engine's (``owner``) lets go of it, the engine is woken to see the change now
+    (``reading()`` holds it without that, for reads)."""
+
+    def __init__(self, wake: Callable[[], None]) -> None:
+        self._lock = threading.RLock()
+        self._wake = wake
+        self.owner: threading.Thread | None = None
+
+    def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
+        return self._lock.acquire(blocking, timeout)
+
+    def release(self) -> None:
+        self._lock.release()
+        if threading.current_thread() is not self.owner:
+            self._wake()
+
+    def __enter__(self) -> bool:
+        return self._lock.acquire()
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[None]:
+        """Held to read the cluster, not change it: letting go wakes nobody (SSM asks whether a node is
+        online many times a second; each wake is a tick of the engine)."""
+        with self._lock:
+            yield
 
 
 class Engine:
@@ -48,7 +90,7 @@ class Engine:
         self.knobs = knobs
         self.timings = timings
         self.files = StateFiles(root)
-        self.lock = threading.RLock()
+        self.lock = WakingLock(self.wake)
         self.defs: list[ResourceDef] = []
         self.active: str | None = nodes[0].name
         self.vip_route = nodes[0].eni
@@ -66,6 +108,8 @@ class Engine:
         self._order = itertools.count()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"sim-engine-{root.name}", daemon=True)
+        self.lock.owner = self._thread
+        self._wake_fd: int | None = None
         self.handle_request: Callable[[Path], None] = lambda path: None
         # Runs a command on a node, detached (a systemd timer's service); the cluster sets it.
         self.spawn: Callable[[Node, list[str]], None] = lambda node, argv: None
@@ -77,37 +121,66 @@ class Engine:
     # ---- lifecycle -------------------------------------------------------------------------------
 
     def start(self) -> None:
+        inbox = self.root / "cluster" / "inbox"
+        inbox.mkdir(parents=True, exist_ok=True)
+        for name in (WAKE_FIFO, NAP_FIFO):
+            if not (inbox / name).exists():
+                os.mkfifo(inbox / name)
+        # Read and write: opening never blocks, and the FIFO never reads as ended while the engine holds it.
+        self._wake_fd = os.open(inbox / WAKE_FIFO, os.O_RDWR | os.O_NONBLOCK)
         self._thread.start()
 
     def stop(self) -> None:
         self._stop.set()
+        self.wake()
         if self._thread.is_alive():
             self._thread.join(timeout=5)
+        if self._wake_fd is not None and not self._thread.is_alive():
+            os.close(self._wake_fd)
+            self._wake_fd = None
+
+    def wake(self) -> None:
+        """Make the engine tick now (from any thread; a no-op before start and after stop)."""
+        fd = self._wake_fd
+        if fd is not None:
+            # A full pipe already wakes the engine; a closed descriptor means it has stopped.
+            with contextlib.suppress(OSError):
+                os.write(fd, b"w")
+
+    def _sleep(self, seconds: float) -> None:
+        """Wait until woken (a byte in the wake FIFO) or ``seconds`` pass; take every waiting byte."""
+        fd = self._wake_fd
+        if fd is None:
+            self._stop.wait(seconds)
+            return
+        readable, _, _ = select.select([fd], [], [], seconds)
+        if readable:
+            with contextlib.suppress(BlockingIOError):
+                while os.read(fd, 4096):
+                    pass
 
     def _run(self) -> None:
         inbox = self.root / "cluster" / "inbox"
-        busy_until = 0.0
         while not self._stop.is_set():
             requests = sorted(Path(e.path) for e in os.scandir(inbox) if e.name.endswith(".req"))
             with self.lock:
                 for request in requests:
                     self.handle_request(request)
                 now = time.time()
-                if requests:
-                    busy_until = now + IDLE_AFTER_SECONDS
                 while self._queue and self._queue[0][0] <= now:
                     _, _, action = heapq.heappop(self._queue)
                     action()
                 self._refresh_paths(now)
                 self._progress_mirror(now)
-                tick = TICK_SECONDS if now < busy_until else IDLE_TICK_SECONDS
+                tick = MIRROR_TICK_SECONDS if self.mirror_state == "resyncing" else IDLE_TICK_SECONDS
                 if self._queue:  # wake for the next scheduled change (a takeover step) on time
                     tick = min(tick, max(self._queue[0][0] - now, 0.0))
                 if self.partition_since is not None:  # and for comm paths going DEAD
                     dead_at = self.partition_since + self.timings.detection_seconds
                     if dead_at > now:
                         tick = min(tick, dead_at - now)
-            self._stop.wait(tick)
+            if not self._stop.is_set():
+                self._sleep(tick)
 
     def at(self, when: float, action: Callable[[], None]) -> None:
         with self.lock:

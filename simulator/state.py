@@ -6,7 +6,7 @@ Layout under the cluster root:
   cluster/mirror          "tag source target state percent" (mirror_status)
   cluster/primary_name    the PRIMARY column
   cluster/knobs/hang.<command>
-  cluster/inbox/          requests from engine-call.sh stand-ins
+  cluster/inbox/          requests from engine-call.sh stand-ins; .wake and .nap, FIFOs (simulator/engine.py)
   cluster/shared_data/    the mirrored volume (a node's /data links here while mounted on it)
   nodes/<node>/state/     lk, prio, paths, res/<tag>, daemons/<name>, mounts, hulexep
   nodes/<node>/fs/        HADRILL_ROOT of the node: etc/hosts, opt/LifeKeeper, usr/local/hulft, data ...

@@ -6,6 +6,7 @@ from __future__ import annotations
 import gc
 import importlib
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,7 +15,9 @@ from lw_support import lambda_task, machine  # type: ignore[import-not-found]
 
 from localworld import LocalWorld
 from localworld.dispatch import RESPONSES_MODULE, MethodNames
-from localworld.stepfunctions import JSON_PATH_MODULE, PARSER_MODULE, ParsedPrograms
+from localworld.stepfunctions import JSON_PATH_MODULE, PARSER_MODULE, ParsedPrograms, two_stage_parse
+
+STATE_MACHINES = Path(__file__).resolve().parents[2] / "statemachines"
 
 COPY_STATES: dict[str, Any] = {
     # JSONPath in Parameters, ResultSelector, ResultPath and a Choice: all read per execution.
@@ -176,3 +179,60 @@ def test_freeze_deployed_is_undone_at_close() -> None:
         world.freeze_deployed()
         assert gc.get_freeze_count() > before
     assert gc.get_freeze_count() == 0
+
+
+def _shape(value: Any, seen: dict[int, int]) -> Any:
+    """A program as plain data: each object's type and attributes (shared and cyclic references by
+    the order they were first met), so two parses compare with ==."""
+    if value is None or isinstance(value, str | int | float | bool | bytes):
+        return value
+    if id(value) in seen:
+        return ("seen", seen[id(value)])
+    seen[id(value)] = len(seen)
+    if isinstance(value, list | tuple):
+        return (type(value).__name__, [_shape(item, seen) for item in value])
+    if isinstance(value, dict):
+        return ("dict", [(_shape(k, seen), _shape(v, seen)) for k, v in value.items()])
+    if isinstance(value, type) or not hasattr(value, "__dict__"):
+        return (type(value).__qualname__, repr(value))
+    return (type(value).__qualname__, [(k, _shape(v, seen)) for k, v in vars(value).items()])
+
+
+@pytest.mark.parametrize("path", sorted(STATE_MACHINES.glob("*.asl.json")), ids=lambda p: p.name)
+def test_two_stage_parse_builds_the_program_moto_builds(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every project definition: SLL alone accepts it (moto's error listener is never made), and the
+    program is the one moto's LL parse builds, component for component."""
+    parser = importlib.import_module(PARSER_MODULE)
+    definition = path.read_text()
+    moto_program, _ = parser.AmazonStateLanguageParser.parse(definition)
+    second_stage: list[object] = []
+
+    class Listener(parser.SyntaxErrorListener):  # type: ignore[misc,name-defined]
+        def __init__(self) -> None:
+            super().__init__()
+            second_stage.append(self)
+
+    monkeypatch.setattr(parser, "SyntaxErrorListener", Listener)
+    program, tree = two_stage_parse(definition)
+    assert second_stage == []
+    assert _shape(program, {}) == _shape(moto_program, {})
+    assert tree.getText() == parser.AmazonStateLanguageParser.parse(definition)[1].getText()
+
+
+@pytest.mark.parametrize(
+    "definition",
+    [
+        '{"StartAt": "X", "States": {"X": {"Type": "Pass", "End": true},}}',  # a trailing comma
+        '{"StartAt": "X", "States": {"X": {"Type": "Nope"}}}',
+        '{"StartAt": "X" "States": {}}',
+        "{",
+    ],
+)
+def test_two_stage_parse_refuses_as_moto_does(definition: str) -> None:
+    """A definition SLL refuses goes to the second stage: moto's errors, word for word."""
+    parser = importlib.import_module(PARSER_MODULE)
+    with pytest.raises(parser.ASLParserException) as moto_refusal:
+        parser.AmazonStateLanguageParser.parse(definition)
+    with pytest.raises(parser.ASLParserException) as refusal:
+        two_stage_parse(definition)
+    assert refusal.value.errors == moto_refusal.value.errors and refusal.value.errors

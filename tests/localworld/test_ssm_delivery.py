@@ -211,3 +211,21 @@ def test_real_simulator_runs_the_documents_scripts(tmp_path: Path) -> None:
         got = wait_status(world, sent["Command"]["CommandId"], primary, timeout_s=10)
         assert (got["Status"], got["ResponseCode"]) == ("Success", 0), got["StandardErrorContent"]
         assert json.loads(got["StandardOutputContent"].strip().splitlines()[-1])["ok"] is True
+
+
+def test_instance_information_for_given_ids_asks_only_those_nodes(world: LocalWorld, cluster: FakeCluster) -> None:
+    """A drill asks about its two nodes; a fleet's world holds a hundred: the others are not looked at."""
+    asked: list[str] = []
+    online = cluster.is_online
+
+    def counting(instance_id: str) -> bool:
+        asked.append(instance_id)
+        return online(instance_id)
+
+    cluster.is_online = counting  # type: ignore[method-assign]
+    ssm = world.client("ssm")
+    by_id = ssm.describe_instance_information(Filters=[{"Key": "InstanceIds", "Values": [NODES[1], "i-0unknown"]}])
+    assert [i["InstanceId"] for i in by_id["InstanceInformationList"]] == [NODES[1]]
+    assert asked == [NODES[1]]
+    both = ssm.describe_instance_information(Filters=[{"Key": "InstanceIds", "Values": [NODES[1], NODES[0]]}])
+    assert [i["InstanceId"] for i in both["InstanceInformationList"]] == sorted(NODES[:2])

@@ -6,6 +6,7 @@ import re
 import shutil
 import subprocess
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from hadrill.hulft_ps import parse_hulft_processes, running_daemons
 from hadrill.lcdstatus import ResourceState, parse_lcdstatus
 from hadrill.results import parse_node_status
 from simulator import CommandOutcome, InvalidDocumentParametersError, SimulatedCluster, Timings
+from simulator import engine as engine_module
 from simulator.cluster import STANDINS
 from simulator.scenario import LOGICAL_HOST, run, set_up
 from support.lifekeeper import HULFT_HIERARCHY
@@ -29,11 +31,12 @@ def cluster(tmp_path: Path) -> SimulatedCluster:
     simulated.close()
 
 
-def stand_in(cluster: SimulatedCluster, node: int, *argv: str) -> subprocess.CompletedProcess[str]:
+def stand_in(cluster: SimulatedCluster, node: int, *argv: str, **extra: str) -> subprocess.CompletedProcess[str]:
     env = {
         "PATH": f"{cluster.root / 'bin'}:/usr/bin:/bin",
         "HADRILL_SIM_STATE": str(cluster.root),
         "HADRILL_SIM_NODE": cluster.nodes[node].name,
+        **extra,
     }
     return subprocess.run(list(argv), capture_output=True, text=True, env=env, check=False, timeout=10)
 
@@ -172,3 +175,84 @@ def test_stand_ins_are_shellcheck_clean() -> None:
     files = [p for p in STANDINS.iterdir() if p.is_file()]
     done = subprocess.run([binary, "-x", *map(str, files)], capture_output=True, text=True, cwd=STANDINS, check=False)
     assert done.returncode == 0, done.stdout
+
+
+@pytest.fixture
+def sleepy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> SimulatedCluster:
+    """A cluster whose engine, unless woken, ticks only every 30 s."""
+    monkeypatch.setattr(engine_module, "IDLE_TICK_SECONDS", 30.0)
+    simulated = SimulatedCluster(tmp_path, name="sleepy", timings=FAST, installed=True)
+    time.sleep(0.2)  # past its first tick: asleep now
+    yield simulated  # type: ignore[misc]
+    simulated.close()
+
+
+def test_a_stand_in_request_wakes_the_engine(sleepy: SimulatedCluster) -> None:
+    """engine-call.sh wakes the engine through the inbox's wake FIFO: answered at once, not at the next tick."""
+    started = time.monotonic()
+    done = stand_in(sleepy, 0, "rpm", "-q", "steeleye-lkHUL")
+    assert done.returncode == 0 and done.stdout.startswith("steeleye-lkHUL-")
+    assert time.monotonic() - started < 5
+
+
+def test_a_change_from_another_thread_wakes_the_engine(sleepy: SimulatedCluster) -> None:
+    """Releasing the engine's lock from another thread (here an EC2 stop) wakes it: the comm paths go
+    DEAD after the detection time, not at the next tick."""
+    sleepy.stop_instance(sleepy.instance_ids[1])
+    deadline = time.monotonic() + 5
+    while "DEAD" not in stand_in(sleepy, 0, "lcdstatus", "-q").stdout:
+        assert time.monotonic() < deadline, "the engine did not see the stopped node"
+        time.sleep(0.05)
+
+
+def test_engine_call_passes_the_answer_through_unchanged(cluster: SimulatedCluster, tmp_path: Path) -> None:
+    """The stand-in prints the engine's answer byte for byte (blank lines and spaces kept), exits with its
+    code, and starts no `sleep` while it waits (it naps on a FIFO), with or without HADRILL_SIM_STANDINS."""
+    out, err = "line one\n\n  indented  \n\n\n", "\nwarning: x \n\n"
+
+    def answer(request: Path) -> None:
+        base = request.with_suffix("")
+        time.sleep(0.05)  # the stand-in has to wait a few naps
+        base.with_suffix(".out").write_text(out)
+        base.with_suffix(".err").write_text(err)
+        base.with_suffix(".done").write_text("3\n")
+        request.unlink()
+
+    cluster.engine.handle_request = answer
+    inbox = cluster.root / "cluster" / "inbox"
+    assert (inbox / ".wake").is_fifo() and (inbox / ".nap").is_fifo()
+    spy = tmp_path / "spy"
+    spy.mkdir()
+    (spy / "sleep").write_text(f'#!/bin/bash\necho "$@" >>{tmp_path / "slept"}\nPATH=/usr/bin:/bin exec sleep "$@"\n')
+    (spy / "sleep").chmod(0o755)
+    path = f"{cluster.root / 'bin'}:{spy}:/usr/bin:/bin"
+    for standins in (None, str(STANDINS)):
+        env = {"PATH": path, **({"HADRILL_SIM_STANDINS": standins} if standins else {})}
+        done = stand_in(cluster, 0, "rpm", "-q", "anything", **env)
+        assert (done.returncode, done.stdout, done.stderr) == (3, out, err)
+    assert not (tmp_path / "slept").exists()
+    assert not [p for p in inbox.iterdir() if p.suffix in {".out", ".err", ".done", ".req"}]
+
+
+def test_reads_do_not_wake_the_engine_and_changes_do(
+    cluster: SimulatedCluster, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SSM asks whether a node is online many times a second: reads hold the lock without waking."""
+    wakes: list[str] = []
+    monkeypatch.setattr(cluster.engine.lock, "_wake", lambda: wakes.append(threading.current_thread().name))
+    primary, standby = cluster.instance_ids
+    assert cluster.is_online(primary) and cluster.vip_route_target() == cluster.eni_of(primary)
+    assert cluster.active_node() == cluster.lifekeeper_name(primary) and cluster.history() is not None
+    assert wakes == []
+    cluster.stop_instance(standby)
+    assert wakes == [threading.current_thread().name]
+
+
+def test_stand_ins_fork_no_subshells() -> None:
+    """A fleet drill runs thousands of stand-ins: they read their state with builtins. The one command
+    substitution left finds _common.sh when HADRILL_SIM_STANDINS is not set (outside run_document)."""
+    fallback = '. "${HADRILL_SIM_STANDINS:-$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")}/_common.sh"'
+    for path in STANDINS.iterdir():
+        lines = [line for line in path.read_text().splitlines() if line != fallback and not line.startswith("#")]
+        assert not [line for line in lines if "$(" in line and "$((" not in line], path.name
+        assert not [line for line in lines if re.search(r"\b(grep|cat|sed|awk|dirname|readlink)\b", line)], path.name
