@@ -134,6 +134,8 @@ def history_page(response: Any) -> dict[str, Any]:
     if not 0 < size <= HISTORY_PAGE_MAX:
         raise ValueError(f"maxResults must be between 0 and {HISTORY_PAGE_MAX}, not {size}")
     reverse = bool(response._get_param("reverseOrder"))
+    # includeExecutionData (AWS's default true): false leaves out each event's input and output.
+    copied = copy.deepcopy if response._get_param("includeExecutionData") in (None, True) else _without_data
     token = response._get_param("nextToken")
     start = None if token is None else int(token)
     env = execution.exec_worker.env if execution.exec_worker is not None else None
@@ -146,15 +148,28 @@ def history_page(response: Any) -> dict[str, Any]:
         if reverse:  # ids top, top-1, ... down to low+1 (event id n is events[n - 1])
             top = count if start is None else min(start, count)
             low = max(0, top - size)
-            page, next_start = copy.deepcopy(events[low:top][::-1]), (low if low > 0 else None)
+            page, next_start = copied(events[low:top][::-1]), (low if low > 0 else None)
         else:
             first = 1 if start is None else start
             high = min(count, first - 1 + size)
-            page, next_start = copy.deepcopy(events[first - 1 : high]), (high + 1 if high < count else None)
+            page, next_start = copied(events[first - 1 : high]), (high + 1 if high < count else None)
     answer: dict[str, Any] = {"events": page}
     if next_start is not None:
         answer["nextToken"] = str(next_start)
     return answer
+
+
+def _without_data(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The events with no input or output in their details (new dicts: moto's own are never shared)."""
+    return [
+        {
+            key: {k: v for k, v in value.items() if k not in ("input", "output")}
+            if key.endswith("EventDetails") and isinstance(value, dict)
+            else value
+            for key, value in event.items()
+        }
+        for event in events
+    ]
 
 
 def two_stage_parse(definition: str) -> tuple[Any, Any]:

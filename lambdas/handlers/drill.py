@@ -84,7 +84,12 @@ def _history(execution: str) -> list[dict[str, Any]] | None:
     """This execution's history so far, for the cost (None, and the cost says it is an estimate, when it
     cannot be read: it is best effort and never fails the drill's record)."""
     try:
-        pages = client("stepfunctions").get_paginator("get_execution_history").paginate(executionArn=execution)
+        # Only the event types are counted: no inputs or outputs, the largest pages.
+        pages = (
+            client("stepfunctions")
+            .get_paginator("get_execution_history")
+            .paginate(executionArn=execution, includeExecutionData=False, PaginationConfig={"PageSize": 1000})
+        )
         return [event for page in pages for event in page["events"]]
     except Exception as error:
         logger.warning("execution history unread; the cost is an estimate", extra={"error": str(error)})

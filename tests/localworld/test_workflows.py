@@ -122,6 +122,13 @@ def test_execution_history_pages_as_aws_does(world: LocalWorld) -> None:
     assert [e["id"] for e in _events_after(sfn, result.execution_arn, ids[-3])] == ids[-2:]
     assert _events_after(sfn, result.execution_arn, ids[-1]) == []
 
+    # includeExecutionData=false: the same events, without their input and output (RecordResult counts types)
+    lean = sfn.get_execution_history(executionArn=result.execution_arn, includeExecutionData=False)["events"]
+    assert [(e["id"], e["type"]) for e in lean] == [(e["id"], e["type"]) for e in first["events"]]
+    with_data = [e for e in first["events"] if "input" in e.get("stateEnteredEventDetails", {})]
+    assert with_data and not [e for e in lean if "input" in e.get("stateEnteredEventDetails", {})]
+    assert [e for e in lean if e.get("stateEnteredEventDetails", {}).get("name") == "P3"]
+
 
 def test_lambda_sees_its_context_and_environment(world: LocalWorld) -> None:
     fn = world.add_lambda("ctx", "lw_handlers.describe_context", environment={"TABLE_NAME": "drills"}, timeout_s=30)
