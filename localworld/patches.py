@@ -70,10 +70,12 @@ def install_lambda_runner(
     _patch(stack, lambda_models.LambdaFunction, "_invoke_lambda", _invoke_lambda)
 
 
-def install_stepfunctions(stack: ExitStack, time_scale: float) -> stepfunctions.ParsedPrograms:
+def install_stepfunctions(
+    stack: ExitStack, time_scale: float
+) -> tuple[stepfunctions.ParsedPrograms, stepfunctions.ValidatedShapes]:
     """Scaled Wait and Retry, shared clients for Task states, AWS's paging of execution histories,
-    definitions parsed once (SLL first) and JSONPath compiled once (see localworld.stepfunctions). Returns the
-    parsed programs' cache."""
+    definitions parsed once (SLL first), validated once per shape, and JSONPath compiled once (see
+    localworld.stepfunctions). Returns the parsed programs' cache and the validated shapes."""
     parser_cls = importlib.import_module(stepfunctions.PARSER_MODULE).AmazonStateLanguageParser
     worker_cls = importlib.import_module(stepfunctions.WORKER_MODULE).ExecutionWorker
     programs = stepfunctions.ParsedPrograms(stepfunctions.two_stage_parse)
@@ -83,6 +85,9 @@ def install_stepfunctions(stack: ExitStack, time_scale: float) -> stepfunctions.
 
     # A staticmethod, as moto's is: moto calls it on the class, and so do its static analysers.
     _patch(stack, parser_cls, "parse", staticmethod(programs.parse))
+    backend_cls = importlib.import_module(stepfunctions.VALIDATION_BACKEND).StepFunctionsParserBackend
+    shapes = stepfunctions.ValidatedShapes(backend_cls._validate_definition)
+    _patch(stack, backend_cls, "_validate_definition", staticmethod(shapes))
     _patch(stack, worker_cls, "_get_evaluation_entrypoint", evaluation_entrypoint)
     for module_name in (stepfunctions.JSON_PATH_MODULE, stepfunctions.RESULT_PATH_MODULE):
         module = importlib.import_module(module_name)
@@ -103,7 +108,7 @@ def install_stepfunctions(stack: ExitStack, time_scale: float) -> stepfunctions.
         return ActionResult(stepfunctions.history_page(response))
 
     _patch(stack, sfn_responses.StepFunctionResponse, "get_execution_history", get_execution_history)
-    return programs
+    return programs, shapes
 
 
 def _sfn_parameters(sfn_task: type) -> Callable[..., None]:

@@ -38,7 +38,7 @@ from localworld.protocol import NodeBackend
 from localworld.results import ExecutionResult, parse_output
 from localworld.scheduler import ScheduleRunner
 from localworld.ssm import SsmDelivery
-from localworld.stepfunctions import ParsedPrograms
+from localworld.stepfunctions import ParsedPrograms, ValidatedShapes
 from localworld.substitutions import render_definition
 from localworld.vip_seam import VipSeam, follow_route_changes
 
@@ -131,6 +131,7 @@ class LocalWorld:
         self.async_invocations = AsyncInvocations()  # Lambda Event invocations, on threads of their own
         self._vip_seam: VipSeam | None = None
         self.parsed_programs: ParsedPrograms | None = None  # while open: each definition parsed once
+        self.validated_shapes: ValidatedShapes | None = None  # while open: each definition shape validated once
         self._frozen = False  # freeze_deployed() moved the objects of the time to the permanent generation
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -198,7 +199,7 @@ class LocalWorld:
         else:
             patches.install_lambda_runner(self._stack, self._lambda_runner, self._count_lambda, self._keep_logs)
         self.async_invocations.install(self._stack)
-        self.parsed_programs = patches.install_stepfunctions(self._stack, self.time_scale)
+        self.parsed_programs, self.validated_shapes = patches.install_stepfunctions(self._stack, self.time_scale)
         patches.install_ssm(self._stack, self.ssm, self._check_send, self._nodes, self._private_ips)
         patches.install_ec2(self._stack, self.backend_for)
         patches.install_sns_signing_key(self._stack)

@@ -69,6 +69,43 @@ def test_a_changed_definition_is_parsed_again(world: LocalWorld) -> None:
     assert programs.parsed == before + 2
 
 
+def test_a_definition_differing_only_in_function_names_is_not_parsed_until_it_runs(world: LocalWorld) -> None:
+    """A fleet's clusters create one definition with their own functions: validated once per shape."""
+    first_fn, second_fn = (
+        world.add_lambda("shape-a", "lw_handlers.echo"),
+        world.add_lambda("shape-b", "lw_handlers.echo"),
+    )
+    programs, shapes = _programs(world), world.validated_shapes
+    assert shapes is not None
+    states = {"Echo": lambda_task(Comment="shape test")}
+    parsed, passed = programs.parsed, shapes.passed
+    first = machine(world, "shape-1", states, "Echo", Fn=first_fn)
+    assert (programs.parsed, shapes.passed) == (parsed + 1, passed)  # the first of its shape: parsed
+    second = machine(world, "shape-2", states, "Echo", Fn=second_fn)
+    assert (programs.parsed, shapes.passed) == (parsed + 1, passed + 1)  # same shape: passed unparsed
+    # It runs its own function: parsed at its first execution, from its own text.
+    assert world.run_execution(second, {"v": 2}, name="shape-2-1").output == {"v": 2}
+    assert world.run_execution(first, {"v": 1}, name="shape-1-1").output == {"v": 1}
+    assert programs.parsed == parsed + 2
+
+
+@pytest.mark.parametrize(
+    ("broken", "said"),
+    [
+        ({"Echo": {**lambda_task(), "Next": "Nowhere"}}, "Next redefines End"),  # same function, End and Next
+        ({"Echo": lambda_task(Retry="always")}, "CreateStateMachine"),  # Retry must be a list
+    ],
+)
+def test_a_broken_definition_is_refused_as_moto_refuses_it(
+    world: LocalWorld, broken: dict[str, Any], said: str
+) -> None:
+    """After a valid definition of the same function: a changed shape is validated, and refused."""
+    fn = world.add_lambda("shape-c", "lw_handlers.echo")
+    machine(world, "shape-ok", {"Echo": lambda_task()}, "Echo", Fn=fn)
+    with pytest.raises(ClientError, match=said):
+        machine(world, "shape-broken", broken, "Echo", Fn=fn)
+
+
 def test_retries_count_per_execution_on_a_shared_program(world: LocalWorld) -> None:
     # Retry keeps its attempt count and backoff in the execution's heap, under the component's heap_key:
     # a program shared by two executions must not let one's attempts use up the other's.
