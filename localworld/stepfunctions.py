@@ -248,7 +248,8 @@ class ParsedPrograms:
     - ``ExecutionWorker._get_evaluation_entrypoint`` (the start of every execution) takes the kept
       program of its definition, parsing only when there is none.
 
-    So a state machine is parsed once, at creation, however often it runs. Only the program is kept, not
+    So a state machine is parsed once however often it runs: at creation, or, when ValidatedShapes passed
+    it by its shape, at its first execution. Only the program is kept, not
     the parse tree: a drill definition's tree (its tokens, the ANTLR contexts) weighs about a megabyte
     against the program's 0.15 MB, and nothing but the parser's callers uses it, once.
 

@@ -17,8 +17,9 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from hadrill import contracts as c
+from hadrill.contracts import PhaseResult
 from hadrill.drill import runtime
-from hadrill.drill.model import typed_phases
+from hadrill.drill.model import unwrap_phases
 from hadrill.drill.report import report_keys
 from hadrill.node_commands import MARGIN_SECONDS
 from hadrill.records import WorkflowRecord, save
@@ -47,7 +48,9 @@ def step_result(
 ) -> dict[str, Any]:
     """The step's result with its bill. A step woken from a Wait state adds this invocation to what its
     earlier runs cost: ``lambdaMs`` is the step's total for the report; ``sleptMs`` stays this run's."""
-    earlier = typed_phases(state.get("phases")).get(waiting_state)
+    # Only the waiting state's own result is typed here: every step runs this, and the rest is not read.
+    kept = unwrap_phases(state.get("phases")).get(waiting_state)
+    earlier = PhaseResult.model_validate(kept) if kept is not None else None
     if earlier is not None and earlier.waitSeconds is not None:
         bill = {**bill, "lambdaMs": round(bill["lambdaMs"] + (earlier.lambdaMs or 0.0), 1)}
     return runtime.checked_result({**result, **bill})
