@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -64,7 +63,7 @@ class ClusterProgress:
 
     children: dict[str, str] = field(default_factory=dict)  # cluster -> drill execution ARN
     status: dict[str, str] = field(default_factory=dict)  # cluster -> last status seen
-    started: dict[str, float] = field(default_factory=dict)
+    nested_events_seen: int = -1  # the fleet's nested-execution events when the drills were last asked about
 
     def plan_from(self, execution: Execution) -> None:
         if self.children:
@@ -73,6 +72,18 @@ class ClusterProgress:
         for drill in (planned or {}).get("drills", []):
             arn = drill_execution_arn(str(drill["drillStateMachineArn"]), str(drill["drillId"]))
             self.children[str(drill["cluster"])] = arn
+
+    def look(self, sfn: Any, execution: Execution, say: Callable[[str], None]) -> None:
+        """Ask about the drills when the fleet's history says one was started or ended (its task events for
+        the nested executions: TaskSubmitted once the drill runs, TaskSucceeded/Failed once it ended), and
+        once more when the fleet ends. A fleet of 50 at concurrency 10 polled twice a second used to
+        describe every running drill at every poll, a tenth of the local world's CPU."""
+        self.plan_from(execution)
+        ended = execution.status in FINAL_STATUSES
+        if execution.nested_execution_events == self.nested_events_seen and not ended:
+            return
+        self.nested_events_seen = execution.nested_execution_events
+        self.poll(sfn, say)
 
     def poll(self, sfn: Any, say: Callable[[str], None]) -> None:
         done = sum(1 for s in self.status.values() if s in FINAL_STATUSES)
@@ -83,22 +94,25 @@ class ClusterProgress:
                 described = sfn.describe_execution(executionArn=arn)
             except sfn.exceptions.ExecutionDoesNotExist:
                 # Not started yet: the Map runs at most maxConcurrency at once, in order, so the clusters
-                # after this one have not started either (asking about each of 40 waiting ones twice a
-                # second took a tenth of a core); the next poll looks again.
+                # after this one have not started either; the next look asks again.
                 break
             status = str(described["status"])
             if status == self.status.get(cluster):
                 continue
             self.status[cluster] = status
             if status == "RUNNING":
-                self.started[cluster] = time.monotonic()
                 say(t("fleet_cluster_drilling", cluster=cluster))
                 continue
             done += 1
-            seconds = time.monotonic() - self.started.get(cluster, time.monotonic())
             verdict = "PASSED" if status == "SUCCEEDED" else str(described.get("error") or status)
-            total = len(self.children)
+            total, seconds = len(self.children), _ran(described)
             say(t("fleet_cluster_done", done=done, total=total, cluster=cluster, verdict=verdict, seconds=seconds))
+
+
+def _ran(described: dict[str, Any]) -> float:
+    """How long the drill ran, by Step Functions' own clock (not by when this command happened to look)."""
+    started, stopped = described.get("startDate"), described.get("stopDate")
+    return 0.0 if started is None or stopped is None else (stopped - started).total_seconds()
 
 
 def watch_fleet(target: Target, arn: str, *, say: Callable[[str], None], poll_seconds: float | None) -> Execution:
@@ -107,8 +121,7 @@ def watch_fleet(target: Target, arn: str, *, say: Callable[[str], None], poll_se
     sfn = target.client("stepfunctions")
 
     def look_at_drills(execution: Execution) -> None:
-        progress.plan_from(execution)
-        progress.poll(sfn, say)
+        progress.look(sfn, execution, say)
 
     return target.follow(arn, "fleet", on_poll=look_at_drills, poll_seconds=poll_seconds)
 

@@ -17,8 +17,8 @@ if TYPE_CHECKING:  # a dev dependency (the stubs), not needed to run
     from mypy_boto3_stepfunctions.type_defs import HistoryEventTypeDef
 
 FINAL_STATUSES = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"})
-# Events per GetExecutionHistory page while following (a poll rarely finds more new ones than this).
-HISTORY_PAGE = 20
+# GetExecutionHistory's largest page.
+HISTORY_PAGE_MAX = 1000
 
 
 @dataclass
@@ -58,6 +58,9 @@ class Execution:
     states: list[StateRun] = field(default_factory=list)
     state_transitions: int = 0
     lambda_invocations: int = 0
+    # Events of Step Functions tasks (a nested execution scheduled, submitted, ended): the fleet command
+    # asks about its drills only when this moves.
+    nested_execution_events: int = 0
 
     @property
     def seconds(self) -> float | None:
@@ -73,6 +76,8 @@ def apply_events(
     for event in events:
         kind = event["type"]
         when: datetime = event["timestamp"]
+        if kind.startswith("Task") and _details(event).get("resourceType") == "states":
+            execution.nested_execution_events += 1
         if kind.endswith("StateEntered"):
             execution.state_transitions += 1
             run = StateRun(event["stateEnteredEventDetails"]["name"], when)
@@ -87,9 +92,13 @@ def apply_events(
         elif kind == "TaskSucceeded" and execution.states:
             execution.states[-1].result = _payload(event["taskSucceededEventDetails"].get("output"))
         elif kind in ("TaskFailed", "LambdaFunctionFailed", "TaskTimedOut") and execution.states:
-            details: dict[str, Any] = next((v for k, v in event.items() if k.endswith("EventDetails")), {})
             execution.states[-1].failed = True
-            execution.states[-1].error = _failure_text(details)
+            execution.states[-1].error = _failure_text(_details(event))
+
+
+def _details(event: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The event's ``<type>EventDetails`` member (each event type has its own name for it)."""
+    return next((v for k, v in event.items() if k.endswith("EventDetails")), {})
 
 
 def follow(
@@ -112,6 +121,7 @@ def follow(
         apply_events(execution, events, on_change)
         if events:
             last_id = int(events[-1]["id"])
+        execution.status = described["status"]
         on_poll(execution)
         if described["status"] in FINAL_STATUSES or time.monotonic() >= deadline:
             break
@@ -126,19 +136,29 @@ def follow(
 
 
 def _events_after(sfn: SFNClient, execution_arn: str, last_id: int) -> list[HistoryEventTypeDef]:
-    """The history's events after event ``last_id``, oldest first. Read newest first, a page at a time
-    (boto3's paginator, which asks for the next page only when the loop gets there), down to the last
-    event already seen: a long execution (the fleet drill's) polled twice a second is not read whole
-    on every poll. Event ids count up from 1 in the order the events happened."""
+    """The history's events after event ``last_id``, oldest first. Event ids count up from 1 in the order
+    the events happened, so the newest event's id (one event, without its data) says how many are new:
+    most polls find none and read nothing more. The new ones are then read newest first in one page of
+    their number, and further pages while more arrived meanwhile, down to the last event already seen: a
+    long execution (the fleet drill's) polled twice a second is never read whole, nor a page of it when
+    nothing happened."""
+    newest = sfn.get_execution_history(
+        executionArn=execution_arn, reverseOrder=True, maxResults=1, includeExecutionData=False
+    )["events"]
+    if not newest or int(newest[0]["id"]) <= last_id:
+        return []
+    page_size = min(HISTORY_PAGE_MAX, int(newest[0]["id"]) - last_id)
     newest_first: list[HistoryEventTypeDef] = []
     pages = sfn.get_paginator("get_execution_history").paginate(
-        executionArn=execution_arn, reverseOrder=True, PaginationConfig={"PageSize": HISTORY_PAGE}
+        executionArn=execution_arn, reverseOrder=True, PaginationConfig={"PageSize": page_size}
     )
     for page in pages:
         for event in page["events"]:
             if int(event["id"]) <= last_id:
                 return newest_first[::-1]
             newest_first.append(event)
+        if newest_first and int(newest_first[-1]["id"]) == last_id + 1:
+            break  # ids are consecutive: every new event is here, no need to ask for the next page
     return newest_first[::-1]
 
 
@@ -154,7 +174,7 @@ def _payload(text: str | None) -> Any:
     return value
 
 
-def _failure_text(details: dict[str, Any]) -> str:
+def _failure_text(details: Mapping[str, Any]) -> str:
     error = str(details.get("error", ""))
     cause = details.get("cause", "")
     try:

@@ -104,8 +104,8 @@ def install_stepfunctions(
     _patch(stack, sfn_task, "_normalise_response", stepfunctions.sfn_normalise_response, create=True)
     _patch(stack, sfn_task, "_normalise_parameters", _sfn_parameters(sfn_task), create=True)
 
-    def get_execution_history(response: Any) -> ActionResult:
-        return ActionResult(stepfunctions.history_page(response))
+    def get_execution_history(response: Any) -> tuple[int, dict[str, str], str]:
+        return 200, {"Content-Type": stepfunctions.JSON_CONTENT_TYPE}, stepfunctions.history_page(response)
 
     _patch(stack, sfn_responses.StepFunctionResponse, "get_execution_history", get_execution_history)
     return programs, shapes

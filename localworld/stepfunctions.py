@@ -18,7 +18,10 @@
   call deep-copies and serializes the whole history. A client following a long execution (the fleet
   drill's, with 50 drills' outputs in it, polled twice a second) then spends a quarter of the world's
   CPU on it. It is given AWS's paging instead (pages of ``maxResults``, 100 by default, at most 1000;
-  newest first with ``reverseOrder``), copying only the page's events out of the event manager.
+  newest first with ``reverseOrder``), reading only the page's events out of the event manager. moto's
+  generic serializer then still cost more than the rest of the call (it walks the operation's shapes for
+  every key of every event); the page's body is written directly (``history_json``), and the tests
+  compare every such body with the serializer's (``HADRILL_CHECK_SHORTCUTS``).
 - ``AmazonStateLanguageParser.parse(definition)`` (ANTLR lexing and parsing, then the preprocessor that
   builds the program's components, a tenth of a second for a drill definition) runs at CreateStateMachine,
   to validate, and again at the start of every execution (``ExecutionWorker._get_evaluation_entrypoint``).
@@ -47,6 +50,8 @@ from __future__ import annotations
 import copy
 import functools
 import importlib
+import json
+import os
 import re
 import threading
 import time
@@ -71,6 +76,9 @@ VALIDATION_BACKEND = "moto.stepfunctions.parser.models"  # StepFunctionsParserBa
 _FUNCTION_ARN = re.compile(r"(arn:aws:lambda:[a-z0-9-]+:[0-9]{12}:function:)[A-Za-z0-9_-]{1,64}")
 HISTORY_PAGE_DEFAULT = 100
 HISTORY_PAGE_MAX = 1000
+# Set by the tests: each body the world writes directly is checked against moto's serializer.
+ENV_CHECK_SHORTCUTS = "HADRILL_CHECK_SHORTCUTS"
+JSON_CONTENT_TYPE = "application/x-amz-json-1.0"  # Step Functions' protocol (awsJson1_0)
 
 
 class ScaledTime:
@@ -135,23 +143,24 @@ def sfn_normalise_response(
         self._from_boto_response(response, operation.output_shape)
 
 
-def history_page(response: Any) -> dict[str, Any]:
+def history_page(response: Any) -> str:
     """Replaces ``StepFunctionResponse.get_execution_history``'s answer: one page of the execution's
-    history as AWS pages it. The token names the next event id to return (ids count from 1 in the
-    order events were added), so a page read while the execution adds events neither repeats nor
-    skips one. Events are copied under the event manager's mutex, as moto copies all of them."""
+    history as AWS pages it, as the JSON body moto's serializer would write (``history_json``). The token
+    names the next event id to return (ids count from 1 in the order events were added), so a page read
+    while the execution adds events neither repeats nor skips one. The page is written under the event
+    manager's mutex (moto deep-copies the whole history under it)."""
     execution = response.stepfunction_backend.describe_execution(response._get_param("executionArn"))
     size = int(response._get_param("maxResults") or 0) or HISTORY_PAGE_DEFAULT
     if not 0 < size <= HISTORY_PAGE_MAX:
         raise ValueError(f"maxResults must be between 0 and {HISTORY_PAGE_MAX}, not {size}")
     reverse = bool(response._get_param("reverseOrder"))
     # includeExecutionData (AWS's default true): false leaves out each event's input and output.
-    copied = copy.deepcopy if response._get_param("includeExecutionData") in (None, True) else _without_data
+    with_data = response._get_param("includeExecutionData") in (None, True)
     token = response._get_param("nextToken")
     start = None if token is None else int(token)
     env = execution.exec_worker.env if execution.exec_worker is not None else None
     if env is None:  # not started yet
-        return {"events": []}
+        return history_json([], None, with_data=with_data)
     manager = env.event_manager
     with manager._mutex:
         events = manager._history_event_list
@@ -159,28 +168,67 @@ def history_page(response: Any) -> dict[str, Any]:
         if reverse:  # ids top, top-1, ... down to low+1 (event id n is events[n - 1])
             top = count if start is None else min(start, count)
             low = max(0, top - size)
-            page, next_start = copied(events[low:top][::-1]), (low if low > 0 else None)
+            page, next_start = events[low:top][::-1], (low if low > 0 else None)
         else:
             first = 1 if start is None else start
             high = min(count, first - 1 + size)
-            page, next_start = copied(events[first - 1 : high]), (high + 1 if high < count else None)
-    answer: dict[str, Any] = {"events": page}
-    if next_start is not None:
-        answer["nextToken"] = str(next_start)
-    return answer
+            page, next_start = events[first - 1 : high], (high + 1 if high < count else None)
+        return history_json(page, None if next_start is None else str(next_start), with_data=with_data)
 
 
-def _without_data(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The events with no input or output in their details (new dicts: moto's own are never shared)."""
-    return [
-        {
-            key: {k: v for k, v in value.items() if k not in ("input", "output")}
-            if key.endswith("EventDetails") and isinstance(value, dict)
-            else value
-            for key, value in event.items()
-        }
-        for event in events
-    ]
+def history_json(events: list[dict[str, Any]], next_token: str | None, *, with_data: bool) -> str:
+    """The GetExecutionHistory body for ``events`` (moto's history events: dicts in the API's own names,
+    the timestamp an ISO 8601 string). moto's generic serializer walks the operation's shapes for every
+    key of every event, the largest share of a fleet follower's cost; the events already have the shapes'
+    names, so the body is written directly: each timestamp as moto writes it (epoch seconds, to the
+    millisecond) and, without data, no input or output. With HADRILL_CHECK_SHORTCUTS=1 (the tests) every
+    body is compared with moto's serializer's, and a difference raises ``ShortcutDiverged``."""
+    lean = [_history_event(event, with_data) for event in events]
+    answer: dict[str, Any] = {"events": [{**event, "timestamp": _epoch_seconds(event["timestamp"])} for event in lean]}
+    if next_token is not None:
+        answer["nextToken"] = next_token
+    body = json.dumps(answer)
+    if os.environ.get(ENV_CHECK_SHORTCUTS) == "1":
+        _check_against_moto("GetExecutionHistory", {"events": copy.deepcopy(lean)} | _token(next_token), body)
+    return body
+
+
+def _history_event(event: dict[str, Any], with_data: bool) -> dict[str, Any]:
+    """The event's members that are set; without data, its details lose their input and output."""
+    kept = {key: value for key, value in event.items() if value is not None}
+    if not with_data:
+        for key, value in kept.items():
+            if key.endswith("EventDetails") and isinstance(value, dict):
+                kept[key] = {k: v for k, v in value.items() if k not in ("input", "output")}
+    return kept
+
+
+def _token(next_token: str | None) -> dict[str, str]:
+    return {} if next_token is None else {"nextToken": next_token}
+
+
+@functools.lru_cache(maxsize=4096)
+def _epoch_seconds(timestamp: str) -> int | float:
+    """moto's own conversion of a history timestamp for the JSON protocol."""
+    from botocore.utils import parse_to_aware_datetime
+    from moto.core.serialize import TimestampSerializer
+
+    return TimestampSerializer._timestamp_unixtimestamp(parse_to_aware_datetime(timestamp))
+
+
+class ShortcutDiverged(AssertionError):
+    """A body the world wrote directly differs from what moto's serializer writes for the same answer."""
+
+
+def _check_against_moto(operation: str, answer: dict[str, Any], body: str) -> None:
+    from moto.core.serialize import JSONSerializer, XFormedAttributePicker
+    from moto.core.utils import get_service_model
+
+    model = get_service_model("stepfunctions").operation_model(operation)
+    serializer = JSONSerializer(operation_model=model, value_picker=XFormedAttributePicker())
+    expected = str(serializer.serialize(answer)["body"])
+    if json.loads(expected) != json.loads(body):
+        raise ShortcutDiverged(f"{operation}: the world wrote {body[:300]}, moto's serializer {expected[:300]}")
 
 
 def two_stage_parse(definition: str) -> tuple[Any, Any]:

@@ -25,6 +25,8 @@ settings.load_profile(os.environ.get("HADRILL_HYPOTHESIS_PROFILE", "test"))
 
 # Every phase result a test produces is checked against hadrill.contracts.PhaseResult (as in the local world).
 os.environ.setdefault("HADRILL_STRICT_CONTRACTS", "1")
+# Every response body the local world writes itself (not through moto's serializer) is checked against moto's.
+os.environ.setdefault("HADRILL_CHECK_SHORTCUTS", "1")
 
 REPO = Path(__file__).resolve().parent.parent
 NODE_BIN = REPO / "node_modules" / ".bin"

@@ -12,7 +12,7 @@ from lw_fakes import FakeCluster  # type: ignore[import-not-found]
 from lw_support import NODES, lambda_task, machine  # type: ignore[import-not-found]
 
 from hadrill_cli.follow import _events_after
-from localworld import LocalWorld
+from localworld import LocalWorld, stepfunctions
 from localworld.lambdas import ThreadEnviron, invoke_in_process
 
 
@@ -128,6 +128,95 @@ def test_execution_history_pages_as_aws_does(world: LocalWorld) -> None:
     with_data = [e for e in first["events"] if "input" in e.get("stateEnteredEventDetails", {})]
     assert with_data and not [e for e in lean if "input" in e.get("stateEnteredEventDetails", {})]
     assert [e for e in lean if e.get("stateEnteredEventDetails", {}).get("name") == "P3"]
+
+
+def test_a_follower_that_finds_nothing_new_reads_one_event_without_data(world: LocalWorld) -> None:
+    # A poll asks for the newest event alone (no data): when the follower has seen it, nothing more is read;
+    # otherwise one page of exactly the new events follows.
+    states = {f"P{i}": {"Type": "Pass", "Next": f"P{i + 1}"} for i in range(4)} | {"P4": {"Type": "Pass", "End": True}}
+    result = world.run_execution(machine(world, "quiet", states, "P0"), {}, name="quiet-1")
+    newest = result.events[-1]["id"]
+    sfn = world.client("stepfunctions")
+    asked: list[dict[str, object]] = []
+
+    def record(params: dict[str, object], **_: object) -> None:
+        asked.append({k: v for k, v in params.items() if k != "executionArn"})
+
+    sfn.meta.events.register("provide-client-params.states.GetExecutionHistory", record)
+    try:
+        assert _events_after(sfn, result.execution_arn, newest) == []
+        probe = {"reverseOrder": True, "maxResults": 1, "includeExecutionData": False}
+        assert asked == [probe]
+        asked.clear()
+        assert [e["id"] for e in _events_after(sfn, result.execution_arn, newest - 3)] == [
+            newest - 2,
+            newest - 1,
+            newest,
+        ]
+        assert asked == [probe, {"reverseOrder": True, "maxResults": 3}]
+    finally:
+        sfn.meta.events.unregister("provide-client-params.states.GetExecutionHistory", record)
+
+
+def test_history_pages_are_what_motos_serializer_writes(world: LocalWorld) -> None:
+    # The world writes GetExecutionHistory bodies itself (moto's serializer cost a fleet follower most of its
+    # CPU). In the tests each body is compared with moto's serializer's output for the same events; a
+    # history with a Map, a Parallel, a caught error and a failure is read with and without data.
+    assert os.environ.get(stepfunctions.ENV_CHECK_SHORTCUTS) == "1"
+    fn = world.add_lambda("reject", "lw_handlers.reject")
+    states = {
+        "Each": {
+            "Type": "Map",
+            "ItemsPath": "$.items",
+            "ItemProcessor": {"StartAt": "Echo", "States": {"Echo": {"Type": "Pass", "End": True}}},
+            "ResultPath": "$.each",
+            "Next": "Both",
+        },
+        "Both": {
+            "Type": "Parallel",
+            "Branches": [{"StartAt": "A", "States": {"A": {"Type": "Pass", "End": True}}}],
+            "ResultPath": "$.both",
+            "Next": "Validate",
+        },
+        "Validate": lambda_task(Catch=[{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Broken"}]),
+        "Broken": {"Type": "Fail", "Error": "Broken", "Cause": 'a cause with "quotes" and 日本語'},
+    }
+    result = world.run_execution(machine(world, "kinds", states, "Each", Fn=fn), {"items": [1, 2]}, name="kinds-1")
+    assert result.status == "FAILED"
+    sfn = world.client("stepfunctions")
+    kinds = set()
+    for data in (True, False):
+        for size in (1, 7, 1000):
+            kwargs = {"executionArn": result.execution_arn, "maxResults": size, "includeExecutionData": data}
+            for page in sfn.get_paginator("get_execution_history").paginate(**kwargs):
+                kinds |= {event["type"] for event in page["events"]}
+    expected = {
+        "MapIterationStarted",
+        "ParallelStateStarted",
+        "LambdaFunctionFailed",
+        "FailStateEntered",
+        "ExecutionFailed",
+    }
+    assert expected <= kinds
+
+
+def test_a_history_body_unlike_motos_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    event = {"id": 1, "previousEventId": 0, "type": "PassStateEntered", "timestamp": "2026-12-07T20:53:05.174Z"}
+    event["stateEnteredEventDetails"] = {"name": "P0", "input": "{}", "inputDetails": {"truncated": False}}
+    body = json.loads(stepfunctions.history_json([event], "2", with_data=False))
+    assert body == {
+        "events": [
+            {
+                **event,
+                "timestamp": 1796676785.174,
+                "stateEnteredEventDetails": {"name": "P0", "inputDetails": {"truncated": False}},
+            }
+        ],
+        "nextToken": "2",
+    }
+    monkeypatch.setattr(stepfunctions, "_epoch_seconds", lambda timestamp: 1796676785)  # the milliseconds lost
+    with pytest.raises(stepfunctions.ShortcutDiverged, match="GetExecutionHistory"):
+        stepfunctions.history_json([event], None, with_data=True)
 
 
 def test_lambda_sees_its_context_and_environment(world: LocalWorld) -> None:

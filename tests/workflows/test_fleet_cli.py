@@ -73,6 +73,10 @@ def test_a_fleet_drill_shows_each_cluster_as_it_ends(tmp_path: Path, capsys: pyt
     assert "fleet drill fleet-" in out and ": PASSED in " in out
     for cluster in ("hulft-demo-01", "hulft-demo-02"):
         assert any(line.startswith(cluster) and "PASSED" in line for line in out.splitlines())
+    # Each drill is shown as it starts and as it ends, with how long Step Functions ran it.
+    progress = [line.split() for line in out.splitlines() if line.startswith("  [")]
+    assert sorted(words[2] for words in progress) == ["hulft-demo-01", "hulft-demo-02"]
+    assert all(words[3] == "PASSED" and float(words[4].rstrip("s")) > 0 for words in progress)
 
 
 @pytest.mark.parametrize(
