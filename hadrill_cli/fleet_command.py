@@ -63,7 +63,7 @@ class ClusterProgress:
 
     children: dict[str, str] = field(default_factory=dict)  # cluster -> drill execution ARN
     status: dict[str, str] = field(default_factory=dict)  # cluster -> last status seen
-    nested_events_seen: int = -1  # the fleet's nested-execution events when the drills were last asked about
+    nested_seen: int = 0  # how many of the fleet's nested-execution events were looked at
 
     def plan_from(self, execution: Execution) -> None:
         if self.children:
@@ -74,27 +74,29 @@ class ClusterProgress:
             self.children[str(drill["cluster"])] = arn
 
     def look(self, sfn: Any, execution: Execution, say: Callable[[str], None]) -> None:
-        """Ask about the drills when the fleet's history says one was started or ended (its task events for
-        the nested executions: TaskSubmitted once the drill runs, TaskSucceeded/Failed once it ended), and
-        once more when the fleet ends. A fleet of 50 at concurrency 10 polled twice a second used to
-        describe every running drill at every poll, a tenth of the local world's CPU."""
+        """Ask about the drills the fleet's history says were started or ended since the last look (the task
+        events of their nested executions name them), every unfinished one when an event names none, and
+        every unfinished one once more when the fleet ends. A fleet of 50 at concurrency 10 polled twice a
+        second used to describe every running drill at every poll, a tenth of the local world's CPU."""
         self.plan_from(execution)
-        ended = execution.status in FINAL_STATUSES
-        if execution.nested_execution_events == self.nested_events_seen and not ended:
-            return
-        self.nested_events_seen = execution.nested_execution_events
-        self.poll(sfn, say)
+        named = execution.nested_executions[self.nested_seen :]
+        self.nested_seen = len(execution.nested_executions)
+        if execution.status in FINAL_STATUSES or "" in named:
+            self.poll(sfn, say)
+        elif named:
+            self.poll(sfn, say, only=set(named))
 
-    def poll(self, sfn: Any, say: Callable[[str], None]) -> None:
+    def poll(self, sfn: Any, say: Callable[[str], None], only: set[str] | None = None) -> None:
+        """Describe the unfinished drills (``only`` these ARNs, when given) and say what changed."""
         done = sum(1 for s in self.status.values() if s in FINAL_STATUSES)
         for cluster, arn in self.children.items():
-            if self.status.get(cluster) in FINAL_STATUSES:
+            if self.status.get(cluster) in FINAL_STATUSES or (only is not None and arn not in only):
                 continue
             try:
                 described = sfn.describe_execution(executionArn=arn)
             except sfn.exceptions.ExecutionDoesNotExist:
                 # Not started yet: the Map runs at most maxConcurrency at once, in order, so the clusters
-                # after this one have not started either; the next look asks again.
+                # after this one have not started either.
                 break
             status = str(described["status"])
             if status == self.status.get(cluster):

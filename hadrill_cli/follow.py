@@ -17,6 +17,8 @@ if TYPE_CHECKING:  # a dev dependency (the stubs), not needed to run
     from mypy_boto3_stepfunctions.type_defs import HistoryEventTypeDef
 
 FINAL_STATUSES = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"})
+# A Step Functions task's events once its nested execution runs (before TaskSubmitted it has not started).
+NESTED_EXECUTION_EVENTS = frozenset({"TaskSubmitted", "TaskSucceeded", "TaskFailed", "TaskTimedOut", "TaskAborted"})
 # GetExecutionHistory's largest page.
 HISTORY_PAGE_MAX = 1000
 
@@ -58,9 +60,9 @@ class Execution:
     states: list[StateRun] = field(default_factory=list)
     state_transitions: int = 0
     lambda_invocations: int = 0
-    # Events of Step Functions tasks (a nested execution scheduled, submitted, ended): the fleet command
-    # asks about its drills only when this moves.
-    nested_execution_events: int = 0
+    # The nested execution (a fleet's drill) each Step Functions task event names once it runs: submitted,
+    # then ended; "" for such an event that names none. The fleet command asks about these drills only.
+    nested_executions: list[str] = field(default_factory=list)
 
     @property
     def seconds(self) -> float | None:
@@ -76,8 +78,8 @@ def apply_events(
     for event in events:
         kind = event["type"]
         when: datetime = event["timestamp"]
-        if kind.startswith("Task") and _details(event).get("resourceType") == "states":
-            execution.nested_execution_events += 1
+        if kind in NESTED_EXECUTION_EVENTS and _details(event).get("resourceType") == "states":
+            execution.nested_executions.append(_nested_execution_arn(_details(event)))
         if kind.endswith("StateEntered"):
             execution.state_transitions += 1
             run = StateRun(event["stateEnteredEventDetails"]["name"], when)
@@ -94,6 +96,19 @@ def apply_events(
         elif kind in ("TaskFailed", "LambdaFunctionFailed", "TaskTimedOut") and execution.states:
             execution.states[-1].failed = True
             execution.states[-1].error = _failure_text(_details(event))
+
+
+def _nested_execution_arn(details: Mapping[str, Any]) -> str:
+    """The ARN in a ``startExecution`` task event: TaskSubmitted's output is StartExecution's answer,
+    TaskSucceeded's output and TaskFailed's cause DescribeExecution's; "" when there is none."""
+    for text in (details.get("output"), details.get("cause")):
+        try:
+            value = json.loads(text) if isinstance(text, str) and text else None
+        except json.JSONDecodeError:
+            value = None
+        if isinstance(value, dict) and isinstance(value.get("ExecutionArn"), str):
+            return str(value["ExecutionArn"])
+    return ""
 
 
 def _details(event: Mapping[str, Any]) -> Mapping[str, Any]:

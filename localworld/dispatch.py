@@ -1,4 +1,5 @@
-"""The lookup moto repeats on every request, made once per response class.
+"""Work moto repeats on every request, done once: the lookup of a response class's actions (once per
+class), and the parse of a JSON request body (once per request).
 
 ``BaseResponse.call_action`` asks ``method_names_from_class(type(self))`` which actions the class
 answers: ``inspect.getmembers`` over the class and its bases (a few hundred attributes, sorted), on
@@ -8,7 +9,12 @@ world's patches add a response method (localworld.patches.install_ssm) or take i
 
 from __future__ import annotations
 
+import json
+import threading
 from collections.abc import Callable
+from typing import Any
+
+from localworld.json_copy import json_deepcopy
 
 RESPONSES_MODULE = "moto.core.responses"  # imports method_names_from_class by name; call_action calls it
 
@@ -42,3 +48,28 @@ class MethodNames:
         # names at once find the same names.
         self._names[clazz] = (fingerprint, names)
         return names
+
+
+class RequestJson:
+    """Stands in for the ``json`` module of moto.core.responses, whose one use is in ``_get_param``:
+    ``json.loads(self.body)[name]``, the whole body parsed again for every parameter read (a
+    CreateDocument's 30-60 KB body about ten times). The last text parsed in each thread is kept with its
+    value, and a call with that same string object gets a copy of it: what a new parse would give, never
+    an object an earlier caller holds. Any other call is json's."""
+
+    def __init__(self) -> None:
+        self._last = threading.local()
+        self.parsed = 0  # texts actually parsed (for tests)
+
+    def loads(self, text: Any, **options: Any) -> Any:
+        if options or not isinstance(text, (str, bytes)):
+            return json.loads(text, **options)
+        last: tuple[Any, Any] | None = getattr(self._last, "parsed", None)
+        if last is None or last[0] is not text:
+            last = (text, json.loads(text))  # a ValueError leaves nothing kept
+            self._last.parsed = last
+            self.parsed += 1
+        return json_deepcopy(last[1])
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(json, name)

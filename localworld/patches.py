@@ -74,8 +74,8 @@ def install_stepfunctions(
     stack: ExitStack, time_scale: float
 ) -> tuple[stepfunctions.ParsedPrograms, stepfunctions.ValidatedShapes]:
     """Scaled Wait and Retry, shared clients for Task states, AWS's paging of execution histories,
-    definitions parsed once (SLL first), validated once per shape, and JSONPath compiled once (see
-    localworld.stepfunctions). Returns the parsed programs' cache and the validated shapes."""
+    definitions parsed once (SLL first), validated once per shape, JSONPath compiled once and JSON values
+    copied as JSON (see localworld.stepfunctions). Returns the parsed programs' cache and the validated shapes."""
     parser_cls = importlib.import_module(stepfunctions.PARSER_MODULE).AmazonStateLanguageParser
     worker_cls = importlib.import_module(stepfunctions.WORKER_MODULE).ExecutionWorker
     programs = stepfunctions.ParsedPrograms(stepfunctions.two_stage_parse)
@@ -99,6 +99,8 @@ def install_stepfunctions(
     _patch(stack, wait_module.WaitFunction, "_wait_interval", stepfunctions.scaled_wait_interval(time_scale))
     _patch(stack, retrier_module, "time", stepfunctions.ScaledTime(time_scale))
     _patch(stack, client_module, "boto3", INTERPRETER_BOTO3)
+    for module_name in stepfunctions.JSON_COPY_MODULES:
+        _patch(stack, importlib.import_module(module_name), "copy", stepfunctions.JSON_COPY)
     # Set on the Step Functions task class itself (create=True: moto defines them on the base class),
     # so no other integration's request or response changes.
     _patch(stack, sfn_task, "_normalise_response", stepfunctions.sfn_normalise_response, create=True)
@@ -243,10 +245,12 @@ def install_sns_signing_key(stack: ExitStack) -> None:
 
 
 def install_dispatch_cache(stack: ExitStack) -> dispatch.MethodNames:
-    """``method_names_from_class`` as moto's responses module calls it -> a lookup kept per class (see
-    localworld.dispatch). Installed last: the patches before it add response methods, and as the first
-    undone at close it never answers for classes already put back."""
+    """``method_names_from_class`` as moto's responses module calls it -> a lookup kept per class, and that
+    module's ``json`` -> one parse per request body (see localworld.dispatch). Installed last: the patches
+    before it add response methods, and as the first undone at close it never answers for classes already
+    put back."""
     responses = importlib.import_module(dispatch.RESPONSES_MODULE)
     names = dispatch.MethodNames(responses.method_names_from_class)
     _patch(stack, responses, "method_names_from_class", names)
+    _patch(stack, responses, "json", dispatch.RequestJson())
     return names

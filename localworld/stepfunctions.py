@@ -43,6 +43,11 @@
 - JSONPath expressions (``$.cluster``, ResultPath ...) are compiled by jsonpath_ng's parser (a PLY
   parser built anew for each call) every time a state reads or writes one: ``compiled_jsonpath``
   compiles each path once.
+- The interpreter deep-copies the state's JSON value at every step (``$``, a path's value, the result,
+  the stack), a drill's whole state several times per state: a tenth of a fleet's world CPU in
+  ``copy.deepcopy``, which handles any Python object (memo, reductors). ``JSON_COPY`` stands in for the
+  ``copy`` module of the modules listed in ``JSON_COPY_MODULES``: a JSON value (dicts, lists, strings,
+  numbers, booleans, None) is copied by a plain recursion, anything else by ``copy.deepcopy`` itself.
 """
 
 from __future__ import annotations
@@ -62,6 +67,7 @@ from typing import Any
 from botocore.model import OperationModel
 
 from localworld.clients import shared_session
+from localworld.json_copy import JSON_COPY as JSON_COPY  # the interpreter's copy module (patches.py)
 
 SFN_TASK_MODULE = "moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_sfn"
 WAIT_MODULE = "moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function"
@@ -74,6 +80,17 @@ RESULT_PATH_MODULE = "moto.stepfunctions.parser.asl.component.common.path.result
 VALIDATION_BACKEND = "moto.stepfunctions.parser.models"  # StepFunctionsParserBackend._validate_definition
 # A Lambda function ARN in a definition; its name is what differs between clusters.
 _FUNCTION_ARN = re.compile(r"(arn:aws:lambda:[a-z0-9-]+:[0-9]{12}:function:)[A-Za-z0-9_-]{1,64}")
+# The interpreter's modules whose ``copy.deepcopy`` copies JSON values (their ``copy`` becomes JSON_COPY).
+JSON_COPY_MODULES = (
+    "moto.stepfunctions.parser.asl.component.common.string.string_expression",
+    "moto.stepfunctions.parser.asl.component.common.path.result_path",
+    "moto.stepfunctions.parser.asl.eval.states",
+    "moto.stepfunctions.parser.asl.component.state.exec.execute_state",
+    "moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service",
+    "moto.stepfunctions.parser.asl.component.state.exec.state_parallel.state_parallel",
+    "moto.stepfunctions.parser.asl.component.state.exec.state_map.state_map",
+    "moto.stepfunctions.parser.asl.eval.event.event_manager",
+)
 HISTORY_PAGE_DEFAULT = 100
 HISTORY_PAGE_MAX = 1000
 # Set by the tests: each body the world writes directly is checked against moto's serializer.

@@ -3,6 +3,7 @@ fleet's own history says one started or ended, and once more when the fleet ends
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -49,8 +50,11 @@ def planned_fleet(clusters: int) -> Execution:
     return execution
 
 
-def nested_event(kind: str, event_id: int) -> dict[str, Any]:
-    details = {"resourceType": "states", "resource": "startExecution.sync:2"}
+def nested_event(kind: str, event_id: int, arn: str | None, member: str = "output") -> dict[str, Any]:
+    """A startExecution.sync task event of the fleet: its output (or cause) names the drill's execution."""
+    details: dict[str, Any] = {"resourceType": "states", "resource": "startExecution.sync:2"}
+    if arn is not None:
+        details[member] = json.dumps({"ExecutionArn": arn, "StartDate": "2026-12-07T21:00:00Z"})
     return {"id": event_id, "type": kind, "timestamp": T0, f"{kind[0].lower()}{kind[1:]}EventDetails": details}
 
 
@@ -59,36 +63,50 @@ def sfn() -> FakeStepFunctions:
     return FakeStepFunctions()
 
 
-def test_the_drills_are_asked_about_only_when_a_nested_execution_moved(sfn: FakeStepFunctions) -> None:
-    fleet, progress, said = planned_fleet(2), ClusterProgress(), []
-    progress.look(sfn, fleet, said.append)  # the first look: nothing started yet
-    assert len(sfn.asked) == 1 and said == []
-    first = next(iter(progress.children.values()))
+def test_only_the_drill_a_fleet_event_names_is_asked_about(sfn: FakeStepFunctions) -> None:
+    fleet, progress, said = planned_fleet(3), ClusterProgress(), []
+    progress.look(sfn, fleet, said.append)  # planned, nothing started: nobody is asked
+    assert sfn.asked == [] and said == []
+    first, second, _ = progress.children.values()
 
-    sfn.status[first] = "RUNNING"
+    sfn.status[first] = sfn.status[second] = "RUNNING"
+    apply_events(fleet, [nested_event("TaskScheduled", 23, None), nested_event("TaskSubmitted", 31, second)])
+    progress.look(sfn, fleet, said.append)
+    assert sfn.asked == [second] and said == ["  ... hulft-demo-02            drilling"]
     progress.look(sfn, fleet, said.append)  # the fleet's history has not moved: nobody is asked
-    assert len(sfn.asked) == 1
+    assert sfn.asked == [second]
 
-    apply_events(fleet, [nested_event("TaskSubmitted", 31)])
+    sfn.status[second] = "SUCCEEDED"
+    apply_events(fleet, [nested_event("TaskSucceeded", 33, second)])
     progress.look(sfn, fleet, said.append)
-    assert said == ["  ... hulft-demo-01            drilling"]
+    assert sfn.asked == [second, second]
+    assert said[-1] == "  [  1/3] hulft-demo-02            PASSED            4.5s"  # Step Functions' own times
+
+    sfn.status[first] = "FAILED"
+    apply_events(fleet, [nested_event("TaskFailed", 40, first, member="cause")])
+    progress.look(sfn, fleet, said.append)
+    assert sfn.asked[-1] == first and said[-1].startswith("  [  2/3] hulft-demo-01") and "FAILED" in said[-1]
+
+
+def test_an_event_naming_no_drill_asks_about_every_unfinished_one(sfn: FakeStepFunctions) -> None:
+    fleet, progress, said = planned_fleet(3), ClusterProgress(), []
+    progress.look(sfn, fleet, said.append)
+    first, second, _third = progress.children.values()
     sfn.status[first] = "SUCCEEDED"
+    apply_events(fleet, [nested_event("TaskTimedOut", 50, None)])
     progress.look(sfn, fleet, said.append)
-    assert len(said) == 1  # the drill ended, but the fleet does not know yet: its TaskSucceeded comes next
-
-    apply_events(fleet, [nested_event("TaskSucceeded", 33)])
-    progress.look(sfn, fleet, said.append)
-    assert said[-1] == "  [  1/2] hulft-demo-01            PASSED            4.5s"  # Step Functions' own times
+    assert sfn.asked == [first, second]  # the third is not asked: the second has not started
+    assert fleet.nested_executions == [""]
 
 
 def test_a_lambda_task_in_the_fleet_does_not_make_it_ask(sfn: FakeStepFunctions) -> None:
     fleet, progress = planned_fleet(1), ClusterProgress()
     progress.look(sfn, fleet, lambda line: None)
-    lambda_task = {"id": 13, "type": "TaskScheduled", "timestamp": T0}
-    lambda_task["taskScheduledEventDetails"] = {"resourceType": "lambda", "resource": "invoke"}
+    lambda_task = {"id": 15, "type": "TaskSucceeded", "timestamp": T0}
+    lambda_task["taskSucceededEventDetails"] = {"resourceType": "lambda", "resource": "invoke", "output": "{}"}
     apply_events(fleet, [lambda_task])
     progress.look(sfn, fleet, lambda line: None)
-    assert len(sfn.asked) == 1 and fleet.nested_execution_events == 0
+    assert sfn.asked == [] and fleet.nested_executions == []
 
 
 def test_when_the_fleet_ends_every_drill_not_yet_seen_ending_is_asked_about(sfn: FakeStepFunctions) -> None:

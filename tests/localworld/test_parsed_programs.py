@@ -14,7 +14,7 @@ from botocore.exceptions import ClientError
 from lw_support import lambda_task, machine  # type: ignore[import-not-found]
 
 from localworld import LocalWorld
-from localworld.dispatch import RESPONSES_MODULE, MethodNames
+from localworld.dispatch import RESPONSES_MODULE, MethodNames, RequestJson
 from localworld.stepfunctions import JSON_PATH_MODULE, PARSER_MODULE, ParsedPrograms, two_stage_parse
 
 STATE_MACHINES = Path(__file__).resolve().parents[2] / "statemachines"
@@ -177,11 +177,11 @@ def test_the_world_undoes_its_caches_at_close() -> None:
     parser = importlib.import_module(PARSER_MODULE).AmazonStateLanguageParser
     responses = importlib.import_module(RESPONSES_MODULE)
     json_path = importlib.import_module(JSON_PATH_MODULE)
-    originals = (parser.__dict__["parse"], responses.method_names_from_class, json_path.parse)
+    originals = (parser.__dict__["parse"], responses.method_names_from_class, json_path.parse, responses.json)
     with LocalWorld() as world:
         assert isinstance(responses.method_names_from_class, MethodNames)
         assert world.parsed_programs is not None
-    assert (parser.__dict__["parse"], responses.method_names_from_class, json_path.parse) == originals
+    assert (parser.__dict__["parse"], responses.method_names_from_class, json_path.parse, responses.json) == originals
 
 
 def test_dispatch_names_are_found_once_per_class_until_it_changes() -> None:
@@ -202,6 +202,33 @@ def test_dispatch_names_are_found_once_per_class_until_it_changes() -> None:
     del Answers.listing  # type: ignore[attr-defined]  # and its undoing
     assert names(Answers) == {"describe"}
     assert found == [Answers] * 3
+
+
+def test_a_request_body_is_parsed_once_and_each_read_gets_its_own_copy() -> None:
+    request_json = RequestJson()
+    body = json.dumps({"Name": "doc", "Tags": [{"Key": "a", "Value": "1"}], "Content": "x" * 1000})
+    first, second = request_json.loads(body)["Tags"], request_json.loads(body)["Tags"]
+    assert first == second == [{"Key": "a", "Value": "1"}] and request_json.parsed == 1
+    first.append("changed by a caller")
+    assert request_json.loads(body)["Tags"] == [{"Key": "a", "Value": "1"}]
+    assert request_json.loads("".join(body)) == json.loads(body)  # an equal text, another string object
+    with pytest.raises(ValueError):
+        request_json.loads("{broken")
+    assert request_json.loads(body)["Name"] == "doc" and request_json.dumps([1]) == "[1]"
+
+
+def test_create_document_parses_its_body_once(world: LocalWorld) -> None:
+    responses = importlib.import_module(RESPONSES_MODULE)
+    assert isinstance(responses.json, RequestJson)
+    before = responses.json.parsed
+    content = json.dumps(
+        {
+            "schemaVersion": "2.2",
+            "mainSteps": [{"action": "aws:runShellScript", "name": "x", "inputs": {"runCommand": ["true"]}}],
+        }
+    )
+    world.client("ssm").create_document(Content=content, Name="once", DocumentType="Command", DocumentFormat="JSON")
+    assert responses.json.parsed == before + 1  # moto reads Content, Name, DocumentType ... from one parse
 
 
 def test_added_response_methods_still_answer(world: LocalWorld) -> None:
