@@ -81,7 +81,7 @@ while :; do
   if ((HADRILL_NOW_MS >= deadline)); then
     hadrill_fail 6 "comm path not ALIVE after ${wait_s} s: ${not_alive}" lines:paths "$(printf '%s\n' "${wanted[@]}")"
   fi
-  sleep 0.1
+  hadrill_pause 0.1
 done
 
 paths="$(printf '%s\n' "${wanted[@]}")"

@@ -125,7 +125,7 @@ while :; do
     hadrill_fail 8 "mirror ${tag} not in sync after ${wait_s} s: ${percent}% synced ($(printf '%s' "$text" | tr -s ' \n' ' ' | sed 's/ *$//')); a rerun waits again" \
       json:resync "$(hadrill_obj bool:in_sync false int:waited_ms "$elapsed" str:percent "$percent" json:progress "[${progress}]")"
   fi
-  sleep 0.1
+  hadrill_pause 0.1
 done
 
 fields=(str:tag "$tag" str:filesystem_tag "$mount"

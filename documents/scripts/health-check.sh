@@ -94,7 +94,7 @@ while :; do
   if [[ -z "$failures" ]] || (( HADRILL_NOW_MS >= deadline )); then
     break
   fi
-  sleep 0.25
+  hadrill_pause 0.25
 done
 
 if [[ -z "$failures" ]]; then

@@ -24,6 +24,17 @@ hadrill_now_ms() {
   HADRILL_NOW_MS="${t:0:${#t}-3}"
 }
 
+# hadrill_pause <seconds>: wait without starting a program (a poll loop's `sleep` is one program start per
+# poll: ten watchers polling every 100 ms start a hundred a second). read -t on a pipe this shell holds open
+# for writing as well never sees data or end of file, so it returns when the time is up.
+# shellcheck disable=SC2317  # a helper: not every document calls it
+hadrill_pause() {
+  if [[ -z "${HADRILL_PAUSE_FD:-}" ]]; then
+    exec {HADRILL_PAUSE_FD}<> <(:)
+  fi
+  read -r -t "$1" -u "$HADRILL_PAUSE_FD" || true
+}
+
 # hadrill_escape <text>: the text escaped for a JSON string, in HADRILL_ESCAPED (no subshell).
 # shellcheck disable=SC2317  # a helper: not every document calls it
 hadrill_escape() {

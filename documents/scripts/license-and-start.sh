@@ -80,7 +80,7 @@ until initialised; do
   if ((HADRILL_NOW_MS >= deadline)); then
     hadrill_fail 6 "LifeKeeper did not finish initialising on ${node} within ${wait_s} s (no LK_INITDONE)"
   fi
-  sleep 0.1
+  hadrill_pause 0.1
 done
 hadrill_now_ms
 waited_ms=$((HADRILL_NOW_MS - started_ms))

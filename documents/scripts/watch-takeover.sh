@@ -107,5 +107,5 @@ while :; do
       json:seen "[${seen}]" str:clock "$(clock_tracking)"
     exit 1
   fi
-  sleep "$period"
+  hadrill_pause "$period"
 done

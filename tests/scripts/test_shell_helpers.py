@@ -146,6 +146,25 @@ def test_now_ms_is_epoch_milliseconds() -> None:
     assert before <= value <= int(time.time() * 1000)
 
 
+def test_pause_waits_without_starting_a_program() -> None:
+    # PATH names no directory: a `sleep` could not be found, so a pause that returns after its time and
+    # succeeds waited in the shell itself; the second pause reuses the same held pipe.
+    body = (
+        "s=$EPOCHREALTIME; PATH=/nonexistent hadrill_pause 0.15; m=$EPOCHREALTIME; fd=$HADRILL_PAUSE_FD\n"
+        "PATH=/nonexistent hadrill_pause 0.05; e=$EPOCHREALTIME\n"
+        'printf "%s %s %s %s %s" "$s" "$m" "$e" "$fd" "$HADRILL_PAUSE_FD"'
+    )
+    start, middle, end, fd, fd_again = bash(body).split()
+    assert float(middle) - float(start) >= 0.15 and float(end) - float(middle) >= 0.05
+    assert fd == fd_again
+
+
+def test_no_poll_loop_starts_sleep() -> None:
+    for script in sorted(SCRIPTS.glob("*.sh")):
+        loops = [line.strip() for line in script.read_text().splitlines() if line.strip().startswith("sleep ")]
+        assert loops == [], f"{script.name}: hadrill_pause instead of {loops}"
+
+
 def _recording_tools(tmp_path: Path) -> tuple[dict[str, str], Path]:
     """lkcli, lcdremexec and the kits' scripts as recorders: each appends its argv to a log (a test
     double of the commands, for the choice of tool; the simulator models lkcli)."""
