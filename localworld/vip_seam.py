@@ -17,6 +17,7 @@ path, answered by ``resolve_for_function`` from the function's own VpcConfig (it
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import threading
@@ -60,27 +61,37 @@ class VipSeam:
         self._nodes: dict[str, tuple[Any, int, Callable[[], bool]]] = {}
         self.closed = False
         self._attached: dict[str, str] = {}  # ENI id -> the instance it is attached to
-        # The route tables as last described, per set of ids, with the route version they were read at.
-        # The world bumps the version on every route change (route_changed), so a connect reads the route
-        # as it is now without a DescribeRouteTables per connect (ten probes every 100 ms in a fleet).
-        self._route_version = 0
-        self._tables: dict[tuple[str, ...], tuple[int, list[dict[str, Any]]]] = {}
+        # The route tables as last described, per set of ids, with the route versions they were read at.
+        # The world counts every route change (route_changed) per table, and every change it cannot place
+        # in one table for all; a connect then reads the route as it is now without a DescribeRouteTables
+        # per connect (ten probes every 200 ms in a fleet), and one cluster's takeover does not make the
+        # other clusters' probes describe their tables again.
+        self._changes_anywhere = 0
+        self._table_changes: dict[str, int] = {}
+        self._tables: dict[tuple[str, ...], tuple[tuple[int, ...], list[dict[str, Any]]]] = {}
 
-    def route_changed(self) -> None:
-        """A route was created, replaced or deleted, or a table's association changed: describe again."""
+    def route_changed(self, route_table_id: str | None = None) -> None:
+        """A route of ``route_table_id`` was created, replaced or deleted (None: a change that may touch any
+        table, as an association's): describe again."""
         with self._lock:
-            self._route_version += 1
+            if route_table_id is None:
+                self._changes_anywhere += 1
+            else:
+                self._table_changes[route_table_id] = self._table_changes.get(route_table_id, 0) + 1
+
+    def _versions(self, key: tuple[str, ...]) -> tuple[int, ...]:
+        return (self._changes_anywhere, *(self._table_changes.get(table, 0) for table in key))
 
     def _route_tables(self, route_table_ids: list[str]) -> list[dict[str, Any]]:
         key = tuple(route_table_ids)
         with self._lock:
-            version = self._route_version
+            versions = self._versions(key)
             cached = self._tables.get(key)
-        if cached is not None and cached[0] == version:
+        if cached is not None and cached[0] == versions:
             return cached[1]
         tables: list[dict[str, Any]] = self._ec2().describe_route_tables(RouteTableIds=list(key))["RouteTables"]
         with self._lock:
-            self._tables[key] = (version, tables)  # read at ``version``: a change since makes it stale
+            self._tables[key] = (versions, tables)  # read at ``versions``: a change since makes it stale
         return tables
 
     def register(
@@ -168,19 +179,28 @@ ROUTE_CHANGES = (
     "delete_route_table",
 )
 
+# Those that change the routes of the one table they name; an association change also touches the table
+# the subnet leaves, which it does not name, so it counts for every table.
+ONE_TABLE_CHANGES = frozenset({"create_route", "replace_route", "delete_route", "delete_route_table"})
 
-def follow_route_changes(stack: ExitStack, changed: Callable[[], None]) -> None:
-    """Tell ``changed`` after each of moto's route table changes (however it is called: the SDK in this
-    process, or the local endpoint's server); undone when ``stack`` closes."""
+
+def follow_route_changes(stack: ExitStack, changed: Callable[[str | None], None]) -> None:
+    """Tell ``changed`` the route table after each of moto's route table changes (however it is called: the
+    SDK in this process, or the local endpoint's server), None when the change names no table (a
+    disassociation); undone when ``stack`` closes."""
     from moto.ec2.models.route_tables import RouteBackend
 
     for name in ROUTE_CHANGES:
         original = getattr(RouteBackend, name)
+        signature = inspect.signature(original)
 
-        def wrapped(self: Any, *args: Any, _original: Any = original, **kwargs: Any) -> Any:
+        def wrapped(
+            self: Any, *args: Any, _original: Any = original, _signature: Any = signature, **kwargs: Any
+        ) -> Any:
             try:
                 return _original(self, *args, **kwargs)
             finally:
-                changed()
+                table = _signature.bind_partial(self, *args, **kwargs).arguments.get("route_table_id")
+                changed(table if isinstance(table, str) and _original.__name__ in ONE_TABLE_CHANGES else None)
 
         stack.enter_context(mock.patch.object(RouteBackend, name, wrapped))

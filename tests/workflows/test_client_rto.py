@@ -85,3 +85,26 @@ def test_the_seam_follows_a_route_replaced_between_two_connects(world: DrillWorl
             ec2.replace_route(
                 RouteTableId=t, DestinationCidrBlock=f"{vip}/32", NetworkInterfaceId=route["NetworkInterfaceId"]
             )
+
+
+def test_a_route_change_in_another_table_keeps_the_tables_described(world: DrillWorld) -> None:
+    """In a fleet every cluster's takeover replaces its own route: another cluster's tables stay as described.
+    A change the world cannot place in one table (an association's) makes every table be described again."""
+    seam = world.world.vip_seam()
+    tables = list(world.facts.route_table_ids)
+    port, vip = world.config.hulft.receive_port, world.facts.virtual_ip
+    ec2 = world.world.client("ec2")
+    assert seam.resolve(vip, port, tables).port is not None
+    vpc = ec2.describe_route_tables(RouteTableIds=tables[:1])["RouteTables"][0]["VpcId"]
+    elsewhere = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
+    described: list[int] = []
+    real = seam._ec2
+    seam._ec2 = lambda: described.append(1) or real()  # type: ignore[method-assign]
+    try:
+        ec2.create_route(RouteTableId=elsewhere, DestinationCidrBlock="10.200.0.1/32", GatewayId="local")
+        assert seam.resolve(vip, port, tables).port is not None and described == []
+        association = ec2.associate_route_table(RouteTableId=elsewhere, GatewayId="vgw-00000000")["AssociationId"]
+        ec2.disassociate_route_table(AssociationId=association)
+        assert seam.resolve(vip, port, tables).port is not None and described == [1]
+    finally:
+        seam._ec2 = real  # type: ignore[method-assign]
