@@ -40,6 +40,9 @@
   that shape through unparsed; a definition is parsed anyway when its first execution starts. Only the
   name is masked: the ARN's service, region, account and ``function:`` (what decides an integration) stay,
   and a name is a plain string to the ASL lexer, so the mask never hides an error moto would report.
+- That first execution's parse then lexed the whole text again for every cluster (lexing is most of a
+  parse). ``ShapeTokens`` keeps each shape's tokens, and a definition of a known shape is parsed from them
+  with its own function names put back into the tokens that held them.
 - JSONPath expressions (``$.cluster``, ResultPath ...) are compiled by jsonpath_ng's parser (a PLY
   parser built anew for each call) every time a state reads or writes one: ``compiled_jsonpath``
   compiles each path once.
@@ -79,7 +82,8 @@ JSON_PATH_MODULE = "moto.stepfunctions.parser.asl.utils.json_path"  # extract_js
 RESULT_PATH_MODULE = "moto.stepfunctions.parser.asl.component.common.path.result_path"  # jsonpath_ng's parse
 VALIDATION_BACKEND = "moto.stepfunctions.parser.models"  # StepFunctionsParserBackend._validate_definition
 # A Lambda function ARN in a definition; its name is what differs between clusters.
-_FUNCTION_ARN = re.compile(r"(arn:aws:lambda:[a-z0-9-]+:[0-9]{12}:function:)[A-Za-z0-9_-]{1,64}")
+_FUNCTION_ARN = re.compile(r"(arn:aws:lambda:[a-z0-9-]+:[0-9]{12}:function:)([A-Za-z0-9_-]{1,64})")
+_MASKED_FUNCTION_ARN = re.compile(r"(arn:aws:lambda:[a-z0-9-]+:[0-9]{12}:function:)\*")
 # The interpreter's modules whose ``copy.deepcopy`` copies JSON values (their ``copy`` becomes JSON_COPY).
 JSON_COPY_MODULES = (
     "moto.stepfunctions.parser.asl.component.common.string.string_expression",
@@ -248,16 +252,96 @@ def _check_against_moto(operation: str, answer: dict[str, Any], body: str) -> No
         raise ShortcutDiverged(f"{operation}: the world wrote {body[:300]}, moto's serializer {expected[:300]}")
 
 
-def two_stage_parse(definition: str) -> tuple[Any, Any]:
+class ShapeTokens:
+    """The ASL lexer's tokens for each definition shape (see ``definition_shape``), so that a definition of a
+    shape already lexed is not lexed again: its tokens are the shape's, with each masked function name put
+    back. Lexing is most of a parse (ANTLR's Python lexer walks the text a character at a time; a drill
+    definition is 20,000 characters), and a fleet's clusters run one drill definition with only their
+    function names changed: each cluster's first execution parsed it whole.
+
+    The tokens are the same because a masked ARN and the ARN it stands for lex alike: both are one JSON
+    string starting ``"arn:aws:lambda:``, which only the generic STRING rule matches, and a function name
+    is letters, digits, ``-`` and ``_``, plain characters to that rule. When the shape holds a ``function:*``
+    that masked no name (a literal one), the count of names differs and the definition is lexed itself."""
+
+    def __init__(self, max_entries: int = 32) -> None:
+        self._lock = threading.Lock()
+        self._tokens: OrderedDict[str, list[Any]] = OrderedDict()
+        self.max_entries = max_entries
+        self.lexed = 0  # shapes lexed
+        self.reused = 0  # definitions of a shape lexed before
+
+    def tokens(self, definition: str) -> list[Any] | None:
+        """The definition's tokens made from its shape's (the shape lexed now if new), or None when the
+        definition names no function or its names cannot be put back."""
+        names = [match.group(2) for match in _FUNCTION_ARN.finditer(definition)]
+        if not names:
+            return None
+        shape = definition_shape(definition)
+        with self._lock:
+            known = self._tokens.get(shape)
+            if known is not None:
+                self._tokens.move_to_end(shape)
+                self.reused += 1
+        if known is None:
+            known = _lex(shape)
+            with self._lock:
+                self.lexed += 1
+                self._tokens[shape] = known
+                while len(self._tokens) > self.max_entries:
+                    self._tokens.popitem(last=False)
+        return self._put_back(known, names)
+
+    def _put_back(self, shape_tokens: list[Any], names: list[str]) -> list[Any] | None:
+        pending = iter(names)
+        missing = False
+
+        def name(match: re.Match[str]) -> str:
+            nonlocal missing
+            value = next(pending, None)
+            missing = missing or value is None
+            return f"{match.group(1)}{value}"
+
+        tokens = []
+        for token in shape_tokens:
+            copy_of = token.clone()  # its own object: the parser numbers the tokens it reads
+            if "function:*" in copy_of.text:
+                copy_of.text = _MASKED_FUNCTION_ARN.sub(name, copy_of.text)
+            tokens.append(copy_of)
+        if missing or next(pending, None) is not None:
+            return None
+        return tokens
+
+
+def _lex(text: str) -> list[Any]:
+    """Every token of ``text``, the lexer's own end-of-file token last (as a parser reading the lexer sees it)."""
+    from antlr4 import InputStream, Token
+
+    lexer = importlib.import_module(PARSER_MODULE).ASLLexer(InputStream(text))
+    tokens = [lexer.nextToken()]
+    while tokens[-1].type != Token.EOF:
+        tokens.append(lexer.nextToken())
+    return tokens
+
+
+SHAPE_TOKENS = ShapeTokens()
+
+
+def two_stage_parse(definition: str, shape_tokens: ShapeTokens | None = SHAPE_TOKENS) -> tuple[Any, Any]:
     """``AmazonStateLanguageParser.parse(definition)``'s answer (program, tree), predicted in SLL mode when
-    that succeeds; otherwise moto's own parse (LL, its error listener and exception) on the same tokens."""
+    that succeeds; otherwise moto's own parse (LL, its error listener and exception) on the same tokens.
+    The tokens are the definition's shape's when ``shape_tokens`` has them (a definition they do not
+    parse is lexed and parsed again from its own text, for moto's own errors and positions)."""
     from antlr4 import CommonTokenStream, InputStream
     from antlr4.atn.PredictionMode import PredictionMode
     from antlr4.error.Errors import ParseCancellationException
     from antlr4.error.ErrorStrategy import BailErrorStrategy
+    from antlr4.ListTokenSource import ListTokenSource
 
     asl = importlib.import_module(PARSER_MODULE)
-    stream = CommonTokenStream(asl.ASLLexer(InputStream(definition)))
+    reused = shape_tokens.tokens(definition) if shape_tokens is not None else None
+    source = asl.ASLLexer(InputStream(definition)) if reused is None else ListTokenSource(reused)
+    stream = CommonTokenStream(source)
     parser = asl.ASLParser(stream)
     parser.removeErrorListeners()
     parser._errHandler = BailErrorStrategy()
@@ -265,6 +349,8 @@ def two_stage_parse(definition: str) -> tuple[Any, Any]:
     try:
         tree = parser.state_machine()
     except ParseCancellationException:
+        if reused is not None:
+            return two_stage_parse(definition, None)
         # A syntax error, or input that needs full LL: the second stage is moto's parse, token for token.
         stream.seek(0)
         errors = asl.SyntaxErrorListener()

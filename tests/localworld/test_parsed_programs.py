@@ -6,6 +6,7 @@ from __future__ import annotations
 import gc
 import importlib
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ from lw_support import lambda_task, machine  # type: ignore[import-not-found]
 
 from localworld import LocalWorld
 from localworld.dispatch import RESPONSES_MODULE, MethodNames, RequestJson
-from localworld.stepfunctions import JSON_PATH_MODULE, PARSER_MODULE, ParsedPrograms, two_stage_parse
+from localworld.stepfunctions import JSON_PATH_MODULE, PARSER_MODULE, ParsedPrograms, ShapeTokens, two_stage_parse
 
 STATE_MACHINES = Path(__file__).resolve().parents[2] / "statemachines"
 
@@ -281,6 +282,43 @@ def test_two_stage_parse_builds_the_program_moto_builds(path: Path, monkeypatch:
     assert second_stage == []
     assert _shape(program, {}) == _shape(moto_program, {})
     assert tree.getText() == parser.AmazonStateLanguageParser.parse(definition)[1].getText()
+
+
+def _with_functions(definition: str, cluster: str) -> str:
+    """A project definition as a cluster deploys it: each ``${...FunctionArn}`` a Lambda function ARN."""
+    arn = f"arn:aws:lambda:us-east-1:123456789012:function:{cluster}-"
+    return re.sub(r"\$\{(\w+)\}", lambda match: arn + match.group(1)[:40], definition)
+
+
+@pytest.mark.parametrize("path", sorted(STATE_MACHINES.glob("*.asl.json")), ids=lambda p: p.name)
+def test_a_definition_of_a_lexed_shape_gets_the_program_moto_builds(path: Path) -> None:
+    """A fleet's second cluster: its definition is parsed from the first cluster's tokens with its own
+    function names put back, and the program and tree are the ones moto's own parse of its text builds."""
+    parser = importlib.import_module(PARSER_MODULE)
+    shape_tokens = ShapeTokens()
+    first, second = (_with_functions(path.read_text(), cluster) for cluster in ("hulft-demo-01", "hulft-demo-02"))
+    two_stage_parse(first, shape_tokens)
+    program, tree = two_stage_parse(second, shape_tokens)
+    assert (shape_tokens.lexed, shape_tokens.reused) == (1, 1)
+    moto_program, moto_tree = parser.AmazonStateLanguageParser.parse(second)
+    assert _shape(program, {}) == _shape(moto_program, {})
+    assert tree.getText() == moto_tree.getText() and "hulft-demo-02-" in tree.getText()
+    assert "hulft-demo-01-" not in tree.getText()
+
+
+def test_a_shape_with_a_literal_masked_name_is_lexed_itself() -> None:
+    # "function:*" already in the text: the shape has one more masked name than the definition has names.
+    shape_tokens = ShapeTokens()
+    arn = "arn:aws:lambda:us-east-1:123456789012:function:"
+    states = {
+        "A": {"Type": "Pass", "Result": f"{arn}*", "Next": "B"},
+        "B": {"Type": "Task", "Resource": f"{arn}b", "End": True},
+    }
+    definition = json.dumps({"StartAt": "A", "States": states})
+    assert shape_tokens.tokens(definition) is None
+    program, _ = two_stage_parse(definition, shape_tokens)
+    moto_program, _ = importlib.import_module(PARSER_MODULE).AmazonStateLanguageParser.parse(definition)
+    assert _shape(program, {}) == _shape(moto_program, {})
 
 
 @pytest.mark.parametrize(
