@@ -29,6 +29,7 @@ from hadrill_cli.messages import t
 from hadrill_cli.render import closing_line
 from hadrill_cli.target import Say, Target
 from simulator import Knobs, Timings
+from simulator.scratch import scratch_dir
 from stacks.config import DeploymentConfig
 from stacks.orchestration.wiring import LAMBDAS_DIR
 
@@ -181,7 +182,7 @@ def local_cluster(
 
     _quiet_local_logs()
     with (
-        tempfile.TemporaryDirectory(prefix="hadrill-local-") as root,
+        tempfile.TemporaryDirectory(prefix="hadrill-local-", dir=scratch_dir()) as root,
         LocalWorld(time_scale=time_scale, handler_paths=[LAMBDAS_DIR], strict_documents=True) as world,
     ):
         deployment = deploy_local(
@@ -217,7 +218,7 @@ def local_fleet(
     _quiet_local_logs()
     members: list[LocalDeployment] = []
     with (
-        tempfile.TemporaryDirectory(prefix="hadrill-fleet-") as root,
+        tempfile.TemporaryDirectory(prefix="hadrill-fleet-", dir=scratch_dir()) as root,
         LocalWorld(time_scale=LOCAL_TIME_SCALE, handler_paths=[LAMBDAS_DIR], strict_documents=True) as world,
     ):
         try:
