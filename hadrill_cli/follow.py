@@ -78,8 +78,10 @@ def apply_events(
     for event in events:
         kind = event["type"]
         when: datetime = event["timestamp"]
-        if kind in NESTED_EXECUTION_EVENTS and _details(event).get("resourceType") == "states":
-            execution.nested_executions.append(_nested_execution_arn(_details(event)))
+        if kind in NESTED_EXECUTION_EVENTS:
+            details = _details(event)
+            if details.get("resourceType") == "states":
+                execution.nested_executions.append(_nested_execution_arn(details))
         if kind.endswith("StateEntered"):
             execution.state_transitions += 1
             run = StateRun(event["stateEnteredEventDetails"]["name"], when)
