@@ -205,12 +205,10 @@ def history_json(events: list[dict[str, Any]], next_token: str | None, *, with_d
     millisecond) and, without data, no input or output. With HADRILL_CHECK_SHORTCUTS=1 (the tests) every
     body is compared with moto's serializer's, and a difference raises ``ShortcutDiverged``."""
     lean = [_history_event(event, with_data) for event in events]
-    answer: dict[str, Any] = {"events": [{**event, "timestamp": _epoch_seconds(event["timestamp"])} for event in lean]}
-    if next_token is not None:
-        answer["nextToken"] = next_token
-    body = json.dumps(answer)
+    token = {} if next_token is None else {"nextToken": next_token}
+    body = json.dumps({"events": [{**e, "timestamp": _epoch_seconds(e["timestamp"])} for e in lean], **token})
     if os.environ.get(ENV_CHECK_SHORTCUTS) == "1":
-        _check_against_moto("GetExecutionHistory", {"events": copy.deepcopy(lean)} | _token(next_token), body)
+        _check_against_moto("GetExecutionHistory", {"events": copy.deepcopy(lean), **token}, body)
     return body
 
 
@@ -222,10 +220,6 @@ def _history_event(event: dict[str, Any], with_data: bool) -> dict[str, Any]:
             if key.endswith("EventDetails") and isinstance(value, dict):
                 kept[key] = {k: v for k, v in value.items() if k not in ("input", "output")}
     return kept
-
-
-def _token(next_token: str | None) -> dict[str, str]:
-    return {} if next_token is None else {"nextToken": next_token}
 
 
 @functools.lru_cache(maxsize=4096)
